@@ -1,0 +1,1 @@
+//! keepalived.conf's LVS grammar: lexing, parsing and resolving into `model::config`.

@@ -1,0 +1,193 @@
+//! Operations written as ipvsadm rules, exactly as `ipvsadm -S -n` writes them
+//! (`-A -t 192.0.2.10:80 -s wrr`, `-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1`).
+//! The dry-run log, IpvsError messages and `lvsmon save` all print through here.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::ipvs::rule::{
+    svc_flags, DestSpec, Family, Forward, Op, Protocol, ServiceKey, ServiceSpec, SyncState,
+};
+
+/// `-t 192.0.2.10:80`, `-u [2001:db8::1]:53`, `--sctp-service …`, `-f 7`.
+pub struct ServiceArg<'a>(pub &'a ServiceKey);
+
+impl fmt::Display for ServiceArg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            ServiceKey::Inet { proto, addr } => {
+                let flag = match proto {
+                    Protocol::Tcp => "-t",
+                    Protocol::Udp => "-u",
+                    Protocol::Sctp => "--sctp-service",
+                };
+                write!(f, "{} {}", flag, AddrPort(addr))
+            }
+            ServiceKey::Fwmark { mark, .. } => write!(f, "-f {}", mark),
+        }
+    }
+}
+
+/// `192.0.2.1:80` or `[2001:db8::1]:80`, as ipvsadm prints numeric addresses.
+pub struct AddrPort<'a>(pub &'a SocketAddr);
+
+impl fmt::Display for AddrPort<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SocketAddr::V4(a) => write!(f, "{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) => write!(f, "[{}]:{}", a.ip(), a.port()),
+        }
+    }
+}
+
+pub fn forward_switch(fwd: Forward) -> &'static str {
+    match fwd {
+        Forward::Masq => "-m",
+        Forward::Tunnel => "-i",
+        Forward::Route | Forward::LocalNode | Forward::Bypass => "-g",
+    }
+}
+
+/// The options of an `-A`/`-E` line after the service address.
+pub struct ServiceOpts<'a>(pub &'a ServiceSpec);
+
+impl fmt::Display for ServiceOpts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        write!(f, "-s {}", s.sched)?;
+        if s.flags & svc_flags::PERSISTENT != 0 {
+            write!(f, " -p {}", s.timeout)?;
+            match s.key.family() {
+                Family::Inet if s.netmask != 0xffff_ffff => {
+                    write!(f, " -M {}", std::net::Ipv4Addr::from(s.netmask))?
+                }
+                Family::Inet6 if s.netmask != 128 => write!(f, " -M {}", s.netmask)?,
+                _ => {}
+            }
+        }
+        if let Some(pe) = &s.pe_name {
+            write!(f, " --pe {}", pe)?;
+        }
+        if s.flags & svc_flags::ONEPACKET != 0 {
+            write!(f, " -o")?;
+        }
+        Ok(())
+    }
+}
+
+/// The options of an `-a`/`-e` line after the real server address.
+pub struct DestOpts<'a>(pub &'a DestSpec);
+
+impl fmt::Display for DestOpts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        write!(f, "{} -w {}", forward_switch(d.forward), d.weight)?;
+        if d.u_threshold != 0 {
+            write!(f, " -x {}", d.u_threshold)?;
+        }
+        if d.l_threshold != 0 {
+            write!(f, " -y {}", d.l_threshold)?;
+        }
+        Ok(())
+    }
+}
+
+/// An operation as one ipvsadm command line (without the leading `ipvsadm`).
+pub struct RuleText<'a>(pub &'a Op);
+
+impl fmt::Display for RuleText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Op::AddService(s) => write!(f, "-A {} {}", ServiceArg(&s.key), ServiceOpts(s)),
+            Op::EditService(s) => write!(f, "-E {} {}", ServiceArg(&s.key), ServiceOpts(s)),
+            Op::DelService(k) => write!(f, "-D {}", ServiceArg(k)),
+            Op::AddDest(k, d) => write!(
+                f,
+                "-a {} -r {} {}",
+                ServiceArg(k),
+                AddrPort(&d.addr),
+                DestOpts(d)
+            ),
+            Op::EditDest(k, d) => write!(
+                f,
+                "-e {} -r {} {}",
+                ServiceArg(k),
+                AddrPort(&d.addr),
+                DestOpts(d)
+            ),
+            Op::DelDest(k, a) => write!(f, "-d {} -r {}", ServiceArg(k), AddrPort(a)),
+            Op::Flush => write!(f, "-C"),
+            Op::Zero(None) => write!(f, "-Z"),
+            Op::Zero(Some(k)) => write!(f, "-Z {}", ServiceArg(k)),
+            Op::SetTimeouts(t) => write!(f, "--set {} {} {}", t.tcp, t.tcpfin, t.udp),
+            Op::StartDaemon(d) => write!(
+                f,
+                "--start-daemon {} --mcast-interface {} --syncid {}",
+                sync_state_name(d.state),
+                d.ifname,
+                d.syncid
+            ),
+            Op::StopDaemon(s) => write!(f, "--stop-daemon {}", sync_state_name(*s)),
+        }
+    }
+}
+
+pub fn sync_state_name(s: SyncState) -> &'static str {
+    match s {
+        SyncState::Master => "master",
+        SyncState::Backup => "backup",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::rule::TunnelSpec;
+
+    fn key(s: &str) -> ServiceKey {
+        ServiceKey::Inet {
+            proto: Protocol::Tcp,
+            addr: s.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn rules_read_like_ipvsadm_save() {
+        let svc = ServiceSpec {
+            key: key("192.0.2.10:80"),
+            sched: "wrr".try_into().unwrap(),
+            flags: 0,
+            timeout: 0,
+            netmask: 0xffff_ffff,
+            pe_name: None,
+        };
+        let dest = DestSpec {
+            addr: "198.51.100.2:80".parse().unwrap(),
+            forward: Forward::Route,
+            weight: 1,
+            u_threshold: 0,
+            l_threshold: 0,
+            tunnel: TunnelSpec::default(),
+        };
+        let k = svc.key;
+        let cases = [
+            (Op::AddService(svc.clone()), "-A -t 192.0.2.10:80 -s wrr"),
+            (
+                Op::AddDest(k, dest),
+                "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1",
+            ),
+            (
+                Op::EditDest(k, DestSpec { weight: 0, ..dest }),
+                "-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 0",
+            ),
+            (
+                Op::DelDest(k, dest.addr),
+                "-d -t 192.0.2.10:80 -r 198.51.100.2:80",
+            ),
+            (Op::DelService(k), "-D -t 192.0.2.10:80"),
+        ];
+        for (op, want) in cases {
+            assert_eq!(RuleText(&op).to_string(), want);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! lvsmon: health-checks the real servers behind IPVS virtual services, keeps the kernel
+//! table in step with what is healthy, and stands in for ipvsadm.
+#![deny(unsafe_code)]
+// IpvsError carries the failed Op by value so that an error never allocates.
+#![allow(clippy::result_large_err)]
+
+pub mod config;
+pub mod ipvs;
+pub mod ipvsadm;
+pub mod model;
+pub mod probe;
+#[allow(unsafe_code)]
+pub mod sys;

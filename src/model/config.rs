@@ -1,0 +1,229 @@
+//! The resolved configuration: what `config::load` hands to the director and the probes.
+//! Every inherited keepalived default is already filled in here (no `Option` means
+//! "inherit"), so consumers never re-derive keepalived's precedence rules.
+//! It is built once per load or reload; allocation here is load-time, not steady state.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::ipvs::rule::{Family, Forward, Protocol, SchedName, TunnelSpec};
+use crate::model::limits::MAX_STATUS_RANGES;
+
+/// A position in the config: index into `Config::files`, 1-based line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub file: u16,
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    /// Every file read, in include order; `Pos::file` indexes this.
+    pub files: Vec<PathBuf>,
+    pub services: Vec<VirtualServer>,
+    /// `lvs_sync_daemon` from `global_defs` (issue 4).
+    pub sync_daemon: Option<SyncDaemon>,
+    /// `lvs_timeouts` from `global_defs` (issue 4).
+    pub lvs_timeouts: Option<LvsTimeouts>,
+    /// One line per skipped block (`global_defs`, `vrrp_*`, `static_*`), already worded.
+    pub warnings: Vec<String>,
+}
+
+/// What a `virtual_server` line names. A `group` is expanded by config resolution into
+/// one `VirtualServer` per member, each keeping `group: Some(name)` for display.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum VsTarget {
+    Addr(SocketAddr),
+    Fwmark { mark: u32, family: Family },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtualServer {
+    pub pos: Pos,
+    pub target: VsTarget,
+    pub group: Option<String>,
+    pub protocol: Protocol,
+    /// `lvs_sched` / `lb_algo`; keepalived's default is "wlc".
+    pub sched: SchedName,
+    /// IP_VS_SVC_F_* bits from flag-1/2/3, sh-port, sh-fallback, mh-port, mh-fallback, ops.
+    pub svc_flags: u32,
+    /// `lvs_method` / `lb_kind` for real servers that do not override it (default NAT).
+    pub forward: Forward,
+    pub tunnel: TunnelSpec,
+    /// `persistence_timeout` in seconds (keyword alone = 360); None = not persistent.
+    pub persistence_timeout: Option<u32>,
+    /// `persistence_granularity`: IPv4 netmask in host order, or IPv6 prefix length.
+    pub persistence_granularity: Option<u32>,
+    pub persistence_engine: Option<String>,
+    pub virtualhost: Option<String>,
+    pub alpha: bool,
+    pub omega: bool,
+    pub inhibit_on_failure: bool,
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+    pub sorry_server: Option<SorryServer>,
+    pub reals: Vec<RealServer>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SorryServer {
+    pub pos: Pos,
+    pub addr: SocketAddr,
+    pub forward: Forward,
+    pub tunnel: TunnelSpec,
+    /// `sorry_server_inhibit`: weight 0 instead of removal when it is not needed.
+    pub inhibit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealServer {
+    pub pos: Pos,
+    /// Port 0 when the service is a fwmark without a port.
+    pub addr: SocketAddr,
+    /// Configured weight (default 1). 0 means "drained": never raised to 1.
+    pub weight: i32,
+    pub forward: Forward,
+    pub tunnel: TunnelSpec,
+    pub inhibit_on_failure: bool,
+    pub uthreshold: u32,
+    pub lthreshold: u32,
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    /// Start down until the first success (`alpha`, inherited from the service).
+    pub alpha: bool,
+    /// Checks whose targets are fully resolved; all must be up for the server to be up.
+    /// No checks = always up (keepalived's behaviour).
+    pub checks: Vec<Check>,
+}
+
+/// One check with every timer and address resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Check {
+    pub kind: CheckKind,
+    /// Where the probe connects: connect_ip/connect_port, else the real server's.
+    pub target: SocketAddr,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub connect_timeout: Duration,
+    /// Failed attempts tolerated before the checker is declared down.
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub delay_loop: Duration,
+    /// Maximum random delay before the first check (0 = none).
+    pub warmup: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CheckKind {
+    Tcp,
+    Http(HttpCheck),
+    Udp(UdpCheck),
+    Dns(DnsCheck),
+    Smtp(SmtpCheck),
+    Misc(MiscCheck),
+    Ping,
+    File(FileCheck),
+}
+
+impl CheckKind {
+    /// The keepalived block name, for messages and status.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http(h) if h.tls => "SSL_GET",
+            CheckKind::Http(_) => "HTTP_GET",
+            CheckKind::Udp(_) => "UDP_CHECK",
+            CheckKind::Dns(_) => "DNS_CHECK",
+            CheckKind::Smtp(_) => "SMTP_CHECK",
+            CheckKind::Misc(_) => "MISC_CHECK",
+            CheckKind::Ping => "PING_CHECK",
+            CheckKind::File(_) => "FILE_CHECK",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HttpCheck {
+    /// SSL_GET (parsed, refused as "not supported in this build").
+    pub tls: bool,
+    /// At most `MAX_URLS` (checked when the config is resolved).
+    pub urls: Vec<Url>,
+    /// Host header: checker's, else real server's, else service's `virtualhost`;
+    /// None = the target address.
+    pub virtualhost: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Url {
+    pub path: String,
+    /// Lowercase hex MD5 of the body, decoded.
+    pub digest: Option<[u8; 16]>,
+    /// Accepted status codes; empty = keepalived's default 200-299.
+    pub status: StatusCodes,
+    pub virtualhost: Option<String>,
+}
+
+/// Inclusive status-code ranges (`status_code 200 301-302`).
+pub type StatusCodes = heapless::Vec<(u16, u16), MAX_STATUS_RANGES>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UdpCheck {
+    pub payload: Vec<u8>,
+    pub require_reply: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DnsCheck {
+    pub qtype: u16,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SmtpCheck {
+    pub helo_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MiscCheck {
+    pub script: Script,
+    pub timeout: Option<Duration>,
+    pub dynamic: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FileCheck {
+    pub path: PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// A command run without a shell: argv split the way keepalived splits it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Script {
+    pub argv: Vec<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncDaemon {
+    pub interface: String,
+    pub syncid: u8,
+    pub master: bool,
+    pub backup: bool,
+    pub mcast_group: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+    pub maxlen: Option<u16>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LvsTimeouts {
+    pub tcp: Option<u32>,
+    pub tcpfin: Option<u32>,
+    pub udp: Option<u32>,
+}

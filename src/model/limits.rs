@@ -1,0 +1,33 @@
+//! Every capacity in lvsmon, named in one place. Change a number here and rebuild;
+//! a config that exceeds one is refused with an error naming the limit.
+
+/// Virtual services (including sorry-server-only services).
+pub const MAX_SERVICES: usize = 256;
+/// Real servers across all virtual services.
+pub const MAX_REALS: usize = 4096;
+/// Distinct checkers after identical checks are merged.
+pub const MAX_CHECKERS: usize = 4096;
+/// Checks per real server.
+pub const MAX_CHECKS_PER_REAL: usize = 8;
+/// Probes with a socket or child process open at the same time.
+pub const MAX_IN_FLIGHT: usize = 512;
+/// `url { }` blocks in one HTTP_GET.
+pub const MAX_URLS: usize = 8;
+/// Status-code ranges in one `status_code` line.
+pub const MAX_STATUS_RANGES: usize = 8;
+/// Nesting of `include` files.
+pub const MAX_INCLUDE_DEPTH: usize = 8;
+/// Files read through `include` for one config.
+pub const MAX_CONFIG_FILES: usize = 256;
+/// Bytes of one config file.
+pub const MAX_CONFIG_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes an HTTP probe reads before it judges the reply (headers + body it hashes).
+pub const MAX_HTTP_REPLY_BYTES: usize = 1024 * 1024;
+/// Bytes of the HTTP header block.
+pub const MAX_HTTP_HEADER_BYTES: usize = 8 * 1024;
+/// Bytes of one control-socket request.
+pub const MAX_CONTROL_REQUEST: usize = 1024;
+/// Control-socket clients served at once.
+pub const MAX_CONTROL_CLIENTS: usize = 8;
+/// Kernel operations queued by one reconcile pass.
+pub const MAX_OPS_PER_PASS: usize = 2 * MAX_REALS + 2 * MAX_SERVICES;

@@ -1,0 +1,5 @@
+//! The data lvsmon works on: the resolved configuration and the capacities that bound it.
+
+pub mod config;
+pub mod limits;
+pub mod table;

@@ -1,0 +1,3 @@
+//! Probes: one non-blocking attempt at checking a target, driven by the reactor.
+
+pub mod outcome;

@@ -1,0 +1,102 @@
+//! What a finished probe reports: up, or down with the words users read in the log.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a probe judged its target down. `Display` is the log text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    ConnectionRefused,
+    ConnectionReset,
+    HostUnreachable,
+    NetworkUnreachable,
+    /// The deadline passed; milliseconds allowed.
+    Timeout {
+        ms: u64,
+    },
+    /// The peer closed before a complete reply.
+    ClosedEarly,
+    /// Status code outside the accepted set.
+    HttpStatus(u16),
+    /// A reply that is not valid for the protocol; the text says what was wrong.
+    BadReply(&'static str),
+    /// Body digest differs from `digest`.
+    DigestMismatch,
+    /// The reply exceeded its byte bound.
+    ReplyTooLarge,
+    /// UDP: ICMP port unreachable.
+    PortUnreachable,
+    /// DNS: answer with this rcode.
+    DnsRcode(u8),
+    /// SMTP: unexpected reply code.
+    SmtpCode(u16),
+    /// MISC_CHECK: exit status 1 (or other failing status).
+    ScriptExit(i32),
+    /// MISC_CHECK: killed by a signal (SIGKILL after its timeout too).
+    ScriptSignal(i32),
+    /// FILE_CHECK: the tracked file says down.
+    FileDown,
+    /// A local error before anything was sent (socket, bind, fork): errno.
+    Local(i32),
+    /// No probe slot was free; the check is counted as not run, not as failed.
+    NoSlot,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ConnectionRefused => f.write_str("connection refused"),
+            Reason::ConnectionReset => f.write_str("connection reset"),
+            Reason::HostUnreachable => f.write_str("host unreachable"),
+            Reason::NetworkUnreachable => f.write_str("network unreachable"),
+            Reason::Timeout { ms } => write!(f, "timeout after {} ms", ms),
+            Reason::ClosedEarly => f.write_str("connection closed before a complete reply"),
+            Reason::HttpStatus(code) => write!(f, "HTTP {}", code),
+            Reason::BadReply(what) => write!(f, "bad reply: {}", what),
+            Reason::DigestMismatch => f.write_str("digest mismatch"),
+            Reason::ReplyTooLarge => f.write_str("reply too large"),
+            Reason::PortUnreachable => f.write_str("port unreachable"),
+            Reason::DnsRcode(rc) => write!(f, "DNS rcode {}", rc),
+            Reason::SmtpCode(code) => write!(f, "SMTP {}", code),
+            Reason::ScriptExit(code) => write!(f, "script exited with {}", code),
+            Reason::ScriptSignal(sig) => write!(f, "script killed by signal {}", sig),
+            Reason::FileDown => f.write_str("tracked file reports down"),
+            Reason::Local(errno) => write!(
+                f,
+                "local error: {}",
+                std::io::Error::from_raw_os_error(*errno)
+            ),
+            Reason::NoSlot => f.write_str("no free probe slot"),
+        }
+    }
+}
+
+/// The result of one probe attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: Result<Up, Reason>,
+    /// From start to verdict.
+    pub latency: Duration,
+}
+
+/// A successful probe; `weight` is set by checks that choose a weight
+/// (MISC_CHECK with misc_dynamic, FILE_CHECK).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Up {
+    pub weight: Option<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_as_users_expect() {
+        assert_eq!(Reason::ConnectionRefused.to_string(), "connection refused");
+        assert_eq!(Reason::HttpStatus(503).to_string(), "HTTP 503");
+        assert_eq!(
+            Reason::Timeout { ms: 1000 }.to_string(),
+            "timeout after 1000 ms"
+        );
+    }
+}
