@@ -4,10 +4,16 @@
 // IpvsError carries the failed Op by value so that an error never allocates.
 #![allow(clippy::result_large_err)]
 
+pub mod cli;
 pub mod config;
+pub mod control;
+pub mod director;
+pub mod health;
 pub mod ipvs;
 pub mod ipvsadm;
 pub mod model;
 pub mod probe;
+pub mod reactor;
+pub mod sched;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -15,3 +15,7 @@ macro_rules! syscall {
         }
     }};
 }
+
+pub mod netlink;
+pub mod probe;
+pub mod process;

@@ -1,0 +1,1 @@
+//! The director: real-server health to desired IPVS table (owner: director helper).

@@ -1,0 +1,1 @@
+//! Health state machines (owner: director helper).

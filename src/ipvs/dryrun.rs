@@ -1,0 +1,1 @@
+//! The dry-run backend (owner: director helper).

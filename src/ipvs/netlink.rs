@@ -1,0 +1,1 @@
+//! Generic-netlink IPVS backend (owner: netlink helper).

@@ -1,0 +1,1 @@
+//! Desired vs believed table to operations (owner: director helper).

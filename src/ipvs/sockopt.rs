@@ -1,0 +1,1 @@
+//! setsockopt IPVS backend (owner: netlink helper).

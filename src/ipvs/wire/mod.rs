@@ -1,0 +1,1 @@
+//! IPVS wire formats: netlink messages and setsockopt structs (owner: netlink helper).

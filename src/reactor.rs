@@ -1,0 +1,1 @@
+//! The one event loop (owner: reactor).

@@ -1,0 +1,1 @@
+//! Deadline heap for checker schedules and probe deadlines (owner: director helper).

@@ -1,0 +1,1 @@
+//! Netlink and IPVS sockopt syscalls (owner: netlink helper).

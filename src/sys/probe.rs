@@ -1,0 +1,1 @@
+//! Probe syscalls: ICMP sockets, pidfd, spawn (owner: probe helper).

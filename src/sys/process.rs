@@ -1,0 +1,1 @@
+//! Process syscalls: signals, daemonise, pid files (owner: reactor).
