@@ -11,6 +11,7 @@ pub mod director;
 pub mod health;
 pub mod ipvs;
 pub mod ipvsadm;
+pub mod logging;
 pub mod model;
 pub mod probe;
 pub mod reactor;
