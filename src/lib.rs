@@ -16,5 +16,5 @@ pub mod model;
 pub mod probe;
 pub mod reactor;
 pub mod sched;
-#[allow(unsafe_code)]
+#[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
