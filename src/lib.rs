@@ -13,8 +13,10 @@ pub mod ipvs;
 pub mod ipvsadm;
 pub mod logging;
 pub mod model;
+pub mod pidfile;
 pub mod probe;
 pub mod reactor;
 pub mod sched;
+pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;

@@ -114,3 +114,44 @@ pub fn daemonize() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Sends SIGTERM to `pid` (a child we spawned).
+pub fn terminate(pid: u32) {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return;
+    }
+    // SAFETY: kill with a positive pid signals that one process; errors (already gone)
+    // are harmless here.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+/// uid and primary gid of a user name, from the passwd database.
+pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getpwnam returns a pointer into static storage or null; we copy the two
+    // fields out before any other passwd call (single-threaded).
+    unsafe {
+        let pw = libc::getpwnam(cname.as_ptr());
+        if pw.is_null() {
+            None
+        } else {
+            Some(((*pw).pw_uid, (*pw).pw_gid))
+        }
+    }
+}
+
+/// gid of a group name, from the group database.
+pub fn lookup_group(name: &str) -> Option<u32> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    // SAFETY: as for getpwnam: static storage or null, one field copied out at once.
+    unsafe {
+        let gr = libc::getgrnam(cname.as_ptr());
+        if gr.is_null() {
+            None
+        } else {
+            Some((*gr).gr_gid)
+        }
+    }
+}
