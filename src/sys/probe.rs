@@ -230,8 +230,13 @@ pub fn spawn(argv: &[*const libc::c_char], ids: Option<Ids>) -> io::Result<libc:
                 libc::_exit(127);
             }
         }
-        if null > 2 {
-            libc::close(null);
+        // Our own descriptors are all close-on-exec, but a daemon can inherit open ones
+        // from whoever started it (a jobserver pipe, a shell's fds): close everything
+        // above stderr. close_range(2) is Linux 5.9+; older kernels get a bounded loop.
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+            for fd in 3..MAX_FD_TO_CLOSE {
+                libc::close(fd);
+            }
         }
         // Signals ignored or blocked by the daemon must not leak into the script.
         let mut set: libc::sigset_t = mem::zeroed();
@@ -252,6 +257,9 @@ pub fn spawn(argv: &[*const libc::c_char], ids: Option<Ids>) -> io::Result<libc:
         libc::_exit(127)
     }
 }
+
+/// Descriptors closed one by one in a child when close_range(2) is missing.
+const MAX_FD_TO_CLOSE: libc::c_int = 4096;
 
 /// A pidfd for `pid` (close-on-exec by definition): readable once the process exits,
 /// so the event loop learns of the exit without SIGCHLD.

@@ -65,6 +65,8 @@ pub enum Mode {
     Smtp,
     /// SMTP: "554" banner.
     Smtp554,
+    /// A banner that is not SMTP (an IMAP greeting).
+    SmtpGarbage,
 }
 
 /// A TCP server on 127.0.0.1 (or another loopback address) in one mode.
@@ -187,7 +189,9 @@ fn serve(mut stream: TcpStream, mode: Mode, stop: &AtomicBool, requests: &Mutex<
             nap(SERVER_LIFETIME, stop);
             return;
         }
-        Mode::Smtp | Mode::Smtp554 => return serve_smtp(stream, mode, requests),
+        Mode::Smtp | Mode::Smtp554 | Mode::SmtpGarbage => {
+            return serve_smtp(stream, mode, requests)
+        }
         _ => {}
     }
     let head = read_head(&mut stream);
@@ -267,6 +271,10 @@ fn serve_smtp(mut stream: TcpStream, mode: Mode, requests: &Mutex<Vec<Vec<u8>>>)
     stream
         .set_read_timeout(Some(Duration::from_millis(2000)))
         .unwrap();
+    if mode == Mode::SmtpGarbage {
+        let _ = stream.write_all(b"* OK IMAP4rev1 ready\r\n");
+        return;
+    }
     if mode == Mode::Smtp554 {
         let _ = stream.write_all(b"554 5.3.2 no service here\r\n");
         return;
@@ -431,4 +439,56 @@ impl Drop for UdpServer {
 pub fn closed_udp_port() -> SocketAddr {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     s.local_addr().unwrap()
+}
+
+/// DNS responder answers (RFC 1035 4.1) built from the query: the question echoed, one
+/// A record 127.0.0.1 whose owner is a pointer to the question name.
+pub fn dns_answer(query: &[u8], rcode: u8) -> Vec<u8> {
+    let mut a = query.to_vec();
+    if a.len() < 12 {
+        return a;
+    }
+    a[2] = 0x80 | (query[2] & 0x01); // QR, RD copied
+    a[3] = 0x80 | rcode; // RA
+    a[6] = 0;
+    a[7] = if rcode == 0 { 1 } else { 0 };
+    if rcode == 0 {
+        a.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+    }
+    a
+}
+
+pub fn dns_good(q: &[u8]) -> Option<Vec<u8>> {
+    Some(dns_answer(q, 0))
+}
+
+pub fn dns_nxdomain(q: &[u8]) -> Option<Vec<u8>> {
+    Some(dns_answer(q, 3))
+}
+
+pub fn dns_wrong_id(q: &[u8]) -> Option<Vec<u8>> {
+    let mut a = dns_answer(q, 0);
+    a[1] ^= 0xff;
+    Some(a)
+}
+
+pub fn dns_truncated(q: &[u8]) -> Option<Vec<u8>> {
+    let a = dns_answer(q, 0);
+    Some(a[..a.len() - 3].to_vec())
+}
+
+pub fn dns_looping_pointer(q: &[u8]) -> Option<Vec<u8>> {
+    let mut a = dns_answer(q, 0);
+    // The answer's owner name points at itself.
+    let at = q.len();
+    a[at + 1] = at as u8;
+    Some(a)
+}
+
+pub fn udp_echo(d: &[u8]) -> Option<Vec<u8>> {
+    Some(d.to_vec())
+}
+
+pub fn udp_silent(_: &[u8]) -> Option<Vec<u8>> {
+    None
 }
