@@ -5,6 +5,9 @@
 //! behaves like libipvs's setsockopt path (IPv6 and persistence engines refused with
 //! EAFNOSUPPORT before the kernel is asked).
 
+// IpvsError carries the failed Op by value (see src/lib.rs).
+#![allow(clippy::result_large_err)]
+
 use std::net::SocketAddr;
 
 use lvsmon::ipvs::backend::{Backend, IpvsError};
