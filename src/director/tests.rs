@@ -609,7 +609,7 @@ fn failed_operations_are_logged_once_and_retried() {
     assert_eq!(
         lines,
         [
-            "-A -t 192.0.2.10:80 -s nosuch: Scheduler not found; will retry",
+            "-A -t 192.0.2.10:80 -s nosuch: Scheduler or persistence engine not found; will retry",
             "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1: Service not defined; will retry",
         ]
     );
