@@ -197,10 +197,13 @@ pub struct Director {
     slot_index: HashMap<(u16, SocketAddr), usize>,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
+    /// Something changed since `reconcile` last found nothing to do.
+    dirty: bool,
 }
 
 impl Director {
-    /// The check a checker runs, for the probe.
+    /// The check a checker runs, for the probe. `id` comes from `due` (any id below
+    /// `checker_count()` is valid).
     pub fn check(&self, id: CheckerId) -> &Check {
         &self.checkers[id as usize].check
     }
@@ -227,6 +230,24 @@ impl Director {
             // Cannot fail: capacity checked above.
             let _ = out.push(id);
         }
+    }
+
+    /// Whether `reconcile` may have something to do (it returns at once otherwise).
+    pub fn needs_reconcile(&self) -> bool {
+        self.dirty
+    }
+
+    /// How often the reactor should compare the kernel table with the believed one
+    /// (`observe`): the shortest `delay_loop` of any check, else keepalived's default
+    /// delay_loop of 60 s. Drift is then noticed within one delay_loop.
+    pub fn observe_interval(&self) -> Duration {
+        self.checkers
+            .iter()
+            .filter(|c| c.live)
+            .map(|c| c.timers.delay_loop)
+            .min()
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_millis(100))
     }
 
     /// Earliest instant at which `due` will return something.
@@ -281,14 +302,23 @@ impl Director {
     /// Ops that bring the kernel to the desired table (cleared first), in a safe order
     /// (see `ipvs::reconcile`). If `ops` is too small the pass is cut short (a prefix of
     /// the safe order) and the rest follows at the next pass.
+    ///
+    /// Between changes (health, quorum, override, kernel results, drift, reload) this
+    /// costs nothing: the table is only walked again after something changed.
     pub fn reconcile(&mut self, ops: &mut FixedTable<Op>) {
         ops.clear();
+        if !self.dirty {
+            return;
+        }
         self.compute_desired();
         if let Err(e) = reconcile::diff(&self.svc_entries, &self.dests, ops) {
             log::warn!(
                 "reconcile pass cut short: {}; the rest follows next pass",
                 e
             );
+        }
+        if ops.is_empty() {
+            self.dirty = false;
         }
     }
 
@@ -297,6 +327,10 @@ impl Director {
     /// a failure is logged once (until that entry succeeds again) and retried at the next
     /// reconcile. EEXIST on an add and ENOENT/ESRCH on a delete count as success.
     pub fn applied(&mut self, ops: &[Op], failed: &[(usize, IpvsError)]) {
+        if !ops.is_empty() {
+            // Confirm convergence (or retry failures) at the next pass.
+            self.dirty = true;
+        }
         let mut f = 0;
         for (i, op) in ops.iter().enumerate() {
             while f < failed.len() && failed[f].0 < i {
@@ -469,6 +503,7 @@ impl Director {
             .find(|&ri| self.reals[ri].addr == addr)
             .ok_or(LookupError::NoRealServer)?;
         self.reals[ri].ov = ov;
+        self.dirty = true;
         match ov {
             Some(Override::Drain) => log::info!(
                 "{} real server {} drained by the operator (weight 0)",
@@ -537,6 +572,7 @@ impl Director {
         let key = self.svcs[si].key;
         if up == r.up {
             if reweigh && up {
+                self.dirty = true;
                 let w = self.effective_weight(r);
                 log::info!(
                     "{} real server {} weight is now {}",
@@ -548,6 +584,7 @@ impl Director {
             }
             return;
         }
+        self.dirty = true;
         let r = &mut self.reals[ri];
         r.up = up;
         r.last_change = Some(now);
@@ -612,6 +649,7 @@ impl Director {
             s.quorum_down_script.clone()
         };
         self.svcs[si].quorum_up = up;
+        self.dirty = true;
         let what = if up { "quorum regained" } else { "quorum lost" };
         match sorry {
             Some(a) => log::info!(

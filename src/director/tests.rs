@@ -890,3 +890,58 @@ fn json_strings_are_escaped_and_dates_are_civil() {
     assert_eq!(d(1_795_280_400), "2026-11-21T17:00:00Z");
     let _ = SystemTime::now();
 }
+
+#[test]
+fn a_real_server_without_checks_is_always_up() {
+    let mut r = real(R1, 2);
+    r.checks.clear();
+    let mut h = Harness::new(&cfg(vec![vs(VIP, vec![r])]));
+    assert_eq!(h.d.checker_count(), 0);
+    assert_eq!(h.d.next_due(), None);
+    assert_eq!(h.d.observe_interval(), Duration::from_secs(60));
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-A -t 192.0.2.10:80 -s wrr"),
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 2"),
+        ])
+    );
+    // One more pass confirms convergence; then reconcile has nothing to walk.
+    assert!(h.d.needs_reconcile());
+    h.sync();
+    assert!(h.take_applied().is_empty());
+    assert!(!h.d.needs_reconcile());
+}
+
+#[test]
+fn a_changed_check_does_not_readd_a_down_real_server_untested() {
+    let c = scenario(false);
+    let mut h = Harness::new(&c);
+    h.run_until(20_000, &[R2]);
+    h.take_applied();
+    let mut c2 = c.clone();
+    c2.services[0].reals[1].checks[0].connect_timeout = Duration::from_secs(2);
+    h.d.reload(&c2, h.now).unwrap();
+    h.sync();
+    assert!(h.take_applied().is_empty());
+    // The new checker runs at once (warmup 0) and its first success brings R2 back.
+    h.run_until(20_000, &[]);
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[(20_000, "-a -t 192.0.2.10:80 -r 198.51.100.3:80 -g -w 3")])
+    );
+}
+
+#[test]
+fn state_table_goes_to_the_log_line_by_line() {
+    let h = Harness::new(&scenario(false));
+    testlog::take();
+    h.d.log_state_table(h.now, UNIX_EPOCH);
+    let lines = testlog::take();
+    assert_eq!(lines[0], "state table (1 services):");
+    assert_eq!(
+        lines[1],
+        "TCP 192.0.2.10:80  wrr  quorum up  sorry server 198.51.100.9:80 not in table"
+    );
+    assert_eq!(lines.len(), 5);
+}
