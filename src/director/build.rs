@@ -466,7 +466,8 @@ fn assemble(
         d.reals[ri].up = up;
     }
     for si in 0..d.svcs.len() {
-        d.update_quorum(si, now);
+        let new = !old.is_some_and(|o| o.svc_index.contains_key(&d.svcs[si].key));
+        d.update_quorum(si, new);
     }
     Ok(d)
 }

@@ -491,7 +491,6 @@ impl Director {
         key: &ServiceKey,
         addr: SocketAddr,
         ov: Option<Override>,
-        now: Instant,
     ) -> Result<(), LookupError> {
         let si = *self.svc_index.get(key).ok_or(LookupError::NoService)? as usize;
         if self.svcs[si].retired {
@@ -522,7 +521,7 @@ impl Director {
                 AddrPort(&addr)
             ),
         }
-        self.update_quorum(si, now);
+        self.update_quorum(si, false);
         Ok(())
     }
 
@@ -580,7 +579,7 @@ impl Director {
                     AddrPort(&r.addr),
                     w
                 );
-                self.update_quorum(si, now);
+                self.update_quorum(si, false);
             }
             return;
         }
@@ -615,7 +614,7 @@ impl Director {
         if let Some((kind, s)) = script {
             self.push_event(kind, s, key, Some(addr));
         }
-        self.update_quorum(si, now);
+        self.update_quorum(si, false);
     }
 
     fn live_weight(&self, si: usize) -> i64 {
@@ -629,15 +628,21 @@ impl Director {
     }
 
     /// Re-evaluates quorum (keepalived: on every real-server change); logs and queues the
-    /// scripts of a transition. `_now` is kept for symmetry with the other transitions.
-    fn update_quorum(&mut self, si: usize, _now: Instant) {
+    /// scripts of a transition. `init`: the service is new, so it starts with quorum only
+    /// if the live weight reaches `quorum + hysteresis` (keepalived's start-up rule), and
+    /// starting without quorum is logged and runs quorum_down.
+    fn update_quorum(&mut self, si: usize, init: bool) {
         if self.svcs[si].retired {
             return;
         }
         let live = self.live_weight(si);
         let s = &self.svcs[si];
-        let up = quorum::next_state(s.quorum_up, live, s.quorum, s.hysteresis);
-        if up == s.quorum_up {
+        let up = quorum::next_state(s.quorum_up && !init, live, s.quorum, s.hysteresis);
+        if up == s.quorum_up && !init {
+            return;
+        }
+        if init && up {
+            self.svcs[si].quorum_up = true;
             return;
         }
         let key = s.key;
@@ -650,7 +655,11 @@ impl Director {
         };
         self.svcs[si].quorum_up = up;
         self.dirty = true;
-        let what = if up { "quorum regained" } else { "quorum lost" };
+        let what = match (init, up) {
+            (true, _) => "starting with quorum down",
+            (false, true) => "quorum regained",
+            (false, false) => "quorum lost",
+        };
         match sorry {
             Some(a) => log::info!(
                 "{} {} (live weight {}, quorum {}, hysteresis {}): sorry server {} {}",

@@ -790,10 +790,9 @@ fn reload_keeps_overrides_and_in_flight_probes_are_safe() {
         proto: Protocol::Tcp,
         addr: sa(VIP),
     };
-    h.d.set_override(&k, sa(R2), Some(Override::Drain), h.now)
-        .unwrap();
+    h.d.set_override(&k, sa(R2), Some(Override::Drain)).unwrap();
     assert_eq!(
-        h.d.set_override(&k, sa("198.51.100.99:80"), None, h.now),
+        h.d.set_override(&k, sa("198.51.100.99:80"), None),
         Err(LookupError::NoRealServer)
     );
     h.sync();
@@ -828,7 +827,7 @@ fn reload_keeps_overrides_and_in_flight_probes_are_safe() {
         "{}",
         json
     );
-    h.d.set_override(&k, sa(R2), None, h.now).unwrap();
+    h.d.set_override(&k, sa(R2), None).unwrap();
     h.sync();
     assert_eq!(
         h.take_applied(),
@@ -944,4 +943,50 @@ fn state_table_goes_to_the_log_line_by_line() {
         "TCP 192.0.2.10:80  wrr  quorum up  sorry server 198.51.100.9:80 not in table"
     );
     assert_eq!(lines.len(), 5);
+}
+
+#[test]
+fn starting_without_quorum_brings_the_sorry_server_in_at_once() {
+    let mut r = real(R1, 1);
+    r.alpha = true;
+    let mut v = vs(VIP, vec![r]);
+    v.sorry_server = sorry(SORRY);
+    v.quorum_down = script("qdown");
+    let mut h = Harness::new(&cfg(vec![v]));
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-A -t 192.0.2.10:80 -s wrr"),
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.9:80 -g -w 1"),
+        ])
+    );
+    assert_eq!(
+        director_lines(),
+        ["TCP 192.0.2.10:80 starting with quorum down (live weight 0, quorum 1, hysteresis 0): sorry server 198.51.100.9:80 in"]
+    );
+    let mut evs = FixedTable::new("events", 4);
+    h.d.take_events(&mut evs);
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0].kind, ScriptKind::QuorumDown);
+    // The first success: the real server in, then the sorry server out.
+    h.run_until(0, &[]);
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1"),
+            (0, "-d -t 192.0.2.10:80 -r 198.51.100.9:80"),
+        ])
+    );
+}
+
+#[test]
+fn a_new_service_needs_quorum_plus_hysteresis_to_start_up() {
+    let mut v = vs(VIP, vec![real(R1, 3)]);
+    v.quorum = 2;
+    v.hysteresis = 1;
+    let h = Harness::new(&cfg(vec![v.clone()]));
+    assert!(h.d.svcs[0].quorum_up, "3 >= 2 + 1");
+    v.reals[0].weight = 2;
+    let h = Harness::new(&cfg(vec![v]));
+    assert!(!h.d.svcs[0].quorum_up, "2 < 2 + 1");
 }
