@@ -16,6 +16,9 @@
 
 mod build;
 mod kernel;
+
+pub use build::{service_key, service_spec};
+pub use status::Rfc3339;
 mod status;
 #[cfg(test)]
 pub(crate) mod testlog;
@@ -75,18 +78,21 @@ pub enum Override {
     Weight(i32),
 }
 
-/// A runtime request named something the config does not have.
+/// Why an override was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LookupError {
+pub enum OverrideError {
     NoService,
     NoRealServer,
+    /// Outside 0..=65535, the range ipvsadm accepts for `-w`.
+    BadWeight,
 }
 
-impl fmt::Display for LookupError {
+impl fmt::Display for OverrideError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            LookupError::NoService => "no such virtual service",
-            LookupError::NoRealServer => "no such real server in that virtual service",
+            OverrideError::NoService => "no such virtual service",
+            OverrideError::NoRealServer => "no such real server in that virtual service",
+            OverrideError::BadWeight => "weight must be between 0 and 65535",
         })
     }
 }
@@ -491,16 +497,21 @@ impl Director {
         key: &ServiceKey,
         addr: SocketAddr,
         ov: Option<Override>,
-    ) -> Result<(), LookupError> {
-        let si = *self.svc_index.get(key).ok_or(LookupError::NoService)? as usize;
+    ) -> Result<(), OverrideError> {
+        if let Some(Override::Weight(w)) = ov {
+            if !(0..=65535).contains(&w) {
+                return Err(OverrideError::BadWeight);
+            }
+        }
+        let si = *self.svc_index.get(key).ok_or(OverrideError::NoService)? as usize;
         if self.svcs[si].retired {
-            return Err(LookupError::NoService);
+            return Err(OverrideError::NoService);
         }
         let ri = self.svcs[si]
             .reals
             .clone()
             .find(|&ri| self.reals[ri].addr == addr)
-            .ok_or(LookupError::NoRealServer)?;
+            .ok_or(OverrideError::NoRealServer)?;
         self.reals[ri].ov = ov;
         self.dirty = true;
         match ov {

@@ -793,7 +793,11 @@ fn reload_keeps_overrides_and_in_flight_probes_are_safe() {
     h.d.set_override(&k, sa(R2), Some(Override::Drain)).unwrap();
     assert_eq!(
         h.d.set_override(&k, sa("198.51.100.99:80"), None),
-        Err(LookupError::NoRealServer)
+        Err(OverrideError::NoRealServer)
+    );
+    assert_eq!(
+        h.d.set_override(&k, sa(R2), Some(Override::Weight(-1))),
+        Err(OverrideError::BadWeight)
     );
     h.sync();
     assert_eq!(
@@ -989,4 +993,46 @@ fn a_new_service_needs_quorum_plus_hysteresis_to_start_up() {
     v.reals[0].weight = 2;
     let h = Harness::new(&cfg(vec![v]));
     assert!(!h.d.svcs[0].quorum_up, "2 < 2 + 1");
+}
+
+#[test]
+fn service_fields_come_from_the_virtual_server() {
+    let mut v = vs(VIP, vec![]);
+    v.persistence_timeout = Some(300);
+    v.persistence_granularity = Some(0xffff_ff00);
+    v.svc_flags = crate::ipvs::rule::svc_flags::ONEPACKET;
+    v.protocol = Protocol::Udp;
+    let spec = build::service_spec(&v);
+    assert_eq!(
+        RuleText(&Op::AddService(spec)).to_string(),
+        "-A -u 192.0.2.10:80 -s wrr -p 300 -M 255.255.255.0 -o"
+    );
+    let mut v6 = vs("[2001:db8::10]:443", vec![]);
+    v6.persistence_timeout = Some(60);
+    v6.persistence_engine = Some("sip".into());
+    let spec = build::service_spec(&v6);
+    assert_eq!(spec.netmask, 128);
+    assert_eq!(
+        RuleText(&Op::AddService(spec.clone())).to_string(),
+        "-A -t [2001:db8::10]:443 -s wrr -p 60 --pe sip"
+    );
+    assert_eq!(ServiceName(&spec.key).to_string(), "TCP [2001:db8::10]:443");
+    let fw = ServiceKey::Fwmark {
+        family: crate::ipvs::rule::Family::Inet6,
+        mark: 7,
+    };
+    assert_eq!(ServiceName(&fw).to_string(), "FWM 7");
+    // Real servers keep their own forwarding method and thresholds.
+    let mut r = real("[2001:db8::2]:443", 4);
+    r.forward = Forward::Masq;
+    r.uthreshold = 100;
+    r.lthreshold = 10;
+    r.checks.clear();
+    let mut v6 = vs("[2001:db8::10]:443", vec![r]);
+    v6.forward = Forward::Route;
+    let h = Harness::new(&cfg(vec![v6]));
+    assert_eq!(
+        h.applied[1].1,
+        "-a -t [2001:db8::10]:443 -r [2001:db8::2]:443 -m -w 4 -x 100 -y 10"
+    );
 }
