@@ -189,6 +189,15 @@ fn assemble(
     }
 
     // 2. Services, real servers and destination slots.
+    let old_reals: HashMap<(ServiceKey, SocketAddr), usize> = old
+        .map(|o| {
+            o.reals
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ((o.svcs[r.svc as usize].key, r.addr), i))
+                .collect()
+        })
+        .unwrap_or_default();
     let old_svc = |key: &ServiceKey| -> Option<usize> {
         let o = old?;
         o.svc_index.get(key).map(|&i| i as usize)
@@ -258,16 +267,14 @@ fn assemble(
                 // Bounded by MAX_CHECKS_PER_REAL, checked above.
                 let _ = cks.push(id);
                 users[id as usize].push(reals.len() as u32);
-                alpha[id as usize] |= r.alpha;
             }
-            let prev_real = old.and_then(|o| {
-                let p = prev?;
-                o.svcs[p]
-                    .reals
-                    .clone()
-                    .map(|ri| &o.reals[ri])
-                    .find(|x| x.addr == r.addr)
-            });
+            let prev_real = old.and_then(|o| old_reals.get(&(key, r.addr)).map(|&ri| &o.reals[ri]));
+            // A fresh checker starts down for an alpha real server, and for one that was
+            // down before the reload (a changed check must not re-add it untested).
+            let start_down = r.alpha || prev_real.is_some_and(|x| !x.up);
+            for &id in &cks {
+                alpha[id as usize] |= start_down;
+            }
             reals.push(Real {
                 svc: si as u16,
                 addr: r.addr,
@@ -401,9 +408,13 @@ fn assemble(
         let delay = warmup_delay(c.check.warmup, rng.next_u64());
         sched.schedule(id, now + delay);
     }
+    let mut is_fresh = vec![false; checkers.len()];
+    for &id in &fresh_ids {
+        is_fresh[id as usize] = true;
+    }
     if let Some(o) = old {
         for (id, c) in checkers.iter().enumerate() {
-            if c.live && !c.running && !fresh_ids.contains(&(id as CheckerId)) {
+            if c.live && !c.running && !is_fresh[id] {
                 let at = o.sched.deadline(id as CheckerId).unwrap_or(now);
                 sched.schedule(id as CheckerId, at);
             }
@@ -433,6 +444,7 @@ fn assemble(
         slot_index,
         events,
         rng,
+        dirty: true,
     };
 
     // 5. Health of each real server from its checkers. A kept real server whose health
@@ -440,16 +452,7 @@ fn assemble(
     for ri in 0..d.reals.len() {
         let up = d.real_is_up(&d.reals[ri]);
         let r = &d.reals[ri];
-        let known = old.is_some_and(|o| {
-            o.svc_index
-                .get(&d.svcs[r.svc as usize].key)
-                .is_some_and(|&p| {
-                    o.svcs[p as usize]
-                        .reals
-                        .clone()
-                        .any(|x| o.reals[x].addr == r.addr)
-                })
-        });
+        let known = old_reals.contains_key(&(d.svcs[r.svc as usize].key, r.addr));
         if known && up != r.up {
             let key = d.svcs[r.svc as usize].key;
             log::info!(
@@ -463,7 +466,8 @@ fn assemble(
         d.reals[ri].up = up;
     }
     for si in 0..d.svcs.len() {
-        d.update_quorum(si, now);
+        let new = !old.is_some_and(|o| o.svc_index.contains_key(&d.svcs[si].key));
+        d.update_quorum(si, new);
     }
     Ok(d)
 }

@@ -15,6 +15,7 @@ impl Director {
     /// (its checkers start up), so the first reconcile issues no operation for it.
     /// Kernel entries the config does not name are never touched.
     pub fn adopt(&mut self, kernel: &KernelTable) {
+        self.dirty = true;
         for si in 0..self.svcs.len() {
             self.forget_service(si);
         }
@@ -48,6 +49,7 @@ impl Director {
     /// it back; each such difference that calls for an operation is logged once (warn).
     /// Call it with a dump taken after the last `applied`.
     pub fn observe(&mut self, kernel: &KernelTable) {
+        self.dirty = true;
         self.compute_desired();
         for s in self.svcs.iter_mut() {
             s.seen = false;

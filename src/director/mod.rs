@@ -16,6 +16,9 @@
 
 mod build;
 mod kernel;
+
+pub use build::{service_key, service_spec};
+pub use status::Rfc3339;
 mod status;
 #[cfg(test)]
 pub(crate) mod testlog;
@@ -75,18 +78,21 @@ pub enum Override {
     Weight(i32),
 }
 
-/// A runtime request named something the config does not have.
+/// Why an override was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LookupError {
+pub enum OverrideError {
     NoService,
     NoRealServer,
+    /// Outside 0..=65535, the range ipvsadm accepts for `-w`.
+    BadWeight,
 }
 
-impl fmt::Display for LookupError {
+impl fmt::Display for OverrideError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            LookupError::NoService => "no such virtual service",
-            LookupError::NoRealServer => "no such real server in that virtual service",
+            OverrideError::NoService => "no such virtual service",
+            OverrideError::NoRealServer => "no such real server in that virtual service",
+            OverrideError::BadWeight => "weight must be between 0 and 65535",
         })
     }
 }
@@ -197,10 +203,13 @@ pub struct Director {
     slot_index: HashMap<(u16, SocketAddr), usize>,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
+    /// Something changed since `reconcile` last found nothing to do.
+    dirty: bool,
 }
 
 impl Director {
-    /// The check a checker runs, for the probe.
+    /// The check a checker runs, for the probe. `id` comes from `due` (any id below
+    /// `checker_count()` is valid).
     pub fn check(&self, id: CheckerId) -> &Check {
         &self.checkers[id as usize].check
     }
@@ -227,6 +236,24 @@ impl Director {
             // Cannot fail: capacity checked above.
             let _ = out.push(id);
         }
+    }
+
+    /// Whether `reconcile` may have something to do (it returns at once otherwise).
+    pub fn needs_reconcile(&self) -> bool {
+        self.dirty
+    }
+
+    /// How often the reactor should compare the kernel table with the believed one
+    /// (`observe`): the shortest `delay_loop` of any check, else keepalived's default
+    /// delay_loop of 60 s. Drift is then noticed within one delay_loop.
+    pub fn observe_interval(&self) -> Duration {
+        self.checkers
+            .iter()
+            .filter(|c| c.live)
+            .map(|c| c.timers.delay_loop)
+            .min()
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_millis(100))
     }
 
     /// Earliest instant at which `due` will return something.
@@ -281,14 +308,23 @@ impl Director {
     /// Ops that bring the kernel to the desired table (cleared first), in a safe order
     /// (see `ipvs::reconcile`). If `ops` is too small the pass is cut short (a prefix of
     /// the safe order) and the rest follows at the next pass.
+    ///
+    /// Between changes (health, quorum, override, kernel results, drift, reload) this
+    /// costs nothing: the table is only walked again after something changed.
     pub fn reconcile(&mut self, ops: &mut FixedTable<Op>) {
         ops.clear();
+        if !self.dirty {
+            return;
+        }
         self.compute_desired();
         if let Err(e) = reconcile::diff(&self.svc_entries, &self.dests, ops) {
             log::warn!(
                 "reconcile pass cut short: {}; the rest follows next pass",
                 e
             );
+        }
+        if ops.is_empty() {
+            self.dirty = false;
         }
     }
 
@@ -297,6 +333,10 @@ impl Director {
     /// a failure is logged once (until that entry succeeds again) and retried at the next
     /// reconcile. EEXIST on an add and ENOENT/ESRCH on a delete count as success.
     pub fn applied(&mut self, ops: &[Op], failed: &[(usize, IpvsError)]) {
+        if !ops.is_empty() {
+            // Confirm convergence (or retry failures) at the next pass.
+            self.dirty = true;
+        }
         let mut f = 0;
         for (i, op) in ops.iter().enumerate() {
             while f < failed.len() && failed[f].0 < i {
@@ -457,18 +497,23 @@ impl Director {
         key: &ServiceKey,
         addr: SocketAddr,
         ov: Option<Override>,
-        now: Instant,
-    ) -> Result<(), LookupError> {
-        let si = *self.svc_index.get(key).ok_or(LookupError::NoService)? as usize;
+    ) -> Result<(), OverrideError> {
+        if let Some(Override::Weight(w)) = ov {
+            if !(0..=65535).contains(&w) {
+                return Err(OverrideError::BadWeight);
+            }
+        }
+        let si = *self.svc_index.get(key).ok_or(OverrideError::NoService)? as usize;
         if self.svcs[si].retired {
-            return Err(LookupError::NoService);
+            return Err(OverrideError::NoService);
         }
         let ri = self.svcs[si]
             .reals
             .clone()
             .find(|&ri| self.reals[ri].addr == addr)
-            .ok_or(LookupError::NoRealServer)?;
+            .ok_or(OverrideError::NoRealServer)?;
         self.reals[ri].ov = ov;
+        self.dirty = true;
         match ov {
             Some(Override::Drain) => log::info!(
                 "{} real server {} drained by the operator (weight 0)",
@@ -487,7 +532,7 @@ impl Director {
                 AddrPort(&addr)
             ),
         }
-        self.update_quorum(si, now);
+        self.update_quorum(si, false);
         Ok(())
     }
 
@@ -537,6 +582,7 @@ impl Director {
         let key = self.svcs[si].key;
         if up == r.up {
             if reweigh && up {
+                self.dirty = true;
                 let w = self.effective_weight(r);
                 log::info!(
                     "{} real server {} weight is now {}",
@@ -544,10 +590,11 @@ impl Director {
                     AddrPort(&r.addr),
                     w
                 );
-                self.update_quorum(si, now);
+                self.update_quorum(si, false);
             }
             return;
         }
+        self.dirty = true;
         let r = &mut self.reals[ri];
         r.up = up;
         r.last_change = Some(now);
@@ -578,7 +625,7 @@ impl Director {
         if let Some((kind, s)) = script {
             self.push_event(kind, s, key, Some(addr));
         }
-        self.update_quorum(si, now);
+        self.update_quorum(si, false);
     }
 
     fn live_weight(&self, si: usize) -> i64 {
@@ -592,15 +639,21 @@ impl Director {
     }
 
     /// Re-evaluates quorum (keepalived: on every real-server change); logs and queues the
-    /// scripts of a transition. `_now` is kept for symmetry with the other transitions.
-    fn update_quorum(&mut self, si: usize, _now: Instant) {
+    /// scripts of a transition. `init`: the service is new, so it starts with quorum only
+    /// if the live weight reaches `quorum + hysteresis` (keepalived's start-up rule), and
+    /// starting without quorum is logged and runs quorum_down.
+    fn update_quorum(&mut self, si: usize, init: bool) {
         if self.svcs[si].retired {
             return;
         }
         let live = self.live_weight(si);
         let s = &self.svcs[si];
-        let up = quorum::next_state(s.quorum_up, live, s.quorum, s.hysteresis);
-        if up == s.quorum_up {
+        let up = quorum::next_state(s.quorum_up && !init, live, s.quorum, s.hysteresis);
+        if up == s.quorum_up && !init {
+            return;
+        }
+        if init && up {
+            self.svcs[si].quorum_up = true;
             return;
         }
         let key = s.key;
@@ -612,7 +665,12 @@ impl Director {
             s.quorum_down_script.clone()
         };
         self.svcs[si].quorum_up = up;
-        let what = if up { "quorum regained" } else { "quorum lost" };
+        self.dirty = true;
+        let what = match (init, up) {
+            (true, _) => "starting with quorum down",
+            (false, true) => "quorum regained",
+            (false, false) => "quorum lost",
+        };
         match sorry {
             Some(a) => log::info!(
                 "{} {} (live weight {}, quorum {}, hysteresis {}): sorry server {} {}",

@@ -790,11 +790,14 @@ fn reload_keeps_overrides_and_in_flight_probes_are_safe() {
         proto: Protocol::Tcp,
         addr: sa(VIP),
     };
-    h.d.set_override(&k, sa(R2), Some(Override::Drain), h.now)
-        .unwrap();
+    h.d.set_override(&k, sa(R2), Some(Override::Drain)).unwrap();
     assert_eq!(
-        h.d.set_override(&k, sa("198.51.100.99:80"), None, h.now),
-        Err(LookupError::NoRealServer)
+        h.d.set_override(&k, sa("198.51.100.99:80"), None),
+        Err(OverrideError::NoRealServer)
+    );
+    assert_eq!(
+        h.d.set_override(&k, sa(R2), Some(Override::Weight(-1))),
+        Err(OverrideError::BadWeight)
     );
     h.sync();
     assert_eq!(
@@ -828,7 +831,7 @@ fn reload_keeps_overrides_and_in_flight_probes_are_safe() {
         "{}",
         json
     );
-    h.d.set_override(&k, sa(R2), None, h.now).unwrap();
+    h.d.set_override(&k, sa(R2), None).unwrap();
     h.sync();
     assert_eq!(
         h.take_applied(),
@@ -889,4 +892,147 @@ fn json_strings_are_escaped_and_dates_are_civil() {
     assert_eq!(d(951_782_400), "2000-02-29T00:00:00Z");
     assert_eq!(d(1_795_280_400), "2026-11-21T17:00:00Z");
     let _ = SystemTime::now();
+}
+
+#[test]
+fn a_real_server_without_checks_is_always_up() {
+    let mut r = real(R1, 2);
+    r.checks.clear();
+    let mut h = Harness::new(&cfg(vec![vs(VIP, vec![r])]));
+    assert_eq!(h.d.checker_count(), 0);
+    assert_eq!(h.d.next_due(), None);
+    assert_eq!(h.d.observe_interval(), Duration::from_secs(60));
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-A -t 192.0.2.10:80 -s wrr"),
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 2"),
+        ])
+    );
+    // One more pass confirms convergence; then reconcile has nothing to walk.
+    assert!(h.d.needs_reconcile());
+    h.sync();
+    assert!(h.take_applied().is_empty());
+    assert!(!h.d.needs_reconcile());
+}
+
+#[test]
+fn a_changed_check_does_not_readd_a_down_real_server_untested() {
+    let c = scenario(false);
+    let mut h = Harness::new(&c);
+    h.run_until(20_000, &[R2]);
+    h.take_applied();
+    let mut c2 = c.clone();
+    c2.services[0].reals[1].checks[0].connect_timeout = Duration::from_secs(2);
+    h.d.reload(&c2, h.now).unwrap();
+    h.sync();
+    assert!(h.take_applied().is_empty());
+    // The new checker runs at once (warmup 0) and its first success brings R2 back.
+    h.run_until(20_000, &[]);
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[(20_000, "-a -t 192.0.2.10:80 -r 198.51.100.3:80 -g -w 3")])
+    );
+}
+
+#[test]
+fn state_table_goes_to_the_log_line_by_line() {
+    let h = Harness::new(&scenario(false));
+    testlog::take();
+    h.d.log_state_table(h.now, UNIX_EPOCH);
+    let lines = testlog::take();
+    assert_eq!(lines[0], "state table (1 services):");
+    assert_eq!(
+        lines[1],
+        "TCP 192.0.2.10:80  wrr  quorum up  sorry server 198.51.100.9:80 not in table"
+    );
+    assert_eq!(lines.len(), 5);
+}
+
+#[test]
+fn starting_without_quorum_brings_the_sorry_server_in_at_once() {
+    let mut r = real(R1, 1);
+    r.alpha = true;
+    let mut v = vs(VIP, vec![r]);
+    v.sorry_server = sorry(SORRY);
+    v.quorum_down = script("qdown");
+    let mut h = Harness::new(&cfg(vec![v]));
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-A -t 192.0.2.10:80 -s wrr"),
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.9:80 -g -w 1"),
+        ])
+    );
+    assert_eq!(
+        director_lines(),
+        ["TCP 192.0.2.10:80 starting with quorum down (live weight 0, quorum 1, hysteresis 0): sorry server 198.51.100.9:80 in"]
+    );
+    let mut evs = FixedTable::new("events", 4);
+    h.d.take_events(&mut evs);
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0].kind, ScriptKind::QuorumDown);
+    // The first success: the real server in, then the sorry server out.
+    h.run_until(0, &[]);
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[
+            (0, "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1"),
+            (0, "-d -t 192.0.2.10:80 -r 198.51.100.9:80"),
+        ])
+    );
+}
+
+#[test]
+fn a_new_service_needs_quorum_plus_hysteresis_to_start_up() {
+    let mut v = vs(VIP, vec![real(R1, 3)]);
+    v.quorum = 2;
+    v.hysteresis = 1;
+    let h = Harness::new(&cfg(vec![v.clone()]));
+    assert!(h.d.svcs[0].quorum_up, "3 >= 2 + 1");
+    v.reals[0].weight = 2;
+    let h = Harness::new(&cfg(vec![v]));
+    assert!(!h.d.svcs[0].quorum_up, "2 < 2 + 1");
+}
+
+#[test]
+fn service_fields_come_from_the_virtual_server() {
+    let mut v = vs(VIP, vec![]);
+    v.persistence_timeout = Some(300);
+    v.persistence_granularity = Some(0xffff_ff00);
+    v.svc_flags = crate::ipvs::rule::svc_flags::ONEPACKET;
+    v.protocol = Protocol::Udp;
+    let spec = build::service_spec(&v);
+    assert_eq!(
+        RuleText(&Op::AddService(spec)).to_string(),
+        "-A -u 192.0.2.10:80 -s wrr -p 300 -M 255.255.255.0 -o"
+    );
+    let mut v6 = vs("[2001:db8::10]:443", vec![]);
+    v6.persistence_timeout = Some(60);
+    v6.persistence_engine = Some("sip".into());
+    let spec = build::service_spec(&v6);
+    assert_eq!(spec.netmask, 128);
+    assert_eq!(
+        RuleText(&Op::AddService(spec.clone())).to_string(),
+        "-A -t [2001:db8::10]:443 -s wrr -p 60 --pe sip"
+    );
+    assert_eq!(ServiceName(&spec.key).to_string(), "TCP [2001:db8::10]:443");
+    let fw = ServiceKey::Fwmark {
+        family: crate::ipvs::rule::Family::Inet6,
+        mark: 7,
+    };
+    assert_eq!(ServiceName(&fw).to_string(), "FWM 7");
+    // Real servers keep their own forwarding method and thresholds.
+    let mut r = real("[2001:db8::2]:443", 4);
+    r.forward = Forward::Masq;
+    r.uthreshold = 100;
+    r.lthreshold = 10;
+    r.checks.clear();
+    let mut v6 = vs("[2001:db8::10]:443", vec![r]);
+    v6.forward = Forward::Route;
+    let h = Harness::new(&cfg(vec![v6]));
+    assert_eq!(
+        h.applied[1].1,
+        "-a -t [2001:db8::10]:443 -r [2001:db8::2]:443 -m -w 4 -x 100 -y 10"
+    );
 }
