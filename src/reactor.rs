@@ -14,7 +14,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::control::protocol::{Request, ServiceRef, Target};
 use crate::control::server::{ClientEvent, ControlServer};
-use crate::director::{CheckerId, Director, LookupError, Override, ScriptKind, ServiceName};
+use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::AddrPort;
@@ -317,6 +317,9 @@ impl Reactor {
 
     /// Computes the difference between desired and believed tables and applies it.
     fn reconcile(&mut self) {
+        if !self.director.needs_reconcile() {
+            return;
+        }
         self.director.reconcile(&mut self.ops);
         if self.ops.is_empty() {
             return;
@@ -428,23 +431,18 @@ impl Reactor {
     /// Applies an operator override to the service the request names. A request names a
     /// service by address (any protocol) or fwmark (any family): the first configured
     /// match is used.
-    fn set_override(
-        &mut self,
-        target: &Target,
-        ov: Option<Override>,
-        now: Instant,
-    ) -> Result<(), String> {
+    fn set_override(&mut self, target: &Target, ov: Option<Override>) -> Result<(), String> {
         let candidates: [ServiceKey; 3] = match target.service {
             ServiceRef::Addr(addr) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
                 .map(|proto| ServiceKey::Inet { proto, addr }),
             ServiceRef::Fwmark(mark) => [Family::Inet, Family::Inet6, Family::Inet]
                 .map(|family| ServiceKey::Fwmark { family, mark }),
         };
-        let mut last = LookupError::NoService;
+        let mut last = OverrideError::NoService;
         for key in &candidates {
-            match self.director.set_override(key, target.real, ov, now) {
+            match self.director.set_override(key, target.real, ov) {
                 Ok(()) => return Ok(()),
-                Err(LookupError::NoService) => continue,
+                Err(OverrideError::NoService) => continue,
                 Err(e) => last = e,
             }
         }
@@ -478,9 +476,9 @@ impl Reactor {
                 self.reload(now);
                 Ok(())
             }
-            Request::Drain(t) => self.set_override(&t, Some(Override::Drain), now),
-            Request::Enable(t) => self.set_override(&t, None, now),
-            Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w)), now),
+            Request::Drain(t) => self.set_override(&t, Some(Override::Drain)),
+            Request::Enable(t) => self.set_override(&t, None),
+            Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w))),
         };
         let text = &self.status_text;
         let control = self.control.as_mut().expect("checked above");
