@@ -213,3 +213,82 @@ fn tcp_check_kind_on_http_server() {
     let srv = Server::start(Mode::Good);
     assert_eq!(verdict(&run(&check(CheckKind::Tcp, srv.addr, T))), "up");
 }
+
+/// Events for the slot's token that do not come from its socket (as after a slot is
+/// reused, or a stale event in the same poll batch) change nothing.
+#[test]
+fn spurious_events_are_harmless() {
+    use lvsmon::probe::Step;
+    use mio::{Events, Interest, Poll, Token};
+    use std::time::Instant;
+
+    let slow = Server::start(Mode::SlowDrip);
+    let c = check(http(vec![url("/", None)]), slow.addr, 5000);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let token = Token(9);
+    // A decoy under the same token, made readable again and again.
+    let mut decoy = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    poll.registry()
+        .register(&mut decoy, token, Interest::READABLE)
+        .unwrap();
+    let poker = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut slot = ProbeSlot::new();
+    let mut step = slot.start(&c, poll.registry(), token, Instant::now());
+    let mut spurious = 0;
+    let begun = Instant::now();
+    while step == Step::Pending {
+        assert!(begun.elapsed() < RUN_BOUND);
+        poker.send_to(b"x", decoy.local_addr().unwrap()).unwrap();
+        let now = Instant::now();
+        let deadline = slot.deadline().unwrap();
+        if now >= deadline {
+            step = slot.on_deadline(poll.registry(), now);
+            continue;
+        }
+        poll.poll(&mut events, Some(deadline - now)).unwrap();
+        let mut buf = [0u8; 8];
+        while decoy.recv(&mut buf).is_ok() {
+            spurious += 1;
+        }
+        for ev in events.iter() {
+            step = slot.on_event(&c, ev, poll.registry(), Instant::now());
+            if step != Step::Pending {
+                break;
+            }
+        }
+    }
+    let Step::Done(o) = step else { unreachable!() };
+    // The drip sends "HTTP/1.0 200 OK\r\n" in 1.7 s: up, despite the decoy's events.
+    assert_eq!(verdict(&o), "up");
+    assert!(spurious > 5, "decoy produced {spurious} events");
+}
+
+/// Cancel closes the socket: the server sees the connection end, the slot is idle.
+#[test]
+fn cancel_closes_and_idles() {
+    use lvsmon::probe::Step;
+    use mio::{Poll, Token};
+    use std::time::Instant;
+
+    let stall = Server::start(Mode::Stall);
+    let poll = Poll::new().unwrap();
+    let mut slot = ProbeSlot::new();
+    let c = check(http(vec![url("/", None)]), stall.addr, 1000);
+    let step = slot.start(&c, poll.registry(), Token(1), Instant::now());
+    assert_eq!(step, Step::Pending);
+    assert!(!slot.is_idle());
+    assert!(slot.deadline().is_some());
+    slot.cancel(poll.registry());
+    assert!(slot.is_idle());
+    assert_eq!(slot.deadline(), None);
+    // A cancelled slot starts again cleanly.
+    let good = Server::start(Mode::Good);
+    assert_eq!(
+        verdict(&run_on(
+            &mut slot,
+            &check(http(vec![url("/", None)]), good.addr, 1000)
+        )),
+        "up"
+    );
+}

@@ -240,6 +240,9 @@ impl ProbeSlot {
         self.url = 0;
         self.silence_is_up = false;
         let res = match &check.kind {
+            // SSL_GET is refused by config resolution ("not supported in this build");
+            // should one get here, plain HTTP must not stand in for TLS.
+            CheckKind::Http(h) if h.tls => Err(Reason::Local(libc::EPROTONOSUPPORT)),
             CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) => {
                 self.smtp = SmtpStage::Banner;
                 self.open_tcp(check, registry)
