@@ -113,9 +113,9 @@ fn in_netns_without_raw<T: Send + 'static>(range: &'static str, f: fn() -> T) ->
             for (d, s) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
                 *d = *s as libc::c_char;
             }
-            assert_eq!(libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr), 0);
+            assert_eq!(libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut ifr), 0);
             ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            assert_eq!(libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr), 0, "lo up");
+            assert_eq!(libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &ifr), 0, "lo up");
             libc::close(fd);
         }
         std::fs::write("/proc/sys/net/ipv4/ping_group_range", range).unwrap();

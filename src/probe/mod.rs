@@ -28,11 +28,13 @@ use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::{Outcome, Reason, Up};
 use crate::sys::probe as sys;
 
-/// Bytes of the receive buffer (HTTP head, body chunks, SMTP replies, datagrams).
-const BUF_BYTES: usize = 16 * 1024;
+/// Bytes of the receive buffer: the HTTP head must fit whole; body chunks, SMTP replies
+/// and datagrams reuse it (a DNS answer without EDNS is at most 512 bytes, RFC 1035
+/// 4.2.1). Each slot costs about BUF_BYTES + REQ_BYTES, times MAX_IN_FLIGHT slots.
+const BUF_BYTES: usize = MAX_HTTP_HEADER_BYTES;
 /// Bytes of the request buffer (HTTP request, SMTP command, DNS query, ICMP echo,
-/// MISC_CHECK argv strings).
-const REQ_BYTES: usize = 4096;
+/// MISC_CHECK argv strings); keepalived's own request buffer is 2048 bytes too.
+const REQ_BYTES: usize = 2048;
 /// Arguments of one MISC_CHECK command line.
 const MAX_ARGV: usize = 64;
 /// Datagrams read per event before yielding (ping sockets also see foreign replies).
