@@ -283,7 +283,10 @@ fn cancel_kills_and_reaps_the_script() {
 
     let dir = scratch("misc_cancel");
     let pidfile = dir.join("pid");
-    let cmd = format!("echo $$ > {}; sleep 30 & wait", pidfile.display());
+    let cmd = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; sleep 30 & wait",
+        pidfile.display()
+    );
     let c = check(
         misc(&["/bin/sh", "-c", &cmd], 5000, false),
         "127.0.0.1:1".parse().unwrap(),
@@ -312,4 +315,40 @@ fn cancel_kills_and_reaps_the_script() {
         std::fs::metadata(format!("/proc/{pid}")).is_err(),
         "script {pid} not reaped"
     );
+}
+
+#[test]
+fn dropping_a_busy_slot_reaps_its_script() {
+    use lvsmon::probe::{ProbeSlot, Step};
+    use mio::{Poll, Token};
+
+    let dir = scratch("misc_drop");
+    let pidfile = dir.join("pid");
+    let cmd = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; exec sleep 30",
+        pidfile.display()
+    );
+    let c = check(
+        misc(&["/bin/sh", "-c", &cmd], 5000, false),
+        "127.0.0.1:1".parse().unwrap(),
+        1000,
+    );
+    let poll = Poll::new().unwrap();
+    let mut slot = ProbeSlot::new();
+    assert_eq!(
+        slot.start(&c, poll.registry(), Token(1), Instant::now()),
+        Step::Pending
+    );
+    let until = Instant::now() + Duration::from_secs(3);
+    while !pidfile.exists() {
+        assert!(Instant::now() < until, "script did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    drop(slot);
+    assert!(reaped(pid), "script {pid} not reaped");
 }

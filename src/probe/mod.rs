@@ -128,6 +128,16 @@ impl fmt::Debug for ProbeSlot {
     }
 }
 
+impl Drop for ProbeSlot {
+    /// A slot dropped mid-attempt leaves no child behind (closing its descriptors also
+    /// removes them from the poll set).
+    fn drop(&mut self) {
+        if let Io::Child { pid, .. } = self.io {
+            sys::kill_and_reap(pid);
+        }
+    }
+}
+
 impl Default for ProbeSlot {
     fn default() -> Self {
         Self::new()
@@ -429,9 +439,16 @@ impl ProbeSlot {
         self.reset_buffers();
         match &check.kind {
             CheckKind::Udp(u) => {
-                let n = u.payload.len();
+                // keepalived sends a random payload when none is configured; any bytes
+                // will do, so a fixed recognisable text is sent instead.
+                let payload: &[u8] = if u.payload.is_empty() {
+                    UDP_DEFAULT_PAYLOAD
+                } else {
+                    &u.payload
+                };
+                let n = payload.len();
                 let dst = self.req.get_mut(..n).ok_or(Reason::Local(libc::EMSGSIZE))?;
-                dst.copy_from_slice(&u.payload);
+                dst.copy_from_slice(payload);
                 self.req_len = n;
                 self.silence_is_up = u.require_reply.is_none();
             }
@@ -940,6 +957,7 @@ fn put_cstr(buf: &mut [u8], off: usize, s: &[u8]) -> Result<usize, Reason> {
     Ok(end)
 }
 
+const UDP_DEFAULT_PAYLOAD: &[u8] = b"lvsmon udp check";
 const ECHO_PAYLOAD: &[u8; 16] = b"lvsmon echo ping";
 const ECHO_LEN: usize = 8 + ECHO_PAYLOAD.len();
 
