@@ -292,3 +292,48 @@ fn cancel_closes_and_idles() {
         "up"
     );
 }
+
+#[test]
+fn many_probes_in_one_loop() {
+    let good = Server::start(Mode::Good);
+    let stall = Server::start(Mode::Stall);
+    let busy = Server::start(Mode::Unavailable);
+    let mut checks = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..8 {
+        checks.push(check(
+            http(vec![url("/", Some(good_digest()))]),
+            good.addr,
+            1000,
+        ));
+        want.push("up".to_string());
+        checks.push(check(http(vec![url("/", None)]), stall.addr, 300 + i * 10));
+        want.push(format!("timeout after {} ms", 300 + i * 10));
+        checks.push(check(http(vec![url("/", None)]), busy.addr, 1000));
+        want.push("HTTP 503".to_string());
+        checks.push(check(CheckKind::Tcp, closed_port(), 1000));
+        want.push("connection refused".to_string());
+    }
+    let got: Vec<String> = run_many(&checks).iter().map(verdict).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn ipv6_loopback_host_header() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        panic!("IPv6 loopback (::1) is required by this test");
+    }
+    let srv = Server::start_on("[::1]:0", Mode::Good);
+    let o = run(&check(
+        http(vec![url("/", Some(good_digest()))]),
+        srv.addr,
+        T,
+    ));
+    assert_eq!(verdict(&o), "up");
+    std::thread::sleep(Duration::from_millis(50));
+    let req = String::from_utf8_lossy(&srv.requests.lock().unwrap()[0]).into_owned();
+    assert!(
+        req.contains(&format!("\r\nHost: [::1]:{}\r\n", srv.addr.port())),
+        "{req}"
+    );
+}
