@@ -5,6 +5,14 @@
 //! treated as hints: each call does every non-blocking step it can, so a spurious or
 //! stale event is harmless. The deadline covers the whole attempt (connect, request,
 //! reply, every url), as keepalived's `connect_timeout` does.
+//!
+//! The reactor's side of the contract: one token per slot; after `start` or a Pending
+//! step, poll no later than `deadline()` and call `on_deadline` once it has passed (a
+//! MISC_CHECK answers Pending with a later deadline while its script is being killed);
+//! feed every event for the token to `on_event` (an idle slot ignores it). MISC_CHECK
+//! children are reaped here through their pidfd and `waitpid(pid)`, so the process must
+//! neither ignore SIGCHLD (SIG_IGN auto-reaps) nor reap with `waitpid(-1)`.
+//! `Outcome::latency` is measured between the `now` values the caller passes in.
 
 pub mod dns;
 mod file;
