@@ -608,8 +608,11 @@ fn names() -> Names {
 fn run_case(line: &str, names: &Names) -> (i32, String, String) {
     let mut words = shell_words(line);
     let (mut table, mut errno, mut stdin, mut nl) = (false, 0, Vec::new(), false);
+    let mut conn_path = format!("{DATA}/no-such-ip_vs_conn");
     while let Some(w) = words.first() {
-        if let Some(v) = w.strip_prefix("NL=") {
+        if let Some(v) = w.strip_prefix("CONN=") {
+            conn_path = format!("{DATA}/{v}");
+        } else if let Some(v) = w.strip_prefix("NL=") {
             nl = v == "1";
         } else if let Some(v) = w.strip_prefix("TABLE=") {
             table = v == "1";
@@ -626,7 +629,6 @@ fn run_case(line: &str, names: &Names) -> (i32, String, String) {
     argv.extend(words);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut input: &[u8] = &stdin;
-    let conn_path = format!("{DATA}/no-such-ip_vs_conn");
     let mut io = Io {
         out: &mut out,
         err: &mut err,

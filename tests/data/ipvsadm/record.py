@@ -10,7 +10,8 @@ stats) from another table. Usage:
     python3 record.py /work/ref/root/sbin/ipvsadm /tmp/fakeipvs.so /tmp/fakenl.so
 cases.txt: one case per line, shell words; leading KEY=VALUE words set TABLE (1 = serve the
 sockopt table), NL (1 = use the netlink shim), ERRNO (every set operation fails with it)
-and STDIN (a file in this directory fed to stdin). argv[0] is always "ipvsadm".
+STDIN (a file in this directory fed to stdin) and CONN (a file read in place of
+/proc/net/ip_vs_conn). argv[0] is always "ipvsadm".
 """
 import os, shlex, subprocess, sys
 
@@ -22,12 +23,13 @@ for line in open(os.path.join(here, "cases.txt")):
     if not line.strip() or line.startswith("#"):
         continue
     words = shlex.split(line)
-    env = {"TABLE": "0", "ERRNO": "0", "STDIN": "", "NL": "0"}
+    env = {"TABLE": "0", "ERRNO": "0", "STDIN": "", "NL": "0", "CONN": ""}
     while words and "=" in words[0] and words[0].split("=")[0] in env:
         k, v = words.pop(0).split("=", 1)
         env[k] = v
     e = dict(os.environ, LD_PRELOAD=nlshim if env["NL"] == "1" else shim, FAKE_IPVS_TABLE=env["TABLE"],
-             FAKE_IPVS_ERRNO=env["ERRNO"], LC_ALL="C")
+             FAKE_IPVS_ERRNO=env["ERRNO"], LC_ALL="C",
+             FAKE_IPVS_CONN=os.path.join(here, env["CONN"]) if env["CONN"] else "")
     stdin = open(os.path.join(here, env["STDIN"]), "rb") if env["STDIN"] else subprocess.DEVNULL
     p = subprocess.run(["ipvsadm"] + words, executable=binary, env=e, stdin=stdin,
                        capture_output=True, timeout=10)
