@@ -192,3 +192,68 @@ fn listings() {
     );
     assert_eq!(p("-R"), IpvsadmCommand::Restore);
 }
+
+/// Bad input of any shape gets an answer, never a panic: every sequence of up to three
+/// words from a list of awkward ones.
+#[test]
+fn no_argv_panics() {
+    let words = [
+        "-",
+        "--",
+        "-=",
+        "--=",
+        "=",
+        "",
+        "-A",
+        "-a",
+        "-L",
+        "-S",
+        "-R",
+        "-t",
+        "-t=",
+        "-n=",
+        "-p",
+        "-p=",
+        "-6",
+        "-f",
+        "-M",
+        "-b",
+        "-nc",
+        "-Lnc",
+        "--tcp-service",
+        "--set",
+        "--start-daemon",
+        "127.0.0.1:80",
+        "[::1]:80",
+        "[",
+        "[]",
+        "]:",
+        "::",
+        ":",
+        "4294967296",
+        "-1",
+        "é",
+        "-é",
+        "--tun-type",
+        "gue",
+        "--tun-port",
+        "-w",
+        "--pe",
+        ",",
+        "sh-port,",
+    ];
+    let names = Names::default();
+    let mut n = 0;
+    for a in words {
+        for b in words {
+            for c in words {
+                let argv: Vec<String> =
+                    ["ipvsadm", a, b, c].iter().map(|s| s.to_string()).collect();
+                let _ = parse(&argv, &names, false);
+                let _ = parse(&argv[..3], &names, true);
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, words.len().pow(3));
+}

@@ -323,3 +323,37 @@ fn backend_that_cannot_open_reports_like_ipvsadm() {
         "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n"
     );
 }
+
+/// Arbitrary bytes as -R input or as the connection table: an answer, never a panic.
+#[test]
+fn no_input_panics() {
+    let pieces = [
+        "-A",
+        " ",
+        "\n",
+        "\r",
+        "\t",
+        "ipvsadm",
+        "-t",
+        "1.2.3.4:80",
+        "#",
+        "é",
+        "-w",
+        "x",
+        "\n\n",
+        "-R",
+    ];
+    let names = Names::default();
+    let mut seed: u32 = 12345;
+    for _ in 0..2000 {
+        let mut s = String::new();
+        for _ in 0..(seed % 12) {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            s.push_str(pieces[(seed >> 16) as usize % pieces.len()]);
+        }
+        let _ = restore::plan(&s, "ipvsadm", &names);
+        let mut out = Vec::new();
+        let fmt = lvsmon::ipvsadm::args::Format::default();
+        let _ = lvsmon::ipvsadm::list::write_conns(&mut out, &s, &fmt, &names);
+    }
+}
