@@ -357,3 +357,42 @@ fn no_input_panics() {
         let _ = lvsmon::ipvsadm::list::write_conns(&mut out, &s, &fmt, &names);
     }
 }
+
+/// A 1000-service, 10000-server rule file restores, saves back identically and lists
+/// with one line per entry.
+#[test]
+fn big_table_round_trip() {
+    let mut rules = String::new();
+    for s in 0..1000u32 {
+        let vip = format!("192.0.2.{}:{}", s % 250 + 1, 1000 + s);
+        rules.push_str(&format!("-A -t {vip} -s wlc\n"));
+        for d in 0..10u32 {
+            rules.push_str(&format!(
+                "-a -t {vip} -r 198.51.100.{}:{} -m -w {}\n",
+                d + 1,
+                2000 + s,
+                d
+            ));
+        }
+    }
+    let mut m = Mem::default();
+    let (rc, _, e) = with_io(|io| ipvsadm::restore(&mut m, &rules, io));
+    assert_eq!((rc, e.as_str()), (0, ""));
+    assert_eq!(m.ops.len(), 11_000);
+    let (_, saved, _) = with_io(|io| ipvsadm::save(&mut m, true, io));
+    assert_eq!(saved.lines().count(), 11_000);
+    let mut again = Mem::default();
+    let (rc, _, _) = with_io(|io| ipvsadm::restore(&mut again, &saved, io));
+    assert_eq!(rc, 0);
+    let (_, saved2, _) = with_io(|io| ipvsadm::save(&mut again, true, io));
+    assert_eq!(saved2, saved);
+    let (rc, listed, _) = with_io(|io| {
+        let fmt = lvsmon::ipvsadm::args::Format {
+            numeric: true,
+            ..Default::default()
+        };
+        ipvsadm::list(&mut m, &lvsmon::ipvsadm::args::ListWhat::All, &fmt, io)
+    });
+    assert_eq!(rc, 0);
+    assert_eq!(listed.lines().count(), 3 + 11_000);
+}
