@@ -5,6 +5,8 @@
 //! replies until NLMSG_DONE) into the caller's `KernelTable`, reusing its vectors.
 //! Buffers are allocated once at open; a request allocates nothing.
 
+pub mod capture;
+
 use std::io;
 use std::ops::ControlFlow;
 use std::time::Duration;

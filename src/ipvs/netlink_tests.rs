@@ -584,3 +584,27 @@ fn info_timeouts_daemons() {
     b.apply(&Op::StartDaemon(d.clone())).unwrap();
     assert_eq!(b.daemons().unwrap().as_slice(), &[d]);
 }
+
+#[test]
+fn capture_text_round_trip_and_replay() {
+    use super::capture::*;
+    let mut f = Fake::new();
+    f.services = vec![(svc(v4key(80), "wlc"), vec![dest("198.51.100.1:80", 2)])];
+    let mut b = NetlinkBackend::with_transport(Recorder::new(f)).unwrap();
+    let table = run_session(&mut b).unwrap();
+    let text = to_text(&b.io.log);
+    assert!(text.starts_with("> "));
+    let log = from_text(&format!("# a comment\n\n{text}")).unwrap();
+    assert_eq!(log, b.io.log);
+    let mut r = NetlinkBackend::with_transport(Replay::new(log)).unwrap();
+    assert_eq!(run_session(&mut r).unwrap(), table);
+    assert!(r.io.finished());
+    // A backend that asked something else is caught.
+    let mut log = from_text(&text).unwrap();
+    log[2].bytes[16] ^= 1; // the dump request's genl cmd
+    let mut r = NetlinkBackend::with_transport(Replay::new(log)).unwrap();
+    assert_eq!(run_session(&mut r).unwrap_err().errno, libc::EPROTO);
+    assert!(from_text("> 0g").is_err());
+    assert!(from_text("  00").is_err());
+    assert!(from_text("? 00").is_err());
+}

@@ -86,11 +86,13 @@ pub fn op_cmd(op: &Op) -> u8 {
     }
 }
 
+/// A service as NEW/SET_SERVICE send it. IP_VS_SVC_F_HASHED is the kernel's own
+/// bookkeeping (reported in dumps): sent back on an add, the kernel believes the new
+/// service already hashed and never hashes it (ip_vs_svc_hash), so it is never sent.
 fn full_service(spec: &ServiceSpec) -> ServiceAttrs {
-    ServiceAttrs {
-        spec: spec.clone(),
-        stats: None,
-    }
+    let mut spec = spec.clone();
+    spec.flags &= !IP_VS_SVC_F_HASHED;
+    ServiceAttrs { spec, stats: None }
 }
 
 /// Writes the request for `op` with NLM_F_REQUEST | NLM_F_ACK, so the kernel answers

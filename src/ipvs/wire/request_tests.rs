@@ -56,6 +56,15 @@ fn new_service_ipv4() {
 }
 
 #[test]
+fn hashed_flag_read_back_is_not_sent() {
+    let mut s = v4svc();
+    s.flags |= svc_flags::HASHED;
+    assert_eq!(emit_le(&Op::AddService(s.clone()), 1), NEW_SERVICE_V4);
+    let edit = emit_le(&Op::EditService(s), 1);
+    assert_eq!(&edit[20..], &NEW_SERVICE_V4[20..]);
+}
+
+#[test]
 fn new_service_ipv4_big_endian() {
     let mut buf = [0u8; 512];
     let n = emit_op::<Big>(&mut buf, &Op::AddService(v4svc()), FAM, 1).unwrap();

@@ -212,12 +212,13 @@ pub struct ServiceUser {
 
 impl ServiceUser {
     /// None for IPv6. The persistence engine has no sockopt field and is dropped, as
-    /// libipvs does.
+    /// libipvs does; IP_VS_SVC_F_HASHED is the kernel's and is never sent (see
+    /// request::emit_op).
     pub fn from_spec(s: &ServiceSpec) -> Option<ServiceUser> {
         Some(ServiceUser {
             ident: SvcIdent::from_key(&s.key)?,
             sched_name: s.sched.clone(),
-            flags: s.flags,
+            flags: s.flags & !super::uapi::IP_VS_SVC_F_HASHED,
             timeout: s.timeout,
             netmask: s.netmask,
         })

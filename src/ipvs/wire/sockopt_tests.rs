@@ -191,6 +191,13 @@ fn service_user_bytes_both_orders() {
         255, 255, 255, 0,            // netmask (__be32)
     ];
     assert_eq!(buf, le);
+    let mut hashed = spec();
+    hashed.flags |= svc_flags::HASHED;
+    let mut again = [0u8; 44];
+    ServiceUser::from_spec(&hashed)
+        .unwrap()
+        .emit::<Little>(&mut again);
+    assert_eq!(again, le, "HASHED is never sent");
     u.emit::<Big>(&mut buf);
     assert_eq!(&buf[..4], &[0, 17, 0, 0]);
     assert_eq!(&buf[4..12], &le[4..12], "__be fields do not change");
