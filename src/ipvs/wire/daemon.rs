@@ -1,6 +1,8 @@
 //! Connection-sync daemon attributes (IPVS_DAEMON_ATTR_*, nested in
-//! IPVS_CMD_ATTR_DAEMON). STATE/SYNC_ID u32, SYNC_MAXLEN u16, MCAST_TTL u8 host order;
-//! MCAST_PORT `__be16`; MCAST_GROUP an in_addr, MCAST_GROUP6 an in6_addr.
+//! IPVS_CMD_ATTR_DAEMON). STATE/SYNC_ID u32, SYNC_MAXLEN u16, MCAST_PORT u16 and
+//! MCAST_TTL u8, all host order (ip_vs_ctl.c reads and writes the port with
+//! nla_get_u16/nla_put_u16 and converts it with htons only when it opens the socket);
+//! MCAST_GROUP an in_addr, MCAST_GROUP6 an in6_addr.
 
 use std::net::IpAddr;
 
@@ -61,7 +63,7 @@ impl Attrs for DaemonAttrs {
             None => {}
         }
         if let Some(p) = d.mcast_port {
-            w.put_be16(IPVS_DAEMON_ATTR_MCAST_PORT, p);
+            w.put_u16(IPVS_DAEMON_ATTR_MCAST_PORT, p);
         }
         if let Some(t) = d.mcast_ttl {
             w.put_u8(IPVS_DAEMON_ATTR_MCAST_TTL, t);
@@ -110,7 +112,7 @@ impl DaemonAttrs {
                     d.mcast_group = Some(IpAddr::V6(nla.ipv6("IPVS_DAEMON_ATTR_MCAST_GROUP6")?))
                 }
                 IPVS_DAEMON_ATTR_MCAST_PORT => {
-                    d.mcast_port = Some(nla.be16("IPVS_DAEMON_ATTR_MCAST_PORT")?)
+                    d.mcast_port = Some(nla.u16::<E>("IPVS_DAEMON_ATTR_MCAST_PORT")?)
                 }
                 IPVS_DAEMON_ATTR_MCAST_TTL => {
                     d.mcast_ttl = Some(nla.u8("IPVS_DAEMON_ATTR_MCAST_TTL")?)
@@ -157,13 +159,18 @@ mod tests {
             8, 0, 3, 0, 7, 0, 0, 0,                 // SYNC_ID 7
             6, 0, 4, 0, 0xc0, 0x05, 0, 0,           // SYNC_MAXLEN 1472
             8, 0, 5, 0, 224, 0, 0, 81,              // MCAST_GROUP 224.0.0.81
-            6, 0, 7, 0, 0x22, 0x90, 0, 0,           // MCAST_PORT 8848 (be16)
+            6, 0, 7, 0, 0x90, 0x22, 0, 0,           // MCAST_PORT 8848 (host order)
             5, 0, 8, 0, 1, 0, 0, 0,                 // MCAST_TTL 1
         ];
         assert_eq!(&buf[..n], &want);
         assert_eq!(DaemonAttrs::parse::<Little>(&buf[4..n]), Ok(a.clone()));
         let n = a.emit::<Big>(&mut buf);
         assert_eq!(&buf[4..12], &[0, 8, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(
+            &buf[48..56],
+            &[0, 6, 0, 7, 0x22, 0x90, 0, 0],
+            "port, big-endian host"
+        );
         assert_eq!(DaemonAttrs::parse::<Big>(&buf[4..n]), Ok(a));
     }
 

@@ -319,15 +319,17 @@ fn small_buffer_is_an_error_not_a_panic() {
     assert!(emit_op::<Little>(&mut buf[..10], &Op::Flush, FAM, 1).is_err());
 }
 
-/// A GET_SERVICE dump answer as the kernel writes it: two NLM_F_MULTI messages in one
-/// datagram (ADDR as a 16-byte union nf_inet_addr, FLAGS with mask ~0, STATS and
-/// STATS64 with an attribute we do not know), then NLMSG_DONE in a second datagram.
+/// A GET_SERVICE dump answer as the kernel writes it (ip_vs_genl_fill_service): two
+/// NLM_F_MULTI messages in one datagram, nests opened without NLA_F_NESTED
+/// (nla_nest_start_noflag), ADDR as a 16-byte union nf_inet_addr, FLAGS with mask ~0,
+/// STATS and STATS64, plus an attribute we do not know; then NLMSG_DONE in a second
+/// datagram.
 #[rustfmt::skip]
 const DUMP_DATAGRAM: &[u8] = &[
     // message 1: len 160, type FAM, flags NLM_F_MULTI, seq 42, pid 0x3039
     160, 0, 0, 0,  0x22, 0,  0x02, 0,  42, 0, 0, 0,  0x39, 0x30, 0, 0,
     1, 1, 0, 0,                                        // IPVS_CMD_NEW_SERVICE
-    140, 0, 1, 0x80,                                   // IPVS_CMD_ATTR_SERVICE
+    140, 0, 1, 0,                                      // IPVS_CMD_ATTR_SERVICE (no NLA_F_NESTED)
     6, 0, 1, 0,  2, 0, 0, 0,                           // AF_INET
     6, 0, 2, 0,  6, 0, 0, 0,                           // TCP
     20, 0, 3, 0,  192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ADDR (16 bytes)
@@ -337,16 +339,16 @@ const DUMP_DATAGRAM: &[u8] = &[
     8, 0, 8, 0,  0x2c, 1, 0, 0,                        // TIMEOUT 300
     8, 0, 9, 0,  255, 255, 255, 255,                   // NETMASK
     8, 0, 99, 0,  1, 2, 3, 4,                          // unknown attribute 99: skipped
-    20, 0, 10, 0x80,                                   // STATS (32-bit conns)
+    20, 0, 10, 0,                                      // STATS (32-bit conns)
         8, 0, 1, 0,  5, 0, 0, 0,                       //   CONNS 5
         8, 0, 2, 0,  9, 0, 0, 0,                       //   INPKTS 9
-    28, 0, 12, 0x80,                                   // STATS64 (preferred)
+    28, 0, 12, 0,                                      // STATS64 (preferred)
         12, 0, 1, 0,  6, 0, 0, 0, 0, 0, 0, 0,          //   CONNS 6
         12, 0, 4, 0,  0, 0, 0, 0, 1, 0, 0, 0,          //   INBYTES 1<<32
     // message 2: fwmark 9, IPv6
     76, 0, 0, 0,  0x22, 0,  0x02, 0,  42, 0, 0, 0,  0x39, 0x30, 0, 0,
     1, 1, 0, 0,
-    56, 0, 1, 0x80,
+    56, 0, 1, 0,
     6, 0, 1, 0,  10, 0, 0, 0,                          // AF_INET6
     8, 0, 5, 0,  9, 0, 0, 0,                           // FWMARK 9
     7, 0, 6, 0,  b'r', b'r', 0, 0,                     // "rr"
@@ -416,7 +418,7 @@ fn parse_multipart_service_dump() {
 fn parse_dest_dump_message() {
     #[rustfmt::skip]
     let attrs: &[u8] = &[
-        136, 0, 2, 0x80,                               // IPVS_CMD_ATTR_DEST
+        136, 0, 2, 0,                                  // IPVS_CMD_ATTR_DEST
         20, 0, 1, 0,  198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         6, 0, 2, 0,  0, 80, 0, 0,                      // PORT 80
         8, 0, 3, 0,  0, 0, 0, 0,                       // FWD masq
@@ -430,7 +432,7 @@ fn parse_dest_dump_message() {
         8, 0, 8, 0,  2, 0, 0, 0,                       // INACT_CONNS 2
         8, 0, 9, 0,  1, 0, 0, 0,                       // PERSIST_CONNS 1
         6, 0, 11, 0,  2, 0, 0, 0,                      // ADDR_FAMILY AF_INET
-        16, 0, 12, 0x80,                               // STATS64
+        16, 0, 12, 0,                                  // STATS64
             12, 0, 3, 0,  77, 0, 0, 0, 0, 0, 0, 0,     //   OUTPKTS 77
     ];
     let d = parse_dest_reply::<Little>(attrs, Family::Inet6).unwrap();
