@@ -37,6 +37,8 @@ struct Fake {
     dest_dump_errno: Option<i32>,
     /// Services per dump datagram.
     per_datagram: usize,
+    /// The next recv fails with ENOBUFS (the socket's queue overflowed).
+    enobufs_next: bool,
 }
 
 fn ack(seq: u32, errno: i32) -> Vec<u8> {
@@ -333,6 +335,9 @@ impl Transport for Fake {
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Received> {
+        if std::mem::take(&mut self.enobufs_next) {
+            return Err(io::Error::from_raw_os_error(libc::ENOBUFS));
+        }
         let Some((d, truncated, pid)) = self.queue.pop_front() else {
             return Err(io::Error::from_raw_os_error(libc::EAGAIN));
         };
@@ -607,4 +612,64 @@ fn capture_text_round_trip_and_replay() {
     assert!(from_text("> 0g").is_err());
     assert!(from_text("  00").is_err());
     assert!(from_text("? 00").is_err());
+}
+
+#[test]
+fn overrun_fails_the_batch_and_resets() {
+    let mut b = backend(Fake::new());
+    b.io.enobufs_next = true;
+    let ops = [Op::AddService(svc(v4key(80), "rr")), Op::Flush];
+    let mut errs = Vec::new();
+    b.apply_all(&ops, &mut |i, e| errs.push((i, e.errno)));
+    assert_eq!(errs, vec![(0, libc::ENOBUFS), (1, libc::ENOBUFS)]);
+    assert_eq!(b.io.resets, 1);
+    // The kernel ran both (only the acks were lost): the table is empty, and the fresh
+    // socket works.
+    assert!(b.io.services.is_empty());
+    b.apply(&Op::AddService(svc(v4key(80), "rr"))).unwrap();
+    assert_eq!(b.io.services.len(), 1);
+}
+
+#[test]
+fn largest_request_times_batch_fits_the_send_buffer() {
+    use crate::ipvs::wire::request::emit_op;
+    let k6 = ServiceKey::Inet {
+        proto: Protocol::Sctp,
+        addr: "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
+            .parse()
+            .unwrap(),
+    };
+    let mut s = svc(k6, "abcdefghijklmno");
+    s.pe_name = Some(PeName::try_from("abcdefghijklmno").unwrap());
+    let mut d = dest("[2001:db8::1]:1", 1);
+    d.forward = Forward::Tunnel;
+    let daemon = SyncDaemonSpec {
+        state: SyncState::Backup,
+        ifname: heapless::String::try_from("abcdefghijklmno").unwrap(),
+        syncid: 255,
+        sync_maxlen: Some(1),
+        mcast_group: Some("ff02::1".parse().unwrap()),
+        mcast_port: Some(1),
+        mcast_ttl: Some(1),
+    };
+    let ops = [
+        Op::AddService(s.clone()),
+        Op::EditService(s),
+        Op::AddDest(k6, d),
+        Op::EditDest(k6, d),
+        Op::DelDest(k6, d.addr),
+        Op::StartDaemon(daemon),
+        Op::SetTimeouts(Timeouts::default()),
+    ];
+    let mut buf = [0u8; 1024];
+    let largest = ops
+        .iter()
+        .map(|op| emit_op::<Native>(&mut buf, op, FAM, 1).unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(
+        largest, 164,
+        "NEW/SET_DEST with IPv6 service and real server"
+    );
+    assert!(largest * MAX_BATCH <= SEND_BUF_LEN);
 }
