@@ -514,7 +514,11 @@ fn raw_rest(s: &Stmt) -> String {
     let mut out = String::new();
     for (i, a) in s.args.iter().enumerate() {
         if i > 0 {
-            out.push(' ');
+            out.push_str(if a.gap.is_empty() && a.line_start {
+                " "
+            } else {
+                &a.gap
+            });
         }
         out.push_str(&a.raw);
     }
@@ -795,20 +799,20 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        let mut skipped = 0usize;
-        for st in body {
-            match st.kw.text.as_str() {
-                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
-                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                _ => skipped += 1,
-            }
-        }
-        if skipped > 0 {
+        let ours = |st: &Stmt| matches!(st.kw.text.as_str(), "lvs_sync_daemon" | "lvs_timeouts");
+        if body.iter().any(|st| !ours(st)) {
             self.warn(
                 s.kw.pos,
                 "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
                     .to_string(),
             );
+        }
+        for st in body {
+            match st.kw.text.as_str() {
+                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
+                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -1350,11 +1354,6 @@ impl Parser<'_> {
 
     /// One checker block; SMTP_CHECK `host { }` blocks each become a check of their own.
     fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
-        no_block(&Stmt {
-            kw: s.kw.clone(),
-            args: Vec::new(),
-            block: None,
-        })?;
         nargs(s, 0, 0, "a { } block")?;
         let body = need_block(s)?;
         let name = s.kw.text.as_str();
