@@ -85,6 +85,8 @@ fn cases() -> Vec<(String, &'static str)> {
         ("track_file t {\n weight 2\n}\n".to_string(), "1:1: track_file 't' needs a 'file'"),
         ("@main virtual_server 192.0.2.1 80 {\n}\n".to_string(), "1:1: conditional configuration ('@main') is not supported by lvsmon"),
         ("$X=1\n".to_string(), "1:1: parameter definitions ('$X=1') are not supported by lvsmon"),
+        (format!("{VS} real_server 198.51.100.2 80 {{ }}\n}}\n{VS} real_server 198.51.100.3 80 {{ }}\n}}\n"), "5:1: virtual service TCP 192.0.2.10:80 is defined twice (first at lvs.conf:1:1)"),
+        ("virtual_server_group G {\n 192.0.2.9-10 80\n}\nvirtual_server 192.0.2.10 80 {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\nvirtual_server group G {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\n".to_string(), "8:1: virtual service UDP 192.0.2.10:80 is defined twice (first at lvs.conf:4:1)"),
         ("include\n".to_string(), "1:1: 'include' needs a file name or glob pattern"),
         ("include /nonexistent/lvsmon-test.conf\n".to_string(), "1:1: include file '/nonexistent/lvsmon-test.conf' not found"),
     ]

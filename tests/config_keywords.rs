@@ -634,3 +634,43 @@ fn scripts_split_like_keepalived() {
     assert!(split("'abc").is_err());
     assert!(split("abc\\").is_err());
 }
+
+#[test]
+fn smtp_host_blocks_share_the_checker_settings() {
+    let src = "virtual_server 192.0.2.10 25 {\n protocol TCP\n real_server 198.51.100.2 25 {\n  SMTP_CHECK {\n   connect_timeout 4\n   host {\n    connect_ip 198.51.100.7\n    retry 6\n   }\n   host {\n    connect_port 587\n    connect_timeout 2\n   }\n   delay_loop 9\n  }\n }\n}\n";
+    let c = parse_str("t.conf", src).unwrap();
+    let got: Vec<String> = c.services[0].reals[0]
+        .checks
+        .iter()
+        .map(|k| {
+            format!(
+                "{} t={:?} r={} d={:?}",
+                k.target, k.connect_timeout, k.retry, k.delay_loop
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "198.51.100.7:25 t=4s r=6 d=9s",
+            "198.51.100.2:587 t=2s r=6 d=9s"
+        ]
+    );
+}
+
+#[test]
+fn summary_lines() {
+    let src = "virtual_server_group G {\n 192.0.2.1-2 80\n}\n\
+               virtual_server group G {\n protocol TCP\n lb_algo wrr\n real_server 198.51.100.2 80 {\n  HTTP_GET { url { path / } }\n  TCP_CHECK { delay_loop 2.5 }\n }\n sorry_server 127.0.0.1 80\n}\n\
+               virtual_server fwmark 3 {\n lb_kind DR\n quorum 2\n real_server 2001:db8::5 {\n  weight 2\n }\n}\n\
+               virtual_server 2001:db8::1 53 {\n protocol UDP\n real_server 2001:db8::6 53 {\n  DNS_CHECK { }\n }\n}\n";
+    let c = parse_str("t.conf", src).unwrap();
+    assert_eq!(
+        lvsmon::config::summary(&c),
+        "TCP 192.0.2.1:80 wrr NAT (group G), 1 real server, HTTP_GET every 60 s + TCP_CHECK every 2.5 s, sorry 127.0.0.1:80\n\
+         TCP 192.0.2.2:80 wrr NAT (group G), 1 real server, HTTP_GET every 60 s + TCP_CHECK every 2.5 s, sorry 127.0.0.1:80\n\
+         FWM 3 IPv6 wlc DR, 1 real server, no checks, quorum 2 hysteresis 0\n\
+         UDP [2001:db8::1]:53 wlc NAT, 1 real server, DNS_CHECK every 60 s\n\
+         4 virtual services, 4 real servers, 5 checks\n"
+    );
+}

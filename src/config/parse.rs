@@ -840,6 +840,7 @@ impl Parser<'_> {
         };
         let mut i = 1;
         let mut inst: Option<&Token> = None;
+        let mut have_id = false;
         while i < s.args.len() {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
@@ -854,6 +855,7 @@ impl Parser<'_> {
                     inst = Some(need("a vrrp instance name")?);
                 }
                 "id" => {
+                    have_id = true;
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -896,11 +898,16 @@ impl Parser<'_> {
             i += 2;
         }
         if let Some(t) = inst {
+            let id = if have_id {
+                ""
+            } else {
+                "; syncid is 0 (keepalived would use the instance's virtual_router_id)"
+            };
             self.warn(
                 t.pos,
                 format!(
-                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run",
-                    t.text
+                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run{}",
+                    t.text, id
                 ),
             );
         }
@@ -1468,7 +1475,10 @@ impl Parser<'_> {
                     h.pos = st.kw.pos;
                     for hs in hbody {
                         check_special(&hs.kw)?;
-                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut h.timers, true)? {
+                        // Connection options belong to the host; the other common
+                        // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
+                        // act on the current checker), shared by every host.
+                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut c.timers, false)? {
                             continue;
                         }
                         return perr(
@@ -1578,6 +1588,10 @@ impl Parser<'_> {
         }
         for mut h in hosts {
             h.kind = c.kind.clone();
+            h.timers = Timers {
+                connect_timeout: h.timers.connect_timeout,
+                ..c.timers.clone()
+            };
             out.push(h);
         }
         Ok(out)
@@ -1826,5 +1840,35 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     match text.parse::<IpAddr>() {
         Ok(a) => Ok((a, a)),
         Err(_) => badr(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers() {
+        let t = |s: &str| parse_timer(s).map(|d| d.as_micros());
+        assert_eq!(t("3"), Some(3_000_000));
+        assert_eq!(t("2.71828"), Some(2_718_280));
+        assert_eq!(t("0.000001"), Some(1));
+        assert_eq!(t("1.0000019"), Some(1_000_001));
+        assert_eq!(t(".5"), Some(500_000));
+        assert_eq!(t("5."), Some(5_000_000));
+        assert_eq!(t("0"), Some(0));
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "1.2.3",
+            "abc",
+            "4294967296",
+            "1,5",
+            " 1",
+        ] {
+            assert_eq!(t(bad), None, "{:?}", bad);
+        }
     }
 }
