@@ -229,3 +229,31 @@ fn parse_str_includes_absolute_paths() {
     assert_eq!(c.files, vec![PathBuf::from("main"), inc.clone()]);
     assert!(Path::new(&c.files[1]).is_absolute());
 }
+
+#[test]
+fn unreadable_and_oversized_files() {
+    let d = TempDir::new("bad-bytes");
+    let p = d.write("bin.conf", "virtual_server \u{e9}\n");
+    fs::write(&p, b"virtual_server \xff\n").unwrap();
+    assert_eq!(
+        load(&p).unwrap_err().to_string(),
+        format!(
+            "{}:1:1: file is not UTF-8 text (invalid byte at offset 15)",
+            p.display()
+        )
+    );
+    let big = d.0.join("big.conf");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(lvsmon::model::limits::MAX_CONFIG_FILE_BYTES as u64 + 1)
+        .unwrap();
+    let main = d.write("main.conf", "\n\n include big.conf\n");
+    assert_eq!(
+        load(&main).unwrap_err().to_string(),
+        format!(
+            "{}:3:2: include '{}': file is larger than MAX_CONFIG_FILE_BYTES ({} bytes)",
+            main.display(),
+            big.display(),
+            lvsmon::model::limits::MAX_CONFIG_FILE_BYTES
+        )
+    );
+}
