@@ -674,3 +674,11 @@ fn summary_lines() {
          4 virtual services, 4 real servers, 5 checks\n"
     );
 }
+
+#[test]
+fn escaped_quotes_in_script_strings() {
+    let c = cfg("", "notify_up \"/bin/n.sh \\\"a b\\\" c\" user1", "");
+    let s = c.services[0].reals[0].notify_up.as_ref().unwrap();
+    assert_eq!(s.argv, vec!["/bin/n.sh", "a b", "c"]);
+    assert_eq!(s.user.as_deref(), Some("user1"));
+}

@@ -3,7 +3,8 @@
 //!
 //! Token rules follow keepalived's parser (lib/parser.c, read for behaviour): `#` and `!`
 //! start a comment anywhere outside double quotes (`\#`, `\!` are literal); a `"` starts a
-//! string that runs to the next `"` on the same line, with no escapes; other words run to
+//! string that runs to the next unescaped `"` on the same line (the backslash is kept:
+//! only script command lines interpret escapes); other words run to
 //! whitespace or a `"`; a `\` as the last character joins the next line. We also split
 //! `{` and `}` out of words, which keepalived only accepts as separate words.
 
@@ -210,10 +211,23 @@ impl Lexer {
                     i += 1;
                 }
                 '"' => {
-                    let Some(rel) = chars[i + 1..].iter().position(|&ch| ch == '"') else {
+                    // keepalived's decomment() skips the character after a `\`, so `\"`
+                    // does not end the string (script command lines rely on it).
+                    let mut j = i + 1;
+                    let mut close = None;
+                    while j < n {
+                        match chars[j] {
+                            '\\' => j += 2,
+                            '"' => {
+                                close = Some(j);
+                                break;
+                            }
+                            _ => j += 1,
+                        }
+                    }
+                    let Some(end) = close else {
                         return perr(pos, "unterminated quoted string (missing closing '\"')");
                     };
-                    let end = i + 1 + rel;
                     let text: String = chars[i + 1..end].iter().collect();
                     let raw: String = chars[i..=end].iter().collect();
                     self.push(TokKind::Word, text, raw, true, gap, pos, first);
