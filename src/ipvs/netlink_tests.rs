@@ -803,3 +803,39 @@ fn replay_of_debian_6_1_capture() {
     );
     assert!(b.io.finished(), "every captured datagram used");
 }
+
+/// A second capture from the same kernel, after real traffic: the counters must be what
+/// `ipvsadm -L -n --stats --exact` printed for the same table (see the file's header).
+#[test]
+fn replay_of_debian_6_1_capture_with_traffic() {
+    use super::capture::{from_text, Replay};
+    let log = from_text(include_str!(
+        "../../tests/data/netlink/debian-6.1-stats.txt"
+    ))
+    .unwrap();
+    let mut b = NetlinkBackend::with_transport(Replay::new(log)).unwrap();
+    let mut t = KernelTable::default();
+    b.dump(&mut t).unwrap();
+    assert_eq!(t.services.len(), 1);
+    let s = &t.services[0];
+    assert_eq!(s.spec.key, v4key(80));
+    assert_eq!(s.spec.flags, svc_flags::HASHED);
+    let counters = |st: &Stats| (st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes);
+    assert_eq!(counters(&s.stats), (3, 15, 15, 825, 825));
+    assert_eq!(s.dests.len(), 1);
+    let d = &s.dests[0];
+    assert_eq!(d.spec, dest("127.0.0.1:8080", 1));
+    assert_eq!(counters(&d.stats), (3, 15, 15, 825, 825));
+    assert_eq!((d.active_conns, d.inact_conns, d.persist_conns), (0, 3, 0));
+    b.info().unwrap();
+    assert_eq!(
+        b.timeouts().unwrap(),
+        Timeouts {
+            tcp: 900,
+            tcpfin: 120,
+            udp: 300
+        }
+    );
+    assert!(b.daemons().unwrap().is_empty());
+    assert!(b.io.finished());
+}
