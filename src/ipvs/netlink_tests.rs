@@ -299,6 +299,17 @@ impl Fake {
             "every request asks for an ack"
         );
         match g.cmd {
+            IPVS_CMD_GET_SERVICE => match self.svc(&key_of(attrs)) {
+                Some(i) => {
+                    let a = ServiceAttrs {
+                        spec: self.services[i].0.clone(),
+                        stats: Some(Stats::default()),
+                    };
+                    self.push(msg(IPVS_CMD_NEW_SERVICE, seq, 0, |w| a.write(w)));
+                    self.push(ack(seq, 0));
+                }
+                None => self.push(ack(seq, libc::ESRCH)),
+            },
             IPVS_CMD_GET_INFO => {
                 let mut d = msg(IPVS_CMD_SET_INFO, seq, 0, |w| {
                     w.put_u32(IPVS_INFO_ATTR_VERSION, 0x010201);
@@ -838,4 +849,14 @@ fn replay_of_debian_6_1_capture_with_traffic() {
     );
     assert!(b.daemons().unwrap().is_empty());
     assert!(b.io.finished());
+}
+
+#[test]
+fn single_service_get() {
+    let mut f = Fake::new();
+    f.services = vec![(svc(v4key(80), "wlc"), vec![])];
+    let mut b = backend(f);
+    let (spec, stats) = b.service(&v4key(80)).unwrap().unwrap();
+    assert_eq!((spec, stats), (svc(v4key(80), "wlc"), Stats::default()));
+    assert_eq!(b.service(&v4key(81)).unwrap(), None);
 }
