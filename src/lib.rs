@@ -5,15 +5,21 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod director;
+pub mod globals;
 pub mod health;
 pub mod ipvs;
 pub mod ipvsadm;
+pub mod logging;
 pub mod model;
+pub mod pidfile;
 pub mod probe;
 pub mod reactor;
 pub mod sched;
-#[allow(unsafe_code)]
+pub mod scripts;
+#[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;

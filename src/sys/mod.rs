@@ -2,6 +2,8 @@
 //! denies unsafe code.
 
 /// Wraps a libc call that returns -1 on error, turning it into `io::Error` (as mio does).
+// Arguments are expanded inside the unsafe block on purpose (as mio's macro does): every
+// caller is in src/sys/, where each call site states why its arguments are valid.
 #[macro_export]
 macro_rules! syscall {
     ($fn: ident ( $($arg: expr),* $(,)* ) ) => {{

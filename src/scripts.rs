@@ -1,0 +1,199 @@
+//! Runs notify and quorum scripts without a shell and without blocking the checks: each
+//! child is spawned with stdio on /dev/null, polled for exit from the event loop, sent
+//! SIGTERM at its deadline and SIGKILL a grace period later. The table is bounded; a
+//! script that cannot get a slot is logged and skipped rather than queued without limit.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::model::config::Script;
+
+/// How long a notify/quorum script may run (keepalived's script timeout default is 5 s
+/// for notify scripts run by the checker).
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Between SIGTERM and SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(1);
+/// Scripts running at once.
+pub const MAX_SCRIPTS: usize = 32;
+
+struct Running {
+    child: Child,
+    name: String,
+    term_at: Instant,
+    kill_at: Option<Instant>,
+}
+
+pub struct ScriptRunner {
+    running: Vec<Running>,
+}
+
+impl Default for ScriptRunner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScriptRunner {
+    pub fn new() -> ScriptRunner {
+        ScriptRunner {
+            running: Vec::with_capacity(MAX_SCRIPTS),
+        }
+    }
+
+    /// Starts `script`; `why` names it in the log ("notify_up for 198.51.100.2:80").
+    pub fn spawn(&mut self, script: &Script, why: &str, now: Instant) {
+        let Some((program, args)) = script.argv.split_first() else {
+            return;
+        };
+        if self.running.len() >= MAX_SCRIPTS {
+            log::warn!("{}: not run, {} scripts already running", why, MAX_SCRIPTS);
+            return;
+        }
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        apply_user(&mut cmd, script);
+        match cmd.spawn() {
+            Ok(child) => {
+                log::debug!("{}: started {} (pid {})", why, program, child.id());
+                self.running.push(Running {
+                    child,
+                    name: why.to_string(),
+                    term_at: now + SCRIPT_TIMEOUT,
+                    kill_at: None,
+                });
+            }
+            Err(e) => log::warn!("{}: cannot run {}: {}", why, program, e),
+        }
+    }
+
+    /// Reaps finished children and enforces deadlines. Call on every loop turn.
+    pub fn poll(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.running.len() {
+            let r = &mut self.running[i];
+            match r.child.try_wait() {
+                Ok(Some(status)) => {
+                    if !status.success() {
+                        log::warn!("{}: script exited with {}", r.name, status);
+                    }
+                    self.running.swap_remove(i);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    log::warn!("{}: cannot wait for script: {}", r.name, e);
+                    self.running.swap_remove(i);
+                    continue;
+                }
+            }
+            match r.kill_at {
+                None if now >= r.term_at => {
+                    log::warn!(
+                        "{}: script still running after {} s, sending SIGTERM",
+                        r.name,
+                        SCRIPT_TIMEOUT.as_secs()
+                    );
+                    crate::sys::process::terminate(r.child.id());
+                    r.kill_at = Some(now + KILL_GRACE);
+                }
+                Some(kill_at) if now >= kill_at => {
+                    let _ = r.child.kill();
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    /// The next instant `poll` has something to enforce (running children are also
+    /// checked on every wake-up, at most `KILL_GRACE` apart).
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if self.running.is_empty() {
+            None
+        } else {
+            let soonest = self
+                .running
+                .iter()
+                .map(|r| r.kill_at.unwrap_or(r.term_at))
+                .min();
+            soonest.map(|t| t.min(now + Duration::from_millis(200)))
+        }
+    }
+
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+}
+
+fn apply_user(cmd: &mut Command, script: &Script) {
+    use std::os::unix::process::CommandExt;
+    if let Some(user) = &script.user {
+        match crate::sys::process::lookup_user(user) {
+            Some((uid, gid)) => {
+                cmd.uid(uid);
+                let gid = script
+                    .group
+                    .as_deref()
+                    .and_then(crate::sys::process::lookup_group)
+                    .unwrap_or(gid);
+                cmd.gid(gid);
+            }
+            None => log::warn!("script user '{}' not found; running as lvsmon's user", user),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(argv: &[&str]) -> Script {
+        Script {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            user: None,
+            group: None,
+        }
+    }
+
+    #[test]
+    fn finished_scripts_are_reaped_and_hung_ones_killed() {
+        let mut r = ScriptRunner::new();
+        let t0 = Instant::now();
+        r.spawn(&script(&["/bin/true"]), "quick", t0);
+        r.spawn(&script(&["/bin/sleep", "30"]), "hung", t0);
+        assert_eq!(r.running(), 2);
+        // Bounded wait for /bin/true to exit.
+        for _ in 0..200 {
+            r.poll(t0);
+            if r.running() == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(r.running(), 1);
+        // Past the timeout: SIGTERM ends sleep.
+        let late = t0 + SCRIPT_TIMEOUT + Duration::from_millis(1);
+        for _ in 0..200 {
+            r.poll(late);
+            if r.running() == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(r.running(), 0);
+    }
+
+    #[test]
+    fn a_missing_program_is_logged_not_fatal() {
+        let mut r = ScriptRunner::new();
+        r.spawn(
+            &script(&["/nonexistent/lvsmon-test"]),
+            "missing",
+            Instant::now(),
+        );
+        assert_eq!(r.running(), 0);
+    }
+}
