@@ -42,8 +42,9 @@ copy_bin() {
 ipbin=$(command -v /sbin/ip || command -v /usr/sbin/ip || command -v /bin/ip)
 copy_bin "$ipbin" /sbin/ip
 copy_bin /usr/sbin/ipvsadm /usr/sbin/ipvsadm
-# tcpdump (optional) lets the capture scenario record netlink through nlmon.
-if [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ]; then
+# tcpdump lets the capture scenario record netlink through nlmon; it doubles the image
+# (libcrypto), so only with LVSMON_CAPTURE=1 (capture.sh sets it).
+if [ -n "${LVSMON_CAPTURE:-}" ]; then
     copy_bin "$(command -v tcpdump || echo /usr/bin/tcpdump)" /usr/sbin/tcpdump
 fi
 
