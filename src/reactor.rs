@@ -64,7 +64,8 @@ pub struct Reactor {
     failed: Vec<(usize, IpvsError)>,
     kernel: KernelTable,
     control: Option<ControlServer>,
-    signal_pipe: OwnedFd,
+    /// Read end of the signal self-pipe (non-blocking).
+    signal_pipe: std::fs::File,
     scripts: ScriptRunner,
     script_events: FixedTable<crate::director::ScriptEvent>,
     settings: Settings,
@@ -145,7 +146,7 @@ impl Reactor {
             failed: Vec::with_capacity(MAX_OPS_PER_PASS),
             kernel: KernelTable::default(),
             control,
-            signal_pipe,
+            signal_pipe: std::fs::File::from(signal_pipe),
             scripts: ScriptRunner::new(),
             script_events: FixedTable::new("script events", 256),
             settings,
@@ -389,10 +390,9 @@ impl Reactor {
 
     fn drain_signal_pipe(&mut self) {
         let mut buf = [0u8; 64];
-        let mut pipe = std::fs::File::from(self.signal_pipe.try_clone().expect("dup of our pipe"));
         // Bounded: the pipe holds at most a few bytes per signal burst.
         for _ in 0..64 {
-            match pipe.read(&mut buf) {
+            match (&self.signal_pipe).read(&mut buf) {
                 Ok(n) if n > 0 => continue,
                 _ => break,
             }
