@@ -2,6 +2,9 @@
 # same kernel table; `lvsmon restore` validates all its input before it sends anything,
 # while the personality's -R does what ipvsadm -R does.
 need_lvsmon
+# Both run as plain `ipvsadm` found on PATH, so usage texts that print argv[0] compare.
+oracle() { PATH=/usr/sbin:/bin:/sbin:/usr/bin ipvsadm "$@"; }
+ours() { PATH=/lvsmon-bin:/usr/sbin:/bin:/sbin:/usr/bin ipvsadm "$@"; }
 $IPVSADM -A -t $VIP:80 -s wrr || fail "setup"
 $IPVSADM -a -t $VIP:80 -r 198.51.100.2:80 -m -w 1 || fail "setup"
 $IPVSADM -Sn > /tmp/base
@@ -10,10 +13,10 @@ n=0
 while read -r args; do
     [ -n "$args" ] || continue
     n=$((n + 1))
-    $IPVSADM $args > /tmp/want 2>&1; want_rc=$?
+    oracle $args > /tmp/want 2>&1; want_rc=$?
     $IPVSADM -Sn > /tmp/want-table
     $IPVSADM -C; $IPVSADM -R < /tmp/base
-    $LVSMON_IPVSADM $args > /tmp/got 2>&1; got_rc=$?
+    ours $args > /tmp/got 2>&1; got_rc=$?
     $IPVSADM -Sn > /tmp/got-table
     $IPVSADM -C; $IPVSADM -R < /tmp/base
     expect_same_file "ipvsadm $args: output" /tmp/got /tmp/want
@@ -58,9 +61,9 @@ $IPVSADM -Sn > /tmp/got; expect_same_file "table after a restore refused by the 
 
 step "personality -R behaves as ipvsadm -R on the same bad input"
 for f in /tmp/bad /tmp/bad2; do
-    $IPVSADM -R < $f > /tmp/want 2>&1; want_rc=$?
+    oracle -R < $f > /tmp/want 2>&1; want_rc=$?
     $IPVSADM -Sn > /tmp/want-table; $IPVSADM -C; $IPVSADM -R < /tmp/base
-    $LVSMON_IPVSADM -R < $f > /tmp/got 2>&1; got_rc=$?
+    ours -R < $f > /tmp/got 2>&1; got_rc=$?
     $IPVSADM -Sn > /tmp/got-table; $IPVSADM -C; $IPVSADM -R < /tmp/base
     expect_same_file "-R $f: output" /tmp/got /tmp/want
     expect_eq "-R $f: exit code" "$got_rc" "$want_rc"
