@@ -8,9 +8,10 @@
 #       $(DESTDIR)$(PREFIX)/share/man/man5/lvsmon.conf.5.gz
 #       $(DESTDIR)/etc/lvsmon.conf.example               never /etc/lvsmon.conf itself
 #   make doc-check
-#       lints both man pages (mandoc and/or groff), checks them against `lvsmon --help`
-#       and the config parser, checks the example config and `make install`
-#       (tests/doc_pages.rs, tests/doc_install.rs; `make test` runs them with the rest).
+#       lints both man pages (mandoc -W style and/or groff -ww: one must be installed),
+#       checks them against `lvsmon --help`, the config parser and limits.rs, checks the
+#       example configs and `make install` (tests/doc_pages.rs, tests/doc_install.rs;
+#       `make test` runs them with the other integration tests).
 
 PREFIX ?= /usr/local
 DESTDIR ?=

@@ -49,7 +49,7 @@ fn have(tool: &str) -> bool {
 fn linters() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut out = Vec::new();
     if have("mandoc") {
-        out.push(("mandoc", vec!["mandoc", "-T", "lint", "-W", "warning"]));
+        out.push(("mandoc", vec!["mandoc", "-T", "lint", "-W", "style"]));
     }
     if have("groff") {
         out.push(("groff", vec!["groff", "-man", "-ww", "-z"]));
