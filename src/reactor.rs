@@ -15,9 +15,10 @@ use mio::{Events, Interest, Poll, Token};
 use crate::control::protocol::{Request, ServiceRef, Target};
 use crate::control::server::{ClientEvent, ControlServer};
 use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
+use crate::globals::Globals;
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
-use crate::ipvsadm::rule::AddrPort;
+use crate::ipvsadm::rule::{AddrPort, RuleText};
 use crate::model::limits::{MAX_CHECKERS, MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
@@ -63,7 +64,8 @@ pub struct Reactor {
     failed: Vec<(usize, IpvsError)>,
     kernel: KernelTable,
     control: Option<ControlServer>,
-    signal_pipe: OwnedFd,
+    /// Read end of the signal self-pipe (non-blocking).
+    signal_pipe: std::fs::File,
     scripts: ScriptRunner,
     script_events: FixedTable<crate::director::ScriptEvent>,
     settings: Settings,
@@ -71,6 +73,9 @@ pub struct Reactor {
     next_drift_at: Instant,
     status_text: String,
     checks_completed: u64,
+    /// The kernel-wide settings from global_defs that lvsmon has applied.
+    globals: Globals,
+    wanted_globals: Globals,
 }
 
 /// Why the loop ended.
@@ -141,7 +146,7 @@ impl Reactor {
             failed: Vec::with_capacity(MAX_OPS_PER_PASS),
             kernel: KernelTable::default(),
             control,
-            signal_pipe,
+            signal_pipe: std::fs::File::from(signal_pipe),
             scripts: ScriptRunner::new(),
             script_events: FixedTable::new("script events", 256),
             settings,
@@ -149,11 +154,33 @@ impl Reactor {
             next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
             status_text: String::with_capacity(64 * 1024),
             checks_completed: 0,
+            globals: Globals::default(),
+            wanted_globals: Globals::default(),
         })
+    }
+
+    /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
+    pub fn set_globals(&mut self, globals: Globals) {
+        self.wanted_globals = globals;
+    }
+
+    /// Applies the difference between the global settings applied and those wanted. A
+    /// sync daemon already running (lvsmon restarted) is not an error.
+    fn apply_globals(&mut self) {
+        let ops = self.wanted_globals.ops_from(&self.globals);
+        for op in &ops {
+            match self.backend.apply(op) {
+                Ok(()) => log::info!("applied {}", RuleText(op)),
+                Err(e) if e.errno == libc::EEXIST => {}
+                Err(e) => log::error!("{}", e),
+            }
+        }
+        self.globals = self.wanted_globals.clone();
     }
 
     /// Reads the kernel table and adopts it, then applies the first difference.
     pub fn start(&mut self) {
+        self.apply_globals();
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.adopt(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
@@ -363,10 +390,9 @@ impl Reactor {
 
     fn drain_signal_pipe(&mut self) {
         let mut buf = [0u8; 64];
-        let mut pipe = std::fs::File::from(self.signal_pipe.try_clone().expect("dup of our pipe"));
         // Bounded: the pipe holds at most a few bytes per signal burst.
         for _ in 0..64 {
-            match pipe.read(&mut buf) {
+            match (&self.signal_pipe).read(&mut buf) {
                 Ok(n) if n > 0 => continue,
                 _ => break,
             }
@@ -383,6 +409,8 @@ impl Reactor {
                 }
                 match self.director.reload(&cfg, now) {
                     Ok(()) => {
+                        self.wanted_globals = Globals::from_config(&cfg);
+                        self.apply_globals();
                         // Checker ids survive a reload; probes in flight are restarted
                         // so none reports against a spec that has changed.
                         self.cancel_probes();
@@ -419,11 +447,13 @@ impl Reactor {
                 "stopping; removing the {} IPVS entries lvsmon added",
                 self.ops.len()
             );
-            let mut errors = 0;
-            self.backend.apply_all(&self.ops, &mut |_, e| {
-                errors += 1;
-                log::warn!("{}", e);
-            });
+            self.backend
+                .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
+            for op in self.globals.teardown() {
+                if let Err(e) = self.backend.apply(&op) {
+                    log::warn!("{}", e);
+                }
+            }
         }
         self.run_scripts(now);
     }

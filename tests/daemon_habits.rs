@@ -172,3 +172,29 @@ fn usr1_logs_the_state_table_and_term_removes_what_was_added() {
     // Deleting the service removes its destinations with it (the kernel does).
     assert_eq!(&ops[ops_before..], ["-D -t 192.0.2.30:80"], "{}", text);
 }
+
+#[test]
+fn global_defs_sync_daemon_and_timeouts_are_applied_and_stopped_at_exit() {
+    let dir = scratch("globals");
+    let port = free_port();
+    let _rs = RealServer::start(format!("127.0.3.4:{port}").parse().unwrap());
+    let text = format!(
+        "global_defs {{\n  router_id test\n  lvs_sync_daemon eth0 VI_1 id 7\n  lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{}",
+        config(port, "127.0.3.4")
+    );
+    let d = Daemon::start(&dir, &text);
+    d.wait_for("daemons started", LIMIT, |d| {
+        let ops = d.ops();
+        ops.iter()
+            .any(|o| o.starts_with("--start-daemon master --mcast-interface eth0 --syncid 7"))
+            && ops
+                .iter()
+                .any(|o| o.starts_with("--start-daemon backup --mcast-interface eth0 --syncid 7"))
+            && ops.iter().any(|o| o == "--set 900 30 60")
+    });
+    let log = d.log.clone();
+    assert_eq!(d.stop(), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("dry-run: --stop-daemon master"), "{}", text);
+    assert!(text.contains("dry-run: --stop-daemon backup"), "{}", text);
+}

@@ -37,7 +37,7 @@ fn service_operations() {
             key: tcp("127.0.0.1:80"),
             sched: "sh".try_into().unwrap(),
             flags: svc_flags::PERSISTENT | svc_flags::SCHED_SH_PORT,
-            timeout: 300,
+            timeout: 360, // bare -p: 6 * 60 s, as Debian ipvsadm 1.31 writes on a real kernel
             netmask: 0xffff_ffff,
             pe_name: None,
         })

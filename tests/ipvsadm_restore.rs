@@ -223,7 +223,7 @@ fn restore_ops_carry_ipvsadm_defaults() {
                 },
                 sched: "wlc".try_into().unwrap(),
                 flags: svc_flags::PERSISTENT,
-                timeout: 300,
+                timeout: 360, // bare -p: 6 * 60 s, as Debian ipvsadm 1.31 writes on a real kernel
                 netmask: 0xffff_0000,
                 pe_name: None,
             }),

@@ -42,8 +42,9 @@ copy_bin() {
 ipbin=$(command -v /sbin/ip || command -v /usr/sbin/ip || command -v /bin/ip)
 copy_bin "$ipbin" /sbin/ip
 copy_bin /usr/sbin/ipvsadm /usr/sbin/ipvsadm
-# tcpdump (optional) lets the capture scenario record netlink through nlmon.
-if [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ]; then
+# tcpdump lets the capture scenario record netlink through nlmon; it doubles the image
+# (libcrypto), so only with LVSMON_CAPTURE=1 (capture.sh sets it).
+if [ -n "${LVSMON_CAPTURE:-}" ]; then
     copy_bin "$(command -v tcpdump || echo /usr/bin/tcpdump)" /usr/sbin/tcpdump
 fi
 
@@ -85,7 +86,12 @@ printf '%s\n' "${modlist[@]}" > "$stage/etc/modules.load"
 
 # lvsmon: /usr/bin/lvsmon, and an `ipvsadm` personality symlink kept apart in /lvsmon-bin so
 # Debian's /usr/sbin/ipvsadm stays the oracle.
-if [ -f "$lvsmon_bin" ]; then
+if [ -n "${LVSMON_FAKE:-}" ]; then
+    # Scenario self-test only: a shell stand-in (fake-lvsmon.sh), never used by make vm-test.
+    echo "build-initramfs: LVSMON_FAKE set: installing fake-lvsmon.sh as /usr/bin/lvsmon" >&2
+    install -m 0755 "$here/fake-lvsmon.sh" "$stage/usr/bin/lvsmon"
+    ln -s ../usr/bin/lvsmon "$stage/lvsmon-bin/ipvsadm"
+elif [ -f "$lvsmon_bin" ]; then
     if ! file "$lvsmon_bin" | grep -q 'statically linked'; then
         echo "build-initramfs: $lvsmon_bin is not statically linked (run make static)" >&2
         exit 1

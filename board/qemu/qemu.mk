@@ -34,3 +34,8 @@ vm-clean:
 # `make test` runs the kernel tier too (GNU make adds these prerequisites to the rule in
 # the top Makefile).
 test: vm-test
+
+# Record Debian's ipvsadm talking generic netlink to the kernel (needs tcpdump on the host).
+.PHONY: vm-capture
+vm-capture: static vm-kernel
+	$(QEMU_DIR)/capture.sh $(STATIC_BIN)

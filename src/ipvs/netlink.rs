@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{
-    Family, Info, KernelDest, KernelService, KernelTable, Op, ServiceKey, SyncDaemonSpec, Timeouts,
+    Family, Info, KernelDest, KernelService, KernelTable, Op, ServiceKey, ServiceSpec, Stats,
+    SyncDaemonSpec, Timeouts,
 };
 use crate::ipvs::wire::config::ConfigAttrs;
 use crate::ipvs::wire::endian::Native;
@@ -326,6 +327,24 @@ impl<T: Transport> NetlinkBackend<T> {
                     (None, Ok(())) => fail(idx[k], libc::EPROTO, on_error),
                 }
             }
+        }
+    }
+
+    /// One service by key (IPVS_CMD_GET_SERVICE without NLM_F_DUMP); None when the
+    /// kernel answers ESRCH. Cheaper than a dump when only one service matters.
+    pub fn service(&mut self, key: &ServiceKey) -> Result<Option<(ServiceSpec, Stats)>, IpvsError> {
+        let mut found = None;
+        let r = self.get(IPVS_CMD_GET_SERVICE, Some(key), false, |cmd, attrs| {
+            if cmd == IPVS_CMD_NEW_SERVICE {
+                let a = parse_service_reply::<Native>(attrs)?;
+                found = Some((a.spec, a.stats.unwrap_or_default()));
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => Ok(found),
+            Err(libc::ESRCH) => Ok(None),
+            Err(e) => Err(query_error(e, "get service")),
         }
     }
 

@@ -15,8 +15,9 @@ use crate::ipvs::rule::{
 };
 use crate::ipvsadm::names::{atoi, inet_aton, proto_word, string_to_number, strtol_whole, Names};
 
-/// `--persistent` without a value (IPVS_SVC_PERSISTENT_TIMEOUT in libipvs).
-pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 300;
+/// `--persistent` without a value: libipvs's IPVS_SVC_PERSISTENT_TIMEOUT, 6 * 60 s (Debian
+/// ipvsadm 1.31 on a real kernel writes `-p 360`).
+pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;
 /// MAX_TIMEOUT in ipvsadm.c: 31 days.
 pub const MAX_TIMEOUT: i64 = 86400 * 31;
 const DEF_SCHED: &str = "wlc";

@@ -13,7 +13,7 @@
 //!   NSS); popt's POSIXLY_CORRECT mode is not honoured.
 //!
 //! Wiring (the caller owns stdio and the backend):
-//! ```ignore
+//! ```text
 //! let names = Names::system();
 //! let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
 //! let mut io = Io { out: &mut stdout.lock(), err: &mut stderr.lock(),

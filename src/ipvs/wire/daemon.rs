@@ -185,3 +185,42 @@ mod tests {
         assert!(DaemonAttrs::parse::<Little>(&bad_state).is_err());
     }
 }
+
+#[cfg(test)]
+mod captured {
+    use super::super::endian::Little;
+    use super::super::request::parse_daemon_reply;
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    /// GET_DAEMON answer from Debian's 6.1 kernel (tests/data/netlink/debian-6.1-session.txt,
+    /// after `ipvsadm --start-daemon master --mcast-interface lo --syncid 3`), attributes
+    /// after the genl header. MCAST_PORT arrives in host order.
+    #[test]
+    fn kernel_daemon_reply() {
+        #[rustfmt::skip]
+        let attrs = [
+            0x3c, 0, 3, 0,              // IPVS_CMD_ATTR_DAEMON, len 60, no NLA_F_NESTED
+            8, 0, 1, 0, 1, 0, 0, 0,     // STATE master
+            7, 0, 2, 0, b'l', b'o', 0, 0, // MCAST_IFN "lo\0"
+            8, 0, 3, 0, 3, 0, 0, 0,     // SYNC_ID 3
+            6, 0, 4, 0, 0xc0, 5, 0, 0,  // SYNC_MAXLEN 1472
+            6, 0, 7, 0, 0x90, 0x22, 0, 0, // MCAST_PORT 8848, host order
+            5, 0, 8, 0, 1, 0, 0, 0,     // MCAST_TTL 1
+            8, 0, 5, 0, 224, 0, 0, 81,  // MCAST_GROUP 224.0.0.81
+        ];
+        let d = parse_daemon_reply::<Little>(&attrs).unwrap().0;
+        assert_eq!(
+            d,
+            SyncDaemonSpec {
+                state: SyncState::Master,
+                ifname: heapless::String::try_from("lo").unwrap(),
+                syncid: 3,
+                sync_maxlen: Some(1472),
+                mcast_group: Some(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 81))),
+                mcast_port: Some(8848),
+                mcast_ttl: Some(1),
+            }
+        );
+    }
+}
