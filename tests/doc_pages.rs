@@ -2,8 +2,9 @@
 //! clean (mandoc and/or groff, whichever is installed; one of them must be), lvsmon.8
 //! documents every subcommand and option `lvsmon --help` prints (and no option that does
 //! not exist) and every ipvsadm option of the personality, lvsmon.conf.5 names every
-//! keyword the config parser matches and every capacity in src/model/limits.rs, and the
-//! example configs (doc/lvsmon.conf.example, the page's EXAMPLES) pass `lvsmon check`.
+//! keyword the config parser matches and every capacity in src/model/limits.rs, the
+//! defaults the pages state are the ones the parser applies, and the example configs
+//! (doc/lvsmon.conf.example, the page's EXAMPLES) pass `lvsmon check`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -498,4 +499,113 @@ fn lvsmon_conf_5_example_passes_check() {
         "{}",
         summary
     );
+}
+
+// ---------- documented defaults ----------
+
+/// One real server with `check` (a block body) under a service with `svc` settings.
+fn parsed(svc: &str, check: &str) -> lvsmon::model::config::Config {
+    let src = format!(
+        "virtual_server 192.0.2.10 80 {{\n protocol TCP\n{}\n real_server 198.51.100.11 80 {{\n{}\n }}\n}}\n",
+        svc, check
+    );
+    lvsmon::config::parse_str("defaults.conf", &src).unwrap_or_else(|e| panic!("{}\n{}", e, src))
+}
+
+#[test]
+fn documented_defaults_are_the_parsers() {
+    use std::time::Duration;
+    let s = Duration::from_secs;
+    let conf5 = read("doc/lvsmon.conf.5");
+    let lvsmon8 = read("doc/lvsmon.8");
+    // (check block, retry, delay_before_retry) as lvsmon.conf.5 CHECKS states them.
+    let cases = [
+        ("TCP_CHECK { }", 1, s(1)),
+        ("HTTP_GET { url { path / } }", 1, s(3)),
+        ("SSL_GET { url { path / } }", 1, s(3)),
+        ("UDP_CHECK { }", 1, s(1)),
+        ("DNS_CHECK { }", 3, s(60)),
+        ("SMTP_CHECK { }", 1, s(1)),
+        ("PING_CHECK { }", 1, s(1)),
+        ("MISC_CHECK { misc_path /bin/true }", 0, s(1)),
+    ];
+    for (block, retry, dbr) in cases {
+        let cfg = parsed("", block);
+        let vs = &cfg.services[0];
+        let c = &vs.reals[0].checks[0];
+        assert_eq!(
+            (
+                c.delay_loop,
+                c.connect_timeout,
+                c.retry,
+                c.delay_before_retry,
+                c.warmup
+            ),
+            (s(60), s(5), retry, dbr, s(60)),
+            "{}",
+            block
+        );
+    }
+    assert!(conf5.contains("\nDefault: 60 seconds.\n"));
+    assert!(conf5.contains("\nDefault: 5 seconds.\n"));
+    // The timing model's worked example: TCP_CHECK defaults.
+    let (dl, ct, rt, dbr) = (60, 5, 1, 1);
+    let down = dl + (rt + 1) * ct + rt * dbr;
+    let up = dl + ct;
+    assert!(conf5.contains(&format!(
+        "({}, {}, {}, {}) that is {} and {} seconds.",
+        dl, ct, rt, dbr, down, up
+    )));
+
+    // Service and real-server defaults.
+    let cfg = parsed("", "TCP_CHECK { }");
+    let vs = &cfg.services[0];
+    assert_eq!(vs.sched.as_str(), "wlc");
+    assert_eq!(vs.forward, lvsmon::ipvs::rule::Forward::Masq);
+    assert_eq!((vs.quorum, vs.hysteresis), (1, 0));
+    assert_eq!(vs.persistence_timeout, None);
+    assert_eq!(vs.reals[0].weight, 1);
+    assert!(!vs.alpha && !vs.omega && !vs.inhibit_on_failure);
+    let cfg = parsed("persistence_timeout", "TCP_CHECK { }");
+    let alone = cfg.services[0].persistence_timeout.unwrap();
+    assert!(conf5.contains(&format!("\nAlone, {} seconds.\n", alone)));
+    // A service without `protocol` is UDP, as the page says.
+    let cfg = lvsmon::config::parse_str(
+        "p.conf",
+        "virtual_server 192.0.2.10 53 {\n real_server 198.51.100.11 53 {\n }\n}\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.services[0].protocol, lvsmon::ipvs::rule::Protocol::Udp);
+
+    // Check-specific defaults.
+    use lvsmon::model::config::CheckKind;
+    let cfg = parsed(
+        "delay_loop 7",
+        "DNS_CHECK { }\nSMTP_CHECK { }\nMISC_CHECK { misc_path /bin/true }",
+    );
+    let checks = &cfg.services[0].reals[0].checks;
+    match &checks[0].kind {
+        CheckKind::Dns(d) => assert_eq!((d.qtype, d.name.as_str()), (6, ".")), // SOA
+        other => panic!("{:?}", other),
+    }
+    match &checks[1].kind {
+        CheckKind::Smtp(m) => {
+            assert!(
+                conf5.contains(&format!("\n.BR {} .\n", m.helo_name)),
+                "helo"
+            );
+        }
+        other => panic!("{:?}", other),
+    }
+    match &checks[2].kind {
+        // misc_timeout absent: the service's delay_loop.
+        CheckKind::Misc(m) => assert_eq!(m.timeout, Some(s(7))),
+        other => panic!("{:?}", other),
+    }
+
+    // The ipvsadm personality's bare -p.
+    assert!(lvsmon8.contains(&format!(
+        "\nPersistent service (default timeout {} seconds).\n",
+        lvsmon::ipvsadm::args::DEFAULT_PERSISTENT_TIMEOUT
+    )));
 }
