@@ -609,3 +609,24 @@ fn documented_defaults_are_the_parsers() {
         lvsmon::ipvsadm::args::DEFAULT_PERSISTENT_TIMEOUT
     )));
 }
+
+#[test]
+fn lvsmon_8_configuration_summary_passes_check() {
+    let page = read("doc/lvsmon.8");
+    let sec = section(&page, ".SH CONFIGURATION", &[".SH"]);
+    let body: Vec<&str> = sec
+        .iter()
+        .skip_while(|l| **l != ".nf")
+        .skip(1)
+        .take_while(|l| **l != ".fi")
+        .copied()
+        .collect();
+    let src = plain(&body.join("\n"));
+    assert!(only_documentation_addresses(&src) >= 3);
+    let summary = check_config("summary", &src);
+    assert!(
+        summary.starts_with("TCP 192.0.2.10:80 wrr NAT persistent 300 s, 1 real server, HTTP_GET every 6 s, sorry 198.51.100.100:80\n"),
+        "{}",
+        summary
+    );
+}
