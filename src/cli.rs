@@ -259,6 +259,11 @@ pub enum Command {
         request: protocol::Request,
         control: PathBuf,
     },
+    /// `lvsmon restore`: all or nothing (the personality's `-R` behaves as ipvsadm's).
+    Restore {
+        input: Option<PathBuf>,
+        api: IpvsApi,
+    },
 }
 
 /// A command line that cannot run: `Display` is the message, exit code 1.
@@ -367,10 +372,9 @@ impl Top {
                 api: parse_api(&a.ipvs_api)?,
                 input: None,
             },
-            Sub::Restore(a) => Command::Ipvsadm {
-                argv: vec!["ipvsadm".into(), "-R".into()],
-                api: parse_api(&a.ipvs_api)?,
+            Sub::Restore(a) => Command::Restore {
                 input: a.file,
+                api: parse_api(&a.ipvs_api)?,
             },
             Sub::Reload(a) => Command::Control {
                 request: protocol::Request::Reload,

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             Command::Ipvsadm { argv, api, input } => {
                 lvsmon::commands::ipvsadm(&argv, api, input.as_deref())
             }
+            Command::Restore { input, api } => lvsmon::commands::restore(input.as_deref(), api),
         },
     };
     let _ = (EXIT_CONFIG, EXIT_RUNTIME);

@@ -5,6 +5,7 @@ pub mod dryrun;
 pub mod netlink;
 pub mod reconcile;
 pub mod rule;
+pub mod snapshot;
 pub mod sockopt;
 pub mod wire;
 
