@@ -16,6 +16,12 @@ use crate::ipvs::rule::{KernelTable, Op};
 pub fn check(path: &Path) -> u8 {
     match crate::config::load(path) {
         Ok(cfg) => {
+            // Capacities that only show once identical checks are merged (MAX_CHECKERS)
+            // are the director's to count: build it as `run` would.
+            if let Err(e) = crate::director::Director::new(&cfg, std::time::Instant::now(), 0) {
+                eprintln!("{}: {}", path.display(), e);
+                return EXIT_CONFIG;
+            }
             let mut out = std::io::stdout().lock();
             // The summary ends with the config's warnings.
             let _ = out.write_all(crate::config::summary(&cfg).as_bytes());

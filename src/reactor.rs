@@ -251,7 +251,8 @@ impl Reactor {
                     self.director.log_state_table(now, SystemTime::now());
                 }
                 if pending & SIG_HUP != 0 {
-                    self.reload(now);
+                    // A refusal is logged by reload itself.
+                    let _ = self.reload(now);
                 }
                 if pending & (SIG_TERM | SIG_INT) != 0 {
                     self.shutdown(now);
@@ -399,29 +400,32 @@ impl Reactor {
         }
     }
 
-    /// Re-reads the config; a bad one is logged and the running one stays.
-    fn reload(&mut self, now: Instant) {
+    /// Re-reads the config; a bad one is logged and the running one stays. The error is
+    /// also returned, so `lvsmon reload` can say it was refused.
+    fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        match crate::config::load(&path) {
-            Ok(cfg) => {
-                for w in &cfg.warnings {
-                    log::warn!("{}", w);
-                }
-                match self.director.reload(&cfg, now) {
-                    Ok(()) => {
-                        self.wanted_globals = Globals::from_config(&cfg);
-                        self.apply_globals();
-                        // Checker ids survive a reload; probes in flight are restarted
-                        // so none reports against a spec that has changed.
-                        self.cancel_probes();
-                        self.drift_interval = crate::daemon::drift_interval(&cfg);
-                        log::info!("reloaded {}", path.display())
-                    }
-                    Err(e) => log::error!("reload of {} refused: {}", path.display(), e),
-                }
+        let cfg = match crate::config::load(&path) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                log::error!("reload refused, keeping the running config: {}", e);
+                return Err(format!("reload refused, the running config stays: {}", e));
             }
-            Err(e) => log::error!("reload refused, keeping the running config: {}", e),
+        };
+        for w in &cfg.warnings {
+            log::warn!("{}", w);
         }
+        if let Err(e) = self.director.reload(&cfg, now) {
+            log::error!("reload of {} refused: {}", path.display(), e);
+            return Err(format!("reload of {} refused: {}", path.display(), e));
+        }
+        self.wanted_globals = Globals::from_config(&cfg);
+        self.apply_globals();
+        // Checker ids survive a reload; probes in flight are restarted so none reports
+        // against a spec that has changed.
+        self.cancel_probes();
+        self.drift_interval = crate::daemon::drift_interval(&cfg);
+        log::info!("reloaded {}", path.display());
+        Ok(())
     }
 
     fn cancel_probes(&mut self) {
@@ -502,10 +506,7 @@ impl Reactor {
                     .write_status_json(&mut self.status_text, now, wall);
                 Ok(())
             }
-            Request::Reload => {
-                self.reload(now);
-                Ok(())
-            }
+            Request::Reload => self.reload(now),
             Request::Drain(t) => self.set_override(&t, Some(Override::Drain)),
             Request::Enable(t) => self.set_override(&t, None),
             Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w))),

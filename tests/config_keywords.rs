@@ -241,13 +241,6 @@ fn checker_timers_defaults_and_inheritance() {
             "3s",
         ),
         ("", "", HTTP, |c| ck0(c).retry.to_string(), "1"),
-        (
-            "",
-            "",
-            "SSL_GET { url { path / } }",
-            |c| format!("{:?}", ck0(c).delay_before_retry),
-            "3s",
-        ),
         ("", "", "DNS_CHECK { }", |c| ck0(c).retry.to_string(), "3"),
         (
             "delay_loop 7",
@@ -420,7 +413,6 @@ fn check_kinds() {
             "Some(\"ck.example\")",
         ),
         ("", "", "HTTP_GET { http_protocol 1.0\n url { path / } }", |c| ck0(c).kind.name().to_string(), "HTTP_GET"),
-        ("", "", "SSL_GET { url { path / } }", |c| format!("{} {}", ck0(c).kind.name(), http0(c).tls), "SSL_GET true"),
         ("", "", "UDP_CHECK { }", |c| format!("{:?}", ck0(c).kind), "Udp(UdpCheck { payload: [], require_reply: None })"),
         (
             "",

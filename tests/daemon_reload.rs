@@ -83,6 +83,15 @@ fn reload_applies_only_the_difference_and_keeps_health() {
     assert!(log.contains("lvsmon.conf:2:"), "{}", log);
     assert_eq!(d.ops().len(), ops.len());
     assert_eq!(d.real(&rb_addr).get("current_weight").as_i64(), Some(5));
+    // `lvsmon reload` says so too, with the position, and exits 1.
+    let (code, _, err) = d.lvsmon(&["reload"]);
+    assert_eq!(code, 1, "{}", err);
+    assert!(
+        err.contains("reload refused, the running config stays: ")
+            && err.contains("lvsmon.conf:2:"),
+        "{}",
+        err
+    );
     assert_eq!(d.stop(), 0);
 }
 

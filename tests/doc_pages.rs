@@ -522,7 +522,6 @@ fn documented_defaults_are_the_parsers() {
     let cases = [
         ("TCP_CHECK { }", 1, s(1)),
         ("HTTP_GET { url { path / } }", 1, s(3)),
-        ("SSL_GET { url { path / } }", 1, s(3)),
         ("UDP_CHECK { }", 1, s(1)),
         ("DNS_CHECK { }", 3, s(60)),
         ("SMTP_CHECK { }", 1, s(1)),

@@ -1527,7 +1527,15 @@ impl Parser<'_> {
         }
         c.kind = match name {
             "TCP_CHECK" => RawKind::Tcp,
-            "HTTP_GET" | "SSL_GET" => {
+            "SSL_GET" => {
+                return perr(
+                    s.kw.pos,
+                    "SSL_GET is not supported in this build (lvsmon has no TLS); \
+                     use HTTP_GET or TCP_CHECK"
+                        .to_string(),
+                );
+            }
+            "HTTP_GET" => {
                 if urls.is_empty() {
                     return perr(
                         s.kw.pos,

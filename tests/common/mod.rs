@@ -123,8 +123,9 @@ impl Daemon {
             log,
             config,
         };
+        // The socket file appears at bind(), an instant before listen(): wait for an answer.
         d.wait_for("control socket", Duration::from_secs(10), |d| {
-            d.control.exists()
+            d.control.exists() && d.lvsmon(&["status"]).0 == 0
         });
         d
     }
