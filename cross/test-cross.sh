@@ -96,6 +96,8 @@ check_usage_error() {
 }
 
 check_check_good() {
+	run good check -f board/buildroot/lvsmon/lvsmon.conf
+	[ "$(rc good)" = 0 ] || { fail "buildroot's lvsmon.conf: exit $(rc good): $(head -c 300 "$tmp/good.err")"; return; }
 	run good check -f cross/test/good.conf
 	[ "$(rc good)" = 0 ] || { fail "exit $(rc good): $(head -c 300 "$tmp/good.err")"; return; }
 	# The summary names the services; its exact text is the config tests' business.
