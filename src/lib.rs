@@ -5,8 +5,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod director;
 pub mod health;
 pub mod ipvs;

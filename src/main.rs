@@ -1,6 +1,55 @@
 //! Entry point: picks the personality from argv[0] or the subcommand and maps errors to
 //! exit codes. No logic lives here.
 
-fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::io::Write;
+use std::process::ExitCode;
+
+use lvsmon::cli::{self, Command, Parsed};
+use lvsmon::daemon::{EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
+
+fn main() -> ExitCode {
+    // Arguments that are not UTF-8 are taken lossily: they then fail validation with a
+    // message instead of a panic.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let invoked_as = argv
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        .unwrap_or_default();
+    if invoked_as == "ipvsadm" {
+        return ExitCode::from(lvsmon::commands::ipvsadm(&argv, cli::IpvsApi::Auto, None));
+    }
+    if argv.get(1).map(String::as_str) == Some("ipvsadm") {
+        return ExitCode::from(lvsmon::commands::ipvsadm(
+            &argv[1..],
+            cli::IpvsApi::Auto,
+            None,
+        ));
+    }
+    let code = match cli::parse(&argv) {
+        Parsed::Exit { text, code } => {
+            let _ = if code == 0 {
+                std::io::stdout().write_all(text.as_bytes())
+            } else {
+                std::io::stderr().write_all(text.as_bytes())
+            };
+            code
+        }
+        Parsed::Command(cmd) => match cmd {
+            Command::Version => {
+                println!("lvsmon {}", env!("CARGO_PKG_VERSION"));
+                EXIT_OK
+            }
+            Command::Run(opts) => lvsmon::daemon::run(opts),
+            Command::Check { config } => lvsmon::commands::check(&config),
+            Command::Status { json, control } => lvsmon::commands::status(json, &control),
+            Command::Control { request, control } => lvsmon::commands::control(&request, &control),
+            Command::Ipvsadm { argv, api, input } => {
+                lvsmon::commands::ipvsadm(&argv, api, input.as_deref())
+            }
+        },
+    };
+    let _ = (EXIT_CONFIG, EXIT_RUNTIME);
+    ExitCode::from(code)
 }

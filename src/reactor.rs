@@ -1,1 +1,508 @@
-//! The one event loop (owner: reactor).
+//! The one event loop: a mio Poll over probe sockets, the control socket and the signal
+//! pipe. It is the only place that reads the clock; everything it drives (director,
+//! probes, control server) takes `now` as an argument. Idle means asleep in `poll` until
+//! the earliest deadline: the next due check, a probe's deadline, a control client's
+//! deadline, a script's deadline, or the next drift check.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::control::protocol::{Request, ServiceRef, Target};
+use crate::control::server::{ClientEvent, ControlServer};
+use crate::director::{CheckerId, Director, LookupError, Override, ScriptKind, ServiceName};
+use crate::ipvs::backend::{Backend, IpvsError};
+use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
+use crate::ipvsadm::rule::AddrPort;
+use crate::model::limits::{MAX_CHECKERS, MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
+use crate::model::table::FixedTable;
+use crate::probe::{ProbeSlot, Step};
+use crate::scripts::ScriptRunner;
+use crate::sys::process::{take_pending_signals, SIG_HUP, SIG_INT, SIG_TERM, SIG_USR1};
+
+const SIGNAL_TOKEN: Token = Token(0);
+const CONTROL_TOKEN: Token = Token(1);
+const FIRST_CLIENT_TOKEN: usize = 2;
+const FIRST_PROBE_TOKEN: usize = FIRST_CLIENT_TOKEN + MAX_CONTROL_CLIENTS;
+/// Probe tokens carry the slot in the low bits and a generation above them, so an event
+/// queued for a probe that has since finished (and whose slot was reused) is recognised
+/// as stale. 20 bits of generation keep tokens inside a 32-bit usize on router CPUs.
+const SLOT_BITS: u32 = 10;
+const GENERATION_MASK: u32 = (1 << 20) - 1;
+const _: () = assert!(MAX_IN_FLIGHT <= 1 << SLOT_BITS);
+
+/// Events handled per poll call.
+const EVENTS_CAPACITY: usize = 256;
+/// Shortest interval between kernel drift checks.
+const MIN_DRIFT_INTERVAL: Duration = Duration::from_secs(1);
+
+struct Slot {
+    probe: ProbeSlot,
+    checker: Option<CheckerId>,
+    generation: u32,
+}
+
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub keep_on_exit: bool,
+}
+
+pub struct Reactor {
+    poll: Poll,
+    events: Events,
+    director: Director,
+    backend: Box<dyn Backend>,
+    slots: Vec<Slot>,
+    free_slots: Vec<u16>,
+    due: FixedTable<CheckerId>,
+    ops: FixedTable<Op>,
+    failed: Vec<(usize, IpvsError)>,
+    kernel: KernelTable,
+    control: Option<ControlServer>,
+    signal_pipe: OwnedFd,
+    scripts: ScriptRunner,
+    script_events: FixedTable<crate::director::ScriptEvent>,
+    settings: Settings,
+    drift_interval: Duration,
+    next_drift_at: Instant,
+    status_text: String,
+    checks_completed: u64,
+}
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// TERM or INT: the table was torn down (or kept with --keep-on-exit).
+    Signal,
+    /// `run_until`'s instant passed.
+    Deadline,
+}
+
+fn probe_token(slot: usize, generation: u32) -> Token {
+    Token(FIRST_PROBE_TOKEN + (((generation & GENERATION_MASK) as usize) << SLOT_BITS | slot))
+}
+
+fn token_slot(token: Token) -> Option<(usize, u32)> {
+    let raw = token.0.checked_sub(FIRST_PROBE_TOKEN)?;
+    Some((raw & ((1 << SLOT_BITS) - 1), (raw >> SLOT_BITS) as u32))
+}
+
+impl Reactor {
+    /// Sets up the loop: adopts the kernel table (no flap on restart), binds the control
+    /// socket (None = no control socket, for tests), installs the signal pipe.
+    pub fn new(
+        director: Director,
+        backend: Box<dyn Backend>,
+        control_path: Option<&std::path::Path>,
+        signal_pipe: OwnedFd,
+        drift_interval: Duration,
+        settings: Settings,
+    ) -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        poll.registry().register(
+            &mut SourceFd(&signal_pipe.as_raw_fd()),
+            SIGNAL_TOKEN,
+            Interest::READABLE,
+        )?;
+        let control = match control_path {
+            Some(path) => Some(
+                ControlServer::bind(path, poll.registry(), CONTROL_TOKEN, FIRST_CLIENT_TOKEN)
+                    .map_err(|e| {
+                        io::Error::new(
+                            e.kind(),
+                            format!("control socket {}: {}", path.display(), e),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let slots = (0..MAX_IN_FLIGHT)
+            .map(|_| Slot {
+                probe: ProbeSlot::new(),
+                checker: None,
+                generation: 0,
+            })
+            .collect();
+        let free_slots = (0..MAX_IN_FLIGHT as u16).rev().collect();
+        let now = Instant::now();
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(EVENTS_CAPACITY),
+            director,
+            backend,
+            slots,
+            free_slots,
+            due: FixedTable::new("due checks", MAX_CHECKERS),
+            ops: FixedTable::new("kernel operations", MAX_OPS_PER_PASS),
+            failed: Vec::with_capacity(MAX_OPS_PER_PASS),
+            kernel: KernelTable::default(),
+            control,
+            signal_pipe,
+            scripts: ScriptRunner::new(),
+            script_events: FixedTable::new("script events", 256),
+            settings,
+            drift_interval: drift_interval.max(MIN_DRIFT_INTERVAL),
+            next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
+            status_text: String::with_capacity(64 * 1024),
+            checks_completed: 0,
+        })
+    }
+
+    /// Reads the kernel table and adopts it, then applies the first difference.
+    pub fn start(&mut self) {
+        match self.backend.dump(&mut self.kernel) {
+            Ok(()) => self.director.adopt(&self.kernel),
+            Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
+        }
+        self.reconcile();
+    }
+
+    /// Runs until TERM or INT. On the way out, removes what lvsmon added unless told to
+    /// keep it.
+    pub fn run(&mut self) -> io::Result<Exit> {
+        self.run_inner(None)
+    }
+
+    /// Runs until `until` (or a signal): for tests and benchmarks.
+    pub fn run_until(&mut self, until: Instant) -> io::Result<Exit> {
+        self.run_inner(Some(until))
+    }
+
+    /// Probes that have delivered an outcome since start.
+    pub fn checks_completed(&self) -> u64 {
+        self.checks_completed
+    }
+
+    fn run_inner(&mut self, until: Option<Instant>) -> io::Result<Exit> {
+        loop {
+            let now = Instant::now();
+            if until.is_some_and(|u| now >= u) {
+                return Ok(Exit::Deadline);
+            }
+            self.start_due_probes(now);
+            self.reconcile();
+            self.run_scripts(now);
+
+            let wake = [self.next_wake(now), until].into_iter().flatten().min();
+            let timeout = wake.map(|t| t.saturating_duration_since(now));
+            match self.poll.poll(&mut self.events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            let mut signalled = false;
+            // Borrow the events out so handlers can use &mut self.
+            let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+            for event in events.iter() {
+                match event.token() {
+                    SIGNAL_TOKEN => signalled = true,
+                    t if self.control.as_ref().is_some_and(|c| c.owns(t)) => {
+                        self.on_control(t, now)
+                    }
+                    t => self.on_probe_event(t, event, now),
+                }
+            }
+            self.events = events;
+            self.expire_probes(now);
+            if let Some(control) = self.control.as_mut() {
+                control.expire(self.poll.registry(), now);
+            }
+            self.scripts.poll(now);
+            if now >= self.next_drift_at {
+                self.check_drift();
+                self.next_drift_at = now + self.drift_interval;
+            }
+            if signalled {
+                self.drain_signal_pipe();
+                let pending = take_pending_signals();
+                if pending & SIG_USR1 != 0 {
+                    self.director.log_state_table(now, SystemTime::now());
+                }
+                if pending & SIG_HUP != 0 {
+                    self.reload(now);
+                }
+                if pending & (SIG_TERM | SIG_INT) != 0 {
+                    self.shutdown(now);
+                    return Ok(Exit::Signal);
+                }
+            }
+        }
+    }
+
+    fn next_wake(&self, now: Instant) -> Option<Instant> {
+        let probes = self
+            .slots
+            .iter()
+            .filter(|s| s.checker.is_some())
+            .filter_map(|s| s.probe.deadline())
+            .min();
+        [
+            self.director.next_due(),
+            probes,
+            self.control.as_ref().and_then(|c| c.next_deadline()),
+            self.scripts.next_deadline(now),
+            Some(self.next_drift_at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn start_due_probes(&mut self, now: Instant) {
+        self.director.due(now, &mut self.due);
+        for i in 0..self.due.len() {
+            let id = self.due[i];
+            let Some(slot_index) = self.free_slots.pop() else {
+                self.director.defer(id, now);
+                continue;
+            };
+            let slot_index = slot_index as usize;
+            let slot = &mut self.slots[slot_index];
+            slot.generation = slot.generation.wrapping_add(1);
+            let token = probe_token(slot_index, slot.generation);
+            let check = self.director.check(id);
+            match slot.probe.start(check, self.poll.registry(), token, now) {
+                Step::Pending => slot.checker = Some(id),
+                Step::Done(outcome) => {
+                    self.free_slots.push(slot_index as u16);
+                    self.checks_completed += 1;
+                    self.director.on_outcome(id, &outcome, now);
+                }
+            }
+        }
+    }
+
+    fn on_probe_event(&mut self, token: Token, event: &mio::event::Event, now: Instant) {
+        let Some((slot_index, generation)) = token_slot(token) else {
+            return;
+        };
+        let Some(slot) = self.slots.get_mut(slot_index) else {
+            return;
+        };
+        let Some(id) = slot.checker else {
+            return; // the probe already finished: a stale event
+        };
+        if slot.generation & GENERATION_MASK != generation {
+            return;
+        }
+        let check = self.director.check(id);
+        if let Step::Done(outcome) = slot.probe.on_event(check, event, self.poll.registry(), now) {
+            slot.checker = None;
+            self.free_slots.push(slot_index as u16);
+            self.checks_completed += 1;
+            self.director.on_outcome(id, &outcome, now);
+        }
+    }
+
+    fn expire_probes(&mut self, now: Instant) {
+        for slot_index in 0..self.slots.len() {
+            let slot = &mut self.slots[slot_index];
+            let Some(id) = slot.checker else { continue };
+            if !slot.probe.deadline().is_some_and(|d| d <= now) {
+                continue;
+            }
+            if let Step::Done(outcome) = slot.probe.on_deadline(self.poll.registry(), now) {
+                slot.checker = None;
+                self.free_slots.push(slot_index as u16);
+                self.checks_completed += 1;
+                self.director.on_outcome(id, &outcome, now);
+            }
+        }
+    }
+
+    /// Computes the difference between desired and believed tables and applies it.
+    fn reconcile(&mut self) {
+        self.director.reconcile(&mut self.ops);
+        if self.ops.is_empty() {
+            return;
+        }
+        self.failed.clear();
+        let failed = &mut self.failed;
+        self.backend
+            .apply_all(&self.ops, &mut |i, e| failed.push((i, e)));
+        self.director.applied(&self.ops, &self.failed);
+    }
+
+    fn run_scripts(&mut self, now: Instant) {
+        self.director.take_events(&mut self.script_events);
+        for i in 0..self.script_events.len() {
+            let ev = &self.script_events[i];
+            // Formatting allocates, but scripts run only on transitions, never per check.
+            let why = match ev.real {
+                Some(real) => format!(
+                    "{} for {} real server {}",
+                    script_kind_name(ev.kind),
+                    ServiceName(&ev.service),
+                    AddrPort(&real)
+                ),
+                None => format!(
+                    "{} for {}",
+                    script_kind_name(ev.kind),
+                    ServiceName(&ev.service)
+                ),
+            };
+            self.scripts.spawn(&ev.script, &why, now);
+        }
+        self.script_events.clear();
+    }
+
+    fn check_drift(&mut self) {
+        match self.backend.dump(&mut self.kernel) {
+            Ok(()) => self.director.observe(&self.kernel),
+            Err(e) => log::warn!("cannot read the IPVS table: {}", e),
+        }
+    }
+
+    fn drain_signal_pipe(&mut self) {
+        let mut buf = [0u8; 64];
+        let mut pipe = std::fs::File::from(self.signal_pipe.try_clone().expect("dup of our pipe"));
+        // Bounded: the pipe holds at most a few bytes per signal burst.
+        for _ in 0..64 {
+            match pipe.read(&mut buf) {
+                Ok(n) if n > 0 => continue,
+                _ => break,
+            }
+        }
+    }
+
+    /// Re-reads the config; a bad one is logged and the running one stays.
+    fn reload(&mut self, now: Instant) {
+        let path = self.settings.config_path.clone();
+        match crate::config::load(&path) {
+            Ok(cfg) => {
+                for w in &cfg.warnings {
+                    log::warn!("{}", w);
+                }
+                match self.director.reload(&cfg, now) {
+                    Ok(()) => {
+                        // Checker ids survive a reload; probes in flight are restarted
+                        // so none reports against a spec that has changed.
+                        self.cancel_probes();
+                        self.drift_interval = crate::daemon::drift_interval(&cfg);
+                        log::info!("reloaded {}", path.display())
+                    }
+                    Err(e) => log::error!("reload of {} refused: {}", path.display(), e),
+                }
+            }
+            Err(e) => log::error!("reload refused, keeping the running config: {}", e),
+        }
+    }
+
+    fn cancel_probes(&mut self) {
+        for slot_index in 0..self.slots.len() {
+            let slot = &mut self.slots[slot_index];
+            if let Some(id) = slot.checker.take() {
+                slot.probe.cancel(self.poll.registry());
+                self.free_slots.push(slot_index as u16);
+                self.director.defer(id, Instant::now());
+            }
+        }
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        self.cancel_probes();
+        self.director.shutdown();
+        if self.settings.keep_on_exit {
+            log::info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
+        } else {
+            self.ops.clear();
+            self.director.teardown(&mut self.ops);
+            log::info!(
+                "stopping; removing the {} IPVS entries lvsmon added",
+                self.ops.len()
+            );
+            let mut errors = 0;
+            self.backend.apply_all(&self.ops, &mut |_, e| {
+                errors += 1;
+                log::warn!("{}", e);
+            });
+        }
+        self.run_scripts(now);
+    }
+
+    /// Applies an operator override to the service the request names. A request names a
+    /// service by address (any protocol) or fwmark (any family): the first configured
+    /// match is used.
+    fn set_override(
+        &mut self,
+        target: &Target,
+        ov: Option<Override>,
+        now: Instant,
+    ) -> Result<(), String> {
+        let candidates: [ServiceKey; 3] = match target.service {
+            ServiceRef::Addr(addr) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+                .map(|proto| ServiceKey::Inet { proto, addr }),
+            ServiceRef::Fwmark(mark) => [Family::Inet, Family::Inet6, Family::Inet]
+                .map(|family| ServiceKey::Fwmark { family, mark }),
+        };
+        let mut last = LookupError::NoService;
+        for key in &candidates {
+            match self.director.set_override(key, target.real, ov, now) {
+                Ok(()) => return Ok(()),
+                Err(LookupError::NoService) => continue,
+                Err(e) => last = e,
+            }
+        }
+        Err(last.to_string())
+    }
+
+    fn on_control(&mut self, token: Token, now: Instant) {
+        let Some(control) = self.control.as_mut() else {
+            return;
+        };
+        let ClientEvent::Request(client, request) =
+            control.on_ready(token, self.poll.registry(), now)
+        else {
+            return;
+        };
+        let wall = SystemTime::now();
+        self.status_text.clear();
+        let reply: Result<(), String> = match request {
+            Request::Ping => Ok(()),
+            Request::Status => {
+                self.director
+                    .write_status_text(&mut self.status_text, now, wall);
+                Ok(())
+            }
+            Request::StatusJson => {
+                self.director
+                    .write_status_json(&mut self.status_text, now, wall);
+                Ok(())
+            }
+            Request::Reload => {
+                self.reload(now);
+                Ok(())
+            }
+            Request::Drain(t) => self.set_override(&t, Some(Override::Drain), now),
+            Request::Enable(t) => self.set_override(&t, None, now),
+            Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w)), now),
+        };
+        let text = &self.status_text;
+        let control = self.control.as_mut().expect("checked above");
+        control.respond(client, self.poll.registry(), |out| match &reply {
+            Ok(()) => {
+                out.extend_from_slice(b"ok\n");
+                out.extend_from_slice(text.as_bytes());
+            }
+            Err(why) => {
+                out.extend_from_slice(b"error: ");
+                out.extend_from_slice(why.as_bytes());
+                out.push(b'\n');
+            }
+        });
+    }
+}
+
+fn script_kind_name(kind: ScriptKind) -> &'static str {
+    match kind {
+        ScriptKind::NotifyUp => "notify_up",
+        ScriptKind::NotifyDown => "notify_down",
+        ScriptKind::QuorumUp => "quorum_up",
+        ScriptKind::QuorumDown => "quorum_down",
+    }
+}

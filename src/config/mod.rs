@@ -1,1 +1,148 @@
 //! keepalived.conf's LVS grammar: lexing, parsing and resolving into `model::config`.
+//!
+//! `load` / `parse_str` return a `Config` with every keepalived 2.x default already
+//! applied, or the first error as `FILE:LINE:COL: message`. `summary` is what
+//! `lvsmon check` prints.
+
+mod error;
+pub(crate) mod lex;
+mod parse;
+mod resolve;
+mod tree;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::ConfigError;
+pub use parse::split_quoted_escaped;
+
+use crate::ipvs::rule::{Family, Forward, Protocol};
+use crate::model::config::{Config, VsTarget};
+
+/// Reads the config at `path`, following `include`s relative to each including file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    match lex::lex_file(path) {
+        Ok(lexed) => finish(lexed),
+        Err((files, e)) => Err(e.into_config_error(&files)),
+    }
+}
+
+/// Parses `src` as a config file named `name` (includes are relative to the current
+/// directory).
+pub fn parse_str(name: &str, src: &str) -> Result<Config, ConfigError> {
+    match lex::lex_str(name, src) {
+        Ok(lexed) => finish(lexed),
+        Err((files, e)) => Err(e.into_config_error(&files)),
+    }
+}
+
+fn finish(lexed: lex::Lexed) -> Result<Config, ConfigError> {
+    let files: Vec<PathBuf> = lexed.files;
+    let stmts = tree::build(&lexed.tokens).map_err(|e| e.into_config_error(&files))?;
+    let raw = parse::parse(&files, &stmts).map_err(|e| e.into_config_error(&files))?;
+    resolve::resolve(&raw, &files, lexed.warnings).map_err(|e| e.into_config_error(&files))
+}
+
+fn secs(d: Duration) -> String {
+    let us = d.as_micros();
+    if us % 1_000_000 == 0 {
+        format!("{} s", us / 1_000_000)
+    } else {
+        let s = format!("{:.6}", d.as_secs_f64());
+        format!("{} s", s.trim_end_matches('0'))
+    }
+}
+
+fn forward_name(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "NAT",
+        Forward::Route => "DR",
+        Forward::Tunnel => "TUN",
+        Forward::LocalNode => "LOCAL",
+        Forward::Bypass => "BYPASS",
+    }
+}
+
+/// What `lvsmon check` prints: one line per virtual service, then totals and warnings.
+/// Example: `TCP 192.0.2.10:80 wrr NAT, 2 real servers, HTTP_GET every 6 s, sorry 127.0.0.1:80`.
+pub fn summary(cfg: &Config) -> String {
+    let mut out = String::new();
+    let mut checks = 0usize;
+    let mut reals = 0usize;
+    for vs in &cfg.services {
+        let target = match &vs.target {
+            VsTarget::Addr(a) => {
+                let p = match vs.protocol {
+                    Protocol::Tcp => "TCP",
+                    Protocol::Udp => "UDP",
+                    Protocol::Sctp => "SCTP",
+                };
+                format!("{} {}", p, a)
+            }
+            VsTarget::Fwmark { mark, family } => format!(
+                "FWM {} {}",
+                mark,
+                if *family == Family::Inet {
+                    "IPv4"
+                } else {
+                    "IPv6"
+                }
+            ),
+        };
+        let _ = write!(out, "{} {} {}", target, vs.sched, forward_name(vs.forward));
+        if let Some(p) = vs.persistence_timeout {
+            let _ = write!(out, " persistent {} s", p);
+        }
+        if let Some(g) = &vs.group {
+            let _ = write!(out, " (group {})", g);
+        }
+        let n = vs.reals.len();
+        reals += n;
+        let _ = write!(out, ", {} real server{}", n, if n == 1 { "" } else { "s" });
+        // Distinct (kind, interval) pairs in first-seen order.
+        let mut kinds: Vec<(&'static str, Duration)> = Vec::new();
+        for rs in &vs.reals {
+            for c in &rs.checks {
+                checks += 1;
+                let k = (c.kind.name(), c.delay_loop);
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                }
+            }
+        }
+        if kinds.is_empty() {
+            out.push_str(", no checks");
+        } else {
+            let list: Vec<String> = kinds
+                .iter()
+                .map(|(k, d)| format!("{} every {}", k, secs(*d)))
+                .collect();
+            let _ = write!(out, ", {}", list.join(" + "));
+        }
+        if let Some(s) = &vs.sorry_server {
+            let _ = write!(out, ", sorry {}", s.addr);
+        }
+        if vs.quorum > 1 || vs.hysteresis > 0 {
+            let _ = write!(out, ", quorum {} hysteresis {}", vs.quorum, vs.hysteresis);
+        }
+        out.push('\n');
+    }
+    if let Some(d) = &cfg.sync_daemon {
+        let _ = writeln!(out, "sync daemon on {} syncid {}", d.interface, d.syncid);
+    }
+    let _ = writeln!(
+        out,
+        "{} virtual service{}, {} real server{}, {} check{}",
+        cfg.services.len(),
+        if cfg.services.len() == 1 { "" } else { "s" },
+        reals,
+        if reals == 1 { "" } else { "s" },
+        checks,
+        if checks == 1 { "" } else { "s" }
+    );
+    for w in &cfg.warnings {
+        let _ = writeln!(out, "warning: {}", w);
+    }
+    out
+}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Build board/qemu/out/initramfs.cpio.gz: busybox-static, iproute2's ip, Debian's ipvsadm
+# (the oracle), the IPVS modules with their dependencies, the lvsmon static binary (when
+# built), /init and the scenarios. Needs fetch-kernel.sh to have run.
+# Usage: build-initramfs.sh [LVSMON_BINARY]   (default: target/x86_64-unknown-linux-musl/release/lvsmon)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=$here/cache
+out=$here/out
+lvsmon_bin=${1:-$top/target/x86_64-unknown-linux-musl/release/lvsmon}
+
+[ -f "$cache/kernel.env" ] || { echo "build-initramfs: run board/qemu/fetch-kernel.sh first" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$cache/kernel.env"
+kroot=$cache/root
+kmods=$kroot/lib/modules/$KVER
+
+stage=$out/stage
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,var/run,root,lvsmon-bin,scenarios}
+ln -s ../lib "$stage/usr/lib"
+
+# busybox and its applets (no `ip`: iproute2's is used, by full path /sbin/ip).
+cp /bin/busybox "$stage/bin/busybox"
+for applet in $(/bin/busybox --list); do
+    case $applet in busybox|ip|ipneigh|depmod) continue ;; esac
+    ln -sf busybox "$stage/bin/$applet"
+done
+
+# copy_bin SRC DEST: a dynamic binary plus the shared libraries ldd names.
+copy_bin() {
+    local src=$1 dest=$2 lib
+    src=$(readlink -f "$src")
+    install -m 0755 "$src" "$stage$dest"
+    for lib in $(ldd "$src" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
+        mkdir -p "$stage$(dirname "$lib")"
+        [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+    done
+}
+ipbin=$(command -v /sbin/ip || command -v /usr/sbin/ip || command -v /bin/ip)
+copy_bin "$ipbin" /sbin/ip
+copy_bin /usr/sbin/ipvsadm /usr/sbin/ipvsadm
+# tcpdump (optional) lets the capture scenario record netlink through nlmon.
+if [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ]; then
+    copy_bin "$(command -v tcpdump || echo /usr/bin/tcpdump)" /usr/sbin/tcpdump
+fi
+
+# Name resolution for `ipvsadm -L` without -n: files only (glibc >= 2.34 has files NSS built in).
+printf 'hosts: files\nservices: files\nprotocols: files\npasswd: files\ngroup: files\n' > "$stage/etc/nsswitch.conf"
+printf '127.0.0.1\tlocalhost\n192.0.2.1\tdirector\n192.0.2.10\tvip\n198.51.100.2\trs1\n198.51.100.3\trs2\n::1\tlocalhost ip6-localhost\n' > "$stage/etc/hosts"
+for f in services protocols; do [ -f /etc/$f ] && cp /etc/$f "$stage/etc/$f"; done
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$stage/etc/passwd"
+printf 'root:x:0:\n' > "$stage/etc/group"
+
+# Kernel modules: the IPVS core, every scheduler, conntrack and their dependencies from
+# modules.dep, plus veth (namespaces), ipip (TUN), nlmon (netlink capture).
+want="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_fo ip_vs_ovf ip_vs_lblc
+      ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_sed ip_vs_nq veth bridge ipip nlmon dummy"
+declare -A seen=()
+modlist=()
+add_mod() { # path relative to $kmods
+    local rel=$1 dep
+    [ -n "${seen[$rel]:-}" ] && return
+    seen[$rel]=1
+    for dep in $(grep -E "^${rel}:" "$kmods/modules.dep" | cut -d: -f2-); do add_mod "$dep"; done
+    modlist+=("$rel")
+}
+for m in $want; do
+    rel=$(grep -E "^kernel/.*/${m}\.ko(\.[a-z]+)?:" "$kmods/modules.dep" | cut -d: -f1 | head -n1)
+    [ -n "$rel" ] || { echo "build-initramfs: module $m not in $KVER" >&2; exit 1; }
+    add_mod "$rel"
+done
+sm=$stage/lib/modules/$KVER
+mkdir -p "$sm"
+for rel in "${modlist[@]}"; do
+    mkdir -p "$sm/$(dirname "$rel")"
+    cp "$kmods/$rel" "$sm/$rel"
+done
+cp "$kmods"/modules.builtin "$kmods"/modules.builtin.modinfo "$kmods"/modules.order "$sm/" 2>/dev/null || true
+depmod -b "$stage" "$KVER"
+# Load order for /init: dependencies first (crc32c_generic before ip_vs, see TESTING.md).
+printf '%s\n' "${modlist[@]}" > "$stage/etc/modules.load"
+
+# lvsmon: /usr/bin/lvsmon, and an `ipvsadm` personality symlink kept apart in /lvsmon-bin so
+# Debian's /usr/sbin/ipvsadm stays the oracle.
+if [ -f "$lvsmon_bin" ]; then
+    if ! file "$lvsmon_bin" | grep -q 'statically linked'; then
+        echo "build-initramfs: $lvsmon_bin is not statically linked (run make static)" >&2
+        exit 1
+    fi
+    install -m 0755 "$lvsmon_bin" "$stage/usr/bin/lvsmon"
+    ln -s ../usr/bin/lvsmon "$stage/lvsmon-bin/ipvsadm"
+else
+    echo "build-initramfs: warning: no lvsmon binary at $lvsmon_bin; lvsmon scenarios will fail" >&2
+fi
+
+install -m 0755 "$here/init" "$stage/init"
+install -m 0644 "$here/lib.sh" "$stage/lib.sh"
+for d in scenarios scenarios-lvsmon; do
+    [ -d "$here/$d" ] || continue
+    mkdir -p "$stage/scenarios"
+    for s in "$here/$d"/*.sh; do [ -f "$s" ] && install -m 0755 "$s" "$stage/scenarios/"; done
+done
+[ -d "$here/conf" ] && cp -r "$here/conf" "$stage/conf"
+
+mkdir -p "$out"
+(cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/initramfs.cpio.gz.tmp"
+mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
+cp "$kroot/boot/vmlinuz-$KVER" "$out/vmlinuz"
+echo "build-initramfs: $out/initramfs.cpio.gz $(stat -c %s "$out/initramfs.cpio.gz") bytes, ${#modlist[@]} modules"

@@ -1,0 +1,154 @@
+# Helpers sourced by every scenario (busybox sh). A scenario fails through `fail`, which
+# records the reason that /init prints in the verdict line. Every wait loop is bounded.
+#
+# Namespace layout (director = the root namespace):
+#   dir0   192.0.2.1/24 (director), 192.0.2.10/32 (VIP)    .11 (second VIP)
+#   br0      198.51.100.1/24  <- veth ->  netns rs1 198.51.100.2, rs2 .3, rs3 .4
+#   vc0      203.0.113.1/24   <- veth ->  netns client 203.0.113.2 (default via .1)
+# Real servers run busybox httpd on port 80 serving their own name; DR real servers also
+# carry the VIP on lo with arp_ignore=1/arp_announce=2.
+
+IP=/sbin/ip
+IPVSADM=/usr/sbin/ipvsadm
+LVSMON=/usr/bin/lvsmon
+LVSMON_IPVSADM=/lvsmon-bin/ipvsadm
+VIP=192.0.2.10
+VIP2=192.0.2.11
+DIRECTOR=192.0.2.1
+CLIENT=203.0.113.2
+
+fail() {
+    echo "$*" > /tmp/fail-reason
+    echo "FAIL: $*"
+    exit 1
+}
+
+step() { echo "== $*"; }
+
+need_lvsmon() { [ -x "$LVSMON" ] || fail "no lvsmon binary in the initramfs (make static)"; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+    [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# expect_same_file WHAT GOT_FILE WANT_FILE: byte-identical, shows a diff otherwise.
+expect_same_file() {
+    if ! cmp -s "$2" "$3"; then
+        echo "--- $1: want ($3)"; cat "$3"
+        echo "--- $1: got ($2)"; cat "$2"
+        diff "$3" "$2"
+        fail "$1 differs"
+    fi
+}
+
+# expect_rc WHAT WANT_RC CMD...: runs CMD, output to /tmp/out, checks the exit code.
+expect_rc() {
+    what=$1; want=$2; shift 2
+    "$@" > /tmp/out 2>&1
+    got=$?
+    [ "$got" = "$want" ] || { cat /tmp/out; fail "$what: exit code $got, want $want"; }
+}
+
+# wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.2 s, bounded.
+wait_until() {
+    limit=$(( $1 * 5 )); what=$2; shift 2
+    n=0
+    while [ "$n" -lt "$limit" ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        n=$((n + 1))
+        usleep 200000
+    done
+    "$@"
+    fail "timed out after ${limit}x0.2s waiting for: $what"
+}
+
+in_ns() { ns=$1; shift; $IP netns exec "$ns" "$@"; }
+
+# net_up: director interfaces, client namespace, bridge for real servers.
+net_up() {
+    sysctl -qw net.ipv4.ip_forward=1
+    sysctl -qw net.ipv4.conf.all.rp_filter=0
+    sysctl -qw net.ipv4.conf.default.rp_filter=0
+    sysctl -qw net.ipv4.vs.conntrack=1 2>/dev/null
+    $IP link add dir0 type dummy || fail "ip link add dir0"
+    $IP addr add $DIRECTOR/24 dev dir0
+    $IP addr add $VIP/32 dev dir0
+    $IP addr add $VIP2/32 dev dir0
+    $IP link set dir0 up
+    $IP link add br0 type bridge || fail "ip link add br0 type bridge"
+    $IP addr add 198.51.100.1/24 dev br0
+    $IP link set br0 up
+    # DR replies come back through the director (it is the real servers' gateway) with the
+    # VIP, a local address, as their source: accept_local lets them be forwarded.
+    sysctl -qw net.ipv4.conf.br0.accept_local=1
+    sysctl -qw net.ipv4.conf.br0.rp_filter=0
+    $IP netns add client || fail "ip netns add client"
+    $IP link add vc0 type veth peer name vc1 || fail "ip link add vc0"
+    $IP link set vc1 netns client
+    $IP addr add 203.0.113.1/24 dev vc0
+    $IP link set vc0 up
+    in_ns client $IP addr add $CLIENT/24 dev vc1
+    in_ns client $IP link set vc1 up
+    in_ns client $IP link set lo up
+    in_ns client $IP route add default via 203.0.113.1
+}
+
+# rs_add NAME ADDR [dr]: a real-server namespace on br0 serving "NAME" over HTTP on port 80.
+rs_add() {
+    name=$1; addr=$2; mode=${3:-nat}
+    $IP netns add "$name" || fail "ip netns add $name"
+    $IP link add "v$name" type veth peer name eth0 netns "$name" || fail "veth for $name"
+    $IP link set "v$name" master br0 up
+    in_ns "$name" $IP link set lo up
+    in_ns "$name" $IP addr add "$addr/24" dev eth0
+    in_ns "$name" $IP link set eth0 up
+    in_ns "$name" $IP route add default via 198.51.100.1
+    if [ "$mode" = dr ]; then
+        in_ns "$name" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+        in_ns "$name" sysctl -qw net.ipv4.conf.all.arp_announce=2
+        in_ns "$name" sysctl -qw net.ipv4.conf.eth0.arp_ignore=1
+        in_ns "$name" sysctl -qw net.ipv4.conf.eth0.arp_announce=2
+        in_ns "$name" $IP addr add $VIP/32 dev lo
+        in_ns "$name" $IP addr add $VIP2/32 dev lo
+    fi
+    mkdir -p "/srv/$name"
+    echo "$name" > "/srv/$name/index.html"
+    rs_start "$name"
+}
+
+# rs_start NAME / rs_stop NAME: the real server's httpd (pid kept in /tmp/NAME.pid).
+rs_start() {
+    in_ns "$1" httpd -f -p 80 -h "/srv/$1" &
+    echo $! > "/tmp/$1.pid"
+    wait_until 5 "httpd in $1" in_ns "$1" timeout 1 wget -q -O /dev/null http://127.0.0.1/
+}
+rs_stop() {
+    [ -f "/tmp/$1.pid" ] && kill "$(cat "/tmp/$1.pid")" 2>/dev/null
+    rm -f "/tmp/$1.pid"
+    wait_until 5 "httpd in $1 to stop" sh -c "! $IP netns exec $1 timeout 1 wget -q -O /dev/null http://127.0.0.1/"
+}
+
+# local_httpd NAME ADDR: an httpd in the director namespace (e.g. a sorry server).
+local_httpd() {
+    mkdir -p "/srv/$1"
+    echo "$1" > "/srv/$1/index.html"
+    httpd -f -p "$2:80" -h "/srv/$1" &
+    echo $! > "/tmp/$1.pid"
+    wait_until 5 "httpd $1 on $2" timeout 1 wget -q -O /dev/null "http://$2/"
+}
+
+# client_run N [ADDR]: N HTTP requests from the client namespace to ADDR (default VIP);
+# prints "name count" lines sorted by name, "none" for failed requests.
+client_run() {
+    n=$1; addr=${2:-$VIP}
+    i=0
+    : > /tmp/client.out
+    while [ "$i" -lt "$n" ]; do
+        body=$(in_ns client timeout 3 wget -q -O - "http://$addr/" 2>/dev/null) || body=none
+        [ -n "$body" ] || body=none
+        echo "$body" >> /tmp/client.out
+        i=$((i + 1))
+    done
+    sort /tmp/client.out | uniq -c | awk '{print $2" "$1}' | tr '\n' ' ' | sed 's/ $//'
+}

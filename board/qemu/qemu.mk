@@ -1,0 +1,36 @@
+# The qemu test board: Debian's kernel (IPVS as modules) + a busybox initramfs holding
+# Debian's ipvsadm (the oracle) and the lvsmon static binary. Included by the top Makefile.
+#   make vm-test          every scenario in board/qemu/scenarios/*.sh, plus those of
+#                         board/qemu/scenarios-lvsmon/ named in board/qemu/scenarios/ENABLED
+#   make vm-run SCENARIO=name   one scenario, console echoed (any of the two directories)
+#   make demo             the narrated walk-through (board/qemu/scenarios-lvsmon/demo.sh)
+#   make vm-kernel / vm-initramfs   the pieces; vm-clean removes board/qemu/out
+QEMU_DIR := board/qemu
+VM_BASE_SCENARIOS := $(sort $(basename $(notdir $(wildcard $(QEMU_DIR)/scenarios/*.sh))))
+VM_ENABLED := $(shell sed -e 's/\#.*//' $(QEMU_DIR)/scenarios/ENABLED 2>/dev/null)
+VM_SCENARIOS := $(VM_BASE_SCENARIOS) $(VM_ENABLED)
+SCENARIO ?= boot
+
+.PHONY: vm-kernel vm-initramfs vm-test vm-run demo vm-clean
+
+vm-kernel:
+	$(QEMU_DIR)/fetch-kernel.sh
+
+vm-initramfs: static vm-kernel
+	$(QEMU_DIR)/build-initramfs.sh $(STATIC_BIN)
+
+vm-test: vm-initramfs
+	$(QEMU_DIR)/run-all.sh $(VM_SCENARIOS)
+
+vm-run: vm-initramfs
+	LVSMON_VM_ECHO=1 $(QEMU_DIR)/run-vm.sh $(SCENARIO) 300
+
+demo: vm-initramfs
+	LVSMON_VM_ECHO=1 $(QEMU_DIR)/run-vm.sh demo 400
+
+vm-clean:
+	rm -rf $(QEMU_DIR)/out
+
+# `make test` runs the kernel tier too (GNU make adds these prerequisites to the rule in
+# the top Makefile).
+test: vm-test

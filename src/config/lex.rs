@@ -1,0 +1,624 @@
+//! Lexer: keepalived.conf text -> tokens with file/line/col, comments removed, `include`
+//! expanded in place (glob, relative to the including file, bounded depth, cycles refused).
+//!
+//! Token rules follow keepalived's parser (lib/parser.c, read for behaviour): `#` and `!`
+//! start a comment anywhere outside double quotes (`\#`, `\!` are literal); a `"` starts a
+//! string that runs to the next `"` on the same line, with no escapes; other words run to
+//! whitespace or a `"`; a `\` as the last character joins the next line. We also split
+//! `{` and `}` out of words, which keepalived only accepts as separate words.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::config::error::{perr, PResult, Perr};
+use crate::model::config::Pos;
+use crate::model::limits::{MAX_CONFIG_FILES, MAX_CONFIG_FILE_BYTES, MAX_INCLUDE_DEPTH};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokKind {
+    Word,
+    Open,
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokKind,
+    /// The word, quotes removed.
+    pub text: String,
+    /// The source text of the word, quotes and backslashes kept (script splitting uses it).
+    pub raw: String,
+    pub quoted: bool,
+    pub pos: Pos,
+    /// First token of a logical line (a continued line is not a new line).
+    pub line_start: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Lexed {
+    pub files: Vec<PathBuf>,
+    pub tokens: Vec<Token>,
+    pub warnings: Vec<String>,
+}
+
+/// Entries scanned in one directory while expanding a glob.
+const MAX_DIR_ENTRIES: usize = 65_536;
+
+/// Lexes the file at `path`, following includes relative to its directory.
+pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
+    let mut lx = Lexer::default();
+    lx.lexed.files.push(path.to_path_buf());
+    let root = Pos {
+        file: 0,
+        line: 1,
+        col: 1,
+    };
+    let res = read_limited(path)
+        .map_err(|m| Perr { pos: root, msg: m })
+        .and_then(|src| {
+            let canon = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            lx.stack.push(canon);
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            lx.lex_source(0, &src, &base)
+        });
+    match res {
+        Ok(()) => Ok(lx.lexed),
+        Err(e) => Err((lx.lexed.files, e)),
+    }
+}
+
+/// Lexes `src` named `name`; includes are relative to the current directory.
+pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
+    let mut lx = Lexer::default();
+    lx.lexed.files.push(PathBuf::from(name));
+    let root = std::env::current_dir()
+        .map(|d| d.join(name))
+        .ok()
+        .and_then(|p| fs::canonicalize(p).ok())
+        .unwrap_or_else(|| PathBuf::from(name));
+    lx.stack.push(root);
+    let res = if src.len() > MAX_CONFIG_FILE_BYTES {
+        perr(
+            Pos {
+                file: 0,
+                line: 1,
+                col: 1,
+            },
+            format!(
+                "file is larger than MAX_CONFIG_FILE_BYTES ({} bytes)",
+                MAX_CONFIG_FILE_BYTES
+            ),
+        )
+    } else {
+        lx.lex_source(0, src, Path::new(""))
+    };
+    match res {
+        Ok(()) => Ok(lx.lexed),
+        Err(e) => Err((lx.lexed.files, e)),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<String, String> {
+    let f = fs::File::open(path).map_err(|e| format!("cannot read config file: {}", e))?;
+    let mut buf = Vec::new();
+    f.take(MAX_CONFIG_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read config file: {}", e))?;
+    if buf.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "file is larger than MAX_CONFIG_FILE_BYTES ({} bytes)",
+            MAX_CONFIG_FILE_BYTES
+        ));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        format!(
+            "file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+#[derive(Default)]
+struct Lexer {
+    lexed: Lexed,
+    /// Canonical paths of the files being read, outermost first (cycle detection).
+    stack: Vec<PathBuf>,
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '\t' || c == '\r' || c == '\x0b' || c == '\x0c'
+}
+
+/// The include keywords keepalived accepts (`include` and its checked variants).
+fn include_kind(word: &str) -> Option<char> {
+    match word {
+        "include" => Some(' '),
+        "includer" => Some('r'),
+        "includem" => Some('m'),
+        "includew" => Some('w'),
+        "includeb" => Some('b'),
+        "includea" => Some('a'),
+        _ => None,
+    }
+}
+
+impl Lexer {
+    fn lex_source(&mut self, file: u16, src: &str, base: &Path) -> PResult<()> {
+        let mut cont = false;
+        for (idx, line) in src.split('\n').enumerate() {
+            let line_no = u32::try_from(idx + 1).unwrap_or(u32::MAX);
+            let chars: Vec<char> = line.chars().collect();
+            if !cont {
+                if let Some((kind, col, rest_at)) = include_head(&chars) {
+                    let pos = Pos {
+                        file,
+                        line: line_no,
+                        col,
+                    };
+                    let pattern = include_pattern(&chars[rest_at..]);
+                    self.include(pos, kind, &pattern, base)?;
+                    continue;
+                }
+            }
+            cont = self.lex_line(file, line_no, &chars, !cont)?;
+        }
+        Ok(())
+    }
+
+    /// Tokenizes one physical line; returns whether it ends in a continuation `\`.
+    fn lex_line(&mut self, file: u16, line: u32, chars: &[char], mut first: bool) -> PResult<bool> {
+        let n = chars.len();
+        let mut i = 0;
+        let col_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
+        while i < n {
+            let c = chars[i];
+            if is_space(c) {
+                i += 1;
+                continue;
+            }
+            let pos = Pos {
+                file,
+                line,
+                col: col_of(i),
+            };
+            match c {
+                '#' | '!' => return Ok(false),
+                '{' | '}' => {
+                    self.push(
+                        if c == '{' {
+                            TokKind::Open
+                        } else {
+                            TokKind::Close
+                        },
+                        c.to_string(),
+                        c.to_string(),
+                        false,
+                        pos,
+                        first,
+                    );
+                    i += 1;
+                }
+                '"' => {
+                    let Some(rel) = chars[i + 1..].iter().position(|&ch| ch == '"') else {
+                        return perr(pos, "unterminated quoted string (missing closing '\"')");
+                    };
+                    let end = i + 1 + rel;
+                    let text: String = chars[i + 1..end].iter().collect();
+                    let raw: String = chars[i..=end].iter().collect();
+                    self.push(TokKind::Word, text, raw, true, pos, first);
+                    i = end + 1;
+                }
+                '\\' if i + 1 == n => return Ok(true),
+                _ => {
+                    let mut text = String::new();
+                    let start = i;
+                    let mut cont = false;
+                    let mut comment = false;
+                    while i < n {
+                        let ch = chars[i];
+                        if is_space(ch) || ch == '"' || ch == '{' || ch == '}' {
+                            break;
+                        }
+                        if ch == '#' || ch == '!' {
+                            comment = true;
+                            break;
+                        }
+                        if ch == '\\' {
+                            if i + 1 == n {
+                                cont = true;
+                                break;
+                            }
+                            if chars[i + 1] == '#' || chars[i + 1] == '!' {
+                                text.push(chars[i + 1]);
+                                i += 2;
+                                continue;
+                            }
+                        }
+                        text.push(ch);
+                        i += 1;
+                    }
+                    if !text.is_empty() {
+                        let raw: String = chars[start..i].iter().collect();
+                        self.push(TokKind::Word, text, raw, false, pos, first);
+                    }
+                    if comment {
+                        return Ok(false);
+                    }
+                    if cont {
+                        return Ok(true);
+                    }
+                }
+            }
+            first = false;
+        }
+        Ok(false)
+    }
+
+    fn push(
+        &mut self,
+        kind: TokKind,
+        text: String,
+        raw: String,
+        quoted: bool,
+        pos: Pos,
+        first: bool,
+    ) {
+        self.lexed.tokens.push(Token {
+            kind,
+            text,
+            raw,
+            quoted,
+            pos,
+            line_start: first,
+        });
+    }
+
+    fn include(&mut self, pos: Pos, kind: char, pattern: &str, base: &Path) -> PResult<()> {
+        if pattern.is_empty() {
+            return perr(pos, "'include' needs a file name or glob pattern");
+        }
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            return perr(
+                pos,
+                format!(
+                    "include nested deeper than MAX_INCLUDE_DEPTH ({}) at '{}'",
+                    MAX_INCLUDE_DEPTH, pattern
+                ),
+            );
+        }
+        let full = if Path::new(pattern).is_absolute() {
+            PathBuf::from(pattern)
+        } else {
+            base.join(pattern)
+        };
+        let wild = has_wildcard(pattern);
+        let paths = if wild {
+            glob(&full).map_err(|m| Perr { pos, msg: m })?
+        } else {
+            if !full.exists() {
+                return perr(pos, format!("include file '{}' not found", full.display()));
+            }
+            vec![full.clone()]
+        };
+        if paths.is_empty() {
+            let msg = format!("include '{}' matched no files", full.display());
+            if kind == 'w' || kind == 'a' {
+                return perr(pos, msg);
+            }
+            let at = crate::config::error::fmt_pos(&self.lexed.files, pos);
+            self.lexed.warnings.push(format!("{}: {}", at, msg));
+            return Ok(());
+        }
+        for path in paths {
+            let canon = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if let Some(i) = self.stack.iter().position(|p| *p == canon) {
+                let chain: Vec<String> = self.stack[i..]
+                    .iter()
+                    .chain(std::iter::once(&canon))
+                    .map(|p| p.display().to_string())
+                    .collect();
+                return perr(pos, format!("include cycle: {}", chain.join(" -> ")));
+            }
+            if self.lexed.files.len() >= MAX_CONFIG_FILES {
+                return perr(
+                    pos,
+                    format!(
+                        "more than MAX_CONFIG_FILES ({}) config files included",
+                        MAX_CONFIG_FILES
+                    ),
+                );
+            }
+            let meta = fs::metadata(&path);
+            if meta.as_ref().map(|m| m.is_dir()).unwrap_or(false) {
+                return perr(pos, format!("include '{}' is a directory", path.display()));
+            }
+            let src = read_limited(&path).map_err(|m| Perr {
+                pos,
+                msg: format!("include '{}': {}", path.display(), m),
+            })?;
+            let idx = u16::try_from(self.lexed.files.len()).unwrap_or(u16::MAX);
+            self.lexed.files.push(path.clone());
+            self.stack.push(canon);
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            self.lex_source(idx, &src, &dir)?;
+            self.stack.pop();
+        }
+        Ok(())
+    }
+}
+
+/// If the line starts with an include keyword, returns (kind, keyword column, index after it).
+fn include_head(chars: &[char]) -> Option<(char, u32, usize)> {
+    let start = chars.iter().position(|&c| !is_space(c))?;
+    let mut end = start;
+    while end < chars.len() && !is_space(chars[end]) {
+        end += 1;
+    }
+    let word: String = chars[start..end].iter().collect();
+    let kind = include_kind(&word)?;
+    Some((kind, u32::try_from(start + 1).unwrap_or(u32::MAX), end))
+}
+
+/// The rest of an include line: comment removed, trimmed, surrounding quotes removed.
+fn include_pattern(rest: &[char]) -> String {
+    let mut out = String::new();
+    let mut quote = false;
+    let mut i = 0;
+    while i < rest.len() {
+        let c = rest[i];
+        if c == '"' {
+            quote = !quote;
+        } else if !quote && (c == '#' || c == '!') {
+            break;
+        } else if !quote
+            && c == '\\'
+            && i + 1 < rest.len()
+            && (rest[i + 1] == '#' || rest[i + 1] == '!')
+        {
+            out.push(rest[i + 1]);
+            i += 2;
+            continue;
+        }
+        if c != '"' {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out.trim_matches(is_space).to_string()
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Expands a glob pattern whose wildcards (`*`, `?`, `[...]`) may be in any component.
+/// Returns matching regular files, sorted, as glob(3) does; names starting with `.` are
+/// matched only by a pattern component starting with `.`.
+pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut cands: Vec<PathBuf> = vec![PathBuf::new()];
+    for comp in pattern.components() {
+        let part = match comp {
+            Component::Normal(s) => s.to_string_lossy().into_owned(),
+            other => {
+                for c in cands.iter_mut() {
+                    c.push(other.as_os_str());
+                }
+                continue;
+            }
+        };
+        if !has_wildcard(&part) {
+            for c in cands.iter_mut() {
+                c.push(&part);
+            }
+            continue;
+        }
+        let pat: Vec<char> = part.chars().collect();
+        let mut next = Vec::new();
+        for dir in &cands {
+            let read_from = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir.as_path()
+            };
+            let Ok(rd) = fs::read_dir(read_from) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for (n, ent) in rd.enumerate() {
+                if n >= MAX_DIR_ENTRIES {
+                    return Err(format!(
+                        "include glob: directory '{}' has more than {} entries",
+                        read_from.display(),
+                        MAX_DIR_ENTRIES
+                    ));
+                }
+                let Ok(ent) = ent else { continue };
+                let name = ent.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && !part.starts_with('.') {
+                    continue;
+                }
+                let name_chars: Vec<char> = name.chars().collect();
+                if glob_match(&pat, &name_chars) {
+                    names.push(name);
+                }
+            }
+            names.sort();
+            for name in names {
+                next.push(dir.join(name));
+                if next.len() > MAX_CONFIG_FILES {
+                    return Err(format!(
+                        "include glob matches more than MAX_CONFIG_FILES ({}) paths",
+                        MAX_CONFIG_FILES
+                    ));
+                }
+            }
+        }
+        cands = next;
+    }
+    cands.retain(|p| p.is_file());
+    cands.sort();
+    Ok(cands)
+}
+
+/// fnmatch-style match of one path component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`/`[^x]`.
+/// Linear backtracking over the last `*` keeps it O(len(pat) * len(name)).
+pub fn glob_match(pat: &[char], name: &[char]) -> bool {
+    let (mut p, mut n) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pat.len() {
+            match pat[p] {
+                '*' => {
+                    star = Some((p, n));
+                    p += 1;
+                    continue;
+                }
+                '?' => {
+                    p += 1;
+                    n += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, next_p)) = class_match(pat, p, name[n]) {
+                        if matched {
+                            p = next_p;
+                            n += 1;
+                            continue;
+                        }
+                    } else if name[n] == '[' {
+                        p += 1;
+                        n += 1;
+                        continue;
+                    }
+                }
+                c => {
+                    if c == name[n] {
+                        p += 1;
+                        n += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        match star {
+            Some((sp, sn)) => {
+                p = sp + 1;
+                n = sn + 1;
+                star = Some((sp, sn + 1));
+            }
+            None => return false,
+        }
+    }
+    while p < pat.len() && pat[p] == '*' {
+        p += 1;
+    }
+    p == pat.len()
+}
+
+/// Matches `c` against the bracket class starting at `pat[start] == '['`.
+/// Returns None when the class is not terminated (then `[` is literal).
+fn class_match(pat: &[char], start: usize, c: char) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = i < pat.len() && (pat[i] == '!' || pat[i] == '^');
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while i < pat.len() {
+        if pat[i] == ']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        if i + 2 < pat.len() && pat[i + 1] == '-' && pat[i + 2] != ']' {
+            if pat[i] <= c && c <= pat[i + 2] {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if pat[i] == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(src: &str) -> Vec<(String, u32, u32, bool)> {
+        lex_str("t.conf", src)
+            .unwrap()
+            .tokens
+            .into_iter()
+            .map(|t| (t.text, t.pos.line, t.pos.col, t.line_start))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_positions_comments_quotes() {
+        let got = words("a b # c\n  \"x y\" z!q\n{w}\n");
+        let want: Vec<(String, u32, u32, bool)> = vec![
+            ("a".into(), 1, 1, true),
+            ("b".into(), 1, 3, false),
+            ("x y".into(), 2, 3, true),
+            ("z".into(), 2, 9, false),
+            ("{".into(), 3, 1, true),
+            ("w".into(), 3, 2, false),
+            ("}".into(), 3, 3, false),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn escaped_comment_chars_and_continuation() {
+        let got = words("a\\#b c \\\n d\n");
+        assert_eq!(
+            got,
+            vec![
+                ("a#b".to_string(), 1, 1, true),
+                ("c".to_string(), 1, 6, false),
+                ("d".to_string(), 2, 2, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn quote_inside_word_splits() {
+        let got: Vec<String> = words("abc\"d e\"f").into_iter().map(|w| w.0).collect();
+        assert_eq!(got, vec!["abc", "d e", "f"]);
+    }
+
+    #[test]
+    fn unterminated_quote_is_an_error() {
+        let (files, e) = lex_str("t.conf", "a\n  b \"cd\n").unwrap_err();
+        assert_eq!(
+            e.into_config_error(&files).to_string(),
+            "t.conf:2:5: unterminated quoted string (missing closing '\"')"
+        );
+    }
+
+    #[test]
+    fn glob_matching() {
+        let m = |p: &str, n: &str| {
+            glob_match(
+                &p.chars().collect::<Vec<_>>(),
+                &n.chars().collect::<Vec<_>>(),
+            )
+        };
+        assert!(m("*.conf", "a.conf"));
+        assert!(!m("*.conf", "a.con"));
+        assert!(m("a?c", "abc"));
+        assert!(m("[ab]x", "bx"));
+        assert!(!m("[!ab]x", "bx"));
+        assert!(m("[a-c]*", "c-file"));
+        assert!(m("*a*b*", "xxaxxbxx"));
+        assert!(!m("*a*b*", "xxbxxaxx"));
+        assert!(m("[x", "[x"));
+        assert!(m("*", ""));
+    }
+}

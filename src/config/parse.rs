@@ -1,0 +1,1831 @@
+//! Grammar: statement tree -> raw (unresolved) config, keyword by keyword as keepalived
+//! 2.x reads them (keepalived.conf(5); check_parser.c / check_api.c read for behaviour).
+//! Values are checked here, with the position of the offending word; inheritance and
+//! defaults are left to `resolve`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::error::{fmt_pos, perr, PResult};
+use crate::config::lex::Token;
+use crate::config::tree::Stmt;
+use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
+use crate::model::config::{
+    DnsCheck, LvsTimeouts, Pos, Script, SmtpCheck, StatusCodes, SyncDaemon, UdpCheck, Url,
+};
+use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
+
+/// Settings a virtual server passes to its real servers and they to their checkers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timers {
+    pub connect_timeout: Option<Duration>,
+    pub retry: Option<u32>,
+    pub delay_before_retry: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub delay_loop: Option<Duration>,
+    pub alpha: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FwdSpec {
+    pub forward: Forward,
+    pub tunnel: TunnelSpec,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawTarget {
+    Addr(IpAddr, u16),
+    Fwmark(u32),
+    Group(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSorry {
+    pub pos: Pos,
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawVs {
+    pub pos: Pos,
+    pub target: RawTarget,
+    pub protocol: Option<Protocol>,
+    pub sched: Option<SchedName>,
+    pub flags: u32,
+    /// sh-port / sh-fallback / mh-port / mh-fallback as written (checked against the scheduler).
+    pub sched_flags: Vec<(&'static str, Pos)>,
+    pub ops: bool,
+    pub fwd: Option<FwdSpec>,
+    pub persistence_timeout: Option<u32>,
+    pub granularity: Option<(String, Pos)>,
+    pub pe: Option<String>,
+    pub virtualhost: Option<String>,
+    pub alpha: bool,
+    pub omega: bool,
+    pub inhibit: bool,
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+    pub ip_family: Option<Family>,
+    /// Undocumented keepalived keyword: the default weight of the real servers.
+    pub weight: i32,
+    pub sorry: Option<RawSorry>,
+    pub sorry_inhibit: bool,
+    pub sorry_fwd: Option<FwdSpec>,
+    pub timers: Timers,
+    pub reals: Vec<RawRs>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRs {
+    pub pos: Pos,
+    pub ip: IpAddr,
+    /// 0 = not given.
+    pub port: u16,
+    pub weight: Option<i32>,
+    pub fwd: Option<FwdSpec>,
+    pub inhibit: Option<bool>,
+    pub uthreshold: u32,
+    pub lthreshold: u32,
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    pub virtualhost: Option<String>,
+    pub timers: Timers,
+    pub checks: Vec<RawCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawCheck {
+    pub pos: Pos,
+    pub kind: RawKind,
+    pub connect_ip: Option<IpAddr>,
+    pub connect_port: Option<u16>,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub timers: Timers,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawKind {
+    Tcp,
+    Http {
+        tls: bool,
+        urls: Vec<Url>,
+        virtualhost: Option<String>,
+    },
+    Udp(UdpCheck),
+    Dns(DnsCheck),
+    Smtp(SmtpCheck),
+    Misc {
+        script: Script,
+        timeout: Option<Duration>,
+        dynamic: bool,
+    },
+    Ping,
+    File {
+        name: String,
+        weight: Option<(i32, bool)>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackFile {
+    pub pos: Pos,
+    pub path: PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum VsgEntry {
+    Range {
+        pos: Pos,
+        start: IpAddr,
+        end: IpAddr,
+        port: u16,
+    },
+    Fwmark {
+        pos: Pos,
+        mark: u32,
+        family: Option<Family>,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawConfig {
+    pub vss: Vec<RawVs>,
+    pub groups: HashMap<String, (Pos, Vec<VsgEntry>)>,
+    pub track_files: HashMap<String, TrackFile>,
+    pub sync_daemon: Option<SyncDaemon>,
+    pub lvs_timeouts: Option<LvsTimeouts>,
+    pub warnings: Vec<String>,
+}
+
+/// Schedulers keepalived accepts for `lvs_sched` / `lb_algo` (keepalived.conf(5)).
+pub const SCHEDULERS: [&str; 14] = [
+    "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
+];
+
+/// IPVS_WEIGHT_MAX-style bound keepalived applies to `weight` (0..=65535).
+const MAX_WEIGHT: i64 = 65535;
+/// Largest timer we accept, in seconds (keepalived's TIMER_MAXIMUM is about this size).
+const MAX_TIMER_SECS: u64 = u32::MAX as u64;
+
+struct Ignored {
+    first: String,
+    reason: &'static str,
+    count: usize,
+}
+
+struct Parser<'a> {
+    files: &'a [PathBuf],
+    out: RawConfig,
+    ignored: Vec<(&'static str, Ignored)>,
+}
+
+pub fn parse(files: &[PathBuf], stmts: &[Stmt]) -> PResult<RawConfig> {
+    let mut p = Parser {
+        files,
+        out: RawConfig::default(),
+        ignored: Vec::new(),
+    };
+    for s in stmts {
+        p.top(s)?;
+    }
+    for (kw, ig) in p.ignored.drain(..) {
+        let times = if ig.count > 1 {
+            format!(" ({} times)", ig.count)
+        } else {
+            String::new()
+        };
+        p.out.warnings.push(format!(
+            "{}: '{}' ignored{}: {}",
+            ig.first, kw, times, ig.reason
+        ));
+    }
+    Ok(p.out)
+}
+
+// ---------- small value readers ----------
+
+fn fmt_args(s: &Stmt) -> String {
+    let mut out = s.kw.text.clone();
+    for a in &s.args {
+        out.push(' ');
+        out.push_str(&a.text);
+    }
+    out
+}
+
+fn check_special(t: &Token) -> PResult<()> {
+    if t.quoted {
+        return Ok(());
+    }
+    let w = t.text.as_str();
+    if w.starts_with('@') {
+        return perr(
+            t.pos,
+            format!(
+                "conditional configuration ('{}') is not supported by lvsmon",
+                w
+            ),
+        );
+    }
+    if w.starts_with("~SEQ") || w.starts_with("~LST") {
+        return perr(
+            t.pos,
+            format!("'{}' sequence/list blocks are not supported by lvsmon", w),
+        );
+    }
+    if let Some(rest) = w.strip_prefix('$') {
+        if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return perr(
+                t.pos,
+                format!(
+                    "parameter definitions ('{}') are not supported by lvsmon",
+                    w
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn no_block(s: &Stmt) -> PResult<()> {
+    if s.block.is_some() {
+        return perr(
+            s.kw.pos,
+            format!("'{}' does not take a {{ }} block", s.kw.text),
+        );
+    }
+    Ok(())
+}
+
+fn need_block(s: &Stmt) -> PResult<&[Stmt]> {
+    match &s.block {
+        Some(b) => Ok(b),
+        None => perr(s.kw.pos, format!("'{}' needs a {{ }} block", s.kw.text)),
+    }
+}
+
+/// Checks the argument count; `usage` says what is expected.
+fn nargs(s: &Stmt, min: usize, max: usize, usage: &str) -> PResult<()> {
+    if s.args.len() < min {
+        return perr(s.kw.pos, format!("'{}' needs {}", s.kw.text, usage));
+    }
+    if s.args.len() > max {
+        let extra = &s.args[max];
+        return perr(
+            extra.pos,
+            format!(
+                "unexpected '{}' after '{}' (expected {})",
+                extra.text, s.kw.text, usage
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A flag keyword with no value, inside a block.
+fn flag(s: &Stmt) -> PResult<()> {
+    no_block(s)?;
+    nargs(s, 0, 0, "no value")
+}
+
+fn arg1<'s>(s: &'s Stmt, usage: &str) -> PResult<&'s Token> {
+    no_block(s)?;
+    nargs(s, 1, 1, usage)?;
+    Ok(&s.args[0])
+}
+
+fn bad<T>(t: &Token, kw: &str, usage: &str) -> PResult<T> {
+    perr(t.pos, format!("'{}' needs {}, got '{}'", kw, usage, t.text))
+}
+
+fn parse_u64(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
+    match parse_u64(&t.text) {
+        Some(v) if v >= min && v <= max => Ok(v),
+        _ => bad(t, kw, usage),
+    }
+}
+
+fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
+    let (neg, digits) = match t.text.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.text.strip_prefix('+').unwrap_or(&t.text)),
+    };
+    let Some(v) = parse_u64(digits).and_then(|v| i64::try_from(v).ok()) else {
+        return bad(t, kw, usage);
+    };
+    let v = if neg { -v } else { v };
+    if v < min || v > max {
+        return bad(t, kw, usage);
+    }
+    Ok(v)
+}
+
+/// keepalived TIMER: seconds, fractional allowed, microsecond resolution.
+pub fn parse_timer(text: &str) -> Option<Duration> {
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let secs = if whole.is_empty() {
+        0
+    } else {
+        parse_u64(whole)?
+    };
+    if secs > MAX_TIMER_SECS || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut micros: u32 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        if i >= 6 {
+            break;
+        }
+        micros += u32::from(b - b'0') * 10u32.pow(5 - i as u32);
+    }
+    Some(Duration::new(secs, micros * 1000))
+}
+
+fn timer(t: &Token, kw: &str, allow_zero: bool) -> PResult<Duration> {
+    match parse_timer(&t.text) {
+        Some(d) if allow_zero || !d.is_zero() => Ok(d),
+        _ => bad(
+            t,
+            kw,
+            if allow_zero {
+                "a number of seconds"
+            } else {
+                "a number of seconds greater than 0"
+            },
+        ),
+    }
+}
+
+fn boolean(s: &Stmt) -> PResult<bool> {
+    no_block(s)?;
+    nargs(s, 0, 1, "no value or one of on|off|true|false|yes|no")?;
+    match s.args.first() {
+        None => Ok(true),
+        Some(t) => match t.text.as_str() {
+            "on" | "true" | "yes" => Ok(true),
+            "off" | "false" | "no" => Ok(false),
+            _ => bad(t, &s.kw.text, "one of on|off|true|false|yes|no"),
+        },
+    }
+}
+
+fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
+    let text = t
+        .text
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(&t.text);
+    match text.parse::<IpAddr>() {
+        Ok(a) => Ok(a),
+        Err(_) => perr(
+            t.pos,
+            format!("'{}' needs an IPv4 or IPv6 address, got '{}'", kw, t.text),
+        ),
+    }
+}
+
+/// A port that may be `0`/absent (meaning "none").
+fn opt_port(t: Option<&Token>, kw: &str) -> PResult<u16> {
+    match t {
+        None => Ok(0),
+        Some(t) => Ok(uint(t, kw, "a port number (0-65535)", 0, 65535)? as u16),
+    }
+}
+
+fn port1(t: &Token, kw: &str) -> PResult<u16> {
+    Ok(uint(t, kw, "a port number (1-65535)", 1, 65535)? as u16)
+}
+
+fn string1(s: &Stmt, usage: &str) -> PResult<String> {
+    Ok(arg1(s, usage)?.text.clone())
+}
+
+/// Splits a string the way keepalived splits script command lines
+/// (alloc_strvec_quoted_escaped): whitespace separates words; `"` and `'` quote, and
+/// the quotes are removed; `\` escapes as in the shell, with \a \b \E \f \n \r \t \v,
+/// \nnn (octal), \xXX (hex) and \cC (control).
+pub fn split_quoted_escaped(src: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    let n = chars.len();
+    while i < n {
+        while i < n && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
+        let mut word = String::new();
+        let mut quote: Option<char> = None;
+        while i < n {
+            let c = chars[i];
+            if c == '\\' {
+                i += 1;
+                let Some(&e) = chars.get(i) else {
+                    return Err(format!("'{}' ends with an escape character", src));
+                };
+                if e == 'x' && chars.get(i + 1).is_some_and(|c| c.is_ascii_hexdigit()) {
+                    i += 1;
+                    let mut v: u32 = 0;
+                    while i < n && chars[i].is_ascii_hexdigit() {
+                        v = ((v << 4) | chars[i].to_digit(16).unwrap_or(0)) & 0xff;
+                        i += 1;
+                    }
+                    word.push(char::from(v as u8));
+                } else if e == 'c' && i + 1 < n {
+                    word.push(char::from((chars[i + 1] as u32 & 0x1f) as u8));
+                    i += 2;
+                } else if ('0'..='7').contains(&e) {
+                    let mut v: u32 = 0;
+                    let mut k = 0;
+                    while k < 3 && i < n && ('0'..='7').contains(&chars[i]) {
+                        v = v * 8 + chars[i].to_digit(8).unwrap_or(0);
+                        i += 1;
+                        k += 1;
+                    }
+                    word.push(char::from((v & 0xff) as u8));
+                } else {
+                    word.push(match e {
+                        'a' => '\x07',
+                        'b' => '\x08',
+                        'E' => '\x1b',
+                        'f' => '\x0c',
+                        'n' => '\n',
+                        'r' => '\r',
+                        't' => '\t',
+                        'v' => '\x0b',
+                        other => other,
+                    });
+                    i += 1;
+                }
+                continue;
+            }
+            match quote {
+                Some(q) if c == q => {
+                    quote = None;
+                    i += 1;
+                }
+                Some(_) => {
+                    word.push(c);
+                    i += 1;
+                }
+                None if c == '"' || c == '\'' => {
+                    quote = Some(c);
+                    i += 1;
+                }
+                None if c.is_whitespace() => break,
+                None => {
+                    word.push(c);
+                    i += 1;
+                }
+            }
+        }
+        if let Some(q) = quote {
+            return Err(format!("unterminated {} quote in '{}'", q, src));
+        }
+        words.push(word);
+    }
+    Ok(words)
+}
+
+fn raw_rest(s: &Stmt) -> String {
+    let mut out = String::new();
+    for (i, a) in s.args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&a.raw);
+    }
+    out
+}
+
+/// `KEYWORD <STRING>|<QUOTED-STRING> [username [groupname]]` (notify/quorum scripts).
+fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
+    no_block(s)?;
+    let usage = if allow_user {
+        "a script path (quote it with its arguments) and optionally a user and group"
+    } else {
+        "a script path (quote it together with its arguments)"
+    };
+    if s.args.is_empty() {
+        return perr(s.kw.pos, format!("'{}' needs {}", s.kw.text, usage));
+    }
+    let words = split_quoted_escaped(&raw_rest(s)).map_err(|m| crate::config::error::Perr {
+        pos: s.args[0].pos,
+        msg: format!("'{}': {}", s.kw.text, m),
+    })?;
+    let max = if allow_user { 3 } else { 1 };
+    if words.len() > max {
+        let at = s.args.get(max).map(|t| t.pos).unwrap_or(s.args[0].pos);
+        return perr(
+            at,
+            format!(
+                "unexpected '{}' after '{}' (expected {})",
+                words[max], s.kw.text, usage
+            ),
+        );
+    }
+    let argv =
+        split_quoted_escaped(words.first().map(String::as_str).unwrap_or("")).map_err(|m| {
+            crate::config::error::Perr {
+                pos: s.args[0].pos,
+                msg: format!("'{}': {}", s.kw.text, m),
+            }
+        })?;
+    if argv.is_empty() || argv[0].is_empty() {
+        return perr(s.args[0].pos, format!("'{}' needs {}", s.kw.text, usage));
+    }
+    Ok(Script {
+        argv,
+        user: words.get(1).cloned(),
+        group: words.get(2).cloned(),
+    })
+}
+
+/// `lvs_method NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`.
+fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
+    no_block(s)?;
+    let usage = "NAT, DR or TUN [type ipip|gue port NUM|gre] [nocsum|csum|remcsum]";
+    nargs(s, 1, 6, usage)?;
+    let m = &s.args[0];
+    let forward = match m.text.as_str() {
+        "NAT" => Forward::Masq,
+        "DR" => Forward::Route,
+        "TUN" => Forward::Tunnel,
+        _ => return bad(m, &s.kw.text, "NAT, DR or TUN"),
+    };
+    let mut tunnel = TunnelSpec::default();
+    if forward != Forward::Tunnel {
+        nargs(s, 1, 1, usage)?;
+        return Ok(FwdSpec { forward, tunnel });
+    }
+    let mut i = 1;
+    let mut have_port = false;
+    let mut csum: Option<&Token> = None;
+    while i < s.args.len() {
+        let t = &s.args[i];
+        match t.text.as_str() {
+            "type" => {
+                let Some(ty) = s.args.get(i + 1) else {
+                    return perr(t.pos, "'type' needs ipip, gue or gre");
+                };
+                tunnel.kind = match ty.text.as_str() {
+                    "ipip" => TunnelType::Ipip,
+                    "gue" => TunnelType::Gue,
+                    "gre" => TunnelType::Gre,
+                    _ => return bad(ty, "type", "ipip, gue or gre"),
+                };
+                i += 2;
+            }
+            "port" => {
+                let Some(p) = s.args.get(i + 1) else {
+                    return perr(t.pos, "'port' needs a port number (1-65535)");
+                };
+                tunnel.port = port1(p, "port")?;
+                have_port = true;
+                i += 2;
+            }
+            // IP_VS_TUNNEL_ENCAP_FLAG_* (ip_vs.h)
+            "nocsum" => {
+                tunnel.flags = 0;
+                csum = Some(t);
+                i += 1;
+            }
+            "csum" => {
+                tunnel.flags = 1;
+                csum = Some(t);
+                i += 1;
+            }
+            "remcsum" => {
+                tunnel.flags = 2;
+                csum = Some(t);
+                i += 1;
+            }
+            _ => {
+                return perr(
+                    t.pos,
+                    format!(
+                        "unexpected '{}' in '{}' (expected {})",
+                        t.text, s.kw.text, usage
+                    ),
+                )
+            }
+        }
+    }
+    // keepalived: "gue tunnels require port, otherwise cannot have port";
+    // "ipip tunnels do not support checksum option"; "gre ... no remote checksum".
+    if (tunnel.kind == TunnelType::Gue) != have_port {
+        return perr(
+            s.kw.pos,
+            "'lvs_method TUN': a gue tunnel needs 'port NUM', other tunnel types take no port",
+        );
+    }
+    if let Some(c) = csum {
+        if tunnel.kind == TunnelType::Ipip {
+            return perr(c.pos, "ipip tunnels do not support a checksum option");
+        }
+        if tunnel.kind == TunnelType::Gre && c.text == "remcsum" {
+            return perr(c.pos, "gre tunnels do not support remcsum");
+        }
+    }
+    Ok(FwdSpec { forward, tunnel })
+}
+
+/// `<IPADDR> [<PORT>]` for real and sorry servers.
+fn addr_port(s: &Stmt) -> PResult<(IpAddr, u16)> {
+    nargs(s, 1, 2, "an IP address and optionally a port")?;
+    Ok((
+        ip(&s.args[0], &s.kw.text)?,
+        opt_port(s.args.get(1), &s.kw.text)?,
+    ))
+}
+
+/// Decodes keepalived's free-format hex string (`Ab12f 3 456` = AB 12 0F 03 45 06).
+fn hex_string(args: &[Token], kw: &str) -> PResult<Vec<u8>> {
+    let mut out = Vec::new();
+    for t in args {
+        let digits: Vec<char> = t.text.chars().collect();
+        for pair in digits.chunks(2) {
+            let mut v: u8 = 0;
+            for c in pair {
+                let Some(d) = c.to_digit(16) else {
+                    return perr(
+                        t.pos,
+                        format!("'{}' needs hex digits, got '{}'", kw, t.text),
+                    );
+                };
+                v = (v << 4) | d as u8;
+            }
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn dns_type(t: &Token) -> PResult<u16> {
+    // RFC 1035 / 3596 / 4034 type codes of the names keepalived accepts.
+    Ok(match t.text.to_ascii_uppercase().as_str() {
+        "A" => 1,
+        "NS" => 2,
+        "CNAME" => 5,
+        "SOA" => 6,
+        "MX" => 15,
+        "TXT" => 16,
+        "AAAA" => 28,
+        "RRSIG" => 46,
+        "DNSKEY" => 48,
+        _ => {
+            return bad(
+                t,
+                "type",
+                "one of A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY",
+            )
+        }
+    })
+}
+
+fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
+    let kw = s.kw.text.as_str();
+    match kw {
+        "connect_timeout" if connection => {
+            timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
+        }
+        "retry" | "nb_get_retry" => {
+            let t = arg1(s, "a number")?;
+            timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+        }
+        "delay_before_retry" => {
+            timers.delay_before_retry = Some(timer(arg1(s, "a number of seconds")?, kw, true)?)
+        }
+        "warmup" => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
+        "delay_loop" => {
+            timers.delay_loop = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
+        }
+        "alpha" => timers.alpha = Some(boolean(s)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+impl Parser<'_> {
+    fn ignore(&mut self, t: &Token, kw: &'static str, reason: &'static str) {
+        if let Some((_, ig)) = self.ignored.iter_mut().find(|(k, _)| *k == kw) {
+            ig.count += 1;
+            return;
+        }
+        self.ignored.push((
+            kw,
+            Ignored {
+                first: fmt_pos(self.files, t.pos),
+                reason,
+                count: 1,
+            },
+        ));
+    }
+
+    fn warn(&mut self, pos: Pos, msg: String) {
+        let at = fmt_pos(self.files, pos);
+        self.out.warnings.push(format!("{}: {}", at, msg));
+    }
+
+    fn top(&mut self, s: &Stmt) -> PResult<()> {
+        check_special(&s.kw)?;
+        let kw = s.kw.text.as_str();
+        match kw {
+            "global_defs" => self.global_defs(s),
+            "virtual_server_group" => self.vsg(s),
+            "virtual_server" => {
+                let vs = self.virtual_server(s)?;
+                self.out.vss.push(vs);
+                Ok(())
+            }
+            "track_file" | "vrrp_track_file" => self.track_file(s),
+            _ if !s.kw.quoted
+                && (kw.starts_with("vrrp_")
+                    || kw.starts_with("static_")
+                    || matches!(
+                        kw,
+                        "linkbeat_interfaces"
+                            | "track_group"
+                            | "garp_group"
+                            | "bfd_instance"
+                            | "track_process"
+                            | "SSL"
+                    )) =>
+            {
+                let what = if kw == "SSL" {
+                    "lvsmon has no TLS checks"
+                } else {
+                    "not part of keepalived's LVS configuration"
+                };
+                let name = s
+                    .args
+                    .first()
+                    .map(|a| format!(" {}", a.text))
+                    .unwrap_or_default();
+                self.warn(s.kw.pos, format!("{}{} skipped ({})", kw, name, what));
+                Ok(())
+            }
+            _ => perr(s.kw.pos, format!("unknown keyword '{}' at top level", kw)),
+        }
+    }
+
+    fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
+        nargs(s, 0, 0, "no value")?;
+        let body = need_block(s)?;
+        let mut skipped = 0usize;
+        for st in body {
+            match st.kw.text.as_str() {
+                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
+                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
+                _ => skipped += 1,
+            }
+        }
+        if skipped > 0 {
+            self.warn(
+                s.kw.pos,
+                "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `lvs_sync_daemon IFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR]`
+    fn sync_daemon(&mut self, s: &Stmt) -> PResult<SyncDaemon> {
+        no_block(s)?;
+        let usage = "an interface name, then [inst NAME] [id 0-255] [maxlen N] [port N] [ttl N] [group ADDR]";
+        if s.args.is_empty() {
+            return perr(s.kw.pos, format!("'lvs_sync_daemon' needs {}", usage));
+        }
+        let iface = &s.args[0];
+        if iface.text.is_empty() || iface.text.len() > 15 {
+            return bad(iface, "lvs_sync_daemon", "an interface name of 1-15 bytes");
+        }
+        let mut d = SyncDaemon {
+            interface: iface.text.clone(),
+            syncid: 0,
+            master: true,
+            backup: true,
+            mcast_group: None,
+            port: None,
+            ttl: None,
+            maxlen: None,
+        };
+        let mut i = 1;
+        let mut inst: Option<&Token> = None;
+        while i < s.args.len() {
+            let t = &s.args[i];
+            let val = s.args.get(i + 1);
+            let need = |what: &str| -> PResult<&Token> {
+                val.ok_or_else(|| crate::config::error::Perr {
+                    pos: t.pos,
+                    msg: format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
+                })
+            };
+            match t.text.as_str() {
+                "inst" => {
+                    inst = Some(need("a vrrp instance name")?);
+                }
+                "id" => {
+                    d.syncid = uint(
+                        need("a sync id (0-255)")?,
+                        "id",
+                        "a sync id (0-255)",
+                        0,
+                        255,
+                    )? as u8
+                }
+                "maxlen" => {
+                    d.maxlen = Some(uint(
+                        need("a length (1-65507)")?,
+                        "maxlen",
+                        "a length (1-65507)",
+                        1,
+                        65507,
+                    )? as u16)
+                }
+                "port" => d.port = Some(port1(need("a port number (1-65535)")?, "port")?),
+                "ttl" => {
+                    d.ttl =
+                        Some(uint(need("a TTL (1-255)")?, "ttl", "a TTL (1-255)", 1, 255)? as u8)
+                }
+                "group" => d.mcast_group = Some(ip(need("a multicast address")?, "group")?),
+                _ if i == 1 => {
+                    // Backward compatible form: the instance name without 'inst'.
+                    inst = Some(t);
+                    i += 1;
+                    continue;
+                }
+                _ => {
+                    return perr(
+                        t.pos,
+                        format!(
+                            "unexpected '{}' in lvs_sync_daemon (expected {})",
+                            t.text, usage
+                        ),
+                    )
+                }
+            }
+            i += 2;
+        }
+        if let Some(t) = inst {
+            self.warn(
+                t.pos,
+                format!(
+                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run",
+                    t.text
+                ),
+            );
+        }
+        Ok(d)
+    }
+
+    fn track_file(&mut self, s: &Stmt) -> PResult<()> {
+        nargs(s, 1, 1, "a track file name")?;
+        let name = s.args[0].text.clone();
+        let body = need_block(s)?;
+        let mut path = None;
+        let mut weight = 1i32;
+        let mut reverse = false;
+        for st in body {
+            check_special(&st.kw)?;
+            match st.kw.text.as_str() {
+                "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
+                "weight" => {
+                    let (w, r) = file_weight(st)?;
+                    weight = w;
+                    reverse = r;
+                }
+                "init_file" => return perr(st.kw.pos, "'init_file' is not supported by lvsmon"),
+                other => {
+                    return perr(
+                        st.kw.pos,
+                        format!("unknown keyword '{}' in track_file", other),
+                    )
+                }
+            }
+        }
+        let Some(path) = path else {
+            return perr(s.kw.pos, format!("track_file '{}' needs a 'file'", name));
+        };
+        self.out.track_files.insert(
+            name,
+            TrackFile {
+                pos: s.kw.pos,
+                path,
+                weight,
+                reverse,
+            },
+        );
+        Ok(())
+    }
+
+    fn vsg(&mut self, s: &Stmt) -> PResult<()> {
+        nargs(s, 1, 1, "a group name")?;
+        let name = s.args[0].text.clone();
+        let body = need_block(s)?;
+        let mut entries = Vec::new();
+        for st in body {
+            check_special(&st.kw)?;
+            no_block(st)?;
+            if st.kw.text == "fwmark" && !st.kw.quoted {
+                nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
+                let mark = uint(
+                    &st.args[0],
+                    "fwmark",
+                    "a mark number",
+                    0,
+                    u64::from(u32::MAX),
+                )? as u32;
+                let family = match st.args.get(1) {
+                    None => None,
+                    Some(t) if t.text == "inet" => Some(Family::Inet),
+                    Some(t) if t.text == "inet6" => Some(Family::Inet6),
+                    Some(t) => return bad(t, "fwmark", "inet or inet6"),
+                };
+                entries.push(VsgEntry::Fwmark {
+                    pos: st.kw.pos,
+                    mark,
+                    family,
+                });
+                continue;
+            }
+            nargs(st, 0, 1, "an address or range and optionally a port")?;
+            let (start, end) = addr_range(&st.kw)?;
+            let port = opt_port(st.args.first(), "virtual_server_group entry")?;
+            entries.push(VsgEntry::Range {
+                pos: st.kw.pos,
+                start,
+                end,
+                port,
+            });
+        }
+        if entries.is_empty() {
+            return perr(
+                s.kw.pos,
+                format!("virtual_server_group '{}' has no entries", name),
+            );
+        }
+        if let Some((pos, _)) = self.out.groups.get(&name) {
+            return perr(
+                s.kw.pos,
+                format!(
+                    "virtual_server_group '{}' is already defined at {}",
+                    name,
+                    fmt_pos(self.files, *pos)
+                ),
+            );
+        }
+        self.out.groups.insert(name, (s.kw.pos, entries));
+        Ok(())
+    }
+
+    fn virtual_server(&mut self, s: &Stmt) -> PResult<RawVs> {
+        let usage = "an IP address and port, 'fwmark N' or 'group NAME'";
+        if s.args.is_empty() {
+            return perr(s.kw.pos, format!("'virtual_server' needs {}", usage));
+        }
+        let first = &s.args[0];
+        let target = match first.text.as_str() {
+            "fwmark" if !first.quoted => {
+                nargs(s, 2, 2, "'fwmark' and a mark number")?;
+                RawTarget::Fwmark(uint(
+                    &s.args[1],
+                    "fwmark",
+                    "a mark number",
+                    0,
+                    u64::from(u32::MAX),
+                )? as u32)
+            }
+            "group" if !first.quoted => {
+                nargs(s, 2, 2, "'group' and a group name")?;
+                RawTarget::Group(s.args[1].text.clone())
+            }
+            _ => {
+                nargs(s, 1, 2, usage)?;
+                let addr = match first.text.parse::<IpAddr>() {
+                    Ok(a) => a,
+                    Err(_) => return bad(first, "virtual_server", usage),
+                };
+                RawTarget::Addr(addr, opt_port(s.args.get(1), "virtual_server")?)
+            }
+        };
+        let body = need_block(s)?;
+        let mut vs = RawVs {
+            pos: s.kw.pos,
+            target,
+            protocol: None,
+            sched: None,
+            flags: 0,
+            sched_flags: Vec::new(),
+            ops: false,
+            fwd: None,
+            persistence_timeout: None,
+            granularity: None,
+            pe: None,
+            virtualhost: None,
+            alpha: false,
+            omega: false,
+            inhibit: false,
+            quorum: 1,
+            hysteresis: 0,
+            quorum_up: None,
+            quorum_down: None,
+            ip_family: None,
+            weight: 1,
+            sorry: None,
+            sorry_inhibit: false,
+            sorry_fwd: None,
+            timers: Timers::default(),
+            reals: Vec::new(),
+        };
+        let mut sorry_inhibit_pos = None;
+        let mut sorry_fwd_pos = None;
+        for st in body {
+            check_special(&st.kw)?;
+            let kw = st.kw.text.as_str();
+            if kw != "alpha" && check_timers_kw(st, &mut vs.timers, true)? {
+                continue;
+            }
+            match kw {
+                "lb_algo" | "lvs_sched" => {
+                    let t = arg1(st, "a scheduler name")?;
+                    if !SCHEDULERS.contains(&t.text.as_str()) {
+                        return bad(t, kw, &format!("a scheduler ({})", SCHEDULERS.join(" ")));
+                    }
+                    let mut name = SchedName::new();
+                    let _ = name.push_str(&t.text);
+                    vs.sched = Some(name);
+                }
+                "lb_kind" | "lvs_method" => vs.fwd = Some(lvs_method(st)?),
+                "hashed" => {
+                    flag(st)?;
+                    vs.flags |= svc_flags::HASHED;
+                }
+                "flag-1" => {
+                    flag(st)?;
+                    vs.flags |= svc_flags::SCHED1;
+                }
+                "flag-2" => {
+                    flag(st)?;
+                    vs.flags |= svc_flags::SCHED2;
+                }
+                "flag-3" => {
+                    flag(st)?;
+                    vs.flags |= svc_flags::SCHED3;
+                }
+                "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" => {
+                    flag(st)?;
+                    let name: &'static str = match kw {
+                        "sh-port" => "sh-port",
+                        "sh-fallback" => "sh-fallback",
+                        "mh-port" => "mh-port",
+                        _ => "mh-fallback",
+                    };
+                    vs.sched_flags.push((name, st.kw.pos));
+                }
+                "ops" => {
+                    flag(st)?;
+                    vs.ops = true;
+                }
+                "persistence_timeout" => {
+                    no_block(st)?;
+                    nargs(st, 0, 1, "no value or a number of seconds")?;
+                    vs.persistence_timeout = Some(match st.args.first() {
+                        None => 360,
+                        Some(t) => uint(
+                            t,
+                            kw,
+                            "a number of seconds (1 or more)",
+                            1,
+                            u64::from(u32::MAX),
+                        )? as u32,
+                    });
+                }
+                "persistence_granularity" => {
+                    let t = arg1(st, "a netmask (IPv4) or prefix length (IPv6)")?;
+                    vs.granularity = Some((t.text.clone(), t.pos));
+                }
+                "persistence_engine" => {
+                    let t = arg1(st, "a persistence engine name")?;
+                    if t.text.is_empty() || t.text.len() > 15 {
+                        return bad(t, kw, "a persistence engine name of 1-15 bytes");
+                    }
+                    vs.pe = Some(t.text.clone());
+                }
+                "protocol" => {
+                    let t = arg1(st, "TCP, UDP or SCTP")?;
+                    vs.protocol = Some(match t.text.to_ascii_uppercase().as_str() {
+                        "TCP" => Protocol::Tcp,
+                        "UDP" => Protocol::Udp,
+                        "SCTP" => Protocol::Sctp,
+                        _ => return bad(t, kw, "TCP, UDP or SCTP"),
+                    });
+                }
+                "virtualhost" => vs.virtualhost = Some(string1(st, "a host name")?),
+                "alpha" => {
+                    flag(st)?;
+                    vs.alpha = true;
+                }
+                "omega" => {
+                    flag(st)?;
+                    vs.omega = true;
+                }
+                "inhibit_on_failure" => {
+                    flag(st)?;
+                    vs.inhibit = true;
+                }
+                "quorum" => {
+                    vs.quorum = uint(
+                        arg1(st, "a weight sum (1 or more)")?,
+                        kw,
+                        "a weight sum (1 or more)",
+                        1,
+                        u64::from(u32::MAX),
+                    )? as u32
+                }
+                "hysteresis" => {
+                    vs.hysteresis = uint(
+                        arg1(st, "a number")?,
+                        kw,
+                        "a number",
+                        0,
+                        u64::from(u32::MAX),
+                    )? as u32
+                }
+                "quorum_up" => vs.quorum_up = Some(script(st, true)?),
+                "quorum_down" => vs.quorum_down = Some(script(st, true)?),
+                "ip_family" => {
+                    let t = arg1(st, "inet or inet6")?;
+                    vs.ip_family = Some(match t.text.as_str() {
+                        "inet" => Family::Inet,
+                        "inet6" => Family::Inet6,
+                        _ => return bad(t, kw, "inet or inet6"),
+                    });
+                }
+                "weight" => {
+                    vs.weight = int(
+                        arg1(st, "a weight")?,
+                        kw,
+                        "a weight (1-65535)",
+                        1,
+                        MAX_WEIGHT,
+                    )? as i32
+                }
+                "sorry_server" => {
+                    no_block(st)?;
+                    let (ip, port) = addr_port(st)?;
+                    vs.sorry = Some(RawSorry {
+                        pos: st.kw.pos,
+                        ip,
+                        port,
+                    });
+                }
+                "sorry_server_inhibit" => {
+                    vs.sorry_inhibit = boolean(st)?;
+                    sorry_inhibit_pos = Some(st.kw.pos);
+                }
+                "sorry_server_lvs_method" => {
+                    vs.sorry_fwd = Some(lvs_method(st)?);
+                    sorry_fwd_pos = Some(st.kw.pos);
+                }
+                "real_server" => {
+                    let rs = self.real_server(st)?;
+                    vs.reals.push(rs);
+                }
+                "ha_suspend" => {
+                    flag(st)?;
+                    self.ignore(
+                        &st.kw,
+                        "ha_suspend",
+                        "lvsmon does not watch for the virtual address",
+                    );
+                }
+                "smtp_alert" => {
+                    boolean(st)?;
+                    self.ignore(&st.kw, "smtp_alert", "lvsmon sends no email");
+                }
+                "snmp_name" => {
+                    arg1(st, "a name")?;
+                    self.ignore(&st.kw, "snmp_name", "lvsmon has no SNMP agent");
+                }
+                _ => {
+                    return perr(
+                        st.kw.pos,
+                        format!("unknown keyword '{}' in virtual_server", kw),
+                    )
+                }
+            }
+        }
+        if vs.sorry.is_none() {
+            // keepalived ignores these with an error message; we refuse them.
+            if let Some(p) = sorry_inhibit_pos {
+                return perr(p, "'sorry_server_inhibit' without a 'sorry_server'");
+            }
+            if let Some(p) = sorry_fwd_pos {
+                return perr(p, "'sorry_server_lvs_method' without a 'sorry_server'");
+            }
+        }
+        Ok(vs)
+    }
+
+    fn real_server(&mut self, s: &Stmt) -> PResult<RawRs> {
+        let (ip, port) = addr_port(s)?;
+        let mut rs = RawRs {
+            pos: s.kw.pos,
+            ip,
+            port,
+            weight: None,
+            fwd: None,
+            inhibit: None,
+            uthreshold: 0,
+            lthreshold: 0,
+            notify_up: None,
+            notify_down: None,
+            virtualhost: None,
+            timers: Timers::default(),
+            checks: Vec::new(),
+        };
+        let body = need_block(s)?;
+        for st in body {
+            check_special(&st.kw)?;
+            if check_timers_kw(st, &mut rs.timers, true)? {
+                continue;
+            }
+            let kw = st.kw.text.as_str();
+            match kw {
+                "weight" => {
+                    rs.weight = Some(int(
+                        arg1(st, "a weight")?,
+                        kw,
+                        "a weight (0-65535)",
+                        0,
+                        MAX_WEIGHT,
+                    )? as i32)
+                }
+                "lvs_method" | "lb_kind" => rs.fwd = Some(lvs_method(st)?),
+                "inhibit_on_failure" => rs.inhibit = Some(boolean(st)?),
+                "uthreshold" => {
+                    rs.uthreshold = uint(
+                        arg1(st, "a connection count")?,
+                        kw,
+                        "a connection count",
+                        0,
+                        u64::from(u32::MAX),
+                    )? as u32
+                }
+                "lthreshold" => {
+                    rs.lthreshold = uint(
+                        arg1(st, "a connection count")?,
+                        kw,
+                        "a connection count",
+                        0,
+                        u64::from(u32::MAX),
+                    )? as u32
+                }
+                "notify_up" => rs.notify_up = Some(script(st, true)?),
+                "notify_down" => rs.notify_down = Some(script(st, true)?),
+                "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
+                "smtp_alert" => {
+                    boolean(st)?;
+                    self.ignore(&st.kw, "smtp_alert", "lvsmon sends no email");
+                }
+                "snmp_name" => {
+                    arg1(st, "a name")?;
+                    self.ignore(&st.kw, "snmp_name", "lvsmon has no SNMP agent");
+                }
+                "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "UDP_CHECK" | "DNS_CHECK" | "SMTP_CHECK"
+                | "MISC_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
+                    let checks = self.checker(st)?;
+                    for c in checks {
+                        if rs.checks.len() >= MAX_CHECKS_PER_REAL {
+                            return perr(
+                                c.pos,
+                                format!(
+                                    "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {}",
+                                    MAX_CHECKS_PER_REAL,
+                                    fmt_args(s).trim_start_matches("real_server ")
+                                ),
+                            );
+                        }
+                        rs.checks.push(c);
+                    }
+                }
+                "BFD_CHECK" => {
+                    return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
+                }
+                _ => {
+                    return perr(
+                        st.kw.pos,
+                        format!("unknown keyword '{}' in real_server", kw),
+                    )
+                }
+            }
+        }
+        Ok(rs)
+    }
+
+    /// One checker block; SMTP_CHECK `host { }` blocks each become a check of their own.
+    fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
+        no_block(&Stmt {
+            kw: s.kw.clone(),
+            args: Vec::new(),
+            block: None,
+        })?;
+        nargs(s, 0, 0, "a { } block")?;
+        let body = need_block(s)?;
+        let name = s.kw.text.as_str();
+        let connection = !matches!(name, "MISC_CHECK" | "FILE_CHECK");
+        let mut c = RawCheck {
+            pos: s.kw.pos,
+            kind: RawKind::Tcp,
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            bind_port: None,
+            timers: Timers::default(),
+        };
+        let mut urls: Vec<Url> = Vec::new();
+        let mut virtualhost = None;
+        let mut payload = Vec::new();
+        let mut require_reply = None;
+        let mut qtype = 6u16; // SOA, keepalived's DNS_CHECK default
+        let mut dname = ".".to_string();
+        let mut helo = "smtpchecker.keepalived.org".to_string();
+        let mut hosts: Vec<RawCheck> = Vec::new();
+        let mut misc_script: Option<Script> = None;
+        let mut misc_timeout = None;
+        let mut misc_dynamic = false;
+        let mut misc_user: Option<(String, Option<String>)> = None;
+        let mut track: Option<String> = None;
+        let mut file_weight_v = None;
+        let mut host_conn_set = false;
+        for st in body {
+            check_special(&st.kw)?;
+            let kw = st.kw.text.as_str();
+            if name != "FILE_CHECK" {
+                if connection && self.conn_kw(st, &mut c)? {
+                    host_conn_set = host_conn_set || kw != "connect_timeout";
+                    continue;
+                }
+                if check_timers_kw(st, &mut c.timers, connection)? {
+                    continue;
+                }
+                if kw == "log_all_failures" {
+                    boolean(st)?;
+                    self.ignore(
+                        &st.kw,
+                        "log_all_failures",
+                        "lvsmon logs every state change once",
+                    );
+                    continue;
+                }
+            }
+            match (name, kw) {
+                ("HTTP_GET" | "SSL_GET", "url") => {
+                    if urls.len() >= MAX_URLS {
+                        return perr(
+                            st.kw.pos,
+                            format!("more than MAX_URLS ({}) url blocks in {}", MAX_URLS, name),
+                        );
+                    }
+                    urls.push(url(st)?);
+                }
+                ("HTTP_GET" | "SSL_GET", "virtualhost") => {
+                    virtualhost = Some(string1(st, "a host name")?)
+                }
+                ("HTTP_GET" | "SSL_GET", "http_protocol") => {
+                    let t = arg1(st, "1.0, 1.0C or 1.1")?;
+                    if t.text != "1.0" {
+                        return perr(
+                            t.pos,
+                            format!(
+                                "'http_protocol {}' is not supported by lvsmon (it sends HTTP/1.0)",
+                                t.text
+                            ),
+                        );
+                    }
+                }
+                ("HTTP_GET" | "SSL_GET", "fast_recovery") | ("SSL_GET", "enable_sni") => {
+                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+                }
+                ("UDP_CHECK", "payload") => {
+                    no_block(st)?;
+                    if st.args.is_empty() {
+                        return perr(st.kw.pos, "'payload' needs a hex string");
+                    }
+                    payload = hex_string(&st.args, kw)?;
+                }
+                ("UDP_CHECK", "require_reply") => {
+                    no_block(st)?;
+                    if st.args.iter().any(|t| t.text.contains(['x', 'X'])) {
+                        return perr(
+                            st.kw.pos,
+                            "'require_reply' with X (don't care) digits is not supported by lvsmon",
+                        );
+                    }
+                    require_reply = Some(hex_string(&st.args, kw)?);
+                }
+                ("UDP_CHECK", "min_reply_length" | "max_reply_length")
+                | ("FILE_CHECK", "dynamic") => {
+                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+                }
+                ("DNS_CHECK", "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
+                ("DNS_CHECK", "name") => {
+                    let t = arg1(st, "a domain name")?;
+                    if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
+                        return bad(t, kw, "a domain name without empty labels");
+                    }
+                    dname = t.text.clone();
+                }
+                ("SMTP_CHECK", "helo_name") => helo = string1(st, "a host name")?,
+                ("SMTP_CHECK", "host") => {
+                    nargs(st, 0, 0, "a { } block")?;
+                    let hbody = need_block(st)?;
+                    let mut h = c.clone();
+                    h.pos = st.kw.pos;
+                    for hs in hbody {
+                        check_special(&hs.kw)?;
+                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut h.timers, true)? {
+                            continue;
+                        }
+                        return perr(
+                            hs.kw.pos,
+                            format!("unknown keyword '{}' in SMTP_CHECK host", hs.kw.text),
+                        );
+                    }
+                    hosts.push(h);
+                }
+                ("MISC_CHECK", "misc_path") => misc_script = Some(script(st, false)?),
+                ("MISC_CHECK", "misc_timeout") => {
+                    let t = arg1(st, "a number of seconds")?;
+                    let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
+                    misc_timeout = if v == 0 {
+                        None
+                    } else {
+                        Some(Duration::from_secs(v))
+                    };
+                }
+                ("MISC_CHECK", "misc_dynamic") => {
+                    flag(st)?;
+                    misc_dynamic = true;
+                }
+                ("MISC_CHECK", "user") => {
+                    no_block(st)?;
+                    nargs(st, 1, 2, "a user name and optionally a group name")?;
+                    misc_user = Some((
+                        st.args[0].text.clone(),
+                        st.args.get(1).map(|t| t.text.clone()),
+                    ));
+                }
+                ("FILE_CHECK", "track_file") => track = Some(string1(st, "a track_file name")?),
+                ("FILE_CHECK", "weight") => file_weight_v = Some(file_weight(st)?),
+                (_, "bind_if" | "fwmark") if connection => {
+                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+                }
+                (
+                    _,
+                    "regex" | "regex_no_match" | "regex_options" | "regex_stack"
+                    | "regex_min_offset" | "regex_max_offset",
+                ) => return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw)),
+                _ => {
+                    return perr(st.kw.pos, format!("unknown keyword '{}' in {}", kw, name));
+                }
+            }
+        }
+        c.kind = match name {
+            "TCP_CHECK" => RawKind::Tcp,
+            "HTTP_GET" | "SSL_GET" => {
+                if urls.is_empty() {
+                    return perr(
+                        s.kw.pos,
+                        format!("{} needs at least one url {{ }} block", name),
+                    );
+                }
+                RawKind::Http {
+                    tls: name == "SSL_GET",
+                    urls,
+                    virtualhost,
+                }
+            }
+            "UDP_CHECK" => RawKind::Udp(UdpCheck {
+                payload,
+                require_reply,
+            }),
+            "DNS_CHECK" => RawKind::Dns(DnsCheck { qtype, name: dname }),
+            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck { helo_name: helo }),
+            "MISC_CHECK" => {
+                let Some(mut script) = misc_script else {
+                    return perr(s.kw.pos, "MISC_CHECK needs a 'misc_path'");
+                };
+                if let Some((u, g)) = misc_user {
+                    script.user = Some(u);
+                    script.group = g;
+                }
+                RawKind::Misc {
+                    script,
+                    timeout: misc_timeout,
+                    dynamic: misc_dynamic,
+                }
+            }
+            "PING_CHECK" => RawKind::Ping,
+            _ => {
+                let Some(name) = track else {
+                    return perr(s.kw.pos, "FILE_CHECK needs a 'track_file'");
+                };
+                RawKind::File {
+                    name,
+                    weight: file_weight_v,
+                }
+            }
+        };
+        if hosts.is_empty() {
+            return Ok(vec![c]);
+        }
+        // Deprecated SMTP_CHECK host{} blocks (check_smtp.c): each host is a checker with
+        // the SMTP_CHECK's settings; the SMTP_CHECK itself is a checker only when it sets
+        // its own connect_ip/connect_port/bindto/bind_port.
+        self.warn(
+            s.kw.pos,
+            "SMTP_CHECK host blocks are deprecated; each host is checked as its own SMTP_CHECK"
+                .to_string(),
+        );
+        let mut out = Vec::new();
+        if host_conn_set {
+            out.push(c.clone());
+        }
+        for mut h in hosts {
+            h.kind = c.kind.clone();
+            out.push(h);
+        }
+        Ok(out)
+    }
+
+    fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
+        let kw = s.kw.text.as_str();
+        match kw {
+            "connect_ip" => c.connect_ip = Some(ip(arg1(s, "an IP address")?, kw)?),
+            "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            "bindto" => c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?),
+            "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            "connect_timeout" => {
+                c.timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// `weight <-2147483647..2147483647> [reverse|noreverse]` of track_file / FILE_CHECK.
+fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
+    no_block(s)?;
+    nargs(s, 1, 2, "a weight and optionally 'reverse'")?;
+    let w = int(
+        &s.args[0],
+        "weight",
+        "a weight (-2147483647..2147483647)",
+        -2_147_483_647,
+        2_147_483_647,
+    )? as i32;
+    let reverse = match s.args.get(1) {
+        None => false,
+        Some(t) if t.text == "reverse" => true,
+        Some(t) if t.text == "noreverse" => false,
+        Some(t) => return bad(t, "weight", "'reverse' or 'noreverse' after the weight"),
+    };
+    Ok((w, reverse))
+}
+
+fn url(s: &Stmt) -> PResult<Url> {
+    nargs(s, 0, 0, "a { } block")?;
+    let body = need_block(s)?;
+    let mut path = None;
+    let mut digest = None;
+    let mut status = StatusCodes::new();
+    let mut virtualhost = None;
+    for st in body {
+        check_special(&st.kw)?;
+        let kw = st.kw.text.as_str();
+        match kw {
+            "path" => path = Some(string1(st, "a URL path")?),
+            "digest" => {
+                let t = arg1(st, "32 hex digits (an MD5 digest)")?;
+                let b = t.text.as_bytes();
+                if b.len() != 32 || !b.iter().all(u8::is_ascii_hexdigit) {
+                    return bad(t, kw, "32 hex digits (an MD5 digest)");
+                }
+                let mut d = [0u8; 16];
+                for (i, pair) in b.chunks(2).enumerate() {
+                    let hi = (pair[0] as char).to_digit(16).unwrap_or(0);
+                    let lo = (pair[1] as char).to_digit(16).unwrap_or(0);
+                    d[i] = (hi * 16 + lo) as u8;
+                }
+                digest = Some(d);
+            }
+            "status_code" => {
+                no_block(st)?;
+                if st.args.is_empty() {
+                    return perr(
+                        st.kw.pos,
+                        "'status_code' needs codes or ranges like 200 or 200-299",
+                    );
+                }
+                for t in &st.args {
+                    let usage = "an HTTP status code (100-599) or a range like 200-299";
+                    let (lo, hi) = match t.text.split_once('-') {
+                        Some((a, b)) => (parse_u64(a), parse_u64(b)),
+                        None => (parse_u64(&t.text), parse_u64(&t.text)),
+                    };
+                    let (Some(lo), Some(hi)) = (lo, hi) else {
+                        return bad(t, kw, usage);
+                    };
+                    if !(100..=599).contains(&lo) || !(100..=599).contains(&hi) || lo > hi {
+                        return bad(t, kw, usage);
+                    }
+                    if status.push((lo as u16, hi as u16)).is_err() {
+                        return perr(
+                            t.pos,
+                            format!(
+                                "more than MAX_STATUS_RANGES ({}) status codes/ranges in one url",
+                                MAX_STATUS_RANGES
+                            ),
+                        );
+                    }
+                }
+            }
+            "virtualhost" => virtualhost = Some(string1(st, "a host name")?),
+            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
+            | "regex_max_offset" => {
+                return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+            }
+            _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
+        }
+    }
+    let Some(path) = path else {
+        return perr(s.kw.pos, "url block needs a 'path'");
+    };
+    Ok(Url {
+        path,
+        digest,
+        status,
+        virtualhost,
+    })
+}
+
+fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
+    no_block(s)?;
+    let usage = "[tcp SECS] [tcpfin SECS] [udp SECS]";
+    if s.args.is_empty() {
+        return perr(
+            s.kw.pos,
+            format!("'lvs_timeouts' needs at least one of {}", usage),
+        );
+    }
+    let mut t = LvsTimeouts {
+        tcp: None,
+        tcpfin: None,
+        udp: None,
+    };
+    let mut i = 0;
+    while i < s.args.len() {
+        let k = &s.args[i];
+        let Some(v) = s.args.get(i + 1) else {
+            return perr(
+                k.pos,
+                format!("'{}' in lvs_timeouts needs a number of seconds", k.text),
+            );
+        };
+        let secs = uint(v, &k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
+        match k.text.as_str() {
+            "tcp" => t.tcp = Some(secs),
+            "tcpfin" => t.tcpfin = Some(secs),
+            "udp" => t.udp = Some(secs),
+            _ => {
+                return perr(
+                    k.pos,
+                    format!(
+                        "unexpected '{}' in lvs_timeouts (expected {})",
+                        k.text, usage
+                    ),
+                )
+            }
+        }
+        i += 2;
+    }
+    Ok(t)
+}
+
+/// A virtual_server_group address entry: `A`, `A-N` (last octet / last IPv6 group, hex),
+/// `A-B` (full end address) or `A/len` (the whole prefix; host bits must be zero).
+fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
+    let text = t.text.as_str();
+    let usage = "an address, a range (a.b.c.d-e, a.b.c.d-e.f.g.h) or a prefix (a.b.c.d/nn)";
+    let badr = || bad::<(IpAddr, IpAddr)>(t, "virtual_server_group", usage);
+    if let Some((a, len)) = text.split_once('/') {
+        let Ok(addr) = a.parse::<IpAddr>() else {
+            return badr();
+        };
+        let Some(len) = parse_u64(len) else {
+            return badr();
+        };
+        return match addr {
+            IpAddr::V4(v4) => {
+                if !(1..=32).contains(&len) {
+                    return badr();
+                }
+                let host: u32 = if len == 32 { 0 } else { u32::MAX >> len };
+                let a = u32::from(v4);
+                if a & host != 0 {
+                    return perr(
+                        t.pos,
+                        format!("'{}': address has host bits set for /{}", text, len),
+                    );
+                }
+                Ok((addr, IpAddr::V4((a | host).into())))
+            }
+            IpAddr::V6(v6) => {
+                if !(1..=128).contains(&len) {
+                    return badr();
+                }
+                let host: u128 = if len == 128 { 0 } else { u128::MAX >> len };
+                let a = u128::from(v6);
+                if a & host != 0 {
+                    return perr(
+                        t.pos,
+                        format!("'{}': address has host bits set for /{}", text, len),
+                    );
+                }
+                Ok((addr, IpAddr::V6((a | host).into())))
+            }
+        };
+    }
+    if let Some((a, b)) = text.split_once('-') {
+        let Ok(start) = a.parse::<IpAddr>() else {
+            return badr();
+        };
+        let end = match start {
+            IpAddr::V4(_) if b.contains('.') => match b.parse::<IpAddr>() {
+                Ok(e @ IpAddr::V4(_)) => e,
+                _ => return badr(),
+            },
+            IpAddr::V6(_) if b.contains(':') => match b.parse::<IpAddr>() {
+                Ok(e @ IpAddr::V6(_)) => e,
+                _ => return badr(),
+            },
+            IpAddr::V4(v4) => {
+                let Some(last) = parse_u64(b).filter(|v| *v <= 255) else {
+                    return badr();
+                };
+                let base = u32::from(v4) & !0xff;
+                IpAddr::V4((base | last as u32).into())
+            }
+            IpAddr::V6(v6) => {
+                let Ok(last) = u16::from_str_radix(b, 16) else {
+                    return badr();
+                };
+                let base = u128::from(v6) & !0xffff;
+                IpAddr::V6((base | u128::from(last)).into())
+            }
+        };
+        let ordered = match (start, end) {
+            (IpAddr::V4(s), IpAddr::V4(e)) => u32::from(s) < u32::from(e),
+            (IpAddr::V6(s), IpAddr::V6(e)) => u128::from(s) < u128::from(e),
+            _ => false,
+        };
+        if !ordered {
+            return perr(
+                t.pos,
+                format!("'{}': the range end is not greater than its start", text),
+            );
+        }
+        return Ok((start, end));
+    }
+    match text.parse::<IpAddr>() {
+        Ok(a) => Ok((a, a)),
+        Err(_) => badr(),
+    }
+}

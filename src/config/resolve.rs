@@ -1,0 +1,712 @@
+//! Resolve: raw config -> `model::config::Config` with every keepalived 2.x default and
+//! inheritance filled in (virtual_server -> real_server -> checker), groups expanded,
+//! ports fixed up and capacities checked. The corrections keepalived makes with a log
+//! line (validate_check_config in check_data.c, read for behaviour) become warnings.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::error::{fmt_pos, perr, PResult};
+use crate::config::parse::{
+    FwdSpec, RawCheck, RawConfig, RawKind, RawRs, RawTarget, RawVs, VsgEntry,
+};
+use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec};
+use crate::model::config::{
+    Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer, SorryServer,
+    VirtualServer, VsTarget,
+};
+use crate::model::limits::{MAX_REALS, MAX_SERVICES};
+
+/// keepalived's defaults (keepalived.conf(5), check_data.c alloc_vs, check_api.c queue_checker).
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_SCHED: &str = "wlc";
+/// `persistence_timeout` given without a value (IPVS_SVC_PERSISTENT_TIMEOUT).
+pub const DEFAULT_PERSISTENCE: u32 = 360;
+
+/// Retry count when none is configured: DNS_CHECK 3, MISC_CHECK 0, otherwise 1.
+fn default_retry(kind: &RawKind) -> u32 {
+    match kind {
+        RawKind::Dns(_) => 3,
+        RawKind::Misc { .. } | RawKind::File { .. } => 0,
+        _ => 1,
+    }
+}
+
+/// delay_before_retry when none is configured: 3 s for HTTP_GET/SSL_GET, delay_loop for
+/// DNS_CHECK, 1 s otherwise.
+fn default_delay_before_retry(kind: &RawKind, delay_loop: Duration) -> Duration {
+    match kind {
+        RawKind::Http { .. } => Duration::from_secs(3),
+        RawKind::Dns(_) => delay_loop,
+        _ => Duration::from_secs(1),
+    }
+}
+
+struct Ctx<'a> {
+    files: &'a [PathBuf],
+    raw: &'a RawConfig,
+    warnings: Vec<String>,
+    total_reals: usize,
+}
+
+impl Ctx<'_> {
+    fn warn(&mut self, pos: Pos, msg: String) {
+        let line = format!("{}: {}", fmt_pos(self.files, pos), msg);
+        if !self.warnings.contains(&line) {
+            self.warnings.push(line);
+        }
+    }
+}
+
+/// One expanded target of a `virtual_server` line.
+#[derive(Clone, Copy)]
+enum Member {
+    Addr(IpAddr, u16),
+    Fwmark(u32, Option<Family>),
+}
+
+pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) -> PResult<Config> {
+    warnings.extend(raw.warnings.iter().cloned());
+    let mut cx = Ctx {
+        files,
+        raw,
+        warnings,
+        total_reals: 0,
+    };
+    let mut services: Vec<VirtualServer> = Vec::new();
+    for vs in &raw.vss {
+        let (members, group) = expand(&cx, vs, services.len())?;
+        if vs.reals.is_empty() {
+            cx.warn(
+                vs.pos,
+                "virtual_server has no real servers - ignored (as keepalived does)".to_string(),
+            );
+            continue;
+        }
+        for m in members {
+            if services.len() >= MAX_SERVICES {
+                return perr(
+                    vs.pos,
+                    format!("more than MAX_SERVICES ({}) virtual services", MAX_SERVICES),
+                );
+            }
+            let v = one_service(&mut cx, vs, m, group.clone())?;
+            services.push(v);
+        }
+    }
+    Ok(Config {
+        files: files.to_vec(),
+        services,
+        sync_daemon: raw.sync_daemon.clone(),
+        lvs_timeouts: raw.lvs_timeouts,
+        warnings: cx.warnings,
+    })
+}
+
+fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<String>)> {
+    match &vs.target {
+        RawTarget::Addr(ip, port) => Ok((vec![Member::Addr(*ip, *port)], None)),
+        RawTarget::Fwmark(m) => Ok((vec![Member::Fwmark(*m, None)], None)),
+        RawTarget::Group(name) => {
+            let Some((_, entries)) = cx.raw.groups.get(name) else {
+                return perr(
+                    vs.pos,
+                    format!("virtual_server_group '{}' is not defined", name),
+                );
+            };
+            let room = MAX_SERVICES.saturating_sub(have);
+            let mut out = Vec::new();
+            for e in entries {
+                match *e {
+                    VsgEntry::Fwmark { mark, family, .. } => out.push(Member::Fwmark(mark, family)),
+                    VsgEntry::Range {
+                        start, end, port, ..
+                    } => {
+                        let (s, n) = match (start, end) {
+                            (IpAddr::V4(s), IpAddr::V4(e)) => {
+                                (u128::from(u32::from(s)), u128::from(u32::from(e)))
+                            }
+                            (IpAddr::V6(s), IpAddr::V6(e)) => (u128::from(s), u128::from(e)),
+                            _ => (0, 0),
+                        };
+                        let count = n - s + 1;
+                        if count > (room - out.len().min(room)) as u128 {
+                            return perr(
+                                vs.pos,
+                                format!(
+                                    "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
+                                    name, MAX_SERVICES
+                                ),
+                            );
+                        }
+                        for a in s..=n {
+                            let ip = match start {
+                                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(a as u32)),
+                                IpAddr::V6(_) => IpAddr::V6(a.into()),
+                            };
+                            out.push(Member::Addr(ip, port));
+                        }
+                    }
+                }
+                if out.len() > room {
+                    return perr(
+                        vs.pos,
+                        format!(
+                            "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
+                            name, MAX_SERVICES
+                        ),
+                    );
+                }
+            }
+            Ok((out, Some(name.clone())))
+        }
+    }
+}
+
+fn fwd_of(spec: Option<FwdSpec>, dflt: FwdSpec) -> FwdSpec {
+    spec.unwrap_or(dflt)
+}
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Inet => "IPv4",
+        Family::Inet6 => "IPv6",
+    }
+}
+
+fn one_service(
+    cx: &mut Ctx,
+    vs: &RawVs,
+    m: Member,
+    group: Option<String>,
+) -> PResult<VirtualServer> {
+    let vs_fwd = vs.fwd.unwrap_or(FwdSpec {
+        forward: Forward::Masq,
+        tunnel: TunnelSpec::default(),
+    });
+    let is_fwmark = matches!(m, Member::Fwmark(..));
+    // Address family: the address's; for a fwmark the group entry's, ip_family, the
+    // non-tunnelled servers', else the tunnelled servers' if they agree, else IPv4.
+    let family = match m {
+        Member::Addr(ip, _) => Family::of(&ip),
+        Member::Fwmark(_, Some(f)) => f,
+        Member::Fwmark(_, None) => match vs.ip_family {
+            Some(f) => f,
+            None => {
+                let non_tun = vs
+                    .reals
+                    .iter()
+                    .find(|r| fwd_of(r.fwd, vs_fwd).forward != Forward::Tunnel)
+                    .map(|r| Family::of(&r.ip));
+                let sorry_non_tun = vs.sorry.as_ref().and_then(|s| {
+                    (fwd_of(vs.sorry_fwd, vs_fwd).forward != Forward::Tunnel)
+                        .then(|| Family::of(&s.ip))
+                });
+                match non_tun.or(sorry_non_tun) {
+                    Some(f) => f,
+                    None => {
+                        let mut fams = vs.reals.iter().map(|r| Family::of(&r.ip));
+                        let first = fams.next().unwrap_or(Family::Inet);
+                        if fams.all(|f| f == first) {
+                            first
+                        } else {
+                            Family::Inet
+                        }
+                    }
+                }
+            }
+        },
+    };
+    if let (Member::Addr(..), Some(f)) = (m, vs.ip_family) {
+        if f != family {
+            return perr(
+                vs.pos,
+                format!(
+                    "ip_family {} conflicts with the {} virtual server address",
+                    if f == Family::Inet { "inet" } else { "inet6" },
+                    family_name(family)
+                ),
+            );
+        }
+    }
+    let (target, vport) = match m {
+        Member::Addr(ip, port) => (VsTarget::Addr(SocketAddr::new(ip, port)), port),
+        Member::Fwmark(mark, _) => (VsTarget::Fwmark { mark, family }, 0),
+    };
+
+    let protocol = if is_fwmark {
+        if vs.protocol.is_some() && group.is_none() {
+            cx.warn(
+                vs.pos,
+                "'protocol' is ignored for a fwmark virtual_server".to_string(),
+            );
+        }
+        vs.protocol.unwrap_or(Protocol::Tcp)
+    } else {
+        match vs.protocol {
+            Some(p) => p,
+            None => {
+                cx.warn(
+                    vs.pos,
+                    "virtual_server has no 'protocol': using UDP, as keepalived does".to_string(),
+                );
+                Protocol::Udp
+            }
+        }
+    };
+
+    let sched: SchedName = match &vs.sched {
+        Some(s) => s.clone(),
+        None => {
+            let mut s = SchedName::new();
+            let _ = s.push_str(DEFAULT_SCHED);
+            s
+        }
+    };
+    let mut flags = vs.flags;
+    if vs.ops {
+        if !is_fwmark && protocol != Protocol::Udp {
+            cx.warn(
+                vs.pos,
+                "'ops' (one-packet scheduling) needs UDP - ignored".to_string(),
+            );
+        } else {
+            flags |= svc_flags::ONEPACKET;
+        }
+    }
+    for (name, pos) in &vs.sched_flags {
+        let (need, bit) = match *name {
+            "sh-port" => ("sh", svc_flags::SCHED_SH_PORT),
+            "sh-fallback" => ("sh", svc_flags::SCHED_SH_FALLBACK),
+            "mh-port" => ("mh", svc_flags::SCHED_MH_PORT),
+            _ => ("mh", svc_flags::SCHED_MH_FALLBACK),
+        };
+        if sched.as_str() == need {
+            flags |= bit;
+        } else {
+            cx.warn(
+                *pos,
+                format!(
+                    "'{}' only applies to the {} scheduler - ignored",
+                    name, need
+                ),
+            );
+        }
+    }
+
+    let mut persistence_timeout = vs.persistence_timeout;
+    let persistence_granularity = match &vs.granularity {
+        None => None,
+        Some((text, pos)) => {
+            if persistence_timeout.is_none() {
+                persistence_timeout = Some(DEFAULT_PERSISTENCE);
+            }
+            Some(granularity(text, *pos, family)?)
+        }
+    };
+    if !is_fwmark && vport == 0 && persistence_timeout.is_none() {
+        cx.warn(
+            vs.pos,
+            "a virtual service without a port must be persistent: persistence_timeout 360 set"
+                .to_string(),
+        );
+        persistence_timeout = Some(DEFAULT_PERSISTENCE);
+    }
+
+    // Real servers.
+    let mut reals: Vec<RealServer> = Vec::new();
+    for r in &vs.reals {
+        let rs = real(cx, vs, r, vs_fwd, family, is_fwmark, vport)?;
+        if reals.iter().any(|x| x.addr == rs.addr) {
+            cx.warn(
+                r.pos,
+                format!("real_server {} is duplicated - second one ignored", rs.addr),
+            );
+            continue;
+        }
+        cx.total_reals += 1;
+        if cx.total_reals > MAX_REALS {
+            return perr(
+                r.pos,
+                format!("more than MAX_REALS ({}) real servers", MAX_REALS),
+            );
+        }
+        reals.push(rs);
+    }
+
+    let sorry_server = match &vs.sorry {
+        None => None,
+        Some(s) => {
+            let f = fwd_of(vs.sorry_fwd, vs_fwd);
+            if f.forward != Forward::Tunnel && Family::of(&s.ip) != family {
+                return perr(
+                    s.pos,
+                    format!(
+                        "sorry_server {} is {} but the virtual server is {} (only TUN may differ)",
+                        s.ip,
+                        family_name(Family::of(&s.ip)),
+                        family_name(family)
+                    ),
+                );
+            }
+            let port = fix_port(
+                cx,
+                s.pos,
+                "sorry_server",
+                s.port,
+                f.forward,
+                is_fwmark,
+                vport,
+                group.is_some(),
+            );
+            let addr = SocketAddr::new(s.ip, port);
+            let mut inhibit = vs.sorry_inhibit;
+            if let Some(rs) = reals.iter().find(|r| r.addr == addr) {
+                if rs.inhibit_on_failure != inhibit {
+                    cx.warn(
+                        s.pos,
+                        format!(
+                            "sorry_server equals real_server {} but inhibit_on_failure differs: using the real server's",
+                            addr
+                        ),
+                    );
+                    inhibit = rs.inhibit_on_failure;
+                }
+            }
+            Some(SorryServer {
+                pos: s.pos,
+                addr,
+                forward: f.forward,
+                tunnel: f.tunnel,
+                inhibit,
+            })
+        }
+    };
+
+    let weight_sum: u64 = reals.iter().map(|r| r.weight.max(0) as u64).sum();
+    let mut quorum = vs.quorum;
+    if u64::from(quorum) > weight_sum {
+        let q = u32::try_from(weight_sum).unwrap_or(u32::MAX);
+        cx.warn(
+            vs.pos,
+            format!(
+                "quorum {} exceeds the total weight {} of the real servers - reduced to {}",
+                quorum, weight_sum, q
+            ),
+        );
+        quorum = q;
+    }
+    let mut hysteresis = vs.hysteresis;
+    if hysteresis > 0 && hysteresis >= quorum {
+        let h = quorum.saturating_sub(1);
+        cx.warn(
+            vs.pos,
+            format!(
+                "hysteresis {} >= quorum {} - set to {}",
+                hysteresis, quorum, h
+            ),
+        );
+        hysteresis = h;
+    }
+
+    Ok(VirtualServer {
+        pos: vs.pos,
+        target,
+        group,
+        protocol,
+        sched,
+        svc_flags: flags,
+        forward: vs_fwd.forward,
+        tunnel: vs_fwd.tunnel,
+        persistence_timeout,
+        persistence_granularity,
+        persistence_engine: vs.pe.clone(),
+        virtualhost: vs.virtualhost.clone(),
+        alpha: vs.alpha,
+        omega: vs.omega,
+        inhibit_on_failure: vs.inhibit,
+        quorum,
+        hysteresis,
+        quorum_up: vs.quorum_up.clone(),
+        quorum_down: vs.quorum_down.clone(),
+        sorry_server,
+        reals,
+    })
+}
+
+/// `persistence_granularity`: an IPv4 netmask (solid, returned in host order) or an IPv6
+/// prefix length 1-128.
+fn granularity(text: &str, pos: Pos, family: Family) -> PResult<u32> {
+    match family {
+        Family::Inet => {
+            let Ok(m) = text.parse::<Ipv4Addr>() else {
+                return perr(
+                    pos,
+                    format!(
+                        "'persistence_granularity' needs an IPv4 netmask, got '{}'",
+                        text
+                    ),
+                );
+            };
+            let v = u32::from(m);
+            if v.leading_ones() + v.trailing_zeros() != 32 {
+                return perr(
+                    pos,
+                    format!(
+                        "'persistence_granularity' netmask '{}' is not contiguous",
+                        text
+                    ),
+                );
+            }
+            Ok(v)
+        }
+        Family::Inet6 => match text.parse::<u32>() {
+            Ok(n) if (1..=128).contains(&n) => Ok(n),
+            _ => perr(
+                pos,
+                format!(
+                    "'persistence_granularity' needs an IPv6 prefix length (1-128), got '{}'",
+                    text
+                ),
+            ),
+        },
+    }
+}
+
+/// keepalived's port rules: NAT servers without a port take the service's; DR/TUN servers
+/// always use the service's port (none for a fwmark service).
+#[allow(clippy::too_many_arguments)]
+fn fix_port(
+    cx: &mut Ctx,
+    pos: Pos,
+    what: &str,
+    port: u16,
+    forward: Forward,
+    is_fwmark: bool,
+    vport: u16,
+    in_group: bool,
+) -> u16 {
+    if forward == Forward::Masq {
+        if !is_fwmark && port == 0 {
+            return vport;
+        }
+        return port;
+    }
+    if is_fwmark {
+        if port != 0 && !in_group {
+            cx.warn(
+                pos,
+                format!(
+                    "{} port is ignored for a fwmark service that is not NAT",
+                    what
+                ),
+            );
+        }
+        return 0;
+    }
+    if port != 0 && port != vport && !in_group {
+        cx.warn(
+            pos,
+            format!(
+                "{} port {} differs from the virtual server's port {} - using {} (not NAT)",
+                what, port, vport, vport
+            ),
+        );
+    }
+    vport
+}
+
+#[allow(clippy::too_many_arguments)]
+fn real(
+    cx: &mut Ctx,
+    vs: &RawVs,
+    r: &RawRs,
+    vs_fwd: FwdSpec,
+    family: Family,
+    is_fwmark: bool,
+    vport: u16,
+) -> PResult<RealServer> {
+    let f = fwd_of(r.fwd, vs_fwd);
+    if f.forward != Forward::Tunnel && Family::of(&r.ip) != family {
+        return perr(
+            r.pos,
+            format!(
+                "real_server {} is {} but the virtual server is {} (only TUN may differ)",
+                r.ip,
+                family_name(Family::of(&r.ip)),
+                family_name(family)
+            ),
+        );
+    }
+    let in_group = matches!(vs.target, RawTarget::Group(_));
+    let port = fix_port(
+        cx,
+        r.pos,
+        "real_server",
+        r.port,
+        f.forward,
+        is_fwmark,
+        vport,
+        in_group,
+    );
+    let addr = SocketAddr::new(r.ip, port);
+    let rs_alpha = r.timers.alpha.unwrap_or(vs.alpha);
+    let mut checks = Vec::new();
+    let mut any_alpha = false;
+    for c in &r.checks {
+        let (check, alpha) = check(cx, vs, r, c, addr)?;
+        any_alpha |= alpha;
+        checks.push(check);
+    }
+    Ok(RealServer {
+        pos: r.pos,
+        addr,
+        weight: r.weight.unwrap_or(vs.weight),
+        forward: f.forward,
+        tunnel: f.tunnel,
+        inhibit_on_failure: r.inhibit.unwrap_or(vs.inhibit),
+        uthreshold: r.uthreshold,
+        lthreshold: r.lthreshold,
+        notify_up: r.notify_up.clone(),
+        notify_down: r.notify_down.clone(),
+        // A checker's own `alpha` overrides the real server's; the real server starts
+        // down when any of its checkers does (all must be up for it to be up).
+        alpha: if checks.is_empty() {
+            rs_alpha
+        } else {
+            any_alpha
+        },
+        checks,
+    })
+}
+
+fn check(
+    cx: &mut Ctx,
+    vs: &RawVs,
+    r: &RawRs,
+    c: &RawCheck,
+    rs_addr: SocketAddr,
+) -> PResult<(Check, bool)> {
+    let delay_loop = c
+        .timers
+        .delay_loop
+        .or(r.timers.delay_loop)
+        .or(vs.timers.delay_loop)
+        .unwrap_or(DEFAULT_DELAY_LOOP);
+    let retry = c
+        .timers
+        .retry
+        .or(r.timers.retry)
+        .or(vs.timers.retry)
+        .unwrap_or_else(|| default_retry(&c.kind));
+    let delay_before_retry = c
+        .timers
+        .delay_before_retry
+        .or(r.timers.delay_before_retry)
+        .or(vs.timers.delay_before_retry)
+        .unwrap_or_else(|| default_delay_before_retry(&c.kind, delay_loop));
+    let warmup = c
+        .timers
+        .warmup
+        .or(r.timers.warmup)
+        .or(vs.timers.warmup)
+        .unwrap_or(delay_loop);
+    let connect_timeout = c
+        .timers
+        .connect_timeout
+        .or(r.timers.connect_timeout)
+        .or(vs.timers.connect_timeout)
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let alpha = c.timers.alpha.or(r.timers.alpha).unwrap_or(vs.alpha);
+    let ip = c.connect_ip.unwrap_or(rs_addr.ip());
+    let port = c.connect_port.unwrap_or(rs_addr.port());
+    let target = SocketAddr::new(ip, port);
+    if let Some(b) = c.bindto {
+        if Family::of(&b) != Family::of(&ip) {
+            return perr(
+                c.pos,
+                format!(
+                    "bindto {} and the check target {} are different address families",
+                    b, ip
+                ),
+            );
+        }
+    }
+    let kind = match &c.kind {
+        RawKind::Tcp => CheckKind::Tcp,
+        RawKind::Http {
+            tls,
+            urls,
+            virtualhost,
+        } => CheckKind::Http(HttpCheck {
+            tls: *tls,
+            urls: urls.clone(),
+            virtualhost: virtualhost
+                .clone()
+                .or_else(|| r.virtualhost.clone())
+                .or_else(|| vs.virtualhost.clone()),
+        }),
+        RawKind::Udp(u) => CheckKind::Udp(u.clone()),
+        RawKind::Dns(d) => CheckKind::Dns(d.clone()),
+        RawKind::Smtp(s) => CheckKind::Smtp(s.clone()),
+        RawKind::Misc {
+            script,
+            timeout,
+            dynamic,
+        } => CheckKind::Misc(MiscCheck {
+            script: script.clone(),
+            // check_misc.c: no misc_timeout (or 0) means the virtual server's delay_loop.
+            timeout: Some(timeout.unwrap_or(vs.timers.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP))),
+            dynamic: *dynamic,
+        }),
+        RawKind::Ping => CheckKind::Ping,
+        RawKind::File { name, weight } => {
+            let Some(tf) = cx.raw.track_files.get(name) else {
+                return perr(
+                    c.pos,
+                    format!("FILE_CHECK: track_file '{}' is not defined", name),
+                );
+            };
+            let (w, rev) = weight.unwrap_or((tf.weight, tf.reverse));
+            CheckKind::File(FileCheck {
+                path: tf.path.clone(),
+                weight: w,
+                reverse: rev,
+            })
+        }
+    };
+    let needs_port = matches!(
+        kind,
+        CheckKind::Tcp
+            | CheckKind::Http(_)
+            | CheckKind::Udp(_)
+            | CheckKind::Dns(_)
+            | CheckKind::Smtp(_)
+    );
+    if needs_port && port == 0 {
+        return perr(
+            c.pos,
+            format!(
+                "{} on real_server {} has no port to connect to: add 'connect_port'",
+                kind.name(),
+                rs_addr.ip()
+            ),
+        );
+    }
+    Ok((
+        Check {
+            kind,
+            target,
+            bindto: c.bindto,
+            bind_port: c.bind_port,
+            connect_timeout,
+            retry,
+            delay_before_retry,
+            delay_loop,
+            warmup,
+        },
+        alpha,
+    ))
+}

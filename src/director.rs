@@ -1,1 +1,0 @@
-//! The director: real-server health to desired IPVS table (owner: director helper).

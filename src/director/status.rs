@@ -1,0 +1,348 @@
+//! The director's state for people and programs: `lvsmon status --json` (a stable
+//! format, written by hand), the text table of `lvsmon status`, and the SIGUSR1 dump
+//! to the log. Times are RFC 3339 UTC, derived from the monotonic instants with the
+//! wall clock the caller read at the same moment as `now`.
+
+use std::fmt::{self, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::{protocol_name, Director, Override, Real, ServiceName};
+use crate::health::checker::CheckerState;
+use crate::ipvs::rule::ServiceKey;
+use crate::ipvsadm::rule::AddrPort;
+
+/// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
+struct JsonEsc<'a>(&'a mut String);
+
+impl fmt::Write for JsonEsc<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            match ch {
+                '"' => self.0.push_str("\\\""),
+                '\\' => self.0.push_str("\\\\"),
+                '\n' => self.0.push_str("\\n"),
+                '\r' => self.0.push_str("\\r"),
+                '\t' => self.0.push_str("\\t"),
+                c if (c as u32) < 0x20 => write!(self.0, "\\u{:04x}", c as u32)?,
+                c => self.0.push(c),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `"text"` with `text` escaped.
+pub(crate) fn json_str(out: &mut String, v: impl fmt::Display) {
+    out.push('"');
+    let _ = write!(JsonEsc(out), "{}", v);
+    out.push('"');
+}
+
+/// An instant as RFC 3339 UTC, second precision (`2026-11-21T17:03:09Z`).
+pub struct Rfc3339(pub SystemTime);
+
+impl Rfc3339 {
+    pub fn at(t: Instant, now: Instant, wall_now: SystemTime) -> Rfc3339 {
+        let wall = if t <= now {
+            wall_now.checked_sub(now - t).unwrap_or(UNIX_EPOCH)
+        } else {
+            wall_now + (t - now)
+        };
+        Rfc3339(wall)
+    }
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self
+            .0
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs();
+        let days = (secs / 86_400) as i64;
+        let rem = secs % 86_400;
+        // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible
+        // Low-Level Date Algorithms", days_from_civil inverse).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            year,
+            month,
+            day,
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+}
+
+/// The checker whose attempt finished last, for a real server's "last" fields.
+fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
+    r.checkers
+        .iter()
+        .map(|&c| &d.checkers[c as usize].state)
+        .filter(|s| s.last_check.is_some())
+        .max_by_key(|s| s.last_check)
+}
+
+struct CheckNames<'a>(&'a Director, &'a Real);
+
+impl fmt::Display for CheckNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &c) in self.1.checkers.iter().enumerate() {
+            if i > 0 {
+                f.write_str("+")?;
+            }
+            f.write_str(self.0.checkers[c as usize].check.kind.name())?;
+        }
+        Ok(())
+    }
+}
+
+struct LastResult<'a>(&'a CheckerState);
+
+impl fmt::Display for LastResult<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.last_result {
+            Some(Ok(_)) => f.write_str("ok"),
+            Some(Err(r)) => write!(f, "{}", r),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+impl Director {
+    /// The current weight of a real server: what the believed table gives its address,
+    /// 0 when it is not in the table.
+    fn current_weight(&self, r: &Real) -> (bool, i32) {
+        match &self.dests[r.slot].believed {
+            Some(d) => (true, d.weight),
+            None => (false, 0),
+        }
+    }
+
+    /// `lvsmon status --json`: one object, `{"services":[...]}`, see the README.
+    pub fn write_status_json(&self, out: &mut String, now: Instant, wall_now: SystemTime) {
+        out.push_str("{\"services\":[");
+        let mut first = true;
+        for s in self.svcs.iter().filter(|s| !s.retired) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str("{\"service\":");
+            json_str(out, ServiceName(&s.key));
+            out.push_str(",\"protocol\":");
+            match s.key {
+                ServiceKey::Inet { addr, .. } => {
+                    json_str(out, protocol_name(s.protocol));
+                    out.push_str(",\"address\":");
+                    json_str(out, AddrPort(&addr));
+                    out.push_str(",\"fwmark\":null");
+                }
+                ServiceKey::Fwmark { mark, .. } => {
+                    json_str(out, "FWM");
+                    let _ = write!(out, ",\"address\":null,\"fwmark\":{}", mark);
+                }
+            }
+            out.push_str(",\"scheduler\":");
+            json_str(out, &s.sched);
+            let _ = write!(out, ",\"quorum_up\":{}", s.quorum_up);
+            out.push_str(",\"sorry_server\":");
+            match &s.sorry {
+                Some(sorry) => {
+                    out.push_str("{\"address\":");
+                    json_str(out, AddrPort(&sorry.spec.addr));
+                    let in_table = self.dests[sorry.slot].believed.is_some();
+                    let _ = write!(out, ",\"in_table\":{}}}", in_table);
+                }
+                None => out.push_str("null"),
+            }
+            out.push_str(",\"reals\":[");
+            for (i, ri) in s.reals.clone().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let r = &self.reals[ri];
+                out.push_str("{\"address\":");
+                json_str(out, AddrPort(&r.addr));
+                let (in_table, cur) = self.current_weight(r);
+                let _ = write!(
+                    out,
+                    ",\"health\":\"{}\",\"configured_weight\":{},\"current_weight\":{},\"in_table\":{},\"check\":",
+                    if r.up { "up" } else { "down" },
+                    r.weight,
+                    cur,
+                    in_table
+                );
+                if r.checkers.is_empty() {
+                    out.push_str("null");
+                } else {
+                    json_str(out, CheckNames(self, r));
+                }
+                out.push_str(",\"last_result\":");
+                match latest(self, r) {
+                    Some(st) => {
+                        json_str(out, LastResult(st));
+                        let _ = write!(
+                            out,
+                            ",\"last_latency_ms\":{}",
+                            st.last_latency.unwrap_or_default().as_millis()
+                        );
+                        out.push_str(",\"last_check\":");
+                        match st.last_check {
+                            Some(t) => json_str(out, Rfc3339::at(t, now, wall_now)),
+                            None => out.push_str("null"),
+                        }
+                    }
+                    None => out.push_str("null,\"last_latency_ms\":null,\"last_check\":null"),
+                }
+                out.push_str(",\"last_change\":");
+                match r.last_change {
+                    Some(t) => json_str(out, Rfc3339::at(t, now, wall_now)),
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"override\":");
+                match r.ov {
+                    None => out.push_str("null"),
+                    Some(Override::Drain) => out.push_str("{\"kind\":\"drain\",\"weight\":0}"),
+                    Some(Override::Weight(w)) => {
+                        let _ = write!(out, "{{\"kind\":\"weight\",\"weight\":{}}}", w);
+                    }
+                }
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
+        out.push_str("]}");
+    }
+
+    /// `lvsmon status`: a readable table, one block per service.
+    pub fn write_status_text(&self, out: &mut String, now: Instant, wall_now: SystemTime) {
+        for s in self.svcs.iter().filter(|s| !s.retired) {
+            let _ = write!(
+                out,
+                "{}  {}  quorum {}",
+                ServiceName(&s.key),
+                s.sched,
+                if s.quorum_up { "up" } else { "DOWN" }
+            );
+            if let Some(sorry) = &s.sorry {
+                let _ = write!(
+                    out,
+                    "  sorry server {} {}",
+                    AddrPort(&sorry.spec.addr),
+                    if self.dests[sorry.slot].believed.is_some() {
+                        "in table"
+                    } else {
+                        "not in table"
+                    }
+                );
+            }
+            out.push('\n');
+            let _ = writeln!(
+                out,
+                "  {:<24} {:<6} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:<20} {:<20} OVERRIDE",
+                "REAL SERVER",
+                "HEALTH",
+                "WEIGHT",
+                "CUR",
+                "TABLE",
+                "CHECK",
+                "LAST RESULT",
+                "LATENCY",
+                "LAST CHECK",
+                "LAST CHANGE",
+            );
+            for ri in s.reals.clone() {
+                let r = &self.reals[ri];
+                let (in_table, cur) = self.current_weight(r);
+                let st = latest(self, r);
+                let mut check = heapless::String::<64>::new();
+                if r.checkers.is_empty() {
+                    let _ = check.push_str("-");
+                } else {
+                    let _ = write!(check, "{}", CheckNames(self, r));
+                }
+                let mut result = heapless::String::<64>::new();
+                let mut latency = heapless::String::<16>::new();
+                let mut checked = heapless::String::<24>::new();
+                match st {
+                    Some(st) => {
+                        let _ = write!(result, "{}", LastResult(st));
+                        let _ = write!(
+                            latency,
+                            "{} ms",
+                            st.last_latency.unwrap_or_default().as_millis()
+                        );
+                        if let Some(t) = st.last_check {
+                            let _ = write!(checked, "{}", Rfc3339::at(t, now, wall_now));
+                        }
+                    }
+                    None => {
+                        let _ = result.push_str("-");
+                        let _ = latency.push_str("-");
+                    }
+                }
+                if checked.is_empty() {
+                    let _ = checked.push_str("-");
+                }
+                let mut changed = heapless::String::<24>::new();
+                match r.last_change {
+                    Some(t) => {
+                        let _ = write!(changed, "{}", Rfc3339::at(t, now, wall_now));
+                    }
+                    None => {
+                        let _ = changed.push_str("-");
+                    }
+                }
+                let mut addr = heapless::String::<48>::new();
+                let _ = write!(addr, "{}", AddrPort(&r.addr));
+                let _ = write!(
+                    out,
+                    "  {:<24} {:<6} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:<20} {:<20} ",
+                    addr.as_str(),
+                    if r.up { "up" } else { "DOWN" },
+                    r.weight,
+                    cur,
+                    if in_table { "yes" } else { "no" },
+                    check.as_str(),
+                    result.as_str(),
+                    latency.as_str(),
+                    checked.as_str(),
+                    changed.as_str()
+                );
+                match r.ov {
+                    None => out.push('-'),
+                    Some(Override::Drain) => out.push_str("drain"),
+                    Some(Override::Weight(w)) => {
+                        let _ = write!(out, "weight {}", w);
+                    }
+                }
+                out.push('\n');
+            }
+        }
+    }
+
+    /// SIGUSR1: the text status, one log line per line.
+    pub fn log_state_table(&self, now: Instant, wall_now: SystemTime) {
+        let mut text = String::new();
+        self.write_status_text(&mut text, now, wall_now);
+        log::info!(
+            "state table ({} services):",
+            self.svcs.iter().filter(|s| !s.retired).count()
+        );
+        for line in text.lines() {
+            log::info!("{}", line);
+        }
+    }
+}

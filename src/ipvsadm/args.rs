@@ -1,0 +1,1382 @@
+//! ipvsadm 1.31's command line, parsed the way its popt-based `parse_options` and
+//! `process_options` do: popt's option syntax (short clusters, `-t=x`, `--long=x`, no
+//! abbreviations, `--` ends options, stray words are leftovers), the option-by-option
+//! state changes in command-line order, the command/option matrix (read from the Debian
+//! 1.31 binary's `commands_v_options` table), and every message and exit code it prints
+//! before talking to the kernel. The result is a validated `IpvsadmCommand` or an `Early`
+//! exit carrying ipvsadm's exact text. Recorded behaviour of the real binary lives in
+//! tests/data/ipvsadm/fixtures.txt.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::ipvs::rule::{
+    svc_flags, DestSpec, Family, Forward, Op, PeName, Protocol, SchedName, ServiceKey, ServiceSpec,
+    SyncDaemonSpec, SyncState, Timeouts, TunnelSpec, TunnelType,
+};
+use crate::ipvsadm::names::{atoi, inet_aton, proto_word, string_to_number, strtol_whole, Names};
+
+/// `--persistent` without a value (IPVS_SVC_PERSISTENT_TIMEOUT in libipvs).
+pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 300;
+/// MAX_TIMEOUT in ipvsadm.c: 31 days.
+pub const MAX_TIMEOUT: i64 = 86400 * 31;
+const DEF_SCHED: &str = "wlc";
+const DEF_MCAST_IFN: &str = "eth0";
+
+/// ipvsadm's commands, in its CMD_* order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Add,
+    Edit,
+    Del,
+    Flush,
+    List,
+    AddDest,
+    DelDest,
+    EditDest,
+    Timeout,
+    StartDaemon,
+    StopDaemon,
+    Restore,
+    Save,
+    Zero,
+}
+
+const CMD_NAMES: [&str; 14] = [
+    "add-service",
+    "edit-service",
+    "delete-service",
+    "flush",
+    "list",
+    "add-server",
+    "delete-server",
+    "edit-server",
+    "set",
+    "start-daemon",
+    "stop-daemon",
+    "restore",
+    "save",
+    "zero",
+];
+
+/// OPTC_* indices of ipvsadm.c; `1 << index` is the option bit.
+pub mod optc {
+    pub const NUMERIC: u32 = 0;
+    pub const CONNECTION: u32 = 1;
+    pub const SERVICE: u32 = 2;
+    pub const SCHEDULER: u32 = 3;
+    pub const PERSISTENT: u32 = 4;
+    pub const NETMASK: u32 = 5;
+    pub const SERVER: u32 = 6;
+    pub const FORWARD: u32 = 7;
+    pub const WEIGHT: u32 = 8;
+    pub const UTHRESHOLD: u32 = 9;
+    pub const LTHRESHOLD: u32 = 10;
+    pub const MCAST: u32 = 11;
+    pub const TIMEOUT: u32 = 12;
+    pub const DAEMON: u32 = 13;
+    pub const STATS: u32 = 14;
+    pub const RATE: u32 = 15;
+    pub const THRESHOLDS: u32 = 16;
+    pub const PERSISTENTCONN: u32 = 17;
+    pub const NOSORT: u32 = 18;
+    pub const SYNCID: u32 = 19;
+    pub const EXACT: u32 = 20;
+    pub const ONEPACKET: u32 = 21;
+    pub const PERSISTENCE_ENGINE: u32 = 22;
+    pub const SCHED_FLAGS: u32 = 23;
+    pub const MCAST_GROUP: u32 = 24;
+    pub const MCAST_PORT: u32 = 25;
+    pub const MCAST_TTL: u32 = 26;
+    pub const SYNC_MAXLEN: u32 = 27;
+    pub const TUN_INFO: u32 = 28;
+    pub const TUN_TYPE: u32 = 29;
+    pub const TUN_PORT: u32 = 30;
+    pub const TUN_NOCSUM: u32 = 31;
+    pub const TUN_CSUM: u32 = 32;
+    pub const TUN_REMCSUM: u32 = 33;
+}
+
+const OPT_NAMES: [&str; 34] = [
+    "numeric",
+    "connection",
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "mcast-interface",
+    "timeout",
+    "daemon",
+    "stats",
+    "rate",
+    "thresholds",
+    "persistent-conn",
+    "nosort",
+    "syncid",
+    "exact",
+    "ops",
+    "pe",
+    "sched-flags",
+    "mcast-group",
+    "mcast-port",
+    "mcast-ttl",
+    "sync-maxlen",
+    "tun-info",
+    "tun-type",
+    "tun-port",
+    "tun-nocsum",
+    "tun-csum",
+    "tun-remcsum",
+];
+
+/// commands_v_options of the Debian 1.31 binary ('+' compulsory, 'x' illegal, '1' at most
+/// one of the '1's, ' ' optional), one row per Cmd, one column per OPTC_*.
+const MATRIX: [&[u8; 34]; 14] = [
+    b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
+    b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
+    b"xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b" 11xxxxxxxxx11       xxxxxxx xxxxx",
+    b"xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
+    b"xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"xx+xxx+    xxxxxxxxxxxxxxxxxx     ",
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"xxxxxxxxxxx xxxxxxx xxxx    xxxxxx",
+    b"xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx",
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+];
+
+const TUN_NAMES: [&str; 3] = ["ipip", "gue", "gre"];
+/// tunnel_types_v_options: columns tun-port, tun-nocsum, tun-csum, tun-remcsum.
+const TUN_MATRIX: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
+const TUN_OPTS: [u32; 4] = [
+    optc::TUN_PORT,
+    optc::TUN_NOCSUM,
+    optc::TUN_CSUM,
+    optc::TUN_REMCSUM,
+];
+
+/// IP_VS_TUNNEL_ENCAP_FLAG_* (ip_vs.h).
+pub mod tun_flags {
+    pub const NOCSUM: u16 = 0;
+    pub const CSUM: u16 = 1 << 0;
+    pub const REMCSUM: u16 = 1 << 1;
+}
+
+/// FMT_* bits of ipvsadm.c: how a listing is printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Format {
+    pub numeric: bool,
+    pub rule: bool,
+    pub stats: bool,
+    pub rate: bool,
+    pub thresholds: bool,
+    pub persistent_conn: bool,
+    pub nosort: bool,
+    pub exact: bool,
+    pub tun_info: bool,
+}
+
+/// What `-L` shows, after ipvsadm's precedence (-c, then a service, then --timeout,
+/// then --daemon, else the whole table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListWhat {
+    Connections,
+    Service(ServiceKey),
+    Timeouts,
+    Daemons,
+    All,
+}
+
+/// A validated command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IpvsadmCommand {
+    /// A change to the table (every command but -L, -S, -R).
+    Apply(Op),
+    List(ListWhat, Format),
+    Save(Format),
+    Restore,
+}
+
+/// How ipvsadm ends before (or instead of) touching the kernel: text for stdout and
+/// stderr and the exit code. `fatal` is false only for popt errors after the command
+/// option, which make `parse_options` return -1 instead of exiting (so `-R` goes on
+/// with the next line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Early {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub fatal: bool,
+}
+
+impl Early {
+    fn fail(msg: String) -> Early {
+        Early {
+            code: 2,
+            stdout: String::new(),
+            stderr: msg + "\n",
+            fatal: true,
+        }
+    }
+
+    fn tryhelp(program: &str) -> Early {
+        Early {
+            code: 255,
+            stdout: String::new(),
+            stderr: format!("Try `{program} -h' or '{program} --help' for more information.\n"),
+            fatal: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArgKind {
+    None,
+    Required,
+    Optional,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Short(u8),
+    Set,
+    StartDaemon,
+    StopDaemon,
+    McastInterface,
+    Timeout,
+    Daemon,
+    Stats,
+    Rate,
+    Thresholds,
+    PersistentConn,
+    Sort,
+    NoSort,
+    Pe,
+    Sctp,
+    McastGroup,
+    McastPort,
+    McastTtl,
+    SyncMaxlen,
+    TunInfo,
+    TunType,
+    TunPort,
+    TunNocsum,
+    TunCsum,
+    TunRemcsum,
+}
+
+struct OptDef {
+    long: &'static str,
+    short: u8,
+    kind: ArgKind,
+    tag: Tag,
+}
+
+const fn o(long: &'static str, short: u8, kind: ArgKind, tag: Tag) -> OptDef {
+    OptDef {
+        long,
+        short,
+        kind,
+        tag,
+    }
+}
+
+use ArgKind::{None as N, Optional as Opt, Required as Req};
+use Tag::Short as S;
+
+/// ipvsadm's popt option table, in its order (order matters: the first match wins).
+const TABLE: &[OptDef] = &[
+    o("add-service", b'A', N, S(b'A')),
+    o("edit-service", b'E', N, S(b'E')),
+    o("delete-service", b'D', N, S(b'D')),
+    o("clear", b'C', N, S(b'C')),
+    o("list", b'L', N, S(b'L')),
+    o("list", b'l', N, S(b'l')),
+    o("zero", b'Z', N, S(b'Z')),
+    o("add-server", b'a', N, S(b'a')),
+    o("edit-server", b'e', N, S(b'e')),
+    o("delete-server", b'd', N, S(b'd')),
+    o("set", 0, N, Tag::Set),
+    o("help", b'h', N, S(b'h')),
+    o("version", b'v', N, S(b'v')),
+    o("restore", b'R', N, S(b'R')),
+    o("save", b'S', N, S(b'S')),
+    o("start-daemon", 0, Req, Tag::StartDaemon),
+    o("stop-daemon", 0, Req, Tag::StopDaemon),
+    o("tcp-service", b't', Req, S(b't')),
+    o("udp-service", b'u', Req, S(b'u')),
+    o("sctp-service", 0, Req, Tag::Sctp),
+    o("fwmark-service", b'f', Req, S(b'f')),
+    o("scheduler", b's', Req, S(b's')),
+    o("persistent", b'p', Opt, S(b'p')),
+    o("netmask", b'M', Req, S(b'M')),
+    o("real-server", b'r', Req, S(b'r')),
+    o("masquerading", b'm', N, S(b'm')),
+    o("ipip", b'i', N, S(b'i')),
+    o("gatewaying", b'g', N, S(b'g')),
+    o("weight", b'w', Req, S(b'w')),
+    o("u-threshold", b'x', Req, S(b'x')),
+    o("l-threshold", b'y', Req, S(b'y')),
+    o("numeric", b'n', N, S(b'n')),
+    o("connection", b'c', N, S(b'c')),
+    o("mcast-interface", 0, Req, Tag::McastInterface),
+    o("syncid", 0, Req, S(b'I')),
+    o("timeout", 0, N, Tag::Timeout),
+    o("daemon", 0, N, Tag::Daemon),
+    o("stats", 0, N, Tag::Stats),
+    o("rate", 0, N, Tag::Rate),
+    o("thresholds", 0, N, Tag::Thresholds),
+    o("persistent-conn", 0, N, Tag::PersistentConn),
+    o("nosort", 0, N, Tag::NoSort),
+    o("sort", 0, N, Tag::Sort),
+    o("exact", b'X', N, S(b'X')),
+    o("ipv6", b'6', N, S(b'6')),
+    o("ops", b'o', N, S(b'o')),
+    o("pe", 0, Req, Tag::Pe),
+    o("sched-flags", b'b', Req, S(b'b')),
+    o("mcast-group", 0, Req, Tag::McastGroup),
+    o("mcast-port", 0, Req, Tag::McastPort),
+    o("mcast-ttl", 0, Req, Tag::McastTtl),
+    o("sync-maxlen", 0, Req, Tag::SyncMaxlen),
+    o("tun-info", 0, N, Tag::TunInfo),
+    o("tun-type", 0, Req, Tag::TunType),
+    o("tun-port", 0, Req, Tag::TunPort),
+    o("tun-nocsum", 0, N, Tag::TunNocsum),
+    o("tun-csum", 0, N, Tag::TunCsum),
+    o("tun-remcsum", 0, N, Tag::TunRemcsum),
+];
+
+/// popt errors (poptStrerror texts of popt 1.19).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PoptError {
+    NoArg,
+    BadOpt,
+    UnwantedArg,
+}
+
+impl PoptError {
+    fn text(self) -> &'static str {
+        match self {
+            PoptError::NoArg => "missing argument",
+            PoptError::BadOpt => "unknown option",
+            PoptError::UnwantedArg => "option does not take an argument",
+        }
+    }
+}
+
+/// The part of popt's poptGetNextOpt that ipvsadm's table exercises.
+struct Popt<'a> {
+    argv: &'a [String],
+    next: usize,
+    /// Rest of a short-option cluster (byte offset into argv[next - 1]).
+    cluster: Option<(usize, usize)>,
+    rest_leftover: bool,
+    leftovers: Vec<&'a str>,
+}
+
+impl<'a> Popt<'a> {
+    fn new(argv: &'a [String]) -> Popt<'a> {
+        Popt {
+            argv,
+            next: 1,
+            cluster: None,
+            rest_leftover: false,
+            leftovers: Vec::new(),
+        }
+    }
+
+    /// poptBadOption(con, POPT_BADOPTION_NOALIAS): the last argv word consumed.
+    fn bad_option(&self) -> &'a str {
+        if self.next > 0 {
+            self.argv[self.next - 1].as_str()
+        } else {
+            ""
+        }
+    }
+
+    /// Ok(None) at the end; Ok(Some((tag, optarg))) per option.
+    #[allow(clippy::type_complexity)]
+    fn next_opt(&mut self) -> Result<Option<(Tag, Option<&'a str>)>, PoptError> {
+        // Bounded: each pass consumes an argv word or a cluster character.
+        loop {
+            let (def, long_arg): (&OptDef, Option<&'a str>) = match self.cluster.take() {
+                None => {
+                    if self.next >= self.argv.len() {
+                        return Ok(None);
+                    }
+                    let word = self.argv[self.next].as_str();
+                    self.next += 1;
+                    if self.rest_leftover || !word.starts_with('-') || word == "-" {
+                        self.leftovers.push(word);
+                        continue;
+                    }
+                    if word == "--" {
+                        self.rest_leftover = true;
+                        continue;
+                    }
+                    if let Some(long) = word.strip_prefix("--") {
+                        let (name, arg) = match long.split_once('=') {
+                            Some((n, a)) => (n, Some(a)),
+                            None => (long, None),
+                        };
+                        match TABLE.iter().find(|d| d.long == name) {
+                            Some(d) => (d, arg),
+                            None => return Err(PoptError::BadOpt),
+                        }
+                    } else {
+                        // One dash: popt matches long names only for ONEDASH options
+                        // (ipvsadm has none), so this is a cluster of short options.
+                        self.cluster = Some((self.next - 1, 1));
+                        continue;
+                    }
+                }
+                Some((w, off)) => {
+                    let word = self.argv[w].as_str();
+                    let c = word.as_bytes()[off];
+                    let Some(d) = TABLE.iter().find(|d| d.short != 0 && d.short == c) else {
+                        return Err(PoptError::BadOpt);
+                    };
+                    let mut rest = off + 1;
+                    if rest < word.len() {
+                        if word.as_bytes()[rest] == b'=' {
+                            rest += 1;
+                        }
+                        self.cluster = Some((w, rest));
+                    }
+                    (d, None)
+                }
+            };
+            if def.kind == ArgKind::None {
+                if long_arg.is_some() {
+                    return Err(PoptError::UnwantedArg);
+                }
+                return Ok(Some((def.tag, None)));
+            }
+            if let Some(a) = long_arg {
+                return Ok(Some((def.tag, Some(a))));
+            }
+            if let Some((w, off)) = self.cluster.take() {
+                let word = self.argv[w].as_str();
+                return Ok(Some((def.tag, Some(word.get(off..).unwrap_or("")))));
+            }
+            if self.next >= self.argv.len() {
+                if def.kind == ArgKind::Optional {
+                    return Ok(Some((def.tag, None)));
+                }
+                return Err(PoptError::NoArg);
+            }
+            let word = self.argv[self.next].as_str();
+            if def.kind == ArgKind::Optional && word.starts_with('-') {
+                return Ok(Some((def.tag, None)));
+            }
+            self.next += 1;
+            return Ok(Some((def.tag, Some(word))));
+        }
+    }
+}
+
+/// The service as ipvsadm's `ipvs_service_t` holds it while options are parsed.
+#[derive(Clone, Debug)]
+struct SvcState {
+    af: u16,
+    protocol: u16,
+    addr: IpAddr,
+    port: u16,
+    fwmark: u32,
+    sched: String,
+    flags: u32,
+    timeout: u32,
+    /// Network-order bytes for IPv4 (as inet_aton leaves them), prefix length for IPv6.
+    netmask: u32,
+    pe: String,
+}
+
+#[derive(Clone, Debug)]
+struct DestState {
+    af: u16,
+    addr: IpAddr,
+    port: u16,
+    fwd: Forward,
+    weight: i32,
+    u_threshold: u32,
+    l_threshold: u32,
+    tun_type: usize,
+    tun_port: u16,
+    tun_flags: u16,
+}
+
+const AF_INET: u16 = libc::AF_INET as u16;
+const AF_INET6: u16 = libc::AF_INET6 as u16;
+
+struct Entry {
+    cmd: Option<Cmd>,
+    svc: SvcState,
+    dest: DestState,
+    timeouts: Timeouts,
+    daemon: SyncDaemonSpec,
+    options: u64,
+    format: Format,
+}
+
+fn cmd_index(c: Cmd) -> usize {
+    c as usize
+}
+
+fn set_option(options: &mut u64, optc: u32) -> Result<(), Early> {
+    let bit = 1u64 << optc;
+    if *options & bit != 0 {
+        return Err(Early::fail(format!(
+            "multiple '{}' options specified",
+            OPT_NAMES[optc as usize]
+        )));
+    }
+    *options |= bit;
+    Ok(())
+}
+
+fn has(options: u64, optc: u32) -> bool {
+    options & (1u64 << optc) != 0
+}
+
+/// SERVICE_ADDR / SERVICE_PORT of ipvsadm's parse_service.
+const SERVICE_ADDR: u8 = 1;
+const SERVICE_PORT: u8 = 2;
+
+/// parse_service(): address, optional port (number or service name for `protocol`).
+fn parse_service(buf: &str, svc: &mut SvcState, names: &Names) -> u8 {
+    if buf.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let mut host = buf;
+    let mut port_str: Option<&str> = None;
+    if let Some(inner) = buf.strip_prefix('[') {
+        let Some(close) = inner.find(']') else {
+            return 0;
+        };
+        let after = &inner[close + 1..];
+        let Some(p) = after.strip_prefix(':') else {
+            return 0;
+        };
+        host = &inner[..close];
+        port_str = Some(p);
+    }
+    if let Ok(a6) = host.parse::<Ipv6Addr>() {
+        svc.addr = IpAddr::V6(a6);
+        svc.af = AF_INET6;
+        svc.netmask = 128;
+    } else {
+        // ipvsadm re-searches the (bracket-stripped) host for the port separator here.
+        port_str = None;
+        if let Some(i) = host.rfind(':') {
+            port_str = Some(&host[i + 1..]);
+            host = &host[..i];
+        }
+        let a4 = match inet_aton(host) {
+            Some(a) => a,
+            None => match names.host_v4(host) {
+                Some(a) => a,
+                None => return 0,
+            },
+        };
+        svc.addr = IpAddr::V4(a4);
+        svc.af = AF_INET;
+    }
+    let mut result = SERVICE_ADDR;
+    if let Some(p) = port_str {
+        result |= SERVICE_PORT;
+        if let Some(n) = string_to_number(p, 0, 65535) {
+            svc.port = n as u16;
+        } else if let Some(n) = proto_word(svc.protocol).and_then(|w| names.port_of(p, w)) {
+            svc.port = n;
+        } else {
+            return 0;
+        }
+    }
+    result
+}
+
+fn parse_timeout(buf: Option<&str>, min: i64, max: i64) -> Result<u32, Early> {
+    let Some(b) = buf else {
+        return Ok(DEFAULT_PERSISTENT_TIMEOUT);
+    };
+    match string_to_number(b, min, max) {
+        Some(n) => Ok(n as u32),
+        None => Err(Early::fail(format!(
+            "invalid timeout value `{b}' specified"
+        ))),
+    }
+}
+
+fn parse_fwmark(buf: &str) -> Result<u32, Early> {
+    match strtol_whole(buf) {
+        Some(n) if n > 0 && n <= u32::MAX as i64 => Ok(n as u32),
+        _ => Err(Early::fail(format!(
+            "invalid fwmark value `{buf}' specified"
+        ))),
+    }
+}
+
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, Early> {
+    let sched = if sched.is_empty() { DEF_SCHED } else { sched };
+    let mut flags = 0;
+    // strtok skips empty tokens; the token count is bounded by the argument length.
+    for flag in arg.split(',').filter(|f| !f.is_empty()) {
+        let (bit, needs) = match flag {
+            "flag-1" => (svc_flags::SCHED1, None),
+            "flag-2" => (svc_flags::SCHED2, None),
+            "flag-3" => (svc_flags::SCHED3, None),
+            "sh-fallback" => (svc_flags::SCHED_SH_FALLBACK, Some("sh")),
+            "sh-port" => (svc_flags::SCHED_SH_PORT, Some("sh")),
+            "mh-fallback" => (svc_flags::SCHED_MH_FALLBACK, Some("mh")),
+            "mh-port" => (svc_flags::SCHED_MH_PORT, Some("mh")),
+            _ => return Err(Early::fail(format!("invalid scheduler flag `{flag}'"))),
+        };
+        flags |= bit;
+        if let Some(s) = needs {
+            if sched != s {
+                return Err(Early::fail(format!("incompatible scheduler flag `{flag}'")));
+            }
+        }
+    }
+    Ok(flags)
+}
+
+fn truncated(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn command_of(tag: Tag) -> Option<Cmd> {
+    Some(match tag {
+        S(b'A') => Cmd::Add,
+        S(b'E') => Cmd::Edit,
+        S(b'D') => Cmd::Del,
+        S(b'a') => Cmd::AddDest,
+        S(b'e') => Cmd::EditDest,
+        S(b'd') => Cmd::DelDest,
+        S(b'C') => Cmd::Flush,
+        S(b'L') | S(b'l') => Cmd::List,
+        S(b'Z') => Cmd::Zero,
+        Tag::Set => Cmd::Timeout,
+        S(b'R') => Cmd::Restore,
+        S(b'S') => Cmd::Save,
+        Tag::StartDaemon => Cmd::StartDaemon,
+        Tag::StopDaemon => Cmd::StopDaemon,
+        _ => return None,
+    })
+}
+
+/// Parses one ipvsadm command line (`argv[0]` is the program name ipvsadm prints in its
+/// messages). `reading_stdin` is true for lines of `-R` input, where a nested `-R` is
+/// refused the way ipvsadm refuses it.
+pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<IpvsadmCommand, Early> {
+    let program = argv.first().map(String::as_str).unwrap_or("ipvsadm");
+    let mut ce = Entry {
+        cmd: None,
+        svc: SvcState {
+            af: 0,
+            protocol: 0,
+            addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+            fwmark: 0,
+            sched: String::new(),
+            flags: 0,
+            timeout: 0,
+            netmask: 0xffff_ffff,
+            pe: String::new(),
+        },
+        dest: DestState {
+            af: 0,
+            addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+            fwd: Forward::Route,
+            weight: 1,
+            u_threshold: 0,
+            l_threshold: 0,
+            tun_type: 0,
+            tun_port: 0,
+            tun_flags: 0,
+        },
+        timeouts: Timeouts::default(),
+        daemon: SyncDaemonSpec {
+            state: SyncState::Master,
+            ifname: heapless::String::new(),
+            syncid: 0,
+            sync_maxlen: None,
+            mcast_group: None,
+            mcast_port: None,
+            mcast_ttl: None,
+        },
+        options: 0,
+        format: Format::default(),
+    };
+    let mut popt = Popt::new(argv);
+
+    // The first option must be the command (or -h / -v).
+    let first = match popt.next_opt() {
+        Ok(Some(f)) => f,
+        _ => return Err(Early::tryhelp(program)),
+    };
+    match first {
+        (S(b'h'), _) => {
+            return Err(Early {
+                code: 0,
+                stdout: usage_text(program),
+                stderr: String::new(),
+                fatal: true,
+            })
+        }
+        (S(b'v'), _) => {
+            return Err(Early {
+                code: 0,
+                stdout: version_text(),
+                stderr: String::new(),
+                fatal: true,
+            })
+        }
+        (tag, arg) => {
+            let Some(cmd) = command_of(tag) else {
+                return Err(Early::tryhelp(program));
+            };
+            if matches!(cmd, Cmd::StartDaemon | Cmd::StopDaemon) {
+                ce.daemon.state = match arg {
+                    Some("master") => SyncState::Master,
+                    Some("backup") => SyncState::Backup,
+                    _ if cmd == Cmd::StartDaemon => {
+                        return Err(Early::fail(
+                            "illegal start-daemon parameter specified".into(),
+                        ))
+                    }
+                    _ => return Err(Early::fail("illegal start_daemon specified".into())),
+                };
+            }
+            ce.cmd = Some(cmd);
+        }
+    }
+
+    let mut sched_flags_arg = String::new();
+    loop {
+        let (tag, arg) = match popt.next_opt() {
+            Ok(Some(x)) => x,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Early {
+                    code: 255,
+                    stdout: String::new(),
+                    stderr: format!("{}: {}\n", popt.bad_option(), e.text()),
+                    fatal: false,
+                })
+            }
+        };
+        let a = arg.unwrap_or("");
+        let o = &mut ce.options;
+        match tag {
+            S(b't') | S(b'u') | Tag::Sctp => {
+                set_option(o, optc::SERVICE)?;
+                ce.svc.protocol = match tag {
+                    S(b't') => Protocol::Tcp.ipproto(),
+                    S(b'u') => Protocol::Udp.ipproto(),
+                    _ => Protocol::Sctp.ipproto(),
+                };
+                if parse_service(a, &mut ce.svc, names) & SERVICE_ADDR == 0 {
+                    return Err(Early::fail(
+                        "illegal virtual server address[:port] specified".into(),
+                    ));
+                }
+            }
+            S(b'f') => {
+                set_option(o, optc::SERVICE)?;
+                ce.svc.af = AF_INET;
+                ce.svc.protocol = Protocol::Tcp.ipproto();
+                ce.svc.fwmark = parse_fwmark(a)?;
+            }
+            S(b's') => {
+                set_option(o, optc::SCHEDULER)?;
+                ce.svc.sched = truncated(a, 15).to_string();
+            }
+            S(b'p') => {
+                set_option(o, optc::PERSISTENT)?;
+                ce.svc.flags |= svc_flags::PERSISTENT;
+                ce.svc.timeout = parse_timeout(arg, 1, MAX_TIMEOUT)?;
+            }
+            S(b'M') => {
+                set_option(o, optc::NETMASK)?;
+                if ce.svc.af != AF_INET6 {
+                    let m = inet_aton(a).or_else(|| names.host_v4(a));
+                    match m {
+                        Some(m) => ce.svc.netmask = u32::from_ne_bytes(m.octets()),
+                        None => {
+                            return Err(Early::fail(
+                                "illegal virtual server persistent mask specified".into(),
+                            ))
+                        }
+                    }
+                } else {
+                    let n = atoi(a);
+                    ce.svc.netmask = n as u32;
+                    if !(1..=128).contains(&n) {
+                        return Err(Early::fail("illegal ipv6 netmask specified".into()));
+                    }
+                }
+            }
+            S(b'r') => {
+                set_option(o, optc::SERVER)?;
+                let mut t = ce.svc.clone();
+                let parse = parse_service(a, &mut t, names);
+                ce.dest.af = t.af;
+                ce.dest.addr = t.addr;
+                ce.dest.port = t.port;
+                if parse & SERVICE_ADDR == 0 {
+                    return Err(Early::fail(
+                        "illegal real server address[:port] specified".into(),
+                    ));
+                }
+                if parse == SERVICE_ADDR {
+                    ce.dest.port = ce.svc.port;
+                }
+            }
+            S(b'i') | S(b'g') | S(b'm') => {
+                set_option(o, optc::FORWARD)?;
+                ce.dest.fwd = match tag {
+                    S(b'i') => Forward::Tunnel,
+                    S(b'g') => Forward::Route,
+                    _ => Forward::Masq,
+                };
+            }
+            S(b'w') => {
+                set_option(o, optc::WEIGHT)?;
+                match string_to_number(a, 0, i32::MAX as i64) {
+                    Some(n) => ce.dest.weight = n as i32,
+                    None => return Err(Early::fail("illegal weight specified".into())),
+                }
+            }
+            S(b'x') => {
+                set_option(o, optc::UTHRESHOLD)?;
+                match string_to_number(a, 0, i32::MAX as i64) {
+                    Some(n) => ce.dest.u_threshold = n as u32,
+                    None => return Err(Early::fail("illegal u_threshold specified".into())),
+                }
+            }
+            S(b'y') => {
+                set_option(o, optc::LTHRESHOLD)?;
+                match string_to_number(a, 0, i32::MAX as i64) {
+                    Some(n) => ce.dest.l_threshold = n as u32,
+                    None => return Err(Early::fail("illegal l_threshold specified".into())),
+                }
+            }
+            S(b'c') => set_option(o, optc::CONNECTION)?,
+            S(b'n') => {
+                set_option(o, optc::NUMERIC)?;
+                ce.format.numeric = true;
+            }
+            Tag::McastInterface => {
+                set_option(o, optc::MCAST)?;
+                ce.daemon.ifname.clear();
+                let _ = ce.daemon.ifname.push_str(truncated(a, 15));
+            }
+            S(b'I') => {
+                set_option(o, optc::SYNCID)?;
+                match string_to_number(a, 0, 255) {
+                    Some(n) => ce.daemon.syncid = n as u8,
+                    None => return Err(Early::fail("illegal syncid specified".into())),
+                }
+            }
+            Tag::Timeout => set_option(o, optc::TIMEOUT)?,
+            Tag::Daemon => set_option(o, optc::DAEMON)?,
+            Tag::Stats => {
+                set_option(o, optc::STATS)?;
+                ce.format.stats = true;
+            }
+            Tag::Rate => {
+                set_option(o, optc::RATE)?;
+                ce.format.rate = true;
+            }
+            Tag::Thresholds => {
+                set_option(o, optc::THRESHOLDS)?;
+                ce.format.thresholds = true;
+            }
+            Tag::PersistentConn => {
+                set_option(o, optc::PERSISTENTCONN)?;
+                ce.format.persistent_conn = true;
+            }
+            Tag::NoSort => {
+                set_option(o, optc::NOSORT)?;
+                ce.format.nosort = true;
+            }
+            Tag::Sort => {}
+            S(b'X') => {
+                set_option(o, optc::EXACT)?;
+                ce.format.exact = true;
+            }
+            S(b'6') => {
+                if ce.svc.fwmark != 0 {
+                    ce.svc.af = AF_INET6;
+                    ce.svc.netmask = 128;
+                } else {
+                    return Err(Early::fail("-6 used before -f\n".into()));
+                }
+            }
+            S(b'o') => {
+                set_option(o, optc::ONEPACKET)?;
+                ce.svc.flags |= svc_flags::ONEPACKET;
+            }
+            Tag::Pe => {
+                set_option(o, optc::PERSISTENCE_ENGINE)?;
+                ce.svc.pe = truncated(a, 15).to_string();
+            }
+            S(b'b') => {
+                set_option(o, optc::SCHED_FLAGS)?;
+                sched_flags_arg = truncated(a, 127).to_string();
+            }
+            Tag::McastGroup => {
+                set_option(o, optc::MCAST_GROUP)?;
+                if a.contains(':') {
+                    match a.parse::<Ipv6Addr>() {
+                        Ok(g) if g.segments()[0] >> 8 == 0xff => {
+                            ce.daemon.mcast_group = Some(IpAddr::V6(g))
+                        }
+                        _ => return Err(Early::fail(format!("invalid IPv6 mcast-group `{a}'"))),
+                    }
+                } else {
+                    match a.parse::<Ipv4Addr>() {
+                        Ok(g) if g.is_multicast() => ce.daemon.mcast_group = Some(IpAddr::V4(g)),
+                        _ => return Err(Early::fail(format!("invalid IPv4 mcast-group `{a}'"))),
+                    }
+                }
+            }
+            Tag::McastPort => {
+                set_option(o, optc::MCAST_PORT)?;
+                match string_to_number(a, 1, 65535) {
+                    Some(n) => ce.daemon.mcast_port = Some(n as u16),
+                    None => return Err(Early::fail("illegal mcast-port specified".into())),
+                }
+            }
+            Tag::McastTtl => {
+                set_option(o, optc::MCAST_TTL)?;
+                match string_to_number(a, 1, 255) {
+                    Some(n) => ce.daemon.mcast_ttl = Some(n as u8),
+                    None => return Err(Early::fail("illegal mcast-ttl specified".into())),
+                }
+            }
+            Tag::SyncMaxlen => {
+                set_option(o, optc::SYNC_MAXLEN)?;
+                match string_to_number(a, 1, 65535 - 20 - 8) {
+                    Some(n) => ce.daemon.sync_maxlen = Some(n as u16),
+                    None => return Err(Early::fail("illegal sync-maxlen specified".into())),
+                }
+            }
+            Tag::TunInfo => {
+                set_option(o, optc::TUN_INFO)?;
+                ce.format.tun_info = true;
+            }
+            Tag::TunType => {
+                set_option(o, optc::TUN_TYPE)?;
+                match TUN_NAMES.iter().position(|n| *n == a) {
+                    Some(i) => ce.dest.tun_type = i,
+                    None => return Err(Early::fail("illegal tunnel type specified".into())),
+                }
+            }
+            Tag::TunPort => {
+                set_option(o, optc::TUN_PORT)?;
+                match string_to_number(a, 1, 65535) {
+                    Some(n) => ce.dest.tun_port = n as u16,
+                    None => return Err(Early::fail("illegal tunnel port specified".into())),
+                }
+            }
+            Tag::TunNocsum => {
+                set_option(o, optc::TUN_NOCSUM)?;
+                ce.dest.tun_flags |= tun_flags::NOCSUM;
+            }
+            Tag::TunCsum => {
+                set_option(o, optc::TUN_CSUM)?;
+                ce.dest.tun_flags |= tun_flags::CSUM;
+            }
+            Tag::TunRemcsum => {
+                set_option(o, optc::TUN_REMCSUM)?;
+                ce.dest.tun_flags |= tun_flags::REMCSUM;
+            }
+            _ => {
+                return Err(Early::fail(format!(
+                    "invalid option `{}'",
+                    popt.bad_option()
+                )))
+            }
+        }
+    }
+
+    let cmd = ce.cmd.unwrap_or(Cmd::List);
+    let mut leftovers = popt.leftovers.iter();
+    if cmd == Cmd::Timeout {
+        match (leftovers.next(), leftovers.next(), leftovers.next()) {
+            (Some(a), Some(b), Some(c)) => {
+                ce.timeouts.tcp = parse_timeout(Some(a), 0, MAX_TIMEOUT)?;
+                ce.timeouts.tcpfin = parse_timeout(Some(b), 0, MAX_TIMEOUT)?;
+                ce.timeouts.udp = parse_timeout(Some(c), 0, MAX_TIMEOUT)?;
+            }
+            _ => return Err(Early::fail("--set option requires 3 timeout values".into())),
+        }
+    }
+    if let Some(extra) = leftovers.next() {
+        return Err(Early::fail(format!("unexpected argument {extra}")));
+    }
+    if !sched_flags_arg.is_empty() {
+        ce.svc.flags &= !(svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3);
+        ce.svc.flags |= parse_sched_flags(&ce.svc.sched, &sched_flags_arg)?;
+    }
+
+    generic_opt_check(cmd, ce.options)?;
+
+    if matches!(cmd, Cmd::Add | Cmd::Edit) {
+        if ce.svc.fwmark == 0 && ce.svc.port == 0 && ce.svc.flags & svc_flags::PERSISTENT == 0 {
+            return Err(Early::fail(
+                "Zero port specified for non-persistent service".into(),
+            ));
+        }
+        if ce.svc.flags & svc_flags::ONEPACKET != 0
+            && ce.svc.fwmark == 0
+            && ce.svc.protocol != Protocol::Udp.ipproto()
+        {
+            return Err(Early::fail(
+                "One-Packet Scheduling is only for UDP virtual services".into(),
+            ));
+        }
+        if ce.svc.sched.is_empty() {
+            ce.svc.sched = DEF_SCHED.to_string();
+        }
+    }
+    if cmd == Cmd::StartDaemon && ce.daemon.ifname.is_empty() {
+        let _ = ce.daemon.ifname.push_str(DEF_MCAST_IFN);
+    }
+    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
+        if ce.svc.fwmark == 0 && matches!(ce.dest.fwd, Forward::Tunnel | Forward::Route) {
+            ce.dest.port = ce.svc.port;
+        }
+        if ce.dest.af != ce.svc.af && ce.dest.fwd != Forward::Tunnel {
+            return Err(Early::fail(
+                "Different address family is allowed only for tunneling servers".into(),
+            ));
+        }
+        let tun_any = [
+            optc::TUN_TYPE,
+            optc::TUN_PORT,
+            optc::TUN_NOCSUM,
+            optc::TUN_CSUM,
+            optc::TUN_REMCSUM,
+        ]
+        .iter()
+        .any(|&b| has(ce.options, b));
+        if tun_any && ce.dest.fwd != Forward::Tunnel {
+            return Err(Early::fail(
+                "Tunnel options conflict with forward method".into(),
+            ));
+        }
+        tunnel_opt_check(ce.dest.tun_type, ce.options)?;
+    }
+
+    if cmd == Cmd::Restore && reading_stdin {
+        return Err(Early::tryhelp(program));
+    }
+    build(cmd, &ce)
+}
+
+fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), Early> {
+    let i = cmd_index(cmd);
+    let row = MATRIX[i];
+    let mut last = 0;
+    let mut count = 0;
+    for (j, &k) in row.iter().enumerate() {
+        if options & (1u64 << j) == 0 {
+            if k == b'+' {
+                return Err(Early::fail(format!(
+                    "You need to supply the '{}' option for the '{}' command",
+                    OPT_NAMES[j], CMD_NAMES[i]
+                )));
+            }
+        } else {
+            if k == b'x' {
+                return Err(Early::fail(format!(
+                    "Illegal '{}' option with the '{}' command",
+                    OPT_NAMES[j], CMD_NAMES[i]
+                )));
+            }
+            if k == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = j;
+                    continue;
+                }
+                return Err(Early::fail(format!(
+                    "The option '{}' conflicts with the '{}' option in the '{}' command",
+                    OPT_NAMES[j], OPT_NAMES[last], CMD_NAMES[i]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tunnel_opt_check(tun_type: usize, options: u64) -> Result<(), Early> {
+    let row = TUN_MATRIX[tun_type];
+    let mut last = 0;
+    let mut count = 0;
+    for (j, &k) in row.iter().enumerate() {
+        let opt = TUN_OPTS[j] as usize;
+        if options & (1u64 << opt) == 0 {
+            if k == b'+' {
+                return Err(Early::fail(format!(
+                    "You need to supply the '{}' option for the '{}' tunnel type",
+                    OPT_NAMES[opt], TUN_NAMES[tun_type]
+                )));
+            }
+        } else {
+            if k == b'x' {
+                return Err(Early::fail(format!(
+                    "Illegal '{}' option with the '{}' tunnel type",
+                    OPT_NAMES[opt], TUN_NAMES[tun_type]
+                )));
+            }
+            if k == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = opt;
+                    continue;
+                }
+                return Err(Early::fail(format!(
+                    "The option '{}' conflicts with the '{}' option in the '{}' tunnel type",
+                    OPT_NAMES[opt], OPT_NAMES[last], TUN_NAMES[tun_type]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn service_key(svc: &SvcState) -> ServiceKey {
+    if svc.fwmark != 0 {
+        let family = if svc.af == AF_INET6 {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        return ServiceKey::Fwmark {
+            family,
+            mark: svc.fwmark,
+        };
+    }
+    let proto = Protocol::from_ipproto(svc.protocol).unwrap_or(Protocol::Tcp);
+    ServiceKey::Inet {
+        proto,
+        addr: SocketAddr::new(svc.addr, svc.port),
+    }
+}
+
+fn service_spec(svc: &SvcState) -> ServiceSpec {
+    let netmask = if svc.af == AF_INET6 {
+        svc.netmask
+    } else {
+        // Back from inet_aton's network byte order to the host-order value ServiceSpec
+        // carries.
+        u32::from_be_bytes(svc.netmask.to_ne_bytes())
+    };
+    let mut sched = SchedName::new();
+    let _ = sched.push_str(truncated(&svc.sched, 15));
+    let pe_name = if svc.pe.is_empty() {
+        None
+    } else {
+        let mut p = PeName::new();
+        let _ = p.push_str(truncated(&svc.pe, 15));
+        Some(p)
+    };
+    ServiceSpec {
+        key: service_key(svc),
+        sched,
+        flags: svc.flags,
+        timeout: svc.timeout,
+        netmask,
+        pe_name,
+    }
+}
+
+fn dest_spec(d: &DestState) -> DestSpec {
+    DestSpec {
+        addr: SocketAddr::new(d.addr, d.port),
+        forward: d.fwd,
+        weight: d.weight,
+        u_threshold: d.u_threshold,
+        l_threshold: d.l_threshold,
+        tunnel: TunnelSpec {
+            kind: match d.tun_type {
+                1 => TunnelType::Gue,
+                2 => TunnelType::Gre,
+                _ => TunnelType::Ipip,
+            },
+            port: d.tun_port,
+            flags: d.tun_flags,
+        },
+    }
+}
+
+fn build(cmd: Cmd, ce: &Entry) -> Result<IpvsadmCommand, Early> {
+    let o = ce.options;
+    let key = || service_key(&ce.svc);
+    Ok(match cmd {
+        Cmd::List => {
+            let conflict = (o & (1 << optc::CONNECTION | 1 << optc::TIMEOUT | 1 << optc::DAEMON)
+                != 0
+                && o & (1 << optc::STATS | 1 << optc::RATE | 1 << optc::THRESHOLDS) != 0)
+                || (o & (1 << optc::TIMEOUT | 1 << optc::DAEMON) != 0
+                    && has(o, optc::PERSISTENTCONN));
+            if conflict {
+                return Err(Early::fail("options conflicts in the list command".into()));
+            }
+            let what = if has(o, optc::CONNECTION) {
+                ListWhat::Connections
+            } else if has(o, optc::SERVICE) {
+                ListWhat::Service(key())
+            } else if has(o, optc::TIMEOUT) {
+                ListWhat::Timeouts
+            } else if has(o, optc::DAEMON) {
+                ListWhat::Daemons
+            } else {
+                ListWhat::All
+            };
+            IpvsadmCommand::List(what, ce.format)
+        }
+        Cmd::Restore => IpvsadmCommand::Restore,
+        Cmd::Save => IpvsadmCommand::Save(Format {
+            rule: true,
+            ..ce.format
+        }),
+        Cmd::Flush => IpvsadmCommand::Apply(Op::Flush),
+        Cmd::Add => IpvsadmCommand::Apply(Op::AddService(service_spec(&ce.svc))),
+        Cmd::Edit => IpvsadmCommand::Apply(Op::EditService(service_spec(&ce.svc))),
+        Cmd::Del => IpvsadmCommand::Apply(Op::DelService(key())),
+        Cmd::Zero => IpvsadmCommand::Apply(Op::Zero(if has(o, optc::SERVICE) {
+            Some(key())
+        } else {
+            None
+        })),
+        Cmd::AddDest => IpvsadmCommand::Apply(Op::AddDest(key(), dest_spec(&ce.dest))),
+        Cmd::EditDest => IpvsadmCommand::Apply(Op::EditDest(key(), dest_spec(&ce.dest))),
+        Cmd::DelDest => IpvsadmCommand::Apply(Op::DelDest(
+            key(),
+            SocketAddr::new(ce.dest.addr, ce.dest.port),
+        )),
+        Cmd::Timeout => IpvsadmCommand::Apply(Op::SetTimeouts(ce.timeouts)),
+        Cmd::StartDaemon => IpvsadmCommand::Apply(Op::StartDaemon(ce.daemon.clone())),
+        Cmd::StopDaemon => IpvsadmCommand::Apply(Op::StopDaemon(ce.daemon.state)),
+    })
+}
+
+/// `ipvsadm -v` (the version string of Debian's 1.31 build against IPVS 1.2.1).
+pub fn version_text() -> String {
+    "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n".to_string()
+}
+
+/// `ipvsadm -h`, byte for byte, with `program` where ipvsadm prints its argv[0].
+pub fn usage_text(program: &str) -> String {
+    let mut s = version_text();
+    s.push_str("Usage:\n");
+    for u in [
+        "-A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]",
+        "-D virtual-service",
+        "-C",
+        "-R",
+        "-S [-n]",
+        "-a|e virtual-service -r server-address [options]",
+        "-d virtual-service -r server-address",
+        "-L|l [virtual-service] [options]",
+        "-Z [virtual-service]",
+        "--set tcp tcpfin udp",
+        "--start-daemon {master|backup} [daemon-options]",
+        "--stop-daemon {master|backup}",
+        "-h",
+    ] {
+        s.push_str("  ");
+        s.push_str(program);
+        s.push(' ');
+        s.push_str(u);
+        s.push('\n');
+    }
+    s.push('\n');
+    s.push_str(USAGE_REST);
+    s
+}
+
+const USAGE_REST: &str = "Commands:
+Either long or short options are allowed.
+  --add-service     -A        add virtual service with options
+  --edit-service    -E        edit virtual service with options
+  --delete-service  -D        delete virtual service
+  --clear           -C        clear the whole table
+  --restore         -R        restore rules from stdin
+  --save            -S        save rules to stdout
+  --add-server      -a        add real server with options
+  --edit-server     -e        edit real server with options
+  --delete-server   -d        delete real server
+  --list            -L|-l     list the table
+  --zero            -Z        zero counters in a service or all services
+  --set tcp tcpfin udp        set connection timeout values
+  --start-daemon              start connection sync daemon
+  --stop-daemon               stop connection sync daemon
+  --help            -h        display this help message
+
+virtual-service:
+  --tcp-service|-t  service-address   service-address is host[:port]
+  --udp-service|-u  service-address   service-address is host[:port]
+  --sctp-service    service-address   service-address is host[:port]
+  --fwmark-service|-f fwmark          fwmark is an integer greater than zero
+
+Options:
+  --ipv6         -6                   fwmark entry uses IPv6
+  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh,
+                                      the default scheduler is wlc.
+  --pe            engine              alternate persistence engine may be sip,
+                                      not set by default.
+  --persistent   -p [timeout]         persistent service
+  --netmask      -M netmask           persistent granularity mask
+  --real-server  -r server-address    server-address is host (and port)
+  --gatewaying   -g                   gatewaying (direct routing) (default)
+  --ipip         -i                   ipip encapsulation (tunneling)
+  --masquerading -m                   masquerading (NAT)
+  --tun-type      type                one of ipip|gue|gre,
+                                      the default tunnel type is ipip.
+  --tun-port      port                tunnel destination port
+  --tun-nocsum                        tunnel encapsulation without checksum
+  --tun-csum                          tunnel encapsulation with checksum
+  --tun-remcsum                       tunnel encapsulation with remote checksum
+  --weight       -w weight            capacity of real server
+  --u-threshold  -x uthreshold        upper threshold of connections
+  --l-threshold  -y lthreshold        lower threshold of connections
+  --connection   -c                   output of current IPVS connections
+  --timeout                           output of timeout (tcp tcpfin udp)
+  --daemon                            output of daemon information
+  --stats                             output of statistics information
+  --rate                              output of rate information
+  --exact                             expand numbers (display exact values)
+  --thresholds                        output of thresholds information
+  --persistent-conn                   output of persistent connection info
+  --tun-info                          output of tunnel information
+  --nosort                            disable sorting output of service/server entries
+  --sort                              does nothing, for backwards compatibility
+  --ops          -o                   one-packet scheduling
+  --numeric      -n                   numeric output of addresses and ports
+  --sched-flags  -b flags             scheduler flags (comma-separated)
+Daemon Options:
+  --syncid sid                        syncid for connection sync (default=255)
+  --sync-maxlen length                Max sync message length (default=1472)
+  --mcast-interface interface         multicast interface for connection sync
+  --mcast-group address               IPv4/IPv6 group (default=224.0.0.81)
+  --mcast-port port                   UDP port (default=8848)
+  --mcast-ttl ttl                     Multicast TTL (default=1)
+";

@@ -1,0 +1,873 @@
+//! `ipvsadm -L` and `-S` output, byte for byte, from table values: the header, the
+//! titles (print_title), service and destination lines (print_service_entry) in every
+//! format (default, --stats, --rate, --exact, --thresholds, --persistent-conn,
+//! --tun-info, -S rules), ipvsadm's sort order (libipvs ipvs_cmp_services /
+//! ipvs_cmp_dests run through glibc's merge sort), --timeout, --daemon and the
+//! connection list read from /proc/net/ip_vs_conn. Pure: callers pass the table and a
+//! writer. Each format string is quoted beside the code that reproduces it.
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::ipvs::rule::{
+    svc_flags, Family, Forward, Info, KernelDest, KernelService, KernelTable, ServiceKey,
+    SyncDaemonSpec, SyncState, Timeouts, TunnelType,
+};
+use crate::ipvsadm::args::Format;
+use crate::ipvsadm::names::{proto_word, Names};
+
+/// AF_* numbers as libipvs compares them.
+const AF_INET: i32 = libc::AF_INET;
+const AF_INET6: i32 = libc::AF_INET6;
+
+/// glibc `inet_ntop(AF_INET6)`: RFC 5952-style, but `::a.b.c.d` and `::ffff:a.b.c.d`
+/// keep the dotted tail (glibc's rule: the longest zero run starts at word 0 and covers
+/// 6 words, or 5 words followed by ffff).
+pub fn ntop6(a: &Ipv6Addr) -> String {
+    let w = a.segments();
+    // Longest run of zero words (first one on ties), length >= 2.
+    let (mut best_base, mut best_len) = (usize::MAX, 0usize);
+    let mut i = 0;
+    while i < 8 {
+        if w[i] == 0 {
+            let start = i;
+            while i < 8 && w[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                best_base = start;
+                best_len = i - start;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best_base = usize::MAX;
+    }
+    let mut s = String::new();
+    let mut i = 0;
+    while i < 8 {
+        if i == best_base {
+            s.push(':');
+            i += best_len;
+            if i == 8 {
+                s.push(':');
+            }
+            continue;
+        }
+        if i != 0 {
+            s.push(':');
+        }
+        if i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
+            let o = a.octets();
+            s.push_str(&format!("{}.{}.{}.{}", o[12], o[13], o[14], o[15]));
+            return s;
+        }
+        s.push_str(&format!("{:x}", w[i]));
+        i += 1;
+    }
+    s
+}
+
+fn ntop(a: &IpAddr) -> String {
+    match a {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => ntop6(v6),
+    }
+}
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// addrport_to_anyname(): `addr:port`, `[v6]:port`, names unless numeric; ipvsadm's
+/// 60-byte buffer keeps at most 59 bytes.
+pub fn addrport(addr: &IpAddr, port: u16, ipproto: u16, numeric: bool, names: &Names) -> String {
+    let (l, r) = match addr {
+        IpAddr::V4(_) => ("", ""),
+        IpAddr::V6(_) => ("[", "]"),
+    };
+    let s = if numeric {
+        format!("{l}{}{r}:{port}", ntop(addr))
+    } else {
+        let host = match names.host_name(addr) {
+            Some(h) => h.to_string(),
+            None => ntop(addr),
+        };
+        let serv = match proto_word(ipproto).and_then(|p| names.service_name(port, p)) {
+            Some(n) => n.to_string(),
+            None => port.to_string(),
+        };
+        format!("{l}{host}{r}:{serv}")
+    };
+    truncate(s, 59)
+}
+
+/// print_largenum().
+fn largenum(out: &mut dyn Write, i: u64, exact: bool) -> io::Result<()> {
+    if exact {
+        // printf("%*llu", len <= 8 ? 9 : len + 1, i)
+        let len = i.to_string().len();
+        let w = if len <= 8 { 9 } else { len + 1 };
+        return write!(out, "{i:>w$}");
+    }
+    if i < 100_000_000 {
+        write!(out, "{i:>9}") // "%9llu"
+    } else if i < 1_000_000_000 {
+        write!(out, "{:>8}K", i / 1000) // "%8lluK"
+    } else if i < 100_000_000_000 {
+        write!(out, "{:>8}M", i / 1_000_000)
+    } else if i < 100_000_000_000_000 {
+        write!(out, "{:>8}G", i / 1_000_000_000)
+    } else {
+        write!(out, "{:>8}T", i / 1_000_000_000_000)
+    }
+}
+
+fn sched_flags_text(sched: &str, flags: u32) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    if sched == "sh" {
+        if flags & svc_flags::SCHED_SH_FALLBACK != 0 {
+            v.push("sh-fallback");
+        }
+        if flags & svc_flags::SCHED_SH_PORT != 0 {
+            v.push("sh-port");
+        }
+    } else if sched == "mh" {
+        if flags & svc_flags::SCHED_MH_FALLBACK != 0 {
+            v.push("mh-fallback");
+        }
+        if flags & svc_flags::SCHED_MH_PORT != 0 {
+            v.push("mh-port");
+        }
+    } else {
+        if flags & svc_flags::SCHED1 != 0 {
+            v.push("flag-1");
+        }
+        if flags & svc_flags::SCHED2 != 0 {
+            v.push("flag-2");
+        }
+        if flags & svc_flags::SCHED3 != 0 {
+            v.push("flag-3");
+        }
+    }
+    v.join(",")
+}
+
+const SCHED_ANY: u32 = svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3;
+
+/// print_title().
+pub fn write_title(out: &mut dyn Write, f: &Format) -> io::Result<()> {
+    let p = "Prot LocalAddress:Port";
+    if f.stats {
+        // "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n"
+        writeln!(
+            out,
+            "{p:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
+            "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        )
+    } else if f.rate {
+        writeln!(
+            out,
+            "{p:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
+            "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        )
+    } else if f.thresholds {
+        // "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n"
+        writeln!(
+            out,
+            "{p:<33} {:<10} {:<10} {:<10} {:<10}\n  -> RemoteAddress:Port",
+            "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
+        )
+    } else if f.persistent_conn {
+        // "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n"
+        writeln!(
+            out,
+            "{p:<33} {:<9} {:<11} {:<10} {:<10}\n  -> RemoteAddress:Port",
+            "Weight", "PersistConn", "ActiveConn", "InActConn"
+        )
+    } else if f.tun_info {
+        writeln!(out, "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn")
+    } else if !f.rule {
+        writeln!(out, "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn")
+    } else {
+        Ok(())
+    }
+}
+
+fn proto_of(key: &ServiceKey) -> u16 {
+    match key {
+        ServiceKey::Inet { proto, .. } => proto.ipproto(),
+        // Netlink dumps of fwmark services carry no protocol: libipvs leaves it 0.
+        ServiceKey::Fwmark { .. } => 0,
+    }
+}
+
+fn fwd_name(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "Masq",
+        Forward::LocalNode => "Local",
+        Forward::Tunnel => "Tunnel",
+        Forward::Route => "Route",
+        // fwd_name() returns NULL; glibc printf prints "(null)".
+        Forward::Bypass => "(null)",
+    }
+}
+
+fn fwd_switch(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "-m",
+        Forward::Tunnel => "-i",
+        Forward::LocalNode | Forward::Route => "-g",
+        Forward::Bypass => "(null)",
+    }
+}
+
+const TUN_FLAGS: [&str; 3] = ["-c", "+c", "r+c"];
+const TUN_FLAG_OPTS: [&str; 3] = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"];
+
+fn tun_flag(flags: u16, table: &[&'static str; 3]) -> &'static str {
+    // ipvsadm indexes its table with the raw flags; other values are out of its range.
+    table.get(flags as usize).copied().unwrap_or("?")
+}
+
+/// fwd_tun_info(): "ipip", "gue:PORT:FLAGS", "gre:FLAGS" for tunnel destinations.
+fn tun_info(d: &KernelDest) -> Option<String> {
+    if d.spec.forward != Forward::Tunnel {
+        return None;
+    }
+    let t = d.spec.tunnel;
+    Some(match t.kind {
+        TunnelType::Ipip => "ipip".to_string(),
+        TunnelType::Gue => format!("gue:{}:{}", t.port, tun_flag(t.flags, &TUN_FLAGS)),
+        TunnelType::Gre => format!("gre:{}", tun_flag(t.flags, &TUN_FLAGS)),
+    })
+}
+
+/// print_service_entry(): the service line and its destinations.
+pub fn write_service(
+    out: &mut dyn Write,
+    se: &KernelService,
+    f: &Format,
+    names: &Names,
+) -> io::Result<()> {
+    let s = &se.spec;
+    let family = s.key.family();
+    let ipproto = proto_of(&s.key);
+    let svc_name = match &s.key {
+        ServiceKey::Fwmark { mark, .. } => {
+            // "-f %d -6" / "-f %d" / "FWM  %d IPv6" / "FWM  %d" (the mark printed signed)
+            let m = *mark as i32;
+            match (f.rule, family) {
+                (true, Family::Inet6) => format!("-f {m} -6"),
+                (true, Family::Inet) => format!("-f {m}"),
+                (false, Family::Inet6) => format!("FWM  {m} IPv6"),
+                (false, Family::Inet) => format!("FWM  {m}"),
+            }
+        }
+        ServiceKey::Inet { proto, addr } => {
+            let vname = addrport(&addr.ip(), addr.port(), ipproto, f.numeric, names);
+            if f.rule {
+                let stype = match proto {
+                    crate::ipvs::rule::Protocol::Tcp => "-t",
+                    crate::ipvs::rule::Protocol::Udp => "-u",
+                    crate::ipvs::rule::Protocol::Sctp => "--sctp-service",
+                };
+                format!("{stype} {vname}")
+            } else {
+                let pname = match proto {
+                    crate::ipvs::rule::Protocol::Tcp => "TCP",
+                    crate::ipvs::rule::Protocol::Udp => "UDP",
+                    crate::ipvs::rule::Protocol::Sctp => "SCTP",
+                };
+                // "%-4s %s", cut to 33 bytes unless IPv6
+                let n = format!("{pname:<4} {vname}");
+                if family == Family::Inet6 {
+                    n
+                } else {
+                    truncate(n, 33)
+                }
+            }
+        }
+    };
+
+    let persistent = s.flags & svc_flags::PERSISTENT != 0;
+    let mask_text = || -> Option<String> {
+        match family {
+            Family::Inet if s.netmask != 0xffff_ffff => Some(Ipv4Addr::from(s.netmask).to_string()),
+            Family::Inet6 if s.netmask != 128 => Some((s.netmask as i32).to_string()),
+            _ => None,
+        }
+    };
+    if f.rule {
+        // "-A %s -s %s", " -p %u", " -M %s" | " -M %i", " --pe %s", " -o", " -b "
+        write!(out, "-A {} -s {}", svc_name, s.sched)?;
+        if persistent {
+            write!(out, " -p {}", s.timeout)?;
+            if let Some(m) = mask_text() {
+                write!(out, " -M {m}")?;
+            }
+        }
+        if let Some(pe) = &s.pe_name {
+            write!(out, " --pe {pe}")?;
+        }
+        if s.flags & svc_flags::ONEPACKET != 0 {
+            write!(out, " -o")?;
+        }
+        if s.flags & SCHED_ANY != 0 {
+            write!(out, " -b {}", sched_flags_text(&s.sched, s.flags))?;
+        }
+    } else if f.stats {
+        write!(out, "{svc_name:<33}")?; // "%-33s"
+        for v in [
+            se.stats.conns,
+            se.stats.inpkts,
+            se.stats.outpkts,
+            se.stats.inbytes,
+            se.stats.outbytes,
+        ] {
+            largenum(out, v, f.exact)?;
+        }
+    } else if f.rate {
+        write!(out, "{svc_name:<33}")?;
+        for v in [
+            se.stats.cps,
+            se.stats.inpps,
+            se.stats.outpps,
+            se.stats.inbps,
+            se.stats.outbps,
+        ] {
+            largenum(out, v, f.exact)?;
+        }
+    } else {
+        // "%s %s", " (" flags ")", " persistent %u", " mask %s" | " mask %i", " pe %s", " ops"
+        write!(out, "{} {}", svc_name, s.sched)?;
+        if s.flags & SCHED_ANY != 0 {
+            write!(out, " ({})", sched_flags_text(&s.sched, s.flags))?;
+        }
+        if persistent {
+            write!(out, " persistent {}", s.timeout)?;
+            if let Some(m) = mask_text() {
+                write!(out, " mask {m}")?;
+            }
+            if let Some(pe) = &s.pe_name {
+                write!(out, " pe {pe}")?;
+            }
+        }
+        if s.flags & svc_flags::ONEPACKET != 0 {
+            write!(out, " ops")?;
+        }
+    }
+    writeln!(out)?;
+
+    let mut order: Vec<&KernelDest> = se.dests.iter().collect();
+    if !f.nosort {
+        msort(&mut order, &|a, b| cmp_dests(a, b));
+    }
+    for e in order {
+        let d = &e.spec;
+        let mut dname = addrport(&d.addr.ip(), d.addr.port(), ipproto, f.numeric, names);
+        if !f.rule && d.addr.is_ipv4() {
+            dname = truncate(dname, 28);
+        }
+        if f.rule {
+            let head = format!(
+                "-a {} -r {} {} -w {}",
+                svc_name,
+                dname,
+                fwd_switch(d.forward),
+                d.weight
+            );
+            if d.forward == Forward::Tunnel {
+                // print_tunnel_rule()
+                match d.tunnel.kind {
+                    TunnelType::Gre => writeln!(
+                        out,
+                        "{head} --tun-type gre {}",
+                        tun_flag(d.tunnel.flags, &TUN_FLAG_OPTS)
+                    )?,
+                    TunnelType::Gue => writeln!(
+                        out,
+                        "{head} --tun-type gue --tun-port {} {}",
+                        d.tunnel.port,
+                        tun_flag(d.tunnel.flags, &TUN_FLAG_OPTS)
+                    )?,
+                    TunnelType::Ipip => writeln!(out, "{head} --tun-type ipip")?,
+                }
+            } else {
+                writeln!(out, "{head}")?;
+            }
+        } else if f.stats {
+            write!(out, "  -> {dname:<28}")?; // "  -> %-28s"
+            for v in [
+                e.stats.conns,
+                e.stats.inpkts,
+                e.stats.outpkts,
+                e.stats.inbytes,
+                e.stats.outbytes,
+            ] {
+                largenum(out, v, f.exact)?;
+            }
+            writeln!(out)?;
+        } else if f.rate {
+            // "  -> %-28s %8llu %8llu %8llu" then two largenums
+            write!(
+                out,
+                "  -> {dname:<28} {:>8} {:>8} {:>8}",
+                e.stats.cps, e.stats.inpps, e.stats.outpps
+            )?;
+            largenum(out, e.stats.inbps, f.exact)?;
+            largenum(out, e.stats.outbps, f.exact)?;
+            writeln!(out)?;
+        } else if f.thresholds {
+            // "  -> %-28s %-10u %-10u %-10u %-10u\n"
+            writeln!(
+                out,
+                "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
+                d.u_threshold, d.l_threshold, e.active_conns, e.inact_conns
+            )?;
+        } else if f.persistent_conn {
+            // "  -> %-28s %-9u %-11u %-10u %-10u\n" (weight printed unsigned)
+            writeln!(
+                out,
+                "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
+                d.weight as u32, e.persist_conns, e.active_conns, e.inact_conns
+            )?;
+        } else if f.tun_info {
+            // "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n"
+            let ti = tun_info(e).unwrap_or_else(|| "n/a".to_string());
+            writeln!(
+                out,
+                "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+                fwd_name(d.forward),
+                ti,
+                d.weight,
+                e.active_conns,
+                e.inact_conns
+            )?;
+        } else {
+            // "  -> %-28s %-7s %-6d %-10u %-10u\n"
+            writeln!(
+                out,
+                "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
+                fwd_name(d.forward),
+                d.weight,
+                e.active_conns,
+                e.inact_conns
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// list_all(): header (unless -S), title, every service in ipvsadm's order.
+pub fn write_all(
+    out: &mut dyn Write,
+    info: &Info,
+    table: &KernelTable,
+    f: &Format,
+    names: &Names,
+) -> io::Result<()> {
+    if !f.rule {
+        write_header(out, info)?;
+    }
+    write_body(out, table, f, names)
+}
+
+/// list_all() after the header: the title and every service in ipvsadm's order.
+pub fn write_body(
+    out: &mut dyn Write,
+    table: &KernelTable,
+    f: &Format,
+    names: &Names,
+) -> io::Result<()> {
+    let mut order: Vec<&KernelService> = table.services.iter().collect();
+    if !f.nosort {
+        msort(&mut order, &|a, b| cmp_services(a, b));
+    }
+    write_title(out, f)?;
+    for s in order {
+        write_service(out, s, f, names)?;
+    }
+    Ok(())
+}
+
+/// "IP Virtual Server version %d.%d.%d (size=%d)\n"
+pub fn write_header(out: &mut dyn Write, info: &Info) -> io::Result<()> {
+    let v = info.version;
+    writeln!(
+        out,
+        "IP Virtual Server version {}.{}.{} (size={})",
+        (v >> 16) & 0xff,
+        (v >> 8) & 0xff,
+        v & 0xff,
+        info.conn_tab_size as i32
+    )
+}
+
+/// "Timeout (tcp tcpfin udp): %d %d %d\n"
+pub fn write_timeouts(out: &mut dyn Write, t: &Timeouts) -> io::Result<()> {
+    writeln!(
+        out,
+        "Timeout (tcp tcpfin udp): {} {} {}",
+        t.tcp as i32, t.tcpfin as i32, t.udp as i32
+    )
+}
+
+/// list_daemon(): "%s sync daemon (mcast=%s, syncid=%d" [", maxlen=%u"] [", group=%s"]
+/// [", port=%u"] [", ttl=%u"] ")\n", in the order the kernel reports the daemons.
+pub fn write_daemons(out: &mut dyn Write, daemons: &[SyncDaemonSpec]) -> io::Result<()> {
+    for d in daemons.iter().take(2) {
+        let kind = match d.state {
+            SyncState::Master => "master",
+            SyncState::Backup => "backup",
+        };
+        write!(
+            out,
+            "{kind} sync daemon (mcast={}, syncid={}",
+            d.ifname, d.syncid
+        )?;
+        if let Some(m) = d.sync_maxlen.filter(|&m| m != 0) {
+            write!(out, ", maxlen={m}")?;
+        }
+        if let Some(g) = &d.mcast_group {
+            write!(out, ", group={}", ntop(g))?;
+        }
+        if let Some(p) = d.mcast_port.filter(|&p| p != 0) {
+            write!(out, ", port={p}")?;
+        }
+        if let Some(t) = d.mcast_ttl.filter(|&t| t != 0) {
+            write!(out, ", ttl={t}")?;
+        }
+        writeln!(out, ")")?;
+    }
+    Ok(())
+}
+
+/// Why a connection listing failed; the text is ipvsadm's (it exits 1).
+#[derive(Debug)]
+pub enum ConnError {
+    /// "cannot open file %s"
+    Open,
+    /// "unexpected input from %s"
+    Empty,
+    Io(io::Error),
+}
+
+/// list_conn(): the header line of /proc/net/ip_vs_conn is skipped, each further line
+/// is printed with "%-3s %-6s %-11s %-18s %-18s %s\n" (or the pe variant with
+/// --persistent-conn when the line has all 11 fields).
+pub fn write_conns(
+    out: &mut dyn Write,
+    proc_text: &str,
+    f: &Format,
+    names: &Names,
+) -> Result<(), ConnError> {
+    let mut lines = proc_text.split_inclusive('\n');
+    if lines.next().is_none() {
+        return Err(ConnError::Empty);
+    }
+    let w = |r: io::Result<()>| r.map_err(ConnError::Io);
+    w(writeln!(out, "IPVS connection entries"))?;
+    if f.persistent_conn {
+        w(writeln!(
+            out,
+            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} pe_data",
+            "state", "source", "virtual", "destination", "pe name"
+        ))?;
+    } else {
+        w(writeln!(
+            out,
+            "pro expire {:<11} {:<18} {:<18} destination",
+            "state", "source", "virtual"
+        ))?;
+    }
+    for line in lines {
+        w(write_conn(out, line, f, names))?;
+    }
+    Ok(())
+}
+
+/// sscanf's %hX: optional sign and 0x, hex digits, value modulo 2^16.
+fn scan_hex16(s: &str) -> Option<u16> {
+    let (neg, t) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    let digits: String = t.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in digits.chars().take(32) {
+        v = v
+            .wrapping_mul(16)
+            .wrapping_add(c.to_digit(16).unwrap_or(0) as u64);
+    }
+    let v = v as u16;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+fn hex_v4(s: &str) -> Ipv4Addr {
+    // strtoul(s, NULL, 16), then htonl() of its low 32 bits.
+    let digits: String = s
+        .trim_start()
+        .trim_start_matches("0x")
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .take(16)
+        .collect();
+    let v = u64::from_str_radix(&digits, 16).unwrap_or(0);
+    Ipv4Addr::from(v as u32)
+}
+
+fn write_conn(out: &mut dyn Write, line: &str, f: &Format, names: &Names) -> io::Result<()> {
+    let t: Vec<&str> = line.split_ascii_whitespace().take(11).collect();
+    if t.is_empty() {
+        // sscanf() returns EOF on a blank line and ipvsadm exits; we print nothing.
+        return Ok(());
+    }
+    // Fields after the first failed conversion keep empty/zero values.
+    let mut n = 0;
+    let mut field = |i: usize| -> Option<&str> {
+        let v = t.get(i).copied();
+        if v.is_some() && n == i {
+            n += 1;
+        }
+        v
+    };
+    let protocol = field(0).unwrap_or("");
+    let t1 = field(1).unwrap_or("");
+    let cport = field(2).and_then(scan_hex16).unwrap_or(0);
+    let t2 = field(3).unwrap_or("");
+    let vport = field(4).and_then(scan_hex16).unwrap_or(0);
+    let t3 = field(5).unwrap_or("");
+    let dport = field(6).and_then(scan_hex16).unwrap_or(0);
+    let state = field(7).unwrap_or("");
+    let expires = field(8).map(crate::ipvsadm::names::atoi).unwrap_or(0) as i32;
+    let pe_name = field(9).unwrap_or("");
+    let pe_data = field(10).unwrap_or("");
+    let proto: u16 = match protocol {
+        "TCP" => libc::IPPROTO_TCP as u16,
+        "UDP" => libc::IPPROTO_UDP as u16,
+        "SCTP" => libc::IPPROTO_SCTP as u16,
+        _ => 0,
+    };
+    let (caddr, vaddr): (IpAddr, IpAddr) = if let Ok(c6) = t1.parse::<Ipv6Addr>() {
+        (
+            IpAddr::V6(c6),
+            IpAddr::V6(t2.parse().unwrap_or(Ipv6Addr::UNSPECIFIED)),
+        )
+    } else if let Ok(c4) = t1.parse::<Ipv4Addr>() {
+        (
+            IpAddr::V4(c4),
+            IpAddr::V4(t2.parse().unwrap_or(Ipv4Addr::UNSPECIFIED)),
+        )
+    } else {
+        (IpAddr::V4(hex_v4(t1)), IpAddr::V4(hex_v4(t2)))
+    };
+    let daddr: IpAddr = if let Ok(d6) = t3.parse::<Ipv6Addr>() {
+        IpAddr::V6(d6)
+    } else if let Ok(d4) = t3.parse::<Ipv4Addr>() {
+        IpAddr::V4(d4)
+    } else {
+        IpAddr::V4(hex_v4(t3))
+    };
+    let cname = addrport(&caddr, cport, proto, f.numeric, names);
+    let vname = addrport(&vaddr, vport, proto, f.numeric, names);
+    let dname = addrport(&daddr, dport, proto, f.numeric, names);
+    let e = expires as u32;
+    let expire = format!("{:02}:{:02}", (e / 60) as i32, (e % 60) as i32);
+    if f.persistent_conn && n == 11 {
+        writeln!(
+            out,
+            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname:<16} {pe_name:<18} {pe_data}"
+        )
+    } else {
+        writeln!(
+            out,
+            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname}"
+        )
+    }
+}
+
+/// Network-order words of an address as libipvs's comparators read them (IPv4 in the
+/// first word of the union, the rest zero).
+fn words(a: &IpAddr) -> [u32; 4] {
+    match a {
+        IpAddr::V4(v4) => [u32::from(*v4), 0, 0, 0],
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            let mut w = [0u32; 4];
+            for (i, c) in o.chunks_exact(4).enumerate() {
+                w[i] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+            }
+            w
+        }
+    }
+}
+
+fn af_num(f: Family) -> i32 {
+    match f {
+        Family::Inet => AF_INET,
+        Family::Inet6 => AF_INET6,
+    }
+}
+
+/// ipvs_cmp_services(), including its int overflow on large differences.
+fn cmp_services(a: &KernelService, b: &KernelService) -> i32 {
+    let (fa, fb) = (mark_of(&a.spec.key), mark_of(&b.spec.key));
+    let r = fa.wrapping_sub(fb) as i32;
+    if r != 0 {
+        return r;
+    }
+    let r = af_num(a.spec.key.family()) - af_num(b.spec.key.family());
+    if r != 0 {
+        return r;
+    }
+    let r = proto_of(&a.spec.key) as i32 - proto_of(&b.spec.key) as i32;
+    if r != 0 {
+        return r;
+    }
+    let (aa, ap) = addr_port_of(&a.spec.key);
+    let (ba, bp) = addr_port_of(&b.spec.key);
+    let r = cmp_words(&aa, &ba, a.spec.key.family() == Family::Inet6);
+    if r != 0 {
+        return r;
+    }
+    ap as i32 - bp as i32
+}
+
+fn mark_of(k: &ServiceKey) -> u32 {
+    match k {
+        ServiceKey::Fwmark { mark, .. } => *mark,
+        ServiceKey::Inet { .. } => 0,
+    }
+}
+
+fn addr_port_of(k: &ServiceKey) -> ([u32; 4], u16) {
+    match k {
+        ServiceKey::Inet { addr, .. } => (words(&addr.ip()), addr.port()),
+        ServiceKey::Fwmark { .. } => ([0; 4], 0),
+    }
+}
+
+fn cmp_words(a: &[u32; 4], b: &[u32; 4], v6: bool) -> i32 {
+    if v6 {
+        let mut r = 0;
+        for i in 0..4 {
+            if r != 0 {
+                break;
+            }
+            r = a[i].wrapping_sub(b[i]) as i32;
+        }
+        r
+    } else {
+        a[0].wrapping_sub(b[0]) as i32
+    }
+}
+
+/// ipvs_cmp_dests(): the family of the first argument decides how many words count.
+fn cmp_dests(a: &KernelDest, b: &KernelDest) -> i32 {
+    let r = cmp_words(
+        &words(&a.spec.addr.ip()),
+        &words(&b.spec.addr.ip()),
+        a.spec.addr.is_ipv6(),
+    );
+    if r != 0 {
+        return r;
+    }
+    a.spec.addr.port() as i32 - b.spec.addr.port() as i32
+}
+
+/// glibc's qsort for these element sizes: a top-down merge sort (msort.c) that splits
+/// n into n/2 and n - n/2 and takes from the left run while cmp <= 0. Reproducing it
+/// keeps ipvsadm's order even where its comparators are inconsistent.
+fn msort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    let (left, right) = v.split_at_mut(n1);
+    msort(left, cmp);
+    msort(right, cmp);
+    let mut merged: Vec<T> = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if cmp(&left[i], &right[j]) <= 0 {
+            merged.push(left[i]);
+            i += 1;
+        } else {
+            merged.push(right[j]);
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    v.copy_from_slice(&merged);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ntop6_like_glibc() {
+        for (a, want) in [
+            ("::", "::"),
+            ("::1", "::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"),
+            ("2001:0:0:1:0:0:1:1", "2001::1:0:0:1:1"),
+            ("1:0:1:1:1:1:1:1", "1:0:1:1:1:1:1:1"),
+            ("fe80::", "fe80::"),
+        ] {
+            assert_eq!(ntop6(&a.parse().unwrap()), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn largenum_units() {
+        let cases: [(u64, bool, &str); 7] = [
+            (0, false, "        0"),
+            (99_999_999, false, " 99999999"),
+            (100_000_000, false, "  100000K"),
+            (2_000_000_000, false, "    2000M"),
+            (150_000_000_000_000, false, "     150T"),
+            (123_456_789, true, " 123456789"),
+            (5, true, "        5"),
+        ];
+        for (v, exact, want) in cases {
+            let mut o = Vec::new();
+            largenum(&mut o, v, exact).unwrap();
+            assert_eq!(String::from_utf8(o).unwrap(), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn msort_keeps_glibc_order_for_wrapping_comparator() {
+        // 10.0.0.1 vs 200.0.0.1: the u32 difference wraps to a positive int, so
+        // ipvsadm lists 200.0.0.1 first. A "correct" sort would not.
+        let a = u32::from(Ipv4Addr::new(10, 0, 0, 1));
+        let b = u32::from(Ipv4Addr::new(200, 0, 0, 1));
+        let mut v = [a, b];
+        msort(&mut v, &|x, y| x.wrapping_sub(*y) as i32);
+        assert_eq!(v, [b, a]);
+    }
+}

@@ -1,0 +1,215 @@
+//! HTTP_GET against the misbehaving loopback server: each mode gives the right verdict
+//! and the exact reason text, within its timeout.
+
+mod support;
+
+use std::time::Duration;
+
+use lvsmon::model::config::{CheckKind, StatusCodes};
+use lvsmon::probe::ProbeSlot;
+use support::*;
+
+const T: u64 = 1000;
+
+fn get(mode: Mode, path: &str, digest: Option<[u8; 16]>, timeout_ms: u64) -> (String, Duration) {
+    let srv = Server::start(mode);
+    let o = run(&check(http(vec![url(path, digest)]), srv.addr, timeout_ms));
+    (verdict(&o), o.latency)
+}
+
+/// A verdict reached before the deadline (anything else would read "timeout").
+fn quick(mode: Mode, path: &str, digest: Option<[u8; 16]>) -> String {
+    let (v, latency) = get(mode, path, digest, T);
+    assert!(latency < Duration::from_millis(T), "{mode:?}: {latency:?}");
+    v
+}
+
+#[test]
+fn good_200_is_up() {
+    assert_eq!(quick(Mode::Good, "/", None), "up");
+}
+
+#[test]
+fn digest_match_and_mismatch() {
+    assert_eq!(quick(Mode::Good, "/", Some(good_digest())), "up");
+    // Body delimited by the close rather than Content-Length.
+    assert_eq!(quick(Mode::Good, "/nolen", Some(good_digest())), "up");
+    let mut wrong = good_digest();
+    wrong[0] ^= 1;
+    assert_eq!(quick(Mode::Good, "/", Some(wrong)), "digest mismatch");
+    assert_eq!(quick(Mode::Good, "/nolen", Some(wrong)), "digest mismatch");
+}
+
+#[test]
+fn wrong_status() {
+    assert_eq!(quick(Mode::Unavailable, "/", None), "HTTP 503");
+    assert_eq!(quick(Mode::Good, "/missing", None), "HTTP 404");
+    assert_eq!(quick(Mode::Good, "/redirect", None), "HTTP 302");
+}
+
+#[test]
+fn configured_status_codes() {
+    let srv = Server::start(Mode::Good);
+    let mut u = url("/redirect", None);
+    u.status = StatusCodes::from_slice(&[(200, 200), (301, 302)]).unwrap();
+    assert_eq!(
+        verdict(&run(&check(http(vec![u.clone()]), srv.addr, T))),
+        "up"
+    );
+    u.path = "/missing".into();
+    assert_eq!(
+        verdict(&run(&check(http(vec![u]), srv.addr, T))),
+        "HTTP 404"
+    );
+    let busy = Server::start(Mode::Unavailable);
+    let mut u = url("/", None);
+    u.status = StatusCodes::from_slice(&[(503, 503)]).unwrap();
+    assert_eq!(verdict(&run(&check(http(vec![u]), busy.addr, T))), "up");
+}
+
+#[test]
+fn every_url_in_order_must_pass() {
+    let srv = Server::start(Mode::Good);
+    let two = vec![url("/", Some(good_digest())), url("/nolen", None)];
+    assert_eq!(verdict(&run(&check(http(two), srv.addr, T))), "up");
+    let bad_last = vec![url("/", None), url("/nolen", None), url("/missing", None)];
+    assert_eq!(
+        verdict(&run(&check(http(bad_last), srv.addr, T))),
+        "HTTP 404"
+    );
+    let bad_first = vec![url("/missing", None), url("/", None)];
+    assert_eq!(
+        verdict(&run(&check(http(bad_first), srv.addr, T))),
+        "HTTP 404"
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    let paths: Vec<String> = srv
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            String::from_utf8_lossy(r)
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // The failing url stops the attempt: "/" is not fetched after "/missing".
+    assert_eq!(
+        paths,
+        ["/", "/nolen", "/", "/nolen", "/missing", "/missing"]
+    );
+}
+
+#[test]
+fn request_bytes_and_host_header() {
+    let srv = Server::start(Mode::Good);
+    assert_eq!(
+        verdict(&run(&check(http(vec![url("/", None)]), srv.addr, T))),
+        "up"
+    );
+    let mut vhost = url("/", None);
+    vhost.virtualhost = Some("www.example.test".into());
+    assert_eq!(verdict(&run(&check(http(vec![vhost]), srv.addr, T))), "up");
+    std::thread::sleep(Duration::from_millis(50));
+    let reqs = srv.requests.lock().unwrap().clone();
+    assert_eq!(
+        String::from_utf8_lossy(&reqs[0]),
+        format!(
+            "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            srv.addr.port()
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&reqs[1]),
+        "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: www.example.test\r\nConnection: close\r\n\r\n"
+    );
+}
+
+#[test]
+fn accept_and_stall_times_out() {
+    let (v, latency) = get(Mode::Stall, "/", None, 300);
+    assert_eq!(v, timeout_text(300));
+    assert_eq!(v, "timeout after 300 ms");
+    assert!(latency >= Duration::from_millis(300) && latency < Duration::from_secs(3));
+}
+
+#[test]
+fn refused() {
+    let o = run(&check(http(vec![url("/", None)]), closed_port(), T));
+    assert_eq!(verdict(&o), "connection refused");
+}
+
+#[test]
+fn reset_after_connect() {
+    assert_eq!(quick(Mode::Reset, "/", None), "connection reset");
+}
+
+#[test]
+fn close_after_partial_reply() {
+    let early = "connection closed before a complete reply";
+    assert_eq!(quick(Mode::PartialStatus, "/", None), early);
+    assert_eq!(quick(Mode::PartialBody, "/", Some(good_digest())), early);
+    // Without a digest the complete status line is the verdict.
+    assert_eq!(quick(Mode::PartialBody, "/", None), "up");
+}
+
+#[test]
+fn garbage_and_http09() {
+    assert_eq!(
+        quick(Mode::Garbage, "/", None),
+        "bad reply: not an HTTP/1.x status line"
+    );
+    assert_eq!(
+        quick(Mode::Http09, "/", None),
+        "bad reply: not an HTTP/1.x status line"
+    );
+}
+
+#[test]
+fn ten_megabyte_body() {
+    // Without a digest reading stops at the status line.
+    assert_eq!(quick(Mode::Huge, "/", None), "up");
+    // With one, the body bound (MAX_HTTP_REPLY_BYTES) ends the read.
+    assert_eq!(
+        quick(Mode::Huge, "/", Some(good_digest())),
+        "reply too large"
+    );
+}
+
+#[test]
+fn slow_drip_times_out() {
+    let (v, latency) = get(Mode::SlowDrip, "/", None, 500);
+    assert_eq!(v, "timeout after 500 ms");
+    assert!(latency >= Duration::from_millis(500) && latency < Duration::from_secs(3));
+}
+
+#[test]
+fn long_header_line() {
+    assert_eq!(quick(Mode::LongHeader, "/", None), "up");
+    assert_eq!(
+        quick(Mode::LongHeader, "/", Some(good_digest())),
+        "reply too large"
+    );
+}
+
+#[test]
+fn one_slot_serves_attempt_after_attempt() {
+    let good = Server::start(Mode::Good);
+    let stall = Server::start(Mode::Stall);
+    let mut slot = ProbeSlot::new();
+    let ok = check(http(vec![url("/", Some(good_digest()))]), good.addr, T);
+    let hang = check(http(vec![url("/", None)]), stall.addr, 300);
+    for _ in 0..3 {
+        assert_eq!(verdict(&run_on(&mut slot, &ok)), "up");
+        assert_eq!(verdict(&run_on(&mut slot, &hang)), "timeout after 300 ms");
+    }
+}
+
+#[test]
+fn tcp_check_kind_on_http_server() {
+    let srv = Server::start(Mode::Good);
+    assert_eq!(verdict(&run(&check(CheckKind::Tcp, srv.addr, T))), "up");
+}
