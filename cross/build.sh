@@ -1,7 +1,10 @@
 #!/bin/sh
 # Build the static lvsmon binary for one target of cross/targets.
 # Usage: cross/build.sh TRIPLE [--std prebuilt|build-std] [--opt s|z|2|3] [--no-strip]
+#                     [--std-features LIST] [--rustflags "FLAGS"]
 #   --std / --opt override the table (used to measure size levers, cross/SIZES.md).
+#   --std-features sets -Zbuild-std-features (default: optimize_for_size);
+#   --rustflags replaces the extra rustflags (default: -C force-unwind-tables=no).
 #   --no-strip keeps symbols (for cross/depcost.sh).
 # Result: target/TRIPLE/release/lvsmon, and the wall time on stderr.
 # Heavy: runs cargo under `nice -n 15` (the machine is shared).
@@ -13,8 +16,15 @@ shift
 std=$(target_field "$triple" std)
 opt=$(target_field "$triple" opt)
 strip=true
+# Size levers measured in cross/SIZES.md, on by default for build-std targets:
+# std's optimize_for_size algorithms, and no unwind tables (.eh_frame is dead
+# weight with panic = "abort" and no backtrace symbolizer).
+std_features=optimize_for_size
+extra="-C force-unwind-tables=no"
 while [ $# -gt 0 ]; do
 	case $1 in
+	--std-features) std_features=${2?}; shift 2 ;;
+	--rustflags) extra=${2?}; shift 2 ;;
 	--std) std=${2:?}; shift 2 ;;
 	--opt) opt=${2:?}; shift 2 ;;
 	--no-strip) strip=false; shift ;;
@@ -52,11 +62,12 @@ build-std)
 		libdir=$cross_dir/sysroot/$triple/lib
 		;;
 	esac
-	export "$var=-C link-self-contained=yes -L native=$libdir $crt"
-	# -Zbuild-std-features= (empty) drops std's backtrace symbolizer (~185 KB) and
-	# the panic-unwind runtime; panic = "abort" is set in Cargo.toml.
+	export "$var=-C link-self-contained=yes -L native=$libdir $crt $extra"
+	# -Zbuild-std-features without "backtrace" drops std's backtrace symbolizer
+	# (~185 KB) and without "panic-unwind" the unwinding runtime; panic = "abort"
+	# is set in Cargo.toml.
 	set -- cargo +nightly build --release --locked --target "$triple" \
-		-Zbuild-std=std,panic_abort -Zbuild-std-features=
+		-Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
 	;;
 *) echo "cross/build.sh: std must be prebuilt or build-std, not $std" >&2; exit 1 ;;
 esac
@@ -82,5 +93,5 @@ mips*)
 esac
 end=$(date +%s)
 # Sidecar read by cross/size.sh: how this binary was built, and how long it took.
-echo "std=$std opt=$opt strip=$strip seconds=$((end - start))" >"$bin.cross"
+echo "std=$std opt=$opt strip=$strip seconds=$((end - start)) std_features=$std_features rustflags=$extra" >"$bin.cross"
 echo "cross: $triple ($std, opt-level $opt) built in $((end - start)) s: $bin" >&2
