@@ -15,10 +15,8 @@ pub fn check(path: &Path) -> u8 {
     match crate::config::load(path) {
         Ok(cfg) => {
             let mut out = std::io::stdout().lock();
+            // The summary ends with the config's warnings.
             let _ = out.write_all(crate::config::summary(&cfg).as_bytes());
-            for w in &cfg.warnings {
-                let _ = writeln!(out, "warning: {}", w);
-            }
             EXIT_OK
         }
         Err(e) => {

@@ -126,6 +126,7 @@ pub fn run(opts: RunOptions) -> u8 {
         opts.config.display(),
         if opts.dry_run { ", dry run" } else { "" }
     );
+    reactor.set_globals(crate::globals::Globals::from_config(&cfg));
     drop(cfg);
     reactor.start();
     match reactor.run() {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod director;
+pub mod globals;
 pub mod health;
 pub mod ipvs;
 pub mod ipvsadm;

@@ -58,10 +58,17 @@ struct SyslogLogger {
 
 const FACILITY_DAEMON: u8 = 3;
 
+/// Where syslog daemons (busybox syslogd, rsyslog, systemd-journald) listen.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+
 impl SyslogLogger {
     fn connect(level: LevelFilter) -> io::Result<SyslogLogger> {
+        Self::connect_to(Path::new(SYSLOG_SOCKET), level)
+    }
+
+    fn connect_to(path: &Path, level: LevelFilter) -> io::Result<SyslogLogger> {
         let socket = UnixDatagram::unbound()?;
-        socket.connect("/dev/log")?;
+        socket.connect(path)?;
         Ok(SyslogLogger {
             socket,
             level,
@@ -100,4 +107,42 @@ impl Log for SyslogLogger {
     }
 
     fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syslog_lines_carry_facility_daemon_name_and_pid() {
+        let dir = std::env::temp_dir().join(format!("lvsmon-syslog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let server = UnixDatagram::bind(&path).unwrap();
+        let logger = SyslogLogger::connect_to(&path, LevelFilter::Info).unwrap();
+        let pid = crate::sys::process::getpid();
+        let cases = [
+            (Level::Info, "real server up", 30),
+            (Level::Warn, "drift", 28),
+            (Level::Error, "cannot open", 27),
+        ];
+        for (level, text, pri) in cases {
+            logger.log(
+                &Record::builder()
+                    .level(level)
+                    .args(format_args!("{}", text))
+                    .build(),
+            );
+            let mut buf = [0u8; 256];
+            let n = server.recv(&mut buf).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&buf[..n]).unwrap(),
+                format!("<{}>lvsmon[{}]: {}", pri, pid, text)
+            );
+        }
+        // Debug lines are filtered at Info.
+        assert!(!logger.enabled(&Metadata::builder().level(Level::Debug).build()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -14,10 +14,11 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::control::protocol::{Request, ServiceRef, Target};
 use crate::control::server::{ClientEvent, ControlServer};
-use crate::director::{CheckerId, Director, LookupError, Override, ScriptKind, ServiceName};
+use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
+use crate::globals::Globals;
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
-use crate::ipvsadm::rule::AddrPort;
+use crate::ipvsadm::rule::{AddrPort, RuleText};
 use crate::model::limits::{MAX_CHECKERS, MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
@@ -71,6 +72,9 @@ pub struct Reactor {
     next_drift_at: Instant,
     status_text: String,
     checks_completed: u64,
+    /// The kernel-wide settings from global_defs that lvsmon has applied.
+    globals: Globals,
+    wanted_globals: Globals,
 }
 
 /// Why the loop ended.
@@ -149,11 +153,33 @@ impl Reactor {
             next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
             status_text: String::with_capacity(64 * 1024),
             checks_completed: 0,
+            globals: Globals::default(),
+            wanted_globals: Globals::default(),
         })
+    }
+
+    /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
+    pub fn set_globals(&mut self, globals: Globals) {
+        self.wanted_globals = globals;
+    }
+
+    /// Applies the difference between the global settings applied and those wanted. A
+    /// sync daemon already running (lvsmon restarted) is not an error.
+    fn apply_globals(&mut self) {
+        let ops = self.wanted_globals.ops_from(&self.globals);
+        for op in &ops {
+            match self.backend.apply(op) {
+                Ok(()) => log::info!("applied {}", RuleText(op)),
+                Err(e) if e.errno == libc::EEXIST => {}
+                Err(e) => log::error!("{}", e),
+            }
+        }
+        self.globals = self.wanted_globals.clone();
     }
 
     /// Reads the kernel table and adopts it, then applies the first difference.
     pub fn start(&mut self) {
+        self.apply_globals();
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.adopt(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
@@ -317,6 +343,9 @@ impl Reactor {
 
     /// Computes the difference between desired and believed tables and applies it.
     fn reconcile(&mut self) {
+        if !self.director.needs_reconcile() {
+            return;
+        }
         self.director.reconcile(&mut self.ops);
         if self.ops.is_empty() {
             return;
@@ -380,6 +409,8 @@ impl Reactor {
                 }
                 match self.director.reload(&cfg, now) {
                     Ok(()) => {
+                        self.wanted_globals = Globals::from_config(&cfg);
+                        self.apply_globals();
                         // Checker ids survive a reload; probes in flight are restarted
                         // so none reports against a spec that has changed.
                         self.cancel_probes();
@@ -416,11 +447,13 @@ impl Reactor {
                 "stopping; removing the {} IPVS entries lvsmon added",
                 self.ops.len()
             );
-            let mut errors = 0;
-            self.backend.apply_all(&self.ops, &mut |_, e| {
-                errors += 1;
-                log::warn!("{}", e);
-            });
+            self.backend
+                .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
+            for op in self.globals.teardown() {
+                if let Err(e) = self.backend.apply(&op) {
+                    log::warn!("{}", e);
+                }
+            }
         }
         self.run_scripts(now);
     }
@@ -428,23 +461,18 @@ impl Reactor {
     /// Applies an operator override to the service the request names. A request names a
     /// service by address (any protocol) or fwmark (any family): the first configured
     /// match is used.
-    fn set_override(
-        &mut self,
-        target: &Target,
-        ov: Option<Override>,
-        now: Instant,
-    ) -> Result<(), String> {
+    fn set_override(&mut self, target: &Target, ov: Option<Override>) -> Result<(), String> {
         let candidates: [ServiceKey; 3] = match target.service {
             ServiceRef::Addr(addr) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
                 .map(|proto| ServiceKey::Inet { proto, addr }),
             ServiceRef::Fwmark(mark) => [Family::Inet, Family::Inet6, Family::Inet]
                 .map(|family| ServiceKey::Fwmark { family, mark }),
         };
-        let mut last = LookupError::NoService;
+        let mut last = OverrideError::NoService;
         for key in &candidates {
-            match self.director.set_override(key, target.real, ov, now) {
+            match self.director.set_override(key, target.real, ov) {
                 Ok(()) => return Ok(()),
-                Err(LookupError::NoService) => continue,
+                Err(OverrideError::NoService) => continue,
                 Err(e) => last = e,
             }
         }
@@ -478,9 +506,9 @@ impl Reactor {
                 self.reload(now);
                 Ok(())
             }
-            Request::Drain(t) => self.set_override(&t, Some(Override::Drain), now),
-            Request::Enable(t) => self.set_override(&t, None, now),
-            Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w)), now),
+            Request::Drain(t) => self.set_override(&t, Some(Override::Drain)),
+            Request::Enable(t) => self.set_override(&t, None),
+            Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w))),
         };
         let text = &self.status_text;
         let control = self.control.as_mut().expect("checked above");

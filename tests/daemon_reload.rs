@@ -37,7 +37,9 @@ fn reload_applies_only_the_difference_and_keeps_health() {
 
     // Take one down, so there is health state to keep.
     ra.kill();
-    d.wait_for("a down", LIMIT, |d| d.real(&ra_addr).get("health").as_str() == Some("down"));
+    d.wait_for("a down", LIMIT, |d| {
+        d.real(&ra_addr).get("health").as_str() == Some("down")
+    });
     let ops_before = d.ops();
     let log_before = d.log_text();
 
@@ -47,7 +49,11 @@ fn reload_applies_only_the_difference_and_keeps_health() {
     assert_eq!(d.ops(), ops_before, "an unchanged reload made operations");
     assert_eq!(d.real(&ra_addr).get("health").as_str(), Some("down"));
     let new_lines = &d.log_text()[log_before.len()..];
-    assert!(!new_lines.contains("is UP"), "reload changed health:\n{}", new_lines);
+    assert!(
+        !new_lines.contains("is UP"),
+        "reload changed health:\n{}",
+        new_lines
+    );
 
     // 2. One weight changed, by `lvsmon reload`: exactly one operation.
     std::fs::write(&d.config, config(port, a, b, 5)).unwrap();
@@ -64,9 +70,15 @@ fn reload_applies_only_the_difference_and_keeps_health() {
     assert_eq!(d.real(&rb_addr).get("configured_weight").as_i64(), Some(5));
 
     // 3. A broken config: nothing changes, the error names file:line:col.
-    std::fs::write(&d.config, config(port, a, b, 5).replace("delay_loop 1", "delay_loop soon")).unwrap();
+    std::fs::write(
+        &d.config,
+        config(port, a, b, 5).replace("delay_loop 1", "delay_loop soon"),
+    )
+    .unwrap();
     d.signal("HUP");
-    d.wait_for("reload refusal", LIMIT, |d| d.log_text().contains("reload refused"));
+    d.wait_for("reload refusal", LIMIT, |d| {
+        d.log_text().contains("reload refused")
+    });
     let log = d.log_text();
     assert!(log.contains("lvsmon.conf:2:"), "{}", log);
     assert_eq!(d.ops().len(), ops.len());
@@ -83,13 +95,22 @@ fn drain_weight_enable_show_in_status_and_survive_reload() {
     let _ra = RealServer::start(ra_addr.parse().unwrap());
     let _rb = RealServer::start(format!("{b}:{port}").parse().unwrap());
     let d = Daemon::start(&dir, &config(port, a, b, 3));
-    d.wait_for("a in", LIMIT, |d| d.real(&ra_addr).get("in_table").as_bool() == Some(true));
+    d.wait_for("a in", LIMIT, |d| {
+        d.real(&ra_addr).get("in_table").as_bool() == Some(true)
+    });
 
     let (code, _, err) = d.lvsmon(&["drain", "192.0.2.20:80", &ra_addr]);
     assert_eq!(code, 0, "{}", err);
-    d.wait_for("a drained", LIMIT, |d| d.real(&ra_addr).get("current_weight").as_i64() == Some(0));
-    assert_eq!(d.real(&ra_addr).get("override").get("kind").as_str(), Some("drain"));
-    assert!(d.ops().contains(&format!("-e -t 192.0.2.20:80 -r {} -m -w 0", ra_addr)));
+    d.wait_for("a drained", LIMIT, |d| {
+        d.real(&ra_addr).get("current_weight").as_i64() == Some(0)
+    });
+    assert_eq!(
+        d.real(&ra_addr).get("override").get("kind").as_str(),
+        Some("drain")
+    );
+    assert!(d
+        .ops()
+        .contains(&format!("-e -t 192.0.2.20:80 -r {} -m -w 0", ra_addr)));
 
     // The drain survives a reload.
     d.signal("HUP");
@@ -98,7 +119,9 @@ fn drain_weight_enable_show_in_status_and_survive_reload() {
 
     let (code, _, _) = d.lvsmon(&["weight", "192.0.2.20:80", &ra_addr, "7"]);
     assert_eq!(code, 0);
-    d.wait_for("weight 7", LIMIT, |d| d.real(&ra_addr).get("current_weight").as_i64() == Some(7));
+    d.wait_for("weight 7", LIMIT, |d| {
+        d.real(&ra_addr).get("current_weight").as_i64() == Some(7)
+    });
 
     let (code, _, _) = d.lvsmon(&["enable", "192.0.2.20:80", &ra_addr]);
     assert_eq!(code, 0);

@@ -20,6 +20,8 @@ struct Fake {
     table: KernelTable,
     errno: i32,
     daemons: Vec<SyncDaemonSpec>,
+    /// libipvs's setsockopt path (fakeipvs.c) rather than netlink (fakenl.c).
+    sockopt: bool,
 }
 
 fn inet(proto: Protocol, a: &str) -> ServiceKey {
@@ -187,6 +189,270 @@ fn shim_table() -> KernelTable {
     }
 }
 
+fn nl_stats(conns: u64, inbytes: u64, inbps: u64) -> Stats {
+    stats(conns, 7, 8, inbytes, 1, [2, 3, 4, inbps, 6])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn nl_dest(
+    a: &str,
+    fwd: Forward,
+    w: i32,
+    th: (u32, u32),
+    conns3: (u32, u32, u32),
+    tun: (TunnelType, u16, u16),
+    conns: u64,
+    inbytes: u64,
+) -> KernelDest {
+    KernelDest {
+        spec: DestSpec {
+            addr: a.parse().unwrap(),
+            forward: fwd,
+            weight: w,
+            u_threshold: th.0,
+            l_threshold: th.1,
+            tunnel: TunnelSpec {
+                kind: tun.0,
+                port: tun.1,
+                flags: tun.2,
+            },
+        },
+        active_conns: conns3.0,
+        inact_conns: conns3.1,
+        persist_conns: conns3.2,
+        stats: nl_stats(conns, inbytes, 9),
+    }
+}
+
+fn nl_svc(spec: ServiceSpec, st: Stats, dests: Vec<KernelDest>) -> KernelService {
+    KernelService {
+        spec,
+        stats: st,
+        dests,
+    }
+}
+
+/// The table of fakenl.c, in its order.
+fn nl_table() -> KernelTable {
+    let ipip = (TunnelType::Ipip, 0, 0);
+    let wlc = |a: &str| {
+        nl_svc(
+            spec(inet(Protocol::Tcp, a), "wlc", 0, 0, 0xffff_ffff),
+            nl_stats(0, 0, 0),
+            vec![],
+        )
+    };
+    let mut pe = spec(
+        inet(Protocol::Tcp, "[2001:db8::10]:80"),
+        "wrr",
+        svc_flags::PERSISTENT,
+        600,
+        64,
+    );
+    pe.pe_name = Some("sip".try_into().unwrap());
+    let mut ten = wlc("10.0.0.1:80");
+    ten.dests = vec![
+        nl_dest(
+            "10.0.0.2:80",
+            Forward::Masq,
+            1,
+            (0, 0),
+            (0, 0, 0),
+            ipip,
+            0,
+            0,
+        ),
+        nl_dest(
+            "200.0.0.2:80",
+            Forward::Masq,
+            1,
+            (0, 0),
+            (0, 0, 0),
+            ipip,
+            0,
+            0,
+        ),
+    ];
+    KernelTable {
+        services: vec![
+            nl_svc(
+                pe,
+                nl_stats(1, 2, 3),
+                vec![
+                    nl_dest(
+                        "[2001:db8::2]:80",
+                        Forward::Route,
+                        5,
+                        (0, 0),
+                        (1, 2, 3),
+                        ipip,
+                        10,
+                        20,
+                    ),
+                    nl_dest(
+                        "[2001:db8::1]:8080",
+                        Forward::Masq,
+                        1,
+                        (50, 5),
+                        (0, 0, 0),
+                        ipip,
+                        0,
+                        0,
+                    ),
+                ],
+            ),
+            nl_svc(
+                spec(
+                    inet(Protocol::Udp, "127.0.0.20:53"),
+                    "rr",
+                    svc_flags::ONEPACKET,
+                    0,
+                    0xffff_ffff,
+                ),
+                nl_stats(0, 0, 0),
+                vec![
+                    nl_dest(
+                        "127.0.0.21:53",
+                        Forward::Tunnel,
+                        1,
+                        (0, 0),
+                        (0, 0, 0),
+                        (TunnelType::Gue, 6080, 1),
+                        0,
+                        0,
+                    ),
+                    nl_dest(
+                        "127.0.0.22:53",
+                        Forward::Tunnel,
+                        2,
+                        (0, 0),
+                        (0, 0, 0),
+                        (TunnelType::Gre, 0, 0),
+                        0,
+                        0,
+                    ),
+                    nl_dest(
+                        "127.0.0.23:53",
+                        Forward::Tunnel,
+                        3,
+                        (0, 0),
+                        (0, 0, 0),
+                        ipip,
+                        0,
+                        0,
+                    ),
+                    nl_dest(
+                        "[2001:db8::5]:53",
+                        Forward::Tunnel,
+                        4,
+                        (0, 0),
+                        (0, 0, 0),
+                        (TunnelType::Gue, 7000, 2),
+                        0,
+                        0,
+                    ),
+                ],
+            ),
+            nl_svc(
+                spec(
+                    ServiceKey::Fwmark {
+                        family: Family::Inet6,
+                        mark: 9,
+                    },
+                    "sh",
+                    svc_flags::PERSISTENT | svc_flags::SCHED2,
+                    300,
+                    128,
+                ),
+                nl_stats(0, 0, 0),
+                vec![nl_dest(
+                    "[2001:db8::9]:0",
+                    Forward::Route,
+                    1,
+                    (0, 0),
+                    (0, 0, 0),
+                    ipip,
+                    0,
+                    0,
+                )],
+            ),
+            nl_svc(
+                spec(
+                    ServiceKey::Fwmark {
+                        family: Family::Inet,
+                        mark: u32::MAX,
+                    },
+                    "lc",
+                    svc_flags::SCHED3,
+                    0,
+                    0xffff_ffff,
+                ),
+                nl_stats(0, 0, 0),
+                vec![],
+            ),
+            nl_svc(
+                spec(
+                    inet(Protocol::Sctp, "127.0.0.30:5000"),
+                    "lc",
+                    0,
+                    0,
+                    0xffff_ffff,
+                ),
+                nl_stats(5_000_000_000, 9_000_000_000_000, 5_000_000_000),
+                vec![
+                    nl_dest(
+                        "127.0.0.31:5000",
+                        Forward::Bypass,
+                        1,
+                        (0, 0),
+                        (0, 0, 0),
+                        ipip,
+                        4_294_967_297,
+                        4_294_967_296,
+                    ),
+                    nl_dest(
+                        "127.0.0.32:5000",
+                        Forward::LocalNode,
+                        0,
+                        (0, 0),
+                        (0, 0, 0),
+                        ipip,
+                        1,
+                        1,
+                    ),
+                ],
+            ),
+            ten,
+            wlc("200.0.0.1:80"),
+            wlc("127.0.0.1:80"),
+            wlc("127.0.0.1:8080"),
+        ],
+    }
+}
+
+fn nl_daemons() -> Vec<SyncDaemonSpec> {
+    vec![
+        SyncDaemonSpec {
+            state: SyncState::Master,
+            ifname: "eth0".try_into().unwrap(),
+            syncid: 1,
+            sync_maxlen: Some(1472),
+            mcast_group: Some("224.0.0.81".parse().unwrap()),
+            mcast_port: Some(8848),
+            mcast_ttl: Some(1),
+        },
+        SyncDaemonSpec {
+            state: SyncState::Backup,
+            ifname: "eth1".try_into().unwrap(),
+            syncid: 2,
+            sync_maxlen: Some(1400),
+            mcast_group: Some("ff02::1".parse().unwrap()),
+            mcast_port: Some(8849),
+            mcast_ttl: Some(2),
+        },
+    ]
+}
+
 fn is_v6(k: &ServiceKey) -> bool {
     k.family() == Family::Inet6
 }
@@ -205,7 +471,7 @@ impl Backend for Fake {
             Op::DelDest(k, a) => !is_v6(k) && a.is_ipv4(),
             _ => true,
         };
-        let errno = if !compat {
+        let errno = if self.sockopt && !compat {
             libc::EAFNOSUPPORT
         } else {
             self.errno
@@ -341,9 +607,14 @@ fn names() -> Names {
 /// Runs one case; returns (rc, stdout, stderr).
 fn run_case(line: &str, names: &Names) -> (i32, String, String) {
     let mut words = shell_words(line);
-    let (mut table, mut errno, mut stdin) = (false, 0, Vec::new());
+    let (mut table, mut errno, mut stdin, mut nl) = (false, 0, Vec::new(), false);
+    let mut conn_path = format!("{DATA}/no-such-ip_vs_conn");
     while let Some(w) = words.first() {
-        if let Some(v) = w.strip_prefix("TABLE=") {
+        if let Some(v) = w.strip_prefix("CONN=") {
+            conn_path = format!("{DATA}/{v}");
+        } else if let Some(v) = w.strip_prefix("NL=") {
+            nl = v == "1";
+        } else if let Some(v) = w.strip_prefix("TABLE=") {
             table = v == "1";
         } else if let Some(v) = w.strip_prefix("ERRNO=") {
             errno = v.parse().unwrap();
@@ -358,7 +629,6 @@ fn run_case(line: &str, names: &Names) -> (i32, String, String) {
     argv.extend(words);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut input: &[u8] = &stdin;
-    let conn_path = format!("{DATA}/no-such-ip_vs_conn");
     let mut io = Io {
         out: &mut out,
         err: &mut err,
@@ -367,27 +637,38 @@ fn run_case(line: &str, names: &Names) -> (i32, String, String) {
         conn_path: &conn_path,
     };
     let mut open = move || -> Result<Box<dyn Backend>, IpvsError> {
-        Ok(Box::new(Fake {
-            table: if table {
-                shim_table()
-            } else {
-                KernelTable::default()
-            },
-            errno,
-            daemons: if table {
-                vec![SyncDaemonSpec {
-                    state: SyncState::Backup,
-                    ifname: "eth1".try_into().unwrap(),
-                    syncid: 9,
-                    sync_maxlen: None,
-                    mcast_group: None,
-                    mcast_port: None,
-                    mcast_ttl: None,
-                }]
-            } else {
-                vec![]
-            },
-        }))
+        let fake = if nl {
+            Fake {
+                table: nl_table(),
+                errno,
+                daemons: nl_daemons(),
+                sockopt: false,
+            }
+        } else {
+            Fake {
+                table: if table {
+                    shim_table()
+                } else {
+                    KernelTable::default()
+                },
+                errno,
+                daemons: if table {
+                    vec![SyncDaemonSpec {
+                        state: SyncState::Backup,
+                        ifname: "eth1".try_into().unwrap(),
+                        syncid: 9,
+                        sync_maxlen: None,
+                        mcast_group: None,
+                        mcast_port: None,
+                        mcast_ttl: None,
+                    }]
+                } else {
+                    vec![]
+                },
+                sockopt: true,
+            }
+        };
+        Ok(Box::new(fake))
     };
     let rc = ipvsadm::run(&argv, &mut open, &mut io);
     (

@@ -213,3 +213,127 @@ fn tcp_check_kind_on_http_server() {
     let srv = Server::start(Mode::Good);
     assert_eq!(verdict(&run(&check(CheckKind::Tcp, srv.addr, T))), "up");
 }
+
+/// Events for the slot's token that do not come from its socket (as after a slot is
+/// reused, or a stale event in the same poll batch) change nothing.
+#[test]
+fn spurious_events_are_harmless() {
+    use lvsmon::probe::Step;
+    use mio::{Events, Interest, Poll, Token};
+    use std::time::Instant;
+
+    let slow = Server::start(Mode::SlowDrip);
+    let c = check(http(vec![url("/", None)]), slow.addr, 5000);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let token = Token(9);
+    // A decoy under the same token, made readable again and again.
+    let mut decoy = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    poll.registry()
+        .register(&mut decoy, token, Interest::READABLE)
+        .unwrap();
+    let poker = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut slot = ProbeSlot::new();
+    let mut step = slot.start(&c, poll.registry(), token, Instant::now());
+    let mut spurious = 0;
+    let begun = Instant::now();
+    while step == Step::Pending {
+        assert!(begun.elapsed() < RUN_BOUND);
+        poker.send_to(b"x", decoy.local_addr().unwrap()).unwrap();
+        let now = Instant::now();
+        let deadline = slot.deadline().unwrap();
+        if now >= deadline {
+            step = slot.on_deadline(poll.registry(), now);
+            continue;
+        }
+        poll.poll(&mut events, Some(deadline - now)).unwrap();
+        let mut buf = [0u8; 8];
+        while decoy.recv(&mut buf).is_ok() {
+            spurious += 1;
+        }
+        for ev in events.iter() {
+            step = slot.on_event(&c, ev, poll.registry(), Instant::now());
+            if step != Step::Pending {
+                break;
+            }
+        }
+    }
+    let Step::Done(o) = step else { unreachable!() };
+    // The drip sends "HTTP/1.0 200 OK\r\n" in 1.7 s: up, despite the decoy's events.
+    assert_eq!(verdict(&o), "up");
+    assert!(spurious > 5, "decoy produced {spurious} events");
+}
+
+/// Cancel closes the socket: the server sees the connection end, the slot is idle.
+#[test]
+fn cancel_closes_and_idles() {
+    use lvsmon::probe::Step;
+    use mio::{Poll, Token};
+    use std::time::Instant;
+
+    let stall = Server::start(Mode::Stall);
+    let poll = Poll::new().unwrap();
+    let mut slot = ProbeSlot::new();
+    let c = check(http(vec![url("/", None)]), stall.addr, 1000);
+    let step = slot.start(&c, poll.registry(), Token(1), Instant::now());
+    assert_eq!(step, Step::Pending);
+    assert!(!slot.is_idle());
+    assert!(slot.deadline().is_some());
+    slot.cancel(poll.registry());
+    assert!(slot.is_idle());
+    assert_eq!(slot.deadline(), None);
+    // A cancelled slot starts again cleanly.
+    let good = Server::start(Mode::Good);
+    assert_eq!(
+        verdict(&run_on(
+            &mut slot,
+            &check(http(vec![url("/", None)]), good.addr, 1000)
+        )),
+        "up"
+    );
+}
+
+#[test]
+fn many_probes_in_one_loop() {
+    let good = Server::start(Mode::Good);
+    let stall = Server::start(Mode::Stall);
+    let busy = Server::start(Mode::Unavailable);
+    let mut checks = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..8 {
+        checks.push(check(
+            http(vec![url("/", Some(good_digest()))]),
+            good.addr,
+            1000,
+        ));
+        want.push("up".to_string());
+        checks.push(check(http(vec![url("/", None)]), stall.addr, 300 + i * 10));
+        want.push(format!("timeout after {} ms", 300 + i * 10));
+        checks.push(check(http(vec![url("/", None)]), busy.addr, 1000));
+        want.push("HTTP 503".to_string());
+        checks.push(check(CheckKind::Tcp, closed_port(), 1000));
+        want.push("connection refused".to_string());
+    }
+    let got: Vec<String> = run_many(&checks).iter().map(verdict).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn ipv6_loopback_host_header() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        panic!("IPv6 loopback (::1) is required by this test");
+    }
+    let srv = Server::start_on("[::1]:0", Mode::Good);
+    let o = run(&check(
+        http(vec![url("/", Some(good_digest()))]),
+        srv.addr,
+        T,
+    ));
+    assert_eq!(verdict(&o), "up");
+    std::thread::sleep(Duration::from_millis(50));
+    let req = String::from_utf8_lossy(&srv.requests.lock().unwrap()[0]).into_owned();
+    assert!(
+        req.contains(&format!("\r\nHost: [::1]:{}\r\n", srv.addr.port())),
+        "{req}"
+    );
+}

@@ -48,6 +48,11 @@ fn gone(pid: u32) -> bool {
     }
 }
 
+/// Our direct child no longer exists at all (reaped).
+fn reaped(pid: u32) -> bool {
+    std::fs::metadata(format!("/proc/{pid}")).is_err()
+}
+
 fn wait_gone(pid: u32) -> bool {
     let until = Instant::now() + Duration::from_secs(3);
     while Instant::now() < until {
@@ -124,7 +129,8 @@ fn hanging_script_is_killed_at_timeout() {
         .trim()
         .parse()
         .unwrap();
-    assert!(gone(pid), "script {pid} still running or not reaped");
+    // Our own child: reaped, so not even a zombie is left.
+    assert!(reaped(pid), "script {pid} still running or not reaped");
 }
 
 #[test]
@@ -144,7 +150,7 @@ fn script_ignoring_sigterm_gets_sigkill() {
         .trim()
         .parse()
         .unwrap();
-    assert!(gone(pid));
+    assert!(reaped(pid), "script {pid} still running or not reaped");
 }
 
 #[test]
@@ -268,4 +274,81 @@ fn timeout_defaults_to_delay_loop() {
     }
     c.delay_loop = Duration::from_millis(400);
     assert_eq!(verdict(&run(&c)), "timeout after 400 ms");
+}
+
+#[test]
+fn cancel_kills_and_reaps_the_script() {
+    use lvsmon::probe::{ProbeSlot, Step};
+    use mio::{Poll, Token};
+
+    let dir = scratch("misc_cancel");
+    let pidfile = dir.join("pid");
+    let cmd = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; sleep 30 & wait",
+        pidfile.display()
+    );
+    let c = check(
+        misc(&["/bin/sh", "-c", &cmd], 5000, false),
+        "127.0.0.1:1".parse().unwrap(),
+        1000,
+    );
+    let poll = Poll::new().unwrap();
+    let mut slot = ProbeSlot::new();
+    assert_eq!(
+        slot.start(&c, poll.registry(), Token(1), Instant::now()),
+        Step::Pending
+    );
+    let until = Instant::now() + Duration::from_secs(3);
+    while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+        assert!(Instant::now() < until, "script did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    slot.cancel(poll.registry());
+    assert!(slot.is_idle());
+    // Reaped by cancel itself: not even a zombie.
+    assert!(
+        std::fs::metadata(format!("/proc/{pid}")).is_err(),
+        "script {pid} not reaped"
+    );
+}
+
+#[test]
+fn dropping_a_busy_slot_reaps_its_script() {
+    use lvsmon::probe::{ProbeSlot, Step};
+    use mio::{Poll, Token};
+
+    let dir = scratch("misc_drop");
+    let pidfile = dir.join("pid");
+    let cmd = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; exec sleep 30",
+        pidfile.display()
+    );
+    let c = check(
+        misc(&["/bin/sh", "-c", &cmd], 5000, false),
+        "127.0.0.1:1".parse().unwrap(),
+        1000,
+    );
+    let poll = Poll::new().unwrap();
+    let mut slot = ProbeSlot::new();
+    assert_eq!(
+        slot.start(&c, poll.registry(), Token(1), Instant::now()),
+        Step::Pending
+    );
+    let until = Instant::now() + Duration::from_secs(3);
+    while !pidfile.exists() {
+        assert!(Instant::now() < until, "script did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    drop(slot);
+    assert!(reaped(pid), "script {pid} not reaped");
 }

@@ -127,3 +127,15 @@ fn one_slot_serves_successive_queries() {
         );
     }
 }
+
+#[test]
+fn no_payload_sends_default_bytes() {
+    // The echo returns what was sent: keepalived sends something (random) when no
+    // payload is configured, lvsmon a fixed text.
+    fn echo_nonempty(d: &[u8]) -> Option<Vec<u8>> {
+        (!d.is_empty()).then(|| d.to_vec())
+    }
+    let srv = UdpServer::start(echo_nonempty);
+    let o = run(&check(udp(b"", Some(b"lvsmon udp check")), srv.addr, T));
+    assert_eq!(verdict(&o), "up");
+}

@@ -85,7 +85,12 @@ printf '%s\n' "${modlist[@]}" > "$stage/etc/modules.load"
 
 # lvsmon: /usr/bin/lvsmon, and an `ipvsadm` personality symlink kept apart in /lvsmon-bin so
 # Debian's /usr/sbin/ipvsadm stays the oracle.
-if [ -f "$lvsmon_bin" ]; then
+if [ -n "${LVSMON_FAKE:-}" ]; then
+    # Scenario self-test only: a shell stand-in (fake-lvsmon.sh), never used by make vm-test.
+    echo "build-initramfs: LVSMON_FAKE set: installing fake-lvsmon.sh as /usr/bin/lvsmon" >&2
+    install -m 0755 "$here/fake-lvsmon.sh" "$stage/usr/bin/lvsmon"
+    ln -s ../usr/bin/lvsmon "$stage/lvsmon-bin/ipvsadm"
+elif [ -f "$lvsmon_bin" ]; then
     if ! file "$lvsmon_bin" | grep -q 'statically linked'; then
         echo "build-initramfs: $lvsmon_bin is not statically linked (run make static)" >&2
         exit 1

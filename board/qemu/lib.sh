@@ -19,6 +19,7 @@ CLIENT=203.0.113.2
 
 fail() {
     echo "$*" > /tmp/fail-reason
+    if [ -s /tmp/lvsmon.log ]; then echo "--- last lines of lvsmon's log"; tail -n 30 /tmp/lvsmon.log; fi
     echo "FAIL: $*"
     exit 1
 }
@@ -119,7 +120,7 @@ rs_add() {
 
 # rs_start NAME / rs_stop NAME: the real server's httpd (pid kept in /tmp/NAME.pid).
 rs_start() {
-    in_ns "$1" httpd -f -p 80 -h "/srv/$1" &
+    $IP netns exec "$1" httpd -f -p 80 -h "/srv/$1" &
     echo $! > "/tmp/$1.pid"
     wait_until 5 "httpd in $1" in_ns "$1" timeout 1 wget -q -O /dev/null http://127.0.0.1/
 }
@@ -151,4 +152,68 @@ client_run() {
         i=$((i + 1))
     done
     sort /tmp/client.out | uniq -c | awk '{print $2" "$1}' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# ---- lvsmon helpers -------------------------------------------------------------------
+
+# lvsmon_start CONF [ARGS...]: the daemon in the background, log in /tmp/lvsmon.log.
+lvsmon_start() {
+    need_lvsmon
+    conf=$1; shift
+    $LVSMON run -f "$conf" "$@" >> /tmp/lvsmon.log 2>&1 &
+    echo $! > /tmp/lvsmon.pid
+    wait_until 10 "lvsmon status to answer" $LVSMON status
+}
+
+# lvsmon_stop [SIGNAL]: signal the daemon (default TERM) and wait for it to exit.
+lvsmon_stop() {
+    pid=$(cat /tmp/lvsmon.pid 2>/dev/null) || return 0
+    kill "-${1:-TERM}" "$pid" 2>/dev/null
+    wait_until 10 "lvsmon (pid $pid) to exit" sh -c "! kill -0 $pid"
+    wait "$pid" 2>/dev/null
+    rm -f /tmp/lvsmon.pid
+}
+
+show_lvsmon_log() { echo "--- lvsmon log"; tail -n 40 /tmp/lvsmon.log; }
+
+# kernel_dest SVC RS: "FORWARD WEIGHT" of a destination in Debian's ipvsadm -Ln, or nothing.
+kernel_dest() {
+    $IPVSADM -Ln -t "$1" 2>/dev/null | awk -v rs="$2" '$1 == "->" && $2 == rs { print $3" "$4 }'
+}
+
+# kernel_dests SVC: the destinations of a service as "rs:port:weight" words, sorted.
+kernel_dests() {
+    $IPVSADM -Ln -t "$1" 2>/dev/null | awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $2":"$4 }' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# wait_dests SECONDS SVC WANT: until kernel_dests SVC prints WANT.
+wait_dests() {
+    limit=$(( $1 * 5 )); n=0
+    while [ "$n" -lt "$limit" ]; do
+        [ "$(kernel_dests "$2")" = "$3" ] && return 0
+        n=$((n + 1)); usleep 200000
+    done
+    $IPVSADM -Ln; show_lvsmon_log
+    fail "after ${1}s the kernel has '$(kernel_dests "$2")' for $2, want '$3'"
+}
+
+# real_json ADDR:PORT: the status --json fields of one real server (address..in_table).
+real_json() {
+    $LVSMON status --json | grep -o "\"address\":\"$1\",\"health\":\"[a-z]*\",\"configured_weight\":[0-9-]*,\"current_weight\":[0-9-]*,\"in_table\":[a-z]*"
+}
+
+# wait_json SECONDS WHAT ADDR:PORT FIELDS: until real_json ADDR:PORT contains FIELDS.
+wait_json() {
+    limit=$(( $1 * 5 )); n=0
+    while [ "$n" -lt "$limit" ]; do
+        case "$(real_json "$3")" in *"$4"*) return 0 ;; esac
+        n=$((n + 1)); usleep 200000
+    done
+    $LVSMON status --json; show_lvsmon_log
+    fail "$2: status --json has '$(real_json "$3")', want '$4'"
+}
+
+# conns SVC RS: the kernel's connection counter of a destination (ipvsadm -Ln --stats).
+conns() {
+    $IPVSADM -Ln --stats -t "$1" | awk -v rs="$2" '$1 == "->" && $2 == rs { print $3 }'
 }

@@ -3,7 +3,8 @@
 //!
 //! Token rules follow keepalived's parser (lib/parser.c, read for behaviour): `#` and `!`
 //! start a comment anywhere outside double quotes (`\#`, `\!` are literal); a `"` starts a
-//! string that runs to the next `"` on the same line, with no escapes; other words run to
+//! string that runs to the next unescaped `"` on the same line (the backslash is kept:
+//! only script command lines interpret escapes); other words run to
 //! whitespace or a `"`; a `\` as the last character joins the next line. We also split
 //! `{` and `}` out of words, which keepalived only accepts as separate words.
 
@@ -30,6 +31,9 @@ pub struct Token {
     /// The source text of the word, quotes and backslashes kept (script splitting uses it).
     pub raw: String,
     pub quoted: bool,
+    /// The whitespace between the previous token on the line and this one (" " after a
+    /// continuation), so that a script's command line can be rebuilt exactly.
+    pub gap: String,
     pub pos: Pos,
     /// First token of a logical line (a continued line is not a new line).
     pub line_start: bool,
@@ -170,6 +174,7 @@ impl Lexer {
     fn lex_line(&mut self, file: u16, line: u32, chars: &[char], mut first: bool) -> PResult<bool> {
         let n = chars.len();
         let mut i = 0;
+        let mut last_end: Option<usize> = None;
         let col_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
         while i < n {
             let c = chars[i];
@@ -181,6 +186,11 @@ impl Lexer {
                 file,
                 line,
                 col: col_of(i),
+            };
+            let gap: String = match last_end {
+                Some(e) => chars[e..i].iter().collect(),
+                None if first => String::new(),
+                None => " ".to_string(),
             };
             match c {
                 '#' | '!' => return Ok(false),
@@ -194,19 +204,33 @@ impl Lexer {
                         c.to_string(),
                         c.to_string(),
                         false,
+                        gap,
                         pos,
                         first,
                     );
                     i += 1;
                 }
                 '"' => {
-                    let Some(rel) = chars[i + 1..].iter().position(|&ch| ch == '"') else {
+                    // keepalived's decomment() skips the character after a `\`, so `\"`
+                    // does not end the string (script command lines rely on it).
+                    let mut j = i + 1;
+                    let mut close = None;
+                    while j < n {
+                        match chars[j] {
+                            '\\' => j += 2,
+                            '"' => {
+                                close = Some(j);
+                                break;
+                            }
+                            _ => j += 1,
+                        }
+                    }
+                    let Some(end) = close else {
                         return perr(pos, "unterminated quoted string (missing closing '\"')");
                     };
-                    let end = i + 1 + rel;
                     let text: String = chars[i + 1..end].iter().collect();
                     let raw: String = chars[i..=end].iter().collect();
-                    self.push(TokKind::Word, text, raw, true, pos, first);
+                    self.push(TokKind::Word, text, raw, true, gap, pos, first);
                     i = end + 1;
                 }
                 '\\' if i + 1 == n => return Ok(true),
@@ -240,7 +264,7 @@ impl Lexer {
                     }
                     if !text.is_empty() {
                         let raw: String = chars[start..i].iter().collect();
-                        self.push(TokKind::Word, text, raw, false, pos, first);
+                        self.push(TokKind::Word, text, raw, false, gap, pos, first);
                     }
                     if comment {
                         return Ok(false);
@@ -251,16 +275,19 @@ impl Lexer {
                 }
             }
             first = false;
+            last_end = Some(i);
         }
         Ok(false)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         kind: TokKind,
         text: String,
         raw: String,
         quoted: bool,
+        gap: String,
         pos: Pos,
         first: bool,
     ) {
@@ -269,6 +296,7 @@ impl Lexer {
             text,
             raw,
             quoted,
+            gap,
             pos,
             line_start: first,
         });

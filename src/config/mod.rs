@@ -3,6 +3,26 @@
 //! `load` / `parse_str` return a `Config` with every keepalived 2.x default already
 //! applied, or the first error as `FILE:LINE:COL: message`. `summary` is what
 //! `lvsmon check` prints.
+//!
+//! Pipeline: `lex` (tokens, comments, quotes, `include`) -> `tree` (`keyword args
+//! [{ ... }]`) -> `parse` (keywords and values, positions kept) -> `resolve` (defaults,
+//! inheritance, groups, ports, capacities).
+//!
+//! Where keepalived 2.x only logs a problem and carries on, we follow it when the
+//! outcome is well defined and say so in `Config::warnings` (no `protocol` on an address
+//! service = UDP; a service without real servers is dropped; quorum above the total
+//! weight is lowered; duplicate real servers are dropped; DR/TUN real-server ports are
+//! reset to the service's). Where the outcome would be a silent surprise we refuse with
+//! an error instead (a bad value, a real server of the other address family, a checker
+//! without a port to connect to, an undefined group or track_file, a service defined
+//! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
+//! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
+//! behaviour lvsmon does not implement are refused by name: `regex*`, `http_protocol`
+//! other than 1.0, `fast_recovery`, `enable_sni`, `bind_if`, checker `fwmark`,
+//! `min_reply_length`/`max_reply_length`, `require_reply` with X digits, FILE_CHECK
+//! `dynamic`, track_file `init_file`, `BFD_CHECK`, and keepalived's `@`conditional,
+//! `$PARAM=` and `~SEQ`/`~LST` preprocessing. Glob brace expansion (`{a,b}`) in
+//! `include` is not supported; `*`, `?` and `[...]` are.
 
 mod error;
 pub(crate) mod lex;

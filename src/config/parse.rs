@@ -514,7 +514,11 @@ fn raw_rest(s: &Stmt) -> String {
     let mut out = String::new();
     for (i, a) in s.args.iter().enumerate() {
         if i > 0 {
-            out.push(' ');
+            out.push_str(if a.gap.is_empty() && a.line_start {
+                " "
+            } else {
+                &a.gap
+            });
         }
         out.push_str(&a.raw);
     }
@@ -795,20 +799,20 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        let mut skipped = 0usize;
-        for st in body {
-            match st.kw.text.as_str() {
-                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
-                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                _ => skipped += 1,
-            }
-        }
-        if skipped > 0 {
+        let ours = |st: &Stmt| matches!(st.kw.text.as_str(), "lvs_sync_daemon" | "lvs_timeouts");
+        if body.iter().any(|st| !ours(st)) {
             self.warn(
                 s.kw.pos,
                 "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
                     .to_string(),
             );
+        }
+        for st in body {
+            match st.kw.text.as_str() {
+                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
+                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -836,6 +840,7 @@ impl Parser<'_> {
         };
         let mut i = 1;
         let mut inst: Option<&Token> = None;
+        let mut have_id = false;
         while i < s.args.len() {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
@@ -850,6 +855,7 @@ impl Parser<'_> {
                     inst = Some(need("a vrrp instance name")?);
                 }
                 "id" => {
+                    have_id = true;
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -892,11 +898,16 @@ impl Parser<'_> {
             i += 2;
         }
         if let Some(t) = inst {
+            let id = if have_id {
+                ""
+            } else {
+                "; syncid is 0 (keepalived would use the instance's virtual_router_id)"
+            };
             self.warn(
                 t.pos,
                 format!(
-                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run",
-                    t.text
+                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run{}",
+                    t.text, id
                 ),
             );
         }
@@ -1350,11 +1361,6 @@ impl Parser<'_> {
 
     /// One checker block; SMTP_CHECK `host { }` blocks each become a check of their own.
     fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
-        no_block(&Stmt {
-            kw: s.kw.clone(),
-            args: Vec::new(),
-            block: None,
-        })?;
         nargs(s, 0, 0, "a { } block")?;
         let body = need_block(s)?;
         let name = s.kw.text.as_str();
@@ -1469,7 +1475,10 @@ impl Parser<'_> {
                     h.pos = st.kw.pos;
                     for hs in hbody {
                         check_special(&hs.kw)?;
-                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut h.timers, true)? {
+                        // Connection options belong to the host; the other common
+                        // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
+                        // act on the current checker), shared by every host.
+                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut c.timers, false)? {
                             continue;
                         }
                         return perr(
@@ -1579,6 +1588,10 @@ impl Parser<'_> {
         }
         for mut h in hosts {
             h.kind = c.kind.clone();
+            h.timers = Timers {
+                connect_timeout: h.timers.connect_timeout,
+                ..c.timers.clone()
+            };
             out.push(h);
         }
         Ok(out)
@@ -1827,5 +1840,35 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     match text.parse::<IpAddr>() {
         Ok(a) => Ok((a, a)),
         Err(_) => badr(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers() {
+        let t = |s: &str| parse_timer(s).map(|d| d.as_micros());
+        assert_eq!(t("3"), Some(3_000_000));
+        assert_eq!(t("2.71828"), Some(2_718_280));
+        assert_eq!(t("0.000001"), Some(1));
+        assert_eq!(t("1.0000019"), Some(1_000_001));
+        assert_eq!(t(".5"), Some(500_000));
+        assert_eq!(t("5."), Some(5_000_000));
+        assert_eq!(t("0"), Some(0));
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "1.2.3",
+            "abc",
+            "4294967296",
+            "1,5",
+            " 1",
+        ] {
+            assert_eq!(t(bad), None, "{:?}", bad);
+        }
     }
 }

@@ -93,6 +93,16 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
                 );
             }
             let v = one_service(&mut cx, vs, m, group.clone())?;
+            if let Some(first) = services.iter().find(|o| same_service(o, &v)) {
+                return perr(
+                    vs.pos,
+                    format!(
+                        "virtual service {} is defined twice (first at {})",
+                        service_name(&v),
+                        fmt_pos(files, first.pos)
+                    ),
+                );
+            }
             services.push(v);
         }
     }
@@ -103,6 +113,22 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         lvs_timeouts: raw.lvs_timeouts,
         warnings: cx.warnings,
     })
+}
+
+/// The kernel's identity of a service: protocol + address, or fwmark + family.
+fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
+    match (&a.target, &b.target) {
+        (VsTarget::Addr(x), VsTarget::Addr(y)) => x == y && a.protocol == b.protocol,
+        (VsTarget::Fwmark { .. }, VsTarget::Fwmark { .. }) => a.target == b.target,
+        _ => false,
+    }
+}
+
+fn service_name(v: &VirtualServer) -> String {
+    match &v.target {
+        VsTarget::Addr(a) => format!("{:?} {}", v.protocol, a).to_uppercase(),
+        VsTarget::Fwmark { mark, family } => format!("fwmark {} {}", mark, family_name(*family)),
+    }
 }
 
 fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<String>)> {

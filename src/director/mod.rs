@@ -38,7 +38,7 @@ use crate::ipvs::backend::IpvsError;
 use crate::ipvs::reconcile::{self, DestEntry, SvcEntry};
 use crate::ipvs::rule::{DestSpec, Forward, Op, Protocol, SchedName, ServiceKey, TunnelSpec};
 use crate::ipvsadm::rule::AddrPort;
-use crate::model::config::{Check, Script};
+use crate::model::config::{Check, CheckKind, Script};
 use crate::model::limits::MAX_CHECKS_PER_REAL;
 use crate::model::table::FixedTable;
 use crate::probe::outcome::{Outcome, Reason};
@@ -561,11 +561,21 @@ impl Director {
         match r.ov {
             Some(Override::Drain) => 0,
             Some(Override::Weight(w)) => w,
-            None => r
-                .checkers
-                .iter()
-                .find_map(|&c| self.checkers[c as usize].state.weight)
-                .unwrap_or(r.weight),
+            None => {
+                // MISC_CHECK misc_dynamic reports an absolute weight (exit code - 2);
+                // FILE_CHECK reports a change to the configured weight
+                // (keepalived.conf(5), "Track files"). Kernel weights are 0..=65535.
+                let mut weight = r.weight;
+                for &c in r.checkers.iter() {
+                    let checker = &self.checkers[c as usize];
+                    match (&checker.check.kind, checker.state.weight) {
+                        (CheckKind::File(_), Some(delta)) => weight = weight.saturating_add(delta),
+                        (_, Some(absolute)) => weight = absolute,
+                        (_, None) => {}
+                    }
+                }
+                weight.clamp(0, 65535)
+            }
         }
     }
 

@@ -724,6 +724,33 @@ fn misc_dynamic_weight_changes_the_current_weight() {
 }
 
 #[test]
+fn file_check_weight_is_added_to_the_configured_weight() {
+    use crate::model::config::{CheckKind, FileCheck};
+    let mut r = real(R1, 3);
+    r.checks[0].kind = CheckKind::File(FileCheck {
+        path: "/nonexistent".into(),
+        weight: 2,
+        reverse: false,
+    });
+    let mut h = Harness::new(&cfg(vec![vs(VIP, vec![r])]));
+    h.take_applied();
+    let t = h.t0 + Duration::from_millis(10);
+    let mut due = FixedTable::new("due", 4);
+    h.d.due(t, &mut due);
+    // The tracked file says 2, weight 2: configured 3 + 4 = 7.
+    let o = Outcome {
+        result: Ok(Up { weight: Some(4) }),
+        latency: Duration::ZERO,
+    };
+    h.d.on_outcome(due[0], &o, t);
+    h.sync();
+    assert_eq!(
+        h.take_applied(),
+        ops_at(&[(0, "-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 7")])
+    );
+}
+
+#[test]
 fn reload_of_the_same_config_is_silent_and_keeps_health() {
     let c = scenario(false);
     let mut h = Harness::new(&c);

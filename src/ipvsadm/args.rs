@@ -443,14 +443,18 @@ impl<'a> Popt<'a> {
                     let Some(d) = TABLE.iter().find(|d| d.short != 0 && d.short == c) else {
                         return Err(PoptError::BadOpt);
                     };
-                    let mut rest = off + 1;
-                    if rest < word.len() {
-                        if word.as_bytes()[rest] == b'=' {
-                            rest += 1;
+                    // "-x=VALUE": what follows '=' is the option's argument (popt
+                    // reports it as unwanted for options without one); otherwise the
+                    // cluster goes on with the next character.
+                    let rest = off + 1;
+                    if word.as_bytes().get(rest) == Some(&b'=') {
+                        (d, Some(&word[rest + 1..]))
+                    } else {
+                        if rest < word.len() {
+                            self.cluster = Some((w, rest));
                         }
-                        self.cluster = Some((w, rest));
+                        (d, None)
                     }
-                    (d, None)
                 }
             };
             if def.kind == ArgKind::None {

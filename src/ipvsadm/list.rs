@@ -252,6 +252,25 @@ fn tun_info(d: &KernelDest) -> Option<String> {
     })
 }
 
+/// Destination counters as ipvsadm 1.31 shows them: libipvs reads a destination's
+/// STATS64 attribute with its 32-bit parser (ipvs_parse_stats), so every counter but the
+/// byte counts keeps only its low 32 bits. Service counters are read in full.
+fn dest_stats(s: &crate::ipvs::rule::Stats) -> crate::ipvs::rule::Stats {
+    let lo = |v: u64| v & 0xffff_ffff;
+    crate::ipvs::rule::Stats {
+        conns: lo(s.conns),
+        inpkts: lo(s.inpkts),
+        outpkts: lo(s.outpkts),
+        inbytes: s.inbytes,
+        outbytes: s.outbytes,
+        cps: lo(s.cps),
+        inpps: lo(s.inpps),
+        outpps: lo(s.outpps),
+        inbps: lo(s.inbps),
+        outbps: lo(s.outbps),
+    }
+}
+
 /// print_service_entry(): the service line and its destinations.
 pub fn write_service(
     out: &mut dyn Write,
@@ -407,25 +426,21 @@ pub fn write_service(
             }
         } else if f.stats {
             write!(out, "  -> {dname:<28}")?; // "  -> %-28s"
-            for v in [
-                e.stats.conns,
-                e.stats.inpkts,
-                e.stats.outpkts,
-                e.stats.inbytes,
-                e.stats.outbytes,
-            ] {
+            let st = dest_stats(&e.stats);
+            for v in [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes] {
                 largenum(out, v, f.exact)?;
             }
             writeln!(out)?;
         } else if f.rate {
             // "  -> %-28s %8llu %8llu %8llu" then two largenums
+            let st = dest_stats(&e.stats);
             write!(
                 out,
                 "  -> {dname:<28} {:>8} {:>8} {:>8}",
-                e.stats.cps, e.stats.inpps, e.stats.outpps
+                st.cps, st.inpps, st.outpps
             )?;
-            largenum(out, e.stats.inbps, f.exact)?;
-            largenum(out, e.stats.outbps, f.exact)?;
+            largenum(out, st.inbps, f.exact)?;
+            largenum(out, st.outbps, f.exact)?;
             writeln!(out)?;
         } else if f.thresholds {
             // "  -> %-28s %-10u %-10u %-10u %-10u\n"

@@ -9,6 +9,20 @@
 //! - `-R` validates the whole input before applying anything: a line that makes ipvsadm
 //!   exit (usage error) applies nothing, where ipvsadm has applied the lines before it.
 //!   Messages, their order and the exit code are ipvsadm's.
+//! - Host and service names come from /etc/hosts and /etc/services only (no DNS, no
+//!   NSS); popt's POSIXLY_CORRECT mode is not honoured.
+//!
+//! Wiring (the caller owns stdio and the backend):
+//! ```text
+//! let names = Names::system();
+//! let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
+//! let mut io = Io { out: &mut stdout.lock(), err: &mut stderr.lock(),
+//!                   stdin: &mut stdin.lock(), names: &names, conn_path: CONN_PROC_FILE };
+//! let code = ipvsadm::run(&argv, &mut || open_kernel_backend(), &mut io);
+//! // lvsmon list -n --stats  ==  run(["lvsmon", "-L", "-n", "--stats"], ..)
+//! // lvsmon save             ==  save(backend, true, &mut io)
+//! // lvsmon restore FILE     ==  restore(backend, &text, &mut io)
+//! ```
 
 pub mod args;
 pub mod errors;

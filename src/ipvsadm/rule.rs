@@ -1,12 +1,15 @@
-//! Operations written as ipvsadm rules, exactly as `ipvsadm -S -n` writes them
-//! (`-A -t 192.0.2.10:80 -s wrr`, `-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1`).
-//! The dry-run log, IpvsError messages and `lvsmon save` all print through here.
+//! Operations written as ipvsadm command lines (`-A -t 192.0.2.10:80 -s wrr`,
+//! `-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 1 -x 100`), for the dry-run log and
+//! IpvsError messages. Every line is valid ipvsadm input (thresholds, scheduler flags,
+//! tunnel options included). `ipvsadm -S` output itself is produced by `list`, which
+//! follows ipvsadm's narrower save format byte for byte.
 
 use std::fmt;
 use std::net::SocketAddr;
 
 use crate::ipvs::rule::{
     svc_flags, DestSpec, Family, Forward, Op, Protocol, ServiceKey, ServiceSpec, SyncState,
+    TunnelType,
 };
 
 /// `-t 192.0.2.10:80`, `-u [2001:db8::1]:53`, `--sctp-service …`, `-f 7`.
@@ -23,6 +26,10 @@ impl fmt::Display for ServiceArg<'_> {
                 };
                 write!(f, "{} {}", flag, AddrPort(addr))
             }
+            ServiceKey::Fwmark {
+                mark,
+                family: Family::Inet6,
+            } => write!(f, "-f {} -6", mark),
             ServiceKey::Fwmark { mark, .. } => write!(f, "-f {}", mark),
         }
     }
@@ -35,7 +42,9 @@ impl fmt::Display for AddrPort<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             SocketAddr::V4(a) => write!(f, "{}:{}", a.ip(), a.port()),
-            SocketAddr::V6(a) => write!(f, "[{}]:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) => {
+                write!(f, "[{}]:{}", crate::ipvsadm::list::ntop6(a.ip()), a.port())
+            }
         }
     }
 }
@@ -71,6 +80,31 @@ impl fmt::Display for ServiceOpts<'_> {
         if s.flags & svc_flags::ONEPACKET != 0 {
             write!(f, " -o")?;
         }
+        let sched_bits = s.flags & (svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3);
+        if sched_bits != 0 {
+            let names: &[(u32, &str)] = match s.sched.as_str() {
+                "sh" => &[
+                    (svc_flags::SCHED1, "sh-fallback"),
+                    (svc_flags::SCHED2, "sh-port"),
+                ],
+                "mh" => &[
+                    (svc_flags::SCHED1, "mh-fallback"),
+                    (svc_flags::SCHED2, "mh-port"),
+                ],
+                _ => &[
+                    (svc_flags::SCHED1, "flag-1"),
+                    (svc_flags::SCHED2, "flag-2"),
+                    (svc_flags::SCHED3, "flag-3"),
+                ],
+            };
+            let mut sep = " -b ";
+            for (bit, name) in names {
+                if sched_bits & bit != 0 {
+                    write!(f, "{sep}{name}")?;
+                    sep = ",";
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -87,6 +121,20 @@ impl fmt::Display for DestOpts<'_> {
         }
         if d.l_threshold != 0 {
             write!(f, " -y {}", d.l_threshold)?;
+        }
+        if d.forward == Forward::Tunnel {
+            let csum = match d.tunnel.flags {
+                0 => "--tun-nocsum",
+                1 => "--tun-csum",
+                _ => "--tun-remcsum",
+            };
+            match d.tunnel.kind {
+                TunnelType::Ipip => {}
+                TunnelType::Gue => {
+                    write!(f, " --tun-type gue --tun-port {} {}", d.tunnel.port, csum)?
+                }
+                TunnelType::Gre => write!(f, " --tun-type gre {}", csum)?,
+            }
         }
         Ok(())
     }
@@ -188,6 +236,61 @@ mod tests {
         ];
         for (op, want) in cases {
             assert_eq!(RuleText(&op).to_string(), want);
+        }
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::ipvs::rule::TunnelSpec;
+    use crate::ipvsadm::args::{parse, IpvsadmCommand};
+    use crate::ipvsadm::names::Names;
+
+    /// Every RuleText line parses back (through ipvsadm's own grammar) to the same
+    /// operation.
+    #[test]
+    fn rule_text_parses_back_to_the_same_op() {
+        let v6 = ServiceKey::Fwmark {
+            family: Family::Inet6,
+            mark: 9,
+        };
+        let tcp = ServiceKey::Inet {
+            proto: Protocol::Tcp,
+            addr: "[2001:db8::1]:443".parse().unwrap(),
+        };
+        let ops = [
+            Op::AddService(ServiceSpec {
+                key: v6,
+                sched: "sh".try_into().unwrap(),
+                flags: svc_flags::PERSISTENT | svc_flags::SCHED1 | svc_flags::SCHED2,
+                timeout: 60,
+                netmask: 64,
+                pe_name: None,
+            }),
+            Op::AddDest(
+                tcp,
+                DestSpec {
+                    addr: "[2001:db8::2]:443".parse().unwrap(),
+                    forward: Forward::Tunnel,
+                    weight: 3,
+                    u_threshold: 10,
+                    l_threshold: 2,
+                    tunnel: TunnelSpec {
+                        kind: TunnelType::Gue,
+                        port: 6080,
+                        flags: 1,
+                    },
+                },
+            ),
+            Op::DelDest(tcp, "[2001:db8::3]:443".parse().unwrap()),
+        ];
+        for op in ops {
+            let text = RuleText(&op).to_string();
+            let mut argv = vec!["ipvsadm".to_string()];
+            argv.extend(text.split(' ').map(str::to_string));
+            let back = parse(&argv, &Names::default(), false).unwrap();
+            assert_eq!(back, IpvsadmCommand::Apply(op.clone()), "{text}");
         }
     }
 }

@@ -5,6 +5,14 @@
 //! treated as hints: each call does every non-blocking step it can, so a spurious or
 //! stale event is harmless. The deadline covers the whole attempt (connect, request,
 //! reply, every url), as keepalived's `connect_timeout` does.
+//!
+//! The reactor's side of the contract: one token per slot; after `start` or a Pending
+//! step, poll no later than `deadline()` and call `on_deadline` once it has passed (a
+//! MISC_CHECK answers Pending with a later deadline while its script is being killed);
+//! feed every event for the token to `on_event` (an idle slot ignores it). MISC_CHECK
+//! children are reaped here through their pidfd and `waitpid(pid)`, so the process must
+//! neither ignore SIGCHLD (SIG_IGN auto-reaps) nor reap with `waitpid(-1)`.
+//! `Outcome::latency` is measured between the `now` values the caller passes in.
 
 pub mod dns;
 mod file;
@@ -28,11 +36,13 @@ use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::{Outcome, Reason, Up};
 use crate::sys::probe as sys;
 
-/// Bytes of the receive buffer (HTTP head, body chunks, SMTP replies, datagrams).
-const BUF_BYTES: usize = 16 * 1024;
+/// Bytes of the receive buffer: the HTTP head must fit whole; body chunks, SMTP replies
+/// and datagrams reuse it (a DNS answer without EDNS is at most 512 bytes, RFC 1035
+/// 4.2.1). Each slot costs about BUF_BYTES + REQ_BYTES, times MAX_IN_FLIGHT slots.
+const BUF_BYTES: usize = MAX_HTTP_HEADER_BYTES;
 /// Bytes of the request buffer (HTTP request, SMTP command, DNS query, ICMP echo,
-/// MISC_CHECK argv strings).
-const REQ_BYTES: usize = 4096;
+/// MISC_CHECK argv strings); keepalived's own request buffer is 2048 bytes too.
+const REQ_BYTES: usize = 2048;
 /// Arguments of one MISC_CHECK command line.
 const MAX_ARGV: usize = 64;
 /// Datagrams read per event before yielding (ping sockets also see foreign replies).
@@ -123,6 +133,16 @@ impl fmt::Debug for ProbeSlot {
             .field("token", &self.token)
             .field("deadline", &self.deadline)
             .finish()
+    }
+}
+
+impl Drop for ProbeSlot {
+    /// A slot dropped mid-attempt leaves no child behind (closing its descriptors also
+    /// removes them from the poll set).
+    fn drop(&mut self) {
+        if let Io::Child { pid, .. } = self.io {
+            sys::kill_and_reap(pid);
+        }
     }
 }
 
@@ -240,6 +260,9 @@ impl ProbeSlot {
         self.url = 0;
         self.silence_is_up = false;
         let res = match &check.kind {
+            // SSL_GET is refused by config resolution ("not supported in this build");
+            // should one get here, plain HTTP must not stand in for TLS.
+            CheckKind::Http(h) if h.tls => Err(Reason::Local(libc::EPROTONOSUPPORT)),
             CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) => {
                 self.smtp = SmtpStage::Banner;
                 self.open_tcp(check, registry)
@@ -424,9 +447,16 @@ impl ProbeSlot {
         self.reset_buffers();
         match &check.kind {
             CheckKind::Udp(u) => {
-                let n = u.payload.len();
+                // keepalived sends a random payload when none is configured; any bytes
+                // will do, so a fixed recognisable text is sent instead.
+                let payload: &[u8] = if u.payload.is_empty() {
+                    UDP_DEFAULT_PAYLOAD
+                } else {
+                    &u.payload
+                };
+                let n = payload.len();
                 let dst = self.req.get_mut(..n).ok_or(Reason::Local(libc::EMSGSIZE))?;
-                dst.copy_from_slice(&u.payload);
+                dst.copy_from_slice(payload);
                 self.req_len = n;
                 self.silence_is_up = u.require_reply.is_none();
             }
@@ -935,6 +965,7 @@ fn put_cstr(buf: &mut [u8], off: usize, s: &[u8]) -> Result<usize, Reason> {
     Ok(end)
 }
 
+const UDP_DEFAULT_PAYLOAD: &[u8] = b"lvsmon udp check";
 const ECHO_PAYLOAD: &[u8; 16] = b"lvsmon echo ping";
 const ECHO_LEN: usize = 8 + ECHO_PAYLOAD.len();
 

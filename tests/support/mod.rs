@@ -492,3 +492,56 @@ pub fn udp_echo(d: &[u8]) -> Option<Vec<u8>> {
 pub fn udp_silent(_: &[u8]) -> Option<Vec<u8>> {
     None
 }
+
+/// Drives several attempts at once on one Poll, one slot and one token per check (the
+/// reactor's shape). Returns the outcomes in the order of `checks`.
+pub fn run_many(checks: &[Check]) -> Vec<Outcome> {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(64);
+    let mut slots: Vec<ProbeSlot> = checks.iter().map(|_| ProbeSlot::new()).collect();
+    let mut done: Vec<Option<Outcome>> = vec![None; checks.len()];
+    let begun = Instant::now();
+    for (i, (slot, c)) in slots.iter_mut().zip(checks).enumerate() {
+        if let Step::Done(o) = slot.start(c, poll.registry(), Token(i), begun) {
+            done[i] = Some(o);
+        }
+    }
+    for _ in 0..100_000 {
+        if done.iter().all(Option::is_some) {
+            return done.into_iter().map(Option::unwrap).collect();
+        }
+        assert!(begun.elapsed() < RUN_BOUND, "probes ran past {RUN_BOUND:?}");
+        let now = Instant::now();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if done[i].is_none() && slot.deadline().is_some_and(|d| d <= now) {
+                if let Step::Done(o) = slot.on_deadline(poll.registry(), now) {
+                    done[i] = Some(o);
+                }
+            }
+        }
+        let next = slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| done[*i].is_none())
+            .filter_map(|(_, s)| s.deadline())
+            .min();
+        let Some(next) = next else { continue };
+        poll.poll(
+            &mut events,
+            Some(next.saturating_duration_since(Instant::now())),
+        )
+        .unwrap();
+        for ev in events.iter() {
+            let i = ev.token().0;
+            if done[i].is_some() {
+                continue; // stale event for a finished slot
+            }
+            if let Step::Done(o) =
+                slots[i].on_event(&checks[i], ev, poll.registry(), Instant::now())
+            {
+                done[i] = Some(o);
+            }
+        }
+    }
+    panic!("probe loop did not finish");
+}

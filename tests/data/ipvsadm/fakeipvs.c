@@ -8,6 +8,7 @@
  * Environment:
  *   FAKE_IPVS_TABLE=1   serve the table below (otherwise the table is empty)
  *   FAKE_IPVS_ERRNO=N   every IP_VS_SO_SET_* call fails with errno N
+ *   FAKE_IPVS_CONN=F    ipvsadm -c reads F instead of /proc/net/ip_vs_conn
  *
  * Build: gcc -shared -fPIC -o fakeipvs.so fakeipvs.c
  */
@@ -146,4 +147,15 @@ int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 	const char *e = getenv("FAKE_IPVS_ERRNO");
 	if (e && atoi(e)) { errno = atoi(e); return -1; }
 	return 0;
+}
+
+/* FAKE_IPVS_CONN=FILE: ipvsadm -c reads FILE instead of /proc/net/ip_vs_conn. */
+#include <stdio.h>
+FILE *fopen(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+	const char *c = getenv("FAKE_IPVS_CONN");
+	if (!real) real = dlsym(RTLD_NEXT, "fopen");
+	if (c && *c && !strcmp(path, "/proc/net/ip_vs_conn")) path = c;
+	return real(path, mode);
 }

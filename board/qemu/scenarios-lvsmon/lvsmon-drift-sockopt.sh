@@ -1,0 +1,3 @@
+# The drift scenario through the setsockopt interface.
+API=sockopt
+. /scenarios/lvsmon-drift.sh

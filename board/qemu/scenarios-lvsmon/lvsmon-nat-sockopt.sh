@@ -1,0 +1,3 @@
+# The NAT shell-loop scenario through the setsockopt interface.
+API=sockopt
+. /scenarios/lvsmon-nat.sh

@@ -1,0 +1,200 @@
+//! Daemon habits: the pid file refuses a second lvsmon and is taken over when stale,
+//! `--daemon` detaches and still serves the control socket, SIGUSR1 writes the state table
+//! to the log, SIGTERM without --keep-on-exit removes what lvsmon added.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{free_port, scratch, Daemon, RealServer, LVSMON};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn config(port: u16, addr: &str) -> String {
+    format!(
+        "virtual_server 192.0.2.30 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server {addr} {port} {{\n    TCP_CHECK {{\n      connect_timeout 1\n    }}\n  }}\n}}\n"
+    )
+}
+
+fn wait(what: &str, mut cond: impl FnMut() -> bool) {
+    let until = Instant::now() + LIMIT;
+    while Instant::now() < until {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {}", what);
+}
+
+#[test]
+fn pid_file_refuses_a_second_daemon_and_is_removed_on_exit() {
+    let dir = scratch("pidfile");
+    let port = free_port();
+    let _rs = RealServer::start(format!("127.0.3.1:{port}").parse().unwrap());
+    let cfg = dir.join("lvsmon.conf");
+    std::fs::write(&cfg, config(port, "127.0.3.1")).unwrap();
+    let pid_file = dir.join("lvsmon.pid");
+    let run = |sock: &str| {
+        Command::new(LVSMON)
+            .args(["run", "--dry-run", "-f"])
+            .arg(&cfg)
+            .arg("--pid-file")
+            .arg(&pid_file)
+            .arg("--control")
+            .arg(dir.join(sock))
+            .arg("--log-file")
+            .arg(dir.join(format!("{sock}.log")))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = run("a.sock");
+    wait("pid file", || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .map(|s| s.trim().to_string())
+            == Some(first.id().to_string())
+    });
+    let second = run("b.sock").wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!(
+            "lvsmon is already running with pid {}",
+            first.id()
+        )),
+        "{}",
+        err
+    );
+    // TERM: the first exits 0 and removes its pid file.
+    Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!pid_file.exists());
+}
+
+#[test]
+fn daemon_mode_detaches_and_serves_status() {
+    let dir = scratch("daemonize");
+    let port = free_port();
+    let rs_addr = format!("127.0.3.2:{port}");
+    let _rs = RealServer::start(rs_addr.parse().unwrap());
+    let cfg = dir.join("lvsmon.conf");
+    std::fs::write(&cfg, config(port, "127.0.3.2")).unwrap();
+    let pid_file = dir.join("lvsmon.pid");
+    let sock = dir.join("lvsmon.sock");
+    let log = dir.join("lvsmon.log");
+    let started = Instant::now();
+    let parent = Command::new(LVSMON)
+        .args(["run", "--daemon", "--dry-run", "-f"])
+        .arg(&cfg)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg("--control")
+        .arg(&sock)
+        .arg("--log-file")
+        .arg(&log)
+        .status()
+        .unwrap();
+    assert_eq!(parent.code(), Some(0));
+    assert!(started.elapsed() < LIMIT);
+    wait("pid file", || pid_file.exists() && sock.exists());
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "lvsmon");
+    // Detached: a session leader of its own is not (double fork), and not our child.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let (ppid, sid): (u32, u32) = (fields[1].parse().unwrap(), fields[3].parse().unwrap());
+    assert_ne!(ppid, std::process::id());
+    assert_ne!(
+        sid, pid,
+        "a double-forked daemon is not its session's leader"
+    );
+    wait("status answers", || {
+        Command::new(LVSMON)
+            .args(["status", "--control"])
+            .arg(&sock)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&rs_addr))
+            .unwrap_or(false)
+    });
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait("daemon exit", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists() || !pid_file.exists()
+    });
+    wait("pid file removed", || !pid_file.exists());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("lvsmon stopped"), "{}", text);
+}
+
+#[test]
+fn usr1_logs_the_state_table_and_term_removes_what_was_added() {
+    let dir = scratch("usr1");
+    let port = free_port();
+    let rs_addr = format!("127.0.3.3:{port}");
+    let _rs = RealServer::start(rs_addr.parse().unwrap());
+    let d = Daemon::start(&dir, &config(port, "127.0.3.3"));
+    d.wait_for("in table", LIMIT, |d| {
+        d.real(&rs_addr).get("in_table").as_bool() == Some(true)
+    });
+    let before = d.log_text().len();
+    d.signal("USR1");
+    d.wait_for("state table", LIMIT, |d| {
+        d.log_text()[before..].contains(&rs_addr)
+    });
+    let ops_before = d.ops().len();
+    let log = d.log.clone();
+    assert_eq!(d.stop(), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let ops: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once("dry-run: ").map(|(_, op)| op))
+        .collect();
+    // Deleting the service removes its destinations with it (the kernel does).
+    assert_eq!(&ops[ops_before..], ["-D -t 192.0.2.30:80"], "{}", text);
+}
+
+#[test]
+fn global_defs_sync_daemon_and_timeouts_are_applied_and_stopped_at_exit() {
+    let dir = scratch("globals");
+    let port = free_port();
+    let _rs = RealServer::start(format!("127.0.3.4:{port}").parse().unwrap());
+    let text = format!(
+        "global_defs {{\n  router_id test\n  lvs_sync_daemon eth0 VI_1 id 7\n  lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{}",
+        config(port, "127.0.3.4")
+    );
+    let d = Daemon::start(&dir, &text);
+    d.wait_for("daemons started", LIMIT, |d| {
+        let ops = d.ops();
+        ops.iter()
+            .any(|o| o.starts_with("--start-daemon master --mcast-interface eth0 --syncid 7"))
+            && ops
+                .iter()
+                .any(|o| o.starts_with("--start-daemon backup --mcast-interface eth0 --syncid 7"))
+            && ops.iter().any(|o| o == "--set 900 30 60")
+    });
+    let log = d.log.clone();
+    assert_eq!(d.stop(), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("dry-run: --stop-daemon master"), "{}", text);
+    assert!(text.contains("dry-run: --stop-daemon backup"), "{}", text);
+}
