@@ -2,7 +2,8 @@
 # `sh -n` on every shell script under board/ and cross/: files named *.sh, files
 # whose first line is a #!…sh shebang (this catches procd's `#!/bin/sh /etc/rc.common`
 # and sysvinit scripts), and *.in templates of either. Parsed by dash (Debian's /bin/sh)
-# and by busybox sh (OpenWrt's ash) when it is installed.
+# and by busybox sh (OpenWrt's ash) when it is installed; scripts whose shebang names
+# bash (host-side tools such as the qemu board's runners) are parsed by `bash -n`.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -21,7 +22,9 @@ for f in $(find board cross -type f ! -path 'cross/sysroot/*' ! -path '*/target/
 		;;
 	esac
 	n=$((n + 1))
-	for sh in $shells; do
+	check_with=$shells
+	case $(head -c 64 "$f" | head -n 1) in '#!'*bash*) check_with=bash ;; esac
+	for sh in $check_with; do
 		if ! err=$($sh -n "$f" 2>&1); then
 			echo "check-scripts: $f: $sh -n: $err" >&2
 			bad=$((bad + 1))
