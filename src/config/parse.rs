@@ -313,6 +313,11 @@ fn parse_u64(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
+/// The statement's one argument as a u32 of at least `min`; `usage` words the error.
+fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u64) -> PResult<u32> {
+    Ok(uint(arg1(s, usage)?, kw, usage, min, u64::from(u32::MAX))? as u32)
+}
+
 fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
     match parse_u64(&t.text) {
         Some(v) if v >= min && v <= max => Ok(v),
@@ -1169,24 +1174,8 @@ impl Parser<'_> {
                     flag(st)?;
                     vs.inhibit = true;
                 }
-                "quorum" => {
-                    vs.quorum = uint(
-                        arg1(st, "a weight sum (1 or more)")?,
-                        kw,
-                        "a weight sum (1 or more)",
-                        1,
-                        u64::from(u32::MAX),
-                    )? as u32
-                }
-                "hysteresis" => {
-                    vs.hysteresis = uint(
-                        arg1(st, "a number")?,
-                        kw,
-                        "a number",
-                        0,
-                        u64::from(u32::MAX),
-                    )? as u32
-                }
+                "quorum" => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
+                "hysteresis" => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
                 "quorum_up" => vs.quorum_up = Some(script(st, true)?),
                 "quorum_down" => vs.quorum_down = Some(script(st, true)?),
                 "ip_family" => {
@@ -1299,24 +1288,8 @@ impl Parser<'_> {
                 }
                 "lvs_method" | "lb_kind" => rs.fwd = Some(lvs_method(st)?),
                 "inhibit_on_failure" => rs.inhibit = Some(boolean(st)?),
-                "uthreshold" => {
-                    rs.uthreshold = uint(
-                        arg1(st, "a connection count")?,
-                        kw,
-                        "a connection count",
-                        0,
-                        u64::from(u32::MAX),
-                    )? as u32
-                }
-                "lthreshold" => {
-                    rs.lthreshold = uint(
-                        arg1(st, "a connection count")?,
-                        kw,
-                        "a connection count",
-                        0,
-                        u64::from(u32::MAX),
-                    )? as u32
-                }
+                "uthreshold" => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
+                "lthreshold" => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
                 "notify_up" => rs.notify_up = Some(script(st, true)?),
                 "notify_down" => rs.notify_down = Some(script(st, true)?),
                 "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
