@@ -110,6 +110,9 @@ for d in scenarios scenarios-lvsmon; do
     for s in "$here/$d"/*.sh; do [ -f "$s" ] && install -m 0755 "$s" "$stage/scenarios/"; done
 done
 [ -d "$here/conf" ] && cp -r "$here/conf" "$stage/conf"
+# The sysvinit script, for the scenario that starts and stops lvsmon through it.
+mkdir -p "$stage/etc/init.d"
+install -m 0755 "$here/../init/lvsmon.sysvinit" "$stage/etc/init.d/lvsmon"
 
 mkdir -p "$out"
 (cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/initramfs.cpio.gz.tmp"
