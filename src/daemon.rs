@@ -77,8 +77,15 @@ pub fn run(opts: RunOptions) -> u8 {
     let backend: Box<dyn Backend> = if opts.dry_run {
         Box::new(crate::ipvs::dryrun::DryRun::new())
     } else {
-        match open_backend(opts.ipvs_api) {
-            Ok(b) => b,
+        // A kernel without IPVS (module not loaded yet) is not fatal: checking goes on and
+        // the table is applied when IPVS appears (see ipvs::lazy).
+        let api = match opts.ipvs_api {
+            IpvsApi::Auto => crate::ipvs::Api::Auto,
+            IpvsApi::Netlink => crate::ipvs::Api::Netlink,
+            IpvsApi::Sockopt => crate::ipvs::Api::Sockopt,
+        };
+        match crate::ipvs::lazy::Lazy::new(crate::ipvs::lazy::kernel_opener(api)) {
+            Ok(b) => Box::new(b),
             Err(e) => {
                 log::error!("cannot open the IPVS interface: {}", e);
                 return EXIT_RUNTIME;

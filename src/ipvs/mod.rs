@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod dryrun;
+pub mod lazy;
 pub mod netlink;
 pub mod reconcile;
 pub mod rule;
