@@ -208,13 +208,8 @@ pub struct WeightArgs {
     pub control: Option<PathBuf>,
 }
 
-/// Which kernel interface to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IpvsApi {
-    Auto,
-    Netlink,
-    Sockopt,
-}
+/// Which kernel interface to use (`--ipvs-api`): the backends' own enum.
+pub use crate::ipvs::Api as IpvsApi;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum LogSink {
@@ -277,15 +272,12 @@ impl std::fmt::Display for UsageError {
 }
 
 fn parse_api(s: &str) -> Result<IpvsApi, UsageError> {
-    match s {
-        "auto" => Ok(IpvsApi::Auto),
-        "netlink" => Ok(IpvsApi::Netlink),
-        "sockopt" => Ok(IpvsApi::Sockopt),
-        other => Err(UsageError(format!(
+    s.parse().map_err(|_| {
+        UsageError(format!(
             "--ipvs-api must be auto, netlink or sockopt, not '{}'",
-            other
-        ))),
-    }
+            s
+        ))
+    })
 }
 
 fn control_path(p: Option<PathBuf>) -> PathBuf {

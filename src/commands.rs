@@ -68,7 +68,7 @@ pub fn control(request: &Request, socket: &Path) -> u8 {
 /// The ipvsadm personality (and `list`/`save`/`restore`, which are spelled through it).
 /// `input` replaces standard input for `-R`.
 pub fn ipvsadm(argv: &[String], api: IpvsApi, input: Option<&Path>) -> u8 {
-    let mut open = || crate::daemon::open_backend(api);
+    let mut open = || crate::ipvs::open(api);
     let names = crate::ipvsadm::names::Names::system();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
@@ -123,7 +123,7 @@ pub fn restore(input: Option<&Path>, api: IpvsApi) -> u8 {
             return EXIT_CONFIG;
         }
     };
-    let mut backend = match crate::daemon::open_backend(api) {
+    let mut backend = match crate::ipvs::open(api) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("lvsmon: restore: cannot open IPVS: {}", e);

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cli::{IpvsApi, LogSink, RunOptions};
+use crate::cli::{LogSink, RunOptions};
 use crate::director::Director;
 use crate::ipvs::backend::Backend;
 use crate::logging::{self, Sink};
@@ -27,15 +27,6 @@ pub fn drift_interval(cfg: &Config) -> Duration {
         .min()
         .unwrap_or(Duration::from_secs(60))
         .max(Duration::from_secs(1))
-}
-
-pub fn open_backend(api: IpvsApi) -> Result<Box<dyn Backend>, crate::ipvs::backend::IpvsError> {
-    let api = match api {
-        IpvsApi::Auto => crate::ipvs::Api::Auto,
-        IpvsApi::Netlink => crate::ipvs::Api::Netlink,
-        IpvsApi::Sockopt => crate::ipvs::Api::Sockopt,
-    };
-    crate::ipvs::open(api)
 }
 
 pub fn run(opts: RunOptions) -> u8 {
@@ -79,12 +70,7 @@ pub fn run(opts: RunOptions) -> u8 {
     } else {
         // A kernel without IPVS (module not loaded yet) is not fatal: checking goes on and
         // the table is applied when IPVS appears (see ipvs::lazy).
-        let api = match opts.ipvs_api {
-            IpvsApi::Auto => crate::ipvs::Api::Auto,
-            IpvsApi::Netlink => crate::ipvs::Api::Netlink,
-            IpvsApi::Sockopt => crate::ipvs::Api::Sockopt,
-        };
-        match crate::ipvs::lazy::Lazy::new(crate::ipvs::lazy::kernel_opener(api)) {
+        match crate::ipvs::lazy::Lazy::new(crate::ipvs::lazy::kernel_opener(opts.ipvs_api)) {
             Ok(b) => Box::new(b),
             Err(e) => {
                 log::error!("cannot open the IPVS interface: {}", e);
