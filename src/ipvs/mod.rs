@@ -8,22 +8,59 @@ pub mod rule;
 pub mod sockopt;
 pub mod wire;
 
-use crate::ipvs::backend::{Backend, IpvsError};
+use backend::{Backend, IpvsError};
 
-/// Which kernel interface `open` uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which kernel interface to use (`--ipvs-api`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Api {
+    /// Generic netlink, or setsockopt when the kernel has no IPVS netlink family.
+    #[default]
     Auto,
     Netlink,
     Sockopt,
 }
 
-/// Opens the kernel backend. The netlink and sockopt backends land from their branch;
-/// until then every kernel command fails with "Protocol not available".
-pub fn open(_api: Api) -> Result<Box<dyn Backend>, IpvsError> {
-    Err(IpvsError {
-        op: None,
-        errno: libc::ENOPROTOOPT,
-        context: "open IPVS",
-    })
+impl std::str::FromStr for Api {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Api, String> {
+        match s {
+            "auto" => Ok(Api::Auto),
+            "netlink" => Ok(Api::Netlink),
+            "sockopt" => Ok(Api::Sockopt),
+            _ => Err(format!(
+                "unknown IPVS API '{s}' (expected auto, netlink or sockopt)"
+            )),
+        }
+    }
+}
+
+/// Opens the kernel's IPVS table through `api`. With `Api::Auto`, a kernel without the
+/// IPVS generic-netlink family (ENOENT from the controller) is used over setsockopt.
+pub fn open(api: Api) -> Result<Box<dyn Backend>, IpvsError> {
+    match api {
+        Api::Netlink => Ok(Box::new(netlink::NetlinkBackend::open()?)),
+        Api::Sockopt => Ok(Box::new(sockopt::SockoptBackend::open()?)),
+        Api::Auto => match netlink::NetlinkBackend::open() {
+            Ok(b) => Ok(Box::new(b)),
+            Err(e) if e.errno == libc::ENOENT => {
+                log::info!("IPVS netlink family not found; using the setsockopt interface");
+                Ok(Box::new(sockopt::SockoptBackend::open()?))
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod api_tests {
+    use super::Api;
+
+    #[test]
+    fn api_names() {
+        assert_eq!("auto".parse::<Api>(), Ok(Api::Auto));
+        assert_eq!("netlink".parse::<Api>(), Ok(Api::Netlink));
+        assert_eq!("sockopt".parse::<Api>(), Ok(Api::Sockopt));
+        assert!("ioctl".parse::<Api>().is_err());
+    }
 }
