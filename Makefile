@@ -35,3 +35,4 @@ clean:
 -include board/qemu/qemu.mk
 -include cross/cross.mk
 -include doc/doc.mk
+-include fuzz/fuzz.mk

@@ -66,13 +66,15 @@ impl fmt::Display for ServiceOpts<'_> {
         write!(f, "-s {}", s.sched)?;
         if s.flags & svc_flags::PERSISTENT != 0 {
             write!(f, " -p {}", s.timeout)?;
-            match s.key.family() {
-                Family::Inet if s.netmask != 0xffff_ffff => {
-                    write!(f, " -M {}", std::net::Ipv4Addr::from(s.netmask))?
-                }
-                Family::Inet6 if s.netmask != 128 => write!(f, " -M {}", s.netmask)?,
-                _ => {}
+        }
+        // ipvsadm accepts -M without -p and the kernel keeps it, so it is written whenever
+        // it is not the default (found by fuzz/fuzz_targets/ipvsadm_args.rs).
+        match s.key.family() {
+            Family::Inet if s.netmask != 0xffff_ffff => {
+                write!(f, " -M {}", std::net::Ipv4Addr::from(s.netmask))?
             }
+            Family::Inet6 if s.netmask != 128 => write!(f, " -M {}", s.netmask)?,
+            _ => {}
         }
         if let Some(pe) = &s.pe_name {
             write!(f, " --pe {}", pe)?;
@@ -168,13 +170,30 @@ impl fmt::Display for RuleText<'_> {
             Op::Zero(None) => write!(f, "-Z"),
             Op::Zero(Some(k)) => write!(f, "-Z {}", ServiceArg(k)),
             Op::SetTimeouts(t) => write!(f, "--set {} {} {}", t.tcp, t.tcpfin, t.udp),
-            Op::StartDaemon(d) => write!(
-                f,
-                "--start-daemon {} --mcast-interface {} --syncid {}",
-                sync_state_name(d.state),
-                d.ifname,
-                d.syncid
-            ),
+            Op::StartDaemon(d) => {
+                write!(
+                    f,
+                    "--start-daemon {} --mcast-interface {} --syncid {}",
+                    sync_state_name(d.state),
+                    d.ifname,
+                    d.syncid
+                )?;
+                // The optional sync settings too (their absence was found by
+                // fuzz/fuzz_targets/ipvsadm_args.rs).
+                if let Some(n) = d.sync_maxlen {
+                    write!(f, " --sync-maxlen {}", n)?;
+                }
+                if let Some(g) = d.mcast_group {
+                    write!(f, " --mcast-group {}", g)?;
+                }
+                if let Some(p) = d.mcast_port {
+                    write!(f, " --mcast-port {}", p)?;
+                }
+                if let Some(t) = d.mcast_ttl {
+                    write!(f, " --mcast-ttl {}", t)?;
+                }
+                Ok(())
+            }
             Op::StopDaemon(s) => write!(f, "--stop-daemon {}", sync_state_name(*s)),
         }
     }
@@ -292,5 +311,59 @@ mod more_tests {
             let back = parse(&argv, &Names::default(), false).unwrap();
             assert_eq!(back, IpvsadmCommand::Apply(op.clone()), "{text}");
         }
+    }
+
+    /// Fuzzing regression (ipvsadm_args): `-A -f 7 -6 -M 64` (a netmask without -p) was
+    /// written back as `-A -f 7 -6 -s wlc`, losing the netmask.
+    #[test]
+    fn netmask_without_persistence_is_written() {
+        let names = Names::default();
+        for (line, want) in [
+            ("-A -f 7 -6 -M 64", "-A -f 7 -6 -s wlc -M 64"),
+            (
+                "-A -t 192.0.2.1:80 -M 255.255.255.0",
+                "-A -t 192.0.2.1:80 -s wlc -M 255.255.255.0",
+            ),
+        ] {
+            let argv = |l: &str| {
+                let mut v = vec!["ipvsadm".to_string()];
+                v.extend(l.split(' ').map(str::to_string));
+                v
+            };
+            let IpvsadmCommand::Apply(op) = parse(&argv(line), &names, false).unwrap() else {
+                panic!("{line} is not an operation");
+            };
+            let text = RuleText(&op).to_string();
+            assert_eq!(text, want);
+            assert_eq!(
+                parse(&argv(&text), &names, false).unwrap(),
+                IpvsadmCommand::Apply(op)
+            );
+        }
+    }
+
+    /// Fuzzing regression (ipvsadm_args): `--start-daemon master --sync-maxlen 65507` was
+    /// written back without its sync-maxlen (and likewise the multicast group, port, ttl).
+    #[test]
+    fn start_daemon_keeps_its_sync_options() {
+        let line = "--start-daemon master --mcast-interface eth1 --syncid 3 --sync-maxlen 65507 \
+                    --mcast-group ff02::81 --mcast-port 8848 --mcast-ttl 2";
+        let mut argv = vec!["ipvsadm".to_string()];
+        argv.extend(line.split_ascii_whitespace().map(str::to_string));
+        let IpvsadmCommand::Apply(op) = parse(&argv, &Names::default(), false).unwrap() else {
+            panic!("not an operation");
+        };
+        let text = RuleText(&op).to_string();
+        assert_eq!(
+            text,
+            "--start-daemon master --mcast-interface eth1 --syncid 3 --sync-maxlen 65507 \
+             --mcast-group ff02::81 --mcast-port 8848 --mcast-ttl 2"
+        );
+        let mut again = vec!["ipvsadm".to_string()];
+        again.extend(text.split(' ').map(str::to_string));
+        assert_eq!(
+            parse(&again, &Names::default(), false).unwrap(),
+            IpvsadmCommand::Apply(op)
+        );
     }
 }

@@ -16,7 +16,7 @@
 
 pub mod dns;
 mod file;
-mod http;
+pub mod http;
 pub mod outcome;
 mod smtp;
 
