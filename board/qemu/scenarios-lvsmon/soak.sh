@@ -1,0 +1,117 @@
+# Soak: 200 real servers flapping at random under a running lvsmon (real kernel table).
+# Not part of make test. Its length is the VM budget minus 150 s for set-up and checks
+# (or soak=SECONDS on the kernel command line when present):
+#   make vm-run SCENARIO=soak                 budget 300 s: a 150 s short soak
+#   board/qemu/run-vm.sh soak 1950            the full 30-minute soak
+# Real servers: one namespace holding 198.51.100.10-209, one busybox httpd on port 80
+# (bound to all of them); a server goes down when its address is removed from the
+# namespace (probes time out) and comes back when it is re-added. At the end every address
+# is restored and the scenario checks: the table is the starting one (ipvsadm -Sn), the
+# fd count is the starting one, VmRSS grew by less than 256 KiB, and every UP/DOWN line in
+# the log is accounted for (per server they alternate, start with DOWN, end with UP, and
+# there are no more DOWN lines than times its address was removed).
+need_lvsmon
+soak=
+for arg in $(cat /proc/cmdline); do
+    case $arg in soak=*) soak=${arg#soak=} ;; budget=*) budget=${arg#budget=} ;; esac
+done
+[ -n "$soak" ] || soak=$(( ${budget:-300} - 150 ))
+[ "$soak" -ge 60 ] || soak=60
+N=200
+
+net_up
+$IP netns add rs || fail "ip netns add rs"
+$IP link add vrs type veth peer name eth0 netns rs || fail "veth for rs"
+$IP link set vrs master br0 up
+in_ns rs $IP link set lo up
+in_ns rs $IP link set eth0 up
+# One `ip -batch` for all addresses: 200 separate `ip` runs are slow under emulation.
+i=0
+while [ $i -lt $N ]; do echo "addr add 198.51.100.$((10 + i))/24 dev eth0"; i=$((i + 1)); done > /tmp/addrs
+in_ns rs $IP -batch /tmp/addrs || fail "addresses for rs"
+in_ns rs $IP route add default via 198.51.100.1
+mkdir -p /srv/rs; echo rs > /srv/rs/index.html
+in_ns rs httpd -f -p 80 -h /srv/rs &
+wait_until 5 "httpd in rs" in_ns rs timeout 1 wget -q -O /dev/null http://198.51.100.10/
+
+{
+    printf 'virtual_server %s 80 {\n    delay_loop 5\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n' $VIP
+    i=0
+    while [ $i -lt $N ]; do
+        printf '    real_server 198.51.100.%d 80 {\n        weight 2\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((10 + i))
+        i=$((i + 1))
+    done
+    echo "}"
+} > /tmp/lvsmon.conf
+
+$LVSMON run -f /tmp/lvsmon.conf --control /tmp/lvsmon.sock --log-file /tmp/lvsmon.log &
+pid=$!
+in_table() { $LVSMON status --json --control /tmp/lvsmon.sock | grep -o '"in_table":true' | wc -l; }
+wait_until 60 "all $N in the table" sh -c "[ \$($LVSMON status --json --control /tmp/lvsmon.sock | grep -o '\"in_table\":true' | wc -l) = $N ]"
+sleep 10
+# Fewest fds over 20 samples: probes in flight hold a socket each, an idle moment holds none.
+min_fds() {
+    m=100000; k=0
+    while [ $k -lt 20 ]; do
+        c=$(ls /proc/$pid/fd | wc -l); [ "$c" -lt "$m" ] && m=$c
+        k=$((k + 1)); usleep 100000
+    done
+    echo $m
+}
+rss() { awk '/^VmRSS:/{print $2}' /proc/$pid/status; }
+$IPVSADM -Sn > /tmp/start.S
+fds0=$(min_fds); rss0=$(rss)
+step "soak: $N servers flapping for ${soak}s (fds $fds0, VmRSS $rss0 KiB)"
+
+: > /tmp/removed
+end=$(( $(cut -d. -f1 /proc/uptime) + soak ))
+toggles=0
+while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+    a=198.51.100.$(( 10 + RANDOM % N ))
+    if in_ns rs $IP -o addr show dev eth0 | grep -q " $a/"; then
+        in_ns rs $IP addr del $a/24 dev eth0 && echo "$a" >> /tmp/removed
+    else
+        in_ns rs $IP addr add $a/24 dev eth0
+    fi
+    toggles=$((toggles + 1))
+    usleep $(( 200000 + RANDOM % 600000 ))
+done
+step "restore every address"
+in_ns rs $IP -force -batch /tmp/addrs 2>/dev/null
+in_ns rs $IP route replace default via 198.51.100.1
+wait_until 60 "all $N back in the table" sh -c "[ \$($LVSMON status --json --control /tmp/lvsmon.sock | grep -o '\"in_table\":true' | wc -l) = $N ]"
+step "all back; settling"
+sleep 10
+kill -0 $pid || fail "lvsmon died during the soak"
+fds1=$(min_fds); rss1=$(rss)
+$IPVSADM -Sn > /tmp/end.S
+ups=$(grep -c ' is UP' /tmp/lvsmon.log); downs=$(grep -c ' is DOWN' /tmp/lvsmon.log)
+echo "SOAK: ${soak}s, $toggles toggles ($(wc -l < /tmp/removed) removals), $downs DOWN + $ups UP lines, fds $fds0 -> $fds1, VmRSS $rss0 -> $rss1 KiB"
+grep -E 'WARN|ERROR' /tmp/lvsmon.log | head -5
+expect_same_file "table at the end vs the start (ipvsadm -Sn)" /tmp/end.S /tmp/start.S
+expect_eq "fds at the end" "$fds1" "$fds0"
+[ "$rss1" -le $((rss0 + 256)) ] || fail "VmRSS grew from $rss0 to $rss1 KiB"
+# Accounting: per server the lines alternate DOWN, UP, ... and end with UP; never more
+# DOWN lines than removals of its address.
+awk '
+    FNR == NR { removed[$1]++; next }
+    / real server 198\.51\.100\.[0-9]+:80 is (UP|DOWN)/ {
+        for (i = 1; i <= NF; i++) if ($i == "server") { a = $(i + 1); st = $(i + 3) }
+        sub(/:80$/, "", a); sub(/:$/, "", st)
+        if ((a in last) ? last[a] == st : st != "DOWN") { print "out of order: " $0; bad = 1 }
+        last[a] = st
+        if (st == "DOWN") down[a]++
+    }
+    END {
+        for (a in last) {
+            if (last[a] != "UP") { print a " ends " last[a]; bad = 1 }
+            if (down[a] > removed[a]) { print a ": " down[a] " DOWN lines, " removed[a] " removals"; bad = 1 }
+        }
+        exit bad
+    }' /tmp/removed /tmp/lvsmon.log || fail "log transitions do not account for the flapping"
+expect_eq "DOWN lines = UP lines" "$downs" "$ups"
+[ "$downs" -gt 0 ] || fail "no transition at all: the soak did not flap"
+
+kill -TERM $pid
+wait_until 30 "lvsmon to exit" sh -c "! kill -0 $pid"
+[ -z "$($IPVSADM -Sn)" ] || fail "table left behind after TERM"
