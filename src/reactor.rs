@@ -40,6 +40,10 @@ const _: () = assert!(MAX_IN_FLIGHT <= 1 << SLOT_BITS);
 const EVENTS_CAPACITY: usize = 256;
 /// Shortest interval between kernel drift checks.
 const MIN_DRIFT_INTERVAL: Duration = Duration::from_secs(1);
+/// After a pass in which the kernel refused an operation, the next pass waits this long,
+/// so a lasting refusal (a scheduler module that is missing: each try runs modprobe) is
+/// retried once a second, not on every turn of the loop.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 struct Slot {
     probe: ProbeSlot,
@@ -76,6 +80,8 @@ pub struct Reactor {
     /// The kernel-wide settings from global_defs that lvsmon has applied.
     globals: Globals,
     wanted_globals: Globals,
+    /// Set after a pass with failures: no reconcile before this instant.
+    reconcile_not_before: Option<Instant>,
 }
 
 /// Why the loop ended.
@@ -156,6 +162,7 @@ impl Reactor {
             checks_completed: 0,
             globals: Globals::default(),
             wanted_globals: Globals::default(),
+            reconcile_not_before: None,
         })
     }
 
@@ -185,7 +192,7 @@ impl Reactor {
             Ok(()) => self.director.adopt(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
         }
-        self.reconcile();
+        self.reconcile(Instant::now());
     }
 
     /// Runs until TERM or INT. On the way out, removes what lvsmon added unless told to
@@ -211,7 +218,7 @@ impl Reactor {
                 return Ok(Exit::Deadline);
             }
             self.start_due_probes(now);
-            self.reconcile();
+            self.reconcile(now);
             self.run_scripts(now);
 
             let wake = [self.next_wake(now), until].into_iter().flatten().min();
@@ -275,6 +282,7 @@ impl Reactor {
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),
             Some(self.next_drift_at),
+            self.reconcile_not_before,
         ]
         .into_iter()
         .flatten()
@@ -344,8 +352,8 @@ impl Reactor {
     }
 
     /// Computes the difference between desired and believed tables and applies it.
-    fn reconcile(&mut self) {
-        if !self.director.needs_reconcile() {
+    fn reconcile(&mut self, now: Instant) {
+        if !self.director.needs_reconcile() || self.reconcile_not_before.is_some_and(|t| now < t) {
             return;
         }
         self.director.reconcile(&mut self.ops);
@@ -357,6 +365,11 @@ impl Reactor {
         self.backend
             .apply_all(&self.ops, &mut |i, e| failed.push((i, e)));
         self.director.applied(&self.ops, &self.failed);
+        self.reconcile_not_before = if self.failed.is_empty() {
+            None
+        } else {
+            Some(now + RETRY_AFTER_FAILURE)
+        };
     }
 
     fn run_scripts(&mut self, now: Instant) {

@@ -13,7 +13,7 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 fn config(port: u16, a: &str, b: &str, weight_b: u32) -> String {
     format!(
-        "virtual_server 192.0.2.20 80 {{\n  delay_loop 1\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server {a} {port} {{\n    weight 1\n    TCP_CHECK {{\n      connect_timeout 1\n      retry 0\n    }}\n  }}\n  real_server {b} {port} {{\n    weight {weight_b}\n    TCP_CHECK {{\n      connect_timeout 1\n      retry 0\n    }}\n  }}\n}}\n"
+        "virtual_server 192.0.2.20 80 {{\n  delay_loop 1\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server {a} {port} {{\n    weight 1\n    TCP_CHECK {{\n      connect_timeout 3\n      retry 0\n    }}\n  }}\n  real_server {b} {port} {{\n    weight {weight_b}\n    TCP_CHECK {{\n      connect_timeout 3\n      retry 0\n    }}\n  }}\n}}\n"
     )
 }
 
@@ -46,6 +46,9 @@ fn reload_applies_only_the_difference_and_keeps_health() {
     // 1. Unchanged config, by SIGHUP: zero operations, health kept.
     d.signal("HUP");
     d.wait_for("first reload", LIMIT, |d| reloads(d) == 1);
+    // Operations would be applied on the loop pass after the "reloaded" line: give any a
+    // moment to show up before asserting there are none.
+    std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(d.ops(), ops_before, "an unchanged reload made operations");
     assert_eq!(d.real(&ra_addr).get("health").as_str(), Some("down"));
     let new_lines = &d.log_text()[log_before.len()..];
@@ -60,6 +63,11 @@ fn reload_applies_only_the_difference_and_keeps_health() {
     let (code, _, err) = d.lvsmon(&["reload"]);
     assert_eq!(code, 0, "{}", err);
     d.wait_for("second reload", LIMIT, |d| reloads(d) == 2);
+    // The operation is applied on the loop pass after the "reloaded" line.
+    d.wait_for("the weight change", LIMIT, |d| {
+        d.ops().len() > ops_before.len()
+    });
+    std::thread::sleep(Duration::from_millis(1500));
     let ops = d.ops();
     assert_eq!(
         &ops[ops_before.len()..],
