@@ -33,4 +33,5 @@ clean:
 	$(CARGO) clean
 
 -include board/qemu/qemu.mk
+-include board/qemu-arch/arch.mk
 -include cross/cross.mk

@@ -1,0 +1,147 @@
+#!/bin/sh
+# Build a minimal static musl sysroot for one Rust target that has no prebuilt
+# std in rustup (armv7/armv6/mipsel/mips musl). Output: cross/sysroot/<triple>/lib
+# with libc.a (+ musl's empty libm/libpthread/... archives), crt1.o crti.o crtn.o,
+# empty crtbegin/crtend objects, and libunwind.a (LLVM libunwind from the nightly
+# toolchain's rust-src). rustc links it with rust-lld, -C link-self-contained=yes
+# and -L native=<this dir>/lib (see cross/cross.mk).
+#
+# Why not Debian's libgcc_eh.a: it is built for glibc and the Debian float ABI
+# (armel/mipsel are not our soft-float/mips32r2 choices) and references
+# _dl_find_object, which musl does not have.
+#
+# Usage: cross/build-sysroot.sh TRIPLE
+# Needs: the Debian cross compilers (gcc-/g++-<gnu triple>), apt-get, dpkg-source,
+# and `rustup component add rust-src --toolchain nightly`.
+# The result is cached: a stamp file names the musl version and flags; rerunning
+# with the same inputs does nothing.
+set -eu
+
+triple=${1:?usage: build-sysroot.sh TRIPLE}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$here/sysroot
+out=$top/$triple
+
+# Target -> Debian cross prefix, C flags matching rustc's target spec
+# (rustc --print target-spec-json), musl arch.
+case $triple in
+armv7-unknown-linux-musleabihf)
+	gnu=arm-linux-gnueabihf
+	# rustc: +v7,+vfp3d16,+thumb2,-neon, hard-float ABI.
+	cflags="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
+	musl_target=arm-linux-musleabihf ;;
+arm-unknown-linux-musleabi)
+	gnu=arm-linux-gnueabi
+	# rustc: +v6,+strict-align, soft-float ABI (ARM1176, e.g. Raspberry Pi 1).
+	cflags="-march=armv6 -marm -mfloat-abi=soft"
+	musl_target=arm-linux-musleabi ;;
+mipsel-unknown-linux-musl)
+	gnu=mipsel-linux-gnu
+	# rustc: cpu mips32r2, +soft-float. lld refuses to mix float ABIs.
+	cflags="-march=mips32r2 -msoft-float"
+	musl_target=mipsel-linux-muslsf ;;
+mips-unknown-linux-musl)
+	gnu=mips-linux-gnu
+	cflags="-march=mips32r2 -msoft-float"
+	musl_target=mips-linux-muslsf ;;
+*)
+	echo "build-sysroot.sh: no sysroot recipe for $triple (stable targets need none)" >&2
+	exit 1 ;;
+esac
+
+cc=$gnu-gcc
+cxx=$gnu-g++
+for tool in "$cc" "$cxx" apt-get dpkg-source; do
+	command -v "$tool" >/dev/null 2>&1 || {
+		echo "build-sysroot.sh: $tool not found; run: make cross-deps" >&2
+		exit 1
+	}
+done
+
+rust_src=$(rustc +nightly --print sysroot)/lib/rustlib/src/rust
+unwind_src=$rust_src/src/llvm-project/libunwind
+[ -d "$unwind_src/src" ] || {
+	echo "build-sysroot.sh: $unwind_src missing; run: rustup component add rust-src --toolchain nightly" >&2
+	exit 1
+}
+
+# --- musl source: Debian's source package, fetched with a private apt config so
+# the host's sources.list is left alone. apt verifies the .dsc against the signed
+# Sources index, dpkg-source verifies the tarballs against the .dsc.
+fetch_musl() {
+	apt_dir=$top/apt
+	[ -n "$(ls "$top"/src/musl-*/Makefile 2>/dev/null)" ] && return 0
+	. /etc/os-release
+	suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" "$top/src"
+	echo "deb-src http://deb.debian.org/debian $suite main" >"$apt_dir/sources.list"
+	cat >"$apt_dir/apt.conf" <<APT
+Dir::Etc::SourceList "$apt_dir/sources.list";
+Dir::Etc::SourceParts "$apt_dir/sources.list.d";
+Dir::State::Lists "$apt_dir/lists";
+Dir::Cache "$apt_dir/cache";
+APT::Sandbox::User "root";
+APT
+	APT_CONFIG=$apt_dir/apt.conf timeout 300 apt-get -q update >"$apt_dir/update.log" 2>&1 || {
+		cat "$apt_dir/update.log" >&2
+		exit 1
+	}
+	(cd "$top/src" && APT_CONFIG=$apt_dir/apt.conf timeout 300 apt-get -q source --download-only musl)
+	dsc=$(ls "$top"/src/musl_*.dsc | head -n 1)
+	# apt already checked every file of the package against the signed Sources index
+	# (the uploader key of the .dsc is not in the host keyring, hence --no-check).
+	(cd "$top/src" && dpkg-source --no-check -x "$dsc" >/dev/null)
+}
+
+fetch_musl
+musl_dir=$(ls -d "$top"/src/musl-*/ | head -n 1)
+musl_dir=${musl_dir%/}
+musl_ver=$(cat "$musl_dir/VERSION")
+
+stamp="musl=$musl_ver cflags=$cflags unwind=$(rustc +nightly -V)"
+if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
+	echo "sysroot $triple up to date ($stamp)"
+	exit 0
+fi
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/include"
+build=$(mktemp -d "${TMPDIR:-/tmp}/lvsmon-sysroot.XXXXXX")
+trap 'rm -rf "$build"' EXIT INT TERM
+
+# --- musl: out-of-tree build, static only.
+(
+	cd "$build"
+	mkdir musl && cd musl
+	"$musl_dir/configure" --target="$musl_target" --prefix=/ --disable-shared \
+		--disable-wrapper CC="$cc" CROSS_COMPILE="$gnu-" CFLAGS="$cflags" >configure.log
+	make -s -j2 >make.log 2>&1 || { tail -n 30 make.log >&2; exit 1; }
+	make -s install-libs install-headers DESTDIR="$out" >/dev/null
+)
+
+# --- crtbegin/crtend: rustc's self-contained musl link names them, but with
+# .init_array (what LLVM emits) they have nothing to do; empty objects suffice.
+for o in crtbegin.o crtend.o crtbeginS.o crtendS.o; do
+	$cc $cflags -c -x c /dev/null -o "$out/lib/$o"
+done
+
+# --- LLVM libunwind (the same sources and flags rust's bootstrap uses), compiled
+# against the musl headers only.
+gcc_inc=$($cc -print-file-name=include)
+inc="-nostdinc -isystem $out/include -isystem $gcc_inc -I$unwind_src/include"
+common="$cflags -Os -ffunction-sections -fdata-sections -fstrict-aliasing -funwind-tables \
+ -fvisibility=hidden -D_LIBUNWIND_DISABLE_VISIBILITY_ANNOTATIONS -D_LIBUNWIND_IS_NATIVE_ONLY -DNDEBUG"
+mkdir "$build/unwind"
+for f in UnwindLevel1.c UnwindLevel1-gcc-ext.c Unwind-sjlj.c; do
+	$cc $common $inc -std=c99 -c "$unwind_src/src/$f" -o "$build/unwind/${f%.c}.o"
+done
+for f in UnwindRegistersSave.S UnwindRegistersRestore.S; do
+	$cc $common $inc -c "$unwind_src/src/$f" -o "$build/unwind/${f%.S}.o"
+done
+for f in libunwind.cpp Unwind-EHABI.cpp; do
+	$cxx $common $inc -std=c++17 -nostdinc++ -fno-exceptions -fno-rtti -c \
+		"$unwind_src/src/$f" -o "$build/unwind/${f%.cpp}.o"
+done
+$gnu-ar rcs "$out/lib/libunwind.a" "$build"/unwind/*.o
+
+echo "$stamp" >"$out/.stamp"
+echo "sysroot $triple built in $out ($stamp)"

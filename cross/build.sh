@@ -1,0 +1,100 @@
+#!/bin/sh
+# Build the static lvsmon binary for one target of cross/targets.
+# Usage: cross/build.sh TRIPLE [--std prebuilt|build-std] [--opt s|z|2|3] [--no-strip]
+#                     [--std-features LIST] [--rustflags "FLAGS"]
+#   --std / --opt override the table (used to measure size levers, cross/SIZES.md).
+#   --std-features sets -Zbuild-std-features (default: optimize_for_size);
+#   --rustflags replaces the extra rustflags (default: -C force-unwind-tables=no).
+#   --no-strip keeps symbols (for cross/depcost.sh).
+# Result: target/TRIPLE/release/lvsmon, and the wall time on stderr.
+# Heavy: runs cargo under `nice -n 15` (the machine is shared).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+triple=${1:?usage: cross/build.sh TRIPLE [--std prebuilt|build-std] [--opt LEVEL] [--no-strip]}
+shift
+std=$(target_field "$triple" std)
+opt=$(target_field "$triple" opt)
+strip=true
+# Size levers measured in cross/SIZES.md, on by default for build-std targets:
+# std's optimize_for_size algorithms, and no unwind tables (.eh_frame is dead
+# weight with panic = "abort" and no backtrace symbolizer).
+std_features=optimize_for_size
+extra="-C force-unwind-tables=no"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--std-features) std_features=${2?}; shift 2 ;;
+	--rustflags) extra=${2?}; shift 2 ;;
+	--std) std=${2:?}; shift 2 ;;
+	--opt) opt=${2:?}; shift 2 ;;
+	--no-strip) strip=false; shift ;;
+	*) echo "cross/build.sh: unknown option $1" >&2; exit 1 ;;
+	esac
+done
+
+cd "$top_dir"
+# CARGO_TARGET_<TRIPLE>_RUSTFLAGS: upper case, '-' -> '_'.
+var=CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
+case $triple in
+mips*) crt="-C target-feature=+crt-static" ;; # mips musl targets default to dynamic
+*) crt="" ;;
+esac
+
+case $std in
+prebuilt)
+	# .cargo/config.toml holds the linker and rustflags for the stable targets.
+	set -- cargo +stable build --release --locked --target "$triple"
+	;;
+build-std)
+	case $triple in
+	x86_64-* | aarch64-*)
+		# rustup's stable std for these targets ships musl's libc.a, crt objects
+		# and libunwind.a; reuse them rather than building a sysroot.
+		libdir=$(rustc +stable --print sysroot)/lib/rustlib/$triple/lib/self-contained
+		[ -f "$libdir/libc.a" ] || {
+			echo "cross/build.sh: $libdir missing; run: rustup target add $triple" >&2
+			exit 1
+		}
+		crt="-C relocation-model=static -C target-feature=+crt-static"
+		;;
+	*)
+		"$cross_dir/build-sysroot.sh" "$triple"
+		libdir=$cross_dir/sysroot/$triple/lib
+		# Non-PIC code for a static non-PIE binary: on MIPS this drops the
+		# abicalls GOT sequences (-72 KB on mipsel, cross/SIZES.md).
+		crt="$crt -C relocation-model=static"
+		;;
+	esac
+	export "$var=-C link-self-contained=yes -L native=$libdir $crt $extra"
+	# -Zbuild-std-features without "backtrace" drops std's backtrace symbolizer
+	# (~185 KB) and without "panic-unwind" the unwinding runtime; panic = "abort"
+	# is set in Cargo.toml.
+	set -- cargo +nightly build --release --locked --target "$triple" \
+		-Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
+	;;
+*) echo "cross/build.sh: std must be prebuilt or build-std, not $std" >&2; exit 1 ;;
+esac
+
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt
+export CARGO_PROFILE_RELEASE_STRIP=$strip
+start=$(date +%s)
+nice -n 15 "$@"
+bin=target/$triple/release/lvsmon
+
+# MIPS objects carry a .pdr section (per-procedure debug records, 32 bytes per
+# function) that no runtime reads; lld keeps it and strip does not remove it.
+case $triple in
+mips*)
+	if [ "$strip" = true ]; then
+		gnu=$(echo "$triple" | sed 's/-unknown-linux-musl$/-linux-gnu/')
+		objcopy=$gnu-objcopy
+		command -v "$objcopy" >/dev/null 2>&1 || objcopy=objcopy
+		"$objcopy" --remove-section=.pdr --remove-section=.comment "$bin" "$bin.tmp"
+		mv "$bin.tmp" "$bin"
+	fi
+	;;
+esac
+end=$(date +%s)
+# Sidecar read by cross/size.sh: how this binary was built, and how long it took.
+echo "std=$std opt=$opt strip=$strip seconds=$((end - start)) std_features=$std_features rustflags=$extra" >"$bin.cross"
+echo "cross: $triple ($std, opt-level $opt) built in $((end - start)) s: $bin" >&2

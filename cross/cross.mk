@@ -1,0 +1,71 @@
+# Cross builds, size budget, qemu-user tests, and the board/ script tests.
+# Included by the top Makefile. Target list and per-target settings: cross/targets.
+# Every heavy step runs under `nice -n 15` (cross/build.sh) and one target at a time.
+
+CROSS_TARGETS := $(shell awk '!/^\#/ && NF >= 5 { print $$1 }' cross/targets)
+CROSS_CI_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$5 == "yes" { print $$1 }' cross/targets)
+CROSS_SYSROOT_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$3 == "build-std" { print $$1 }' cross/targets)
+
+# Debian packages and rustup components the cross tier needs (`make cross-deps`).
+CROSS_APT := qemu-user-static busybox-static file binutils dpkg-dev \
+	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf gcc-arm-linux-gnueabi g++-arm-linux-gnueabi \
+	gcc-mipsel-linux-gnu g++-mipsel-linux-gnu gcc-mips-linux-gnu g++-mips-linux-gnu dash
+
+.PHONY: cross cross-all cross-ci cross-sysroots cross-deps size test-cross check-scripts test-board
+
+# make cross TARGET=<triple>: binary at target/<triple>/release/lvsmon.
+cross:
+	@test -n "$(TARGET)" || { echo "usage: make cross TARGET=<triple>; one of: $(CROSS_TARGETS)" >&2; exit 1; }
+	cross/build.sh $(TARGET)
+
+# One target after the other; each build's wall time goes to target/cross-times.txt.
+cross-all:
+	@mkdir -p target && : >target/cross-times.txt
+	@for t in $(CROSS_TARGETS); do \
+		cross/build.sh $$t || exit 1; \
+		echo "$$t $$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' target/$$t/release/lvsmon.cross) s" >>target/cross-times.txt; \
+	done
+	@cat target/cross-times.txt
+
+# The musl sysroots for the build-std targets (cached under cross/sysroot/).
+cross-sysroots:
+	@for t in $(CROSS_SYSROOT_TARGETS); do nice -n 15 cross/build-sysroot.sh $$t || exit 1; done
+
+size:
+	cross/size.sh
+
+test-cross:
+	cross/test-cross.sh $(CROSS_TARGETS)
+
+# What CI can afford: x86_64, aarch64 and mipsel (the "ci" column of cross/targets),
+# built and tested, with the wall time of each step printed at the end.
+cross-ci:
+	@mkdir -p target && : >target/cross-ci-times.txt
+	@start=$$(date +%s); \
+	for t in $(CROSS_CI_TARGETS); do \
+		s=$$(date +%s); cross/build.sh $$t || exit 1; \
+		echo "build $$t: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
+	done; \
+	s=$$(date +%s); cross/test-cross.sh $(CROSS_CI_TARGETS) || exit 1; \
+	echo "test-cross: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
+	echo "cross-ci total: $$(( $$(date +%s) - start )) s" >>target/cross-ci-times.txt
+	@cross/size.sh $(CROSS_CI_TARGETS)
+	@cat target/cross-ci-times.txt
+
+# Install what the cross tier needs on a Debian 12 machine (CI or a fresh box).
+cross-deps:
+	apt-get install -y --no-install-recommends $(CROSS_APT)
+	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+	rustup toolchain install nightly --profile minimal --component rust-src
+
+# `sh -n` on every shell script under board/ and cross/ (with dash, and with
+# busybox sh when present: OpenWrt's shell is busybox ash).
+check-scripts:
+	cross/check-scripts.sh
+
+# Behaviour tests of the board scripts with stand-ins (no root, no daemon needed).
+test-board:
+	board/openwrt/test/run.sh
+	board/init/test/run.sh
+
+test: check-scripts test-board

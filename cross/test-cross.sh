@@ -1,0 +1,217 @@
+#!/bin/sh
+# Run the cross binaries under qemu-user (Debian's qemu-user-static) and check
+# what qemu-user can check: it cannot open generic netlink sockets, so the kernel
+# half is tested on real kernels in the qemu board instead.
+# Usage: cross/test-cross.sh [TRIPLE...]    (default: every target in cross/targets)
+# The checks that run are listed in cross/test-cross.checks (yes/no with a reason).
+# Env: CROSS_CHECKS   another checks file (to try a check before enabling it)
+#      CROSS_SAMPLES  directory of sample configs for check-samples
+#                     (default: tests/samples, else /work/shared/samples).
+# Exit 0 only if every enabled check passed on every target; a missing binary
+# or a missing qemu is a failure, not a skip.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$top_dir"
+
+[ $# -gt 0 ] || set -- $(all_targets)
+checks_file=${CROSS_CHECKS:-$cross_dir/test-cross.checks}
+budget=$((600 * 1024))
+ref=target/x86_64-unknown-linux-musl/release/lvsmon # runs natively: the reference
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lvsmon-test-cross.XXXXXX")
+server_pid=
+daemon_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+enabled() { awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$checks_file" | grep -qx yes; }
+
+fails=0 passes=0
+pass() { passes=$((passes + 1)); echo "  ok    $check"; }
+fail() { fails=$((fails + 1)); echo "  FAIL  $check: $*"; }
+
+# run OUT ARGS... : run the binary under qemu with a 30 s bound; stdout/stderr/rc
+# land in $tmp/OUT.{out,err,rc}.
+run() {
+	o=$1; shift
+	timeout 30 "$qemu" "$bin" "$@" >"$tmp/$o.out" 2>"$tmp/$o.err"
+	echo $? >"$tmp/$o.rc"
+}
+rc() { cat "$tmp/$1.rc"; }
+
+check_elf() {
+	desc=$(file -b "$bin")
+	attrs=$(readelf -A "$bin" 2>/dev/null; readelf -h "$bin" 2>/dev/null)
+	case $desc in *"statically linked"*) ;; *) fail "not statically linked: $desc"; return ;; esac
+	case $triple in
+	x86_64-*) want="x86-64" attr="" ;;
+	aarch64-*) want="ARM aarch64" attr="" ;;
+	armv7-*) want="ARM, EABI5" attr="Tag_CPU_arch: v7|hard-float ABI|Tag_ABI_VFP_args: VFP registers" ;;
+	arm-*) want="ARM, EABI5" attr="Tag_CPU_arch: v6|soft-float ABI" ;;
+	mipsel-*) want="LSB executable, MIPS, MIPS32 rel2" attr="FP ABI: Soft float" ;;
+	mips-*) want="MSB executable, MIPS, MIPS32 rel2" attr="" ;; # readelf -A misreads BE .gnu.attributes
+	*) fail "no expectation for $triple"; return ;;
+	esac
+	case $desc in *"$want"*) ;; *) fail "expected '$want' in: $desc"; return ;; esac
+	old_ifs=$IFS IFS='|'
+	for a in $attr; do
+		case $attrs in *"$a"*) ;; *) IFS=$old_ifs; fail "readelf lacks '$a'"; return ;; esac
+	done
+	IFS=$old_ifs
+	case $triple in
+	mips*) if readelf -S "$bin" | grep -q '\.pdr'; then fail ".pdr section not stripped"; return; fi ;;
+	esac
+	pass
+}
+
+check_budget() {
+	bytes=$(wc -c <"$bin" | tr -d ' ')
+	if [ "$bytes" -le "$budget" ]; then pass; else fail "$bytes bytes > $budget (600 KiB)"; fi
+}
+
+check_help_exit() {
+	run help --help
+	if [ "$(rc help)" = 0 ]; then pass; else fail "--help exited $(rc help): $(head -c 300 "$tmp/help.err")"; fi
+}
+
+check_help_text() {
+	run help --help
+	[ "$(rc help)" = 0 ] || { fail "--help exited $(rc help)"; return; }
+	head -n 1 "$tmp/help.out" | grep -q '^Usage: lvsmon' || { fail "stdout does not start with 'Usage: lvsmon'"; return; }
+	for sub in run check status list save restore reload; do
+		grep -Eq "^ +$sub( |\$)" "$tmp/help.out" || { fail "--help does not list '$sub'"; return; }
+	done
+	pass
+}
+
+check_usage_error() {
+	run usage --no-such-option
+	[ "$(rc usage)" = 1 ] || { fail "exit $(rc usage), want 1"; return; }
+	[ -s "$tmp/usage.err" ] || { fail "no message on stderr"; return; }
+	pass
+}
+
+check_check_good() {
+	run good check -f board/buildroot/lvsmon/lvsmon.conf
+	[ "$(rc good)" = 0 ] || { fail "buildroot's lvsmon.conf: exit $(rc good): $(head -c 300 "$tmp/good.err")"; return; }
+	run good check -f cross/test/good.conf
+	[ "$(rc good)" = 0 ] || { fail "exit $(rc good): $(head -c 300 "$tmp/good.err")"; return; }
+	# The summary names the services; its exact text is the config tests' business.
+	grep -q '192\.0\.2\.10' "$tmp/good.out" || { fail "summary does not name 192.0.2.10"; return; }
+	pass
+}
+
+check_check_bad() {
+	run bad check -f cross/test/bad.conf
+	[ "$(rc bad)" = 1 ] || { fail "exit $(rc bad), want 1"; return; }
+	head -n 1 "$tmp/bad.err" | grep -q '^cross/test/bad\.conf:7:9: ' ||
+		{ fail "stderr does not start with 'cross/test/bad.conf:7:9: ': $(head -n 1 "$tmp/bad.err")"; return; }
+	pass
+}
+
+check_check_samples() {
+	samples=${CROSS_SAMPLES:-}
+	if [ -z "$samples" ]; then
+		for d in tests/samples /work/shared/samples; do
+			[ -d "$d" ] && { samples=$d; break; }
+		done
+	fi
+	[ -n "$samples" ] && [ -d "$samples" ] || { fail "no sample directory (set CROSS_SAMPLES)"; return; }
+	[ -x "$ref" ] || { fail "reference $ref missing (make cross TARGET=x86_64-unknown-linux-musl)"; return; }
+	n=0 said=
+	for f in "$samples"/*; do
+		[ -f "$f" ] || continue
+		case $f in *.md) continue ;; esac
+		n=$((n + 1))
+		run sample check -f "$f"
+		timeout 30 "$ref" check -f "$f" >"$tmp/ref.out" 2>"$tmp/ref.err"
+		echo $? >"$tmp/ref.rc"
+		[ -s "$tmp/sample.out" ] || [ -s "$tmp/sample.err" ] && said=1
+		for s in rc out err; do
+			cmp -s "$tmp/sample.$s" "$tmp/ref.$s" || { fail "$f: $s differs from the native x86_64 run"; return; }
+		done
+	done
+	[ "$n" -gt 0 ] || { fail "no samples in $samples"; return; }
+	[ -n "$said" ] || { fail "no output at all for any sample"; return; }
+	pass
+}
+
+# wait_for FILE PATTERN SECONDS: poll (bounded) until FILE has a line matching PATTERN.
+wait_for() {
+	i=0
+	while [ "$i" -lt "$(($3 * 10))" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+start_server() {
+	busybox httpd -f -p "127.0.0.1:$port" -h "$tmp/www" &
+	server_pid=$!
+	sleep 0.3
+	kill -0 "$server_pid" 2>/dev/null
+}
+
+stop_children() {
+	[ -n "$daemon_pid" ] && { kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; }
+	[ -n "$server_pid" ] && { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; }
+	daemon_pid= server_pid=
+}
+
+check_dry_run_daemon() {
+	stop_children # left over from a failed run on the previous target
+	command -v busybox >/dev/null || { fail "busybox not found (apt-get install busybox-static)"; return; }
+	mkdir -p "$tmp/www"
+	# A port from the dynamic range that nothing listens on (bounded tries).
+	tries=0
+	while :; do
+		port=$((20000 + ($$ * 7 + tries * 131) % 30000))
+		start_server && break
+		tries=$((tries + 1))
+		[ "$tries" -lt 10 ] || { fail "could not start busybox httpd on 127.0.0.1"; return; }
+	done
+	sed "s/@PORT@/$port/" cross/test/dryrun.conf.in >"$tmp/dryrun.conf"
+	log=$tmp/daemon.log
+	timeout 60 "$qemu" "$bin" run -f "$tmp/dryrun.conf" --dry-run --control "$tmp/ctl.sock" >"$log" 2>&1 &
+	daemon_pid=$!
+	rs="-t 127\\.0\\.0\\.2:8080 -r 127\\.0\\.0\\.1:$port( |\$)"
+	wait_for "$log" "-a $rs" 15 || { fail "no '-a' of the real server in 15 s: $(tail -n 5 "$log")"; return; }
+	kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+	wait_for "$log" "-d $rs" 15 || { fail "no '-d' after the server stopped: $(tail -n 5 "$log")"; return; }
+	start_server || { fail "could not restart busybox httpd"; return; }
+	i=0
+	while [ "$(grep -Ec -- "-a $rs" "$log")" -lt 2 ] && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(grep -Ec -- "-a $rs" "$log")" -ge 2 ] || { fail "no second '-a' after the server returned"; return; }
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"; drc=$?; daemon_pid=
+	[ "$drc" = 0 ] || { fail "daemon exited $drc on SIGTERM, want 0"; return; }
+	kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
+	pass
+}
+
+disabled=$(awk '!/^#/ && NF >= 2 && $2 != "yes" { printf "%s ", $1 }' "$checks_file")
+for triple in "$@"; do
+	echo "== $triple"
+	bin=target/$triple/release/lvsmon
+	qemu=qemu-$(target_field "$triple" qemu)-static || { fails=$((fails + 1)); continue; }
+	if [ ! -f "$bin" ]; then
+		check=build; fail "$bin missing (make cross TARGET=$triple)"; continue
+	fi
+	if ! command -v "$qemu" >/dev/null; then
+		check=qemu; fail "$qemu not found (make cross-deps)"; continue
+	fi
+	for check in $(awk '!/^#/ && $2 == "yes" { print $1 }' "$checks_file"); do
+		"check_$(echo "$check" | tr - _)"
+	done
+done
+echo "test-cross: $passes passed, $fails failed on: $*"
+for d in $disabled; do
+	echo "test-cross: DISABLED $d: $(awk -v n="$d" '$1 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' "$checks_file")"
+done
+[ "$fails" = 0 ]
