@@ -33,6 +33,7 @@ clean:
 	$(CARGO) clean
 
 -include board/qemu/qemu.mk
+-include board/qemu-arch/arch.mk
 -include cross/cross.mk
 -include doc/doc.mk
 -include fuzz/fuzz.mk
