@@ -34,3 +34,4 @@ clean:
 
 -include board/qemu/qemu.mk
 -include cross/cross.mk
+-include bench/bench.mk
