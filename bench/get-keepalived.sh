@@ -11,4 +11,4 @@ if ldd "$dir/root/usr/sbin/keepalived" | grep -q 'not found'; then
     echo "get-keepalived: missing libraries; as root: apt-get install -y libnftnl11 libsnmp40" >&2
     exit 1
 fi
-"$dir/root/usr/sbin/keepalived" --version 2>&1 | head -n1
+"$dir/root/usr/sbin/keepalived" --version 2>&1 | sed -n 1p

@@ -23,11 +23,11 @@ for trial in 1 2 3 4 5; do
     kill -HUP $lpid
     wait_until 60 "reload $trial logged" sh -c "[ \$(grep -c reloaded /tmp/reload.log) -gt $n0 ]"
     line=$(grep 'reloaded' /tmp/reload.log | tail -n1)
-    # log time: 2026-11-21T17:07:12.94Z (centiseconds)
+    # log time: 2026-11-21T17:07:12.123456789Z
     ts=$(echo "$line" | cut -d' ' -f1)
     hms=${ts#*T}; hms=${hms%Z}
     day_s=$(echo "$t0" | awk '{printf "%d", $1 - ($1 % 86400)}')
-    lt=$(echo "$hms" | awk -F: -v d="$day_s" '{printf "%.2f", d + $1*3600 + $2*60 + $3}')
+    lt=$(echo "$hms" | awk -F: -v d="$day_s" '{printf "%.6f", d + $1*3600 + $2*60 + $3}')
     ms=$(awk -v a="$t0" -v b="$lt" 'BEGIN{printf "%.0f", (b - a) * 1000}')
     # the same reload through the control socket: the reply comes once it is applied
     $R time $LVSMON reload --control /tmp/l.sock > /dev/null 2> /tmp/t.err || { cat /tmp/t.err; fail "lvsmon reload"; }
