@@ -221,13 +221,13 @@ if sc:
       "warm-up; CPU is utime+stime of all the tool's processes (keepalived: parent and "
       "checker child) over the window; RSS is summed VmRSS. One vCPU under TCG runs the "
       "tool, the responder and the kernel, so absolute rates are far below hardware.\n")
-    w("| reals | tool | processes | checks/s (target = reals) | CPU % | CPU ms per check | RSS KiB | in table at end | lateness p50 / p99 ms |")
-    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    w("| reals | tool | processes | checks/s (target = reals) | CPU % | CPU ms per check | RSS KiB | in table at end | judged down (log lines) | lateness p50 / p99 ms |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in sc:
         rate = float(d.get("rate", "0") or 0)
         cpc = float(d["cpu_s"]) * 1000 / (rate * 20) if rate > 0 else float("nan")
         d["_cpc"] = cpc
-        w(f"| {d['reals']} | {d['tool']} | {d['procs']} | {d.get('rate', '?')} | {d['cpu_pct']} | {f(cpc, 3)} | {d['rss_kb']} | {d['in_table']} | {d.get('late_p50_ms', '?')} / {d.get('late_p99_ms', '?')} |")
+        w(f"| {d['reals']} | {d['tool']} | {d['procs']} | {d.get('rate', '?')} | {d['cpu_pct']} | {f(cpc, 3)} | {d['rss_kb']} | {d['in_table']} | {d.get('down_lines', '?')} | {d.get('late_p50_ms', '?')} / {d.get('late_p99_ms', '?')} |")
     w("")
     for n in ("100", "1000", "4000"):
         l = [d for d in sc if d["reals"] == n and d["tool"] == "lvsmon"]

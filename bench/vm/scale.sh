@@ -32,17 +32,17 @@ ulimit -n 65536
 ticks() { awk '{s += $14 + $15} END {print s + 0}' $(for p in $1; do echo /proc/$p/stat; done) 2>/dev/null; }
 rss() { awk '/^VmRSS/{s += $2} END {print s + 0}' $(for p in $1; do echo /proc/$p/status; done) 2>/dev/null; }
 
-run_one() { # TOOL N
-    tool=$1; n=$2
-    genconf 1 "$n" doc 8000 8 1 1 1 > /tmp/s.conf
+run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
+    tool=$1; reals=$2
+    genconf 1 "$reals" doc 8000 8 1 1 1 > /tmp/s.conf
     $IPVSADM -C
     in_ns srv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" > /tmp/resp.out &
     rpid=$!
     sleep 1
     if [ "$tool" = lvsmon ]; then
-        $LVSMON run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$n.log 2>&1 &
+        $LVSMON run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$reals.log 2>&1 &
     else
-        keepalived -C -n -l -f /tmp/s.conf -p /tmp/ka.pid -c /tmp/kac.pid > /tmp/scale-$tool-$n.log 2>&1 &
+        keepalived -C -n -l -f /tmp/s.conf -p /tmp/ka.pid -c /tmp/kac.pid > /tmp/scale-$tool-$reals.log 2>&1 &
     fi
     tpid=$!
     sleep $((WARM + 1))
@@ -57,12 +57,14 @@ run_one() { # TOOL N
     cpu=$(awk -v a=$t0 -v b=$t1 -v hz=$hz -v s0=$s0 -v s1=$s1 'BEGIN{printf "%.1f", 100*(b-a)/hz/(s1-s0)}')
     secs=$(awk -v a=$t0 -v b=$t1 -v hz=$hz 'BEGIN{printf "%.2f", (b-a)/hz}')
     line=$(grep '^RESPONDER conns' /tmp/resp.out | cut -d' ' -f2-)
-    echo "BENCH scale tool=$tool reals=$n procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs rss_kb=$kb in_table=$inv $line"
+    # real servers judged down in the run (lvsmon: "is DOWN", keepalived: "Removing service")
+    downs=$(grep -c -e "is DOWN" -e "Removing service" /tmp/scale-$tool-$reals.log)
+    echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs rss_kb=$kb in_table=$inv down_lines=$downs $line"
     $IPVSADM -C
 }
 
-for n in 100 1000 4000; do
-    step "scale $n real servers"
-    if [ "$n" = 1000 ]; then order="keepalived lvsmon"; else order="lvsmon keepalived"; fi
-    for tool in $order; do run_one $tool $n; done
+for size in 100 1000 4000; do
+    step "scale $size real servers"
+    if [ "$size" = 1000 ]; then order="keepalived lvsmon"; else order="lvsmon keepalived"; fi
+    for tool in $order; do run_one $tool $size; done
 done
