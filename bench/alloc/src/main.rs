@@ -68,7 +68,9 @@ fn main() {
             }
         });
     }
-    let mut text = String::from("virtual_server 192.0.2.10 80 {\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n");
+    let mut text = String::from(
+        "virtual_server 192.0.2.10 80 {\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n",
+    );
     for k in 0..n {
         // the same spread over 127/8 as bench/genconf.sh
         text.push_str(&format!(

@@ -81,7 +81,9 @@ fn main() {
     let a: Vec<String> = std::env::args().collect();
     helpers(&a);
     if a.len() < 6 {
-        eprintln!("usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S]");
+        eprintln!(
+            "usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S]"
+        );
         std::process::exit(2);
     }
     let p0: u16 = a[1].parse().expect("PORT_FIRST");
@@ -128,7 +130,12 @@ fn main() {
             }));
         }
     }
-    println!("RESPONDER ready ports {}-{} threads {}", p0, p1, joins.len());
+    println!(
+        "RESPONDER ready ports {}-{} threads {}",
+        p0,
+        p1,
+        joins.len()
+    );
     std::thread::sleep(Duration::from_secs(secs));
     stop.store(true, Ordering::SeqCst);
     let r = rec.lock().unwrap();
