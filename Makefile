@@ -37,3 +37,4 @@ clean:
 -include cross/cross.mk
 -include doc/doc.mk
 -include fuzz/fuzz.mk
+-include bench/bench.mk

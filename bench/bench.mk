@@ -1,0 +1,48 @@
+# `make bench`: lvsmon side by side with keepalived 2.2.7 and ipvsadm 1.31 in one run.
+# Writes bench/RESULTS.md from the raw numbers kept in bench/raw/. Included by the top
+# Makefile. Every step runs under timeout; the VM items boot the bench VM (TCG, -nic none).
+#   make bench            footprint, host loopback, allocations, then the VM items
+#   make bench-host       the host-only items (footprint, loopback, allocations)
+#   make bench-report     rebuild RESULTS.md from bench/raw/
+BENCH_DIR := bench
+BENCH_RAW := $(BENCH_DIR)/raw
+BENCH_TGT := $(BENCH_DIR)/target
+BENCH_RESP := $(BENCH_TGT)/$(MUSL_TARGET)/release/responder
+BENCH_ALLOC := $(BENCH_TGT)/release/bench-alloc
+BENCH_KA_DEB_DIR := $(BENCH_DIR)/out/keepalived
+BENCH_KA := $(BENCH_KA_DEB_DIR)/root/usr/sbin/keepalived
+
+.PHONY: bench bench-host bench-vm bench-report bench-tools bench-keepalived
+
+bench-tools: static
+	cd $(BENCH_DIR)/responder && timeout 900 $(CARGO) build --release --offline \
+		--target $(MUSL_TARGET) --target-dir ../target
+	cd $(BENCH_DIR)/alloc && timeout 1800 nice -n 10 $(CARGO) build --release --offline \
+		--target-dir ../target
+
+# Debian's keepalived 2.2.7 (apt-get download + dpkg-deb -x); its libraries must resolve
+# on the host (apt-get install libnftnl11 libsnmp40 on a Debian 12 host).
+bench-keepalived:
+	$(BENCH_DIR)/get-keepalived.sh $(BENCH_KA_DEB_DIR)
+
+bench-host: bench-tools bench-keepalived
+	mkdir -p $(BENCH_RAW)
+	timeout 60 $(BENCH_DIR)/footprint.sh $(STATIC_BIN) $(BENCH_KA) /usr/sbin/ipvsadm > $(BENCH_RAW)/footprint.txt
+	timeout 300 $(BENCH_DIR)/loopback.sh $(STATIC_BIN) $(BENCH_RESP) $(BENCH_RAW)/loopback.txt
+	timeout 120 $(BENCH_DIR)/alloc.sh $(BENCH_ALLOC) $(BENCH_RAW)/alloc.txt
+
+bench-vm: bench-tools bench-keepalived vm-initramfs
+	mkdir -p $(BENCH_RAW)
+	timeout 300 $(BENCH_DIR)/build-initramfs.sh $(BENCH_KA) $(BENCH_RESP)
+	: > $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh table 700 $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh reload 400 $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh failover 900 $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh scale 900 $(BENCH_RAW)/vm.txt
+
+bench-report:
+	python3 $(BENCH_DIR)/report.py $(BENCH_RAW) > $(BENCH_DIR)/RESULTS.md
+	@sed -n '/^## Summary/,/^## /p' $(BENCH_DIR)/RESULTS.md
+
+bench: bench-host bench-vm
+	$(MAKE) bench-report

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Build bench/out/bench-initramfs.cpio.gz: the board's initramfs (board/qemu/out/
+# initramfs.cpio.gz, built by board/qemu/build-initramfs.sh, left untouched) unpacked and
+# extended with Debian's keepalived 2.2.7 and every shared library ldd names for it, the
+# bench responder (static), the config generator and the bench scenarios (bench/vm/*.sh,
+# installed as /scenarios/bench-*.sh so the board's /init runs them unchanged).
+# Usage: build-initramfs.sh KEEPALIVED_BIN RESPONDER_BIN
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+ka=$1; resp=$2
+board=$top/board/qemu/out/initramfs.cpio.gz
+[ -f "$board" ] || { echo "bench: no $board (make vm-initramfs)" >&2; exit 1; }
+out=$here/out
+stage=$out/stage
+rm -rf "$stage"; mkdir -p "$stage"
+(cd "$stage" && gzip -dc "$board" | cpio -id --quiet)
+install -m 0755 "$ka" "$stage/usr/sbin/keepalived"
+for lib in $(ldd "$ka" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
+    mkdir -p "$stage$(dirname "$lib")"
+    [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+done
+if ldd "$ka" | grep -q 'not found'; then
+    echo "bench: keepalived has unresolved libraries on this host:" >&2
+    ldd "$ka" | grep 'not found' >&2
+    exit 1
+fi
+mkdir -p "$stage/etc/keepalived"
+install -m 0755 "$resp" "$stage/usr/bin/responder"
+install -m 0755 "$here/genconf.sh" "$stage/usr/bin/genconf"
+for s in "$here"/vm/*.sh; do install -m 0755 "$s" "$stage/scenarios/bench-$(basename "$s")"; done
+(cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/bench-initramfs.cpio.gz.tmp"
+mv "$out/bench-initramfs.cpio.gz.tmp" "$out/bench-initramfs.cpio.gz"
+cp "$top/board/qemu/out/vmlinuz" "$out/vmlinuz"
+echo "bench: $out/bench-initramfs.cpio.gz $(stat -c %s "$out/bench-initramfs.cpio.gz") bytes"

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Boot the bench VM for one bench scenario (bench/vm/NAME.sh) and keep its console.
+# Usage: run-vm.sh NAME BUDGET_SECONDS RAWFILE
+# Same kernel command line and verdict as board/qemu/run-vm.sh (whose initramfs path is
+# fixed), with bench's initramfs and 1 GiB of memory (4000 real servers, two tools).
+# TCG software emulation, -nic none, under timeout. Lines the scenario prints starting
+# with "BENCH " are copied to RAWFILE; exit 0 on a PASS verdict.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+name=$1; budget=$2; raw=$3
+out=$here/out
+mkdir -p "$out/logs"
+log=$out/logs/$name.log
+set +e
+timeout -k 5 "$((budget + 90))" qemu-system-x86_64 -machine accel=tcg -cpu max -smp 1 -m 1024 \
+    -nic none -nographic -no-reboot -serial stdio -monitor none \
+    -kernel "$out/vmlinuz" -initrd "$out/bench-initramfs.cpio.gz" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 scenario=bench-$name budget=$budget" \
+    < /dev/null > "$log" 2>&1
+rc=$?
+set -e
+tr -d '\r' < "$log" | grep -a '^BENCH ' >> "$raw" || true
+verdict=$(tr -d '\r' < "$log" | grep -a '^LVSMON-VERDICT: ' | tail -n1 || true)
+echo "bench vm $name: qemu rc=$rc ${verdict:-no verdict} (log $log)"
+case $verdict in "LVSMON-VERDICT: PASS "*) exit 0 ;; esac
+tail -n 20 "$log" >&2
+exit 1

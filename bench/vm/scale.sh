@@ -1,0 +1,70 @@
+# bench: scale. 100 / 1000 / 4000 real servers checked by HTTP_GET every 1 s, lvsmon then
+# keepalived (alternating order per size) on the same config and the same real servers: one
+# namespace "srv" holding 198.51.100.2-254 and 203.0.113.2-254 behind one veth, and the
+# bench responder (non-forking, threads) on ports 8000-8007 there. For each run: checks per
+# second counted by the responder, CPU of all the tool's processes over the window
+# (/proc/PID/stat utime+stime), RSS summed over them (VmRSS) at the end of the window.
+need_lvsmon
+R=/usr/bin/responder
+WARM=${BENCH_WARM:-8}; WIN=${BENCH_WIN:-20}
+hz=100
+sysctl -qw net.ipv4.ip_forward=1
+$IP link add dir0 type dummy || fail "dir0"
+$IP addr add 192.0.2.1/24 dev dir0
+$IP addr add $VIP/32 dev dir0
+$IP link set dir0 up
+$IP netns add srv || fail "netns srv"
+$IP link add vsrv type veth peer name eth0 netns srv || fail "veth srv"
+$IP addr add 198.51.100.1/24 dev vsrv
+$IP addr add 203.0.113.1/24 dev vsrv
+$IP link set vsrv up
+in_ns srv $IP link set lo up
+in_ns srv $IP link set eth0 up
+awk 'BEGIN { for (i = 2; i <= 254; i++) { print "addr add 198.51.100." i "/24 dev eth0"; print "addr add 203.0.113." i "/24 dev eth0" } }' > /tmp/addrs
+in_ns srv $IP -batch /tmp/addrs || fail "addresses in srv"
+in_ns srv $IP route add default via 198.51.100.1
+wait_until 10 "srv reachable" ping -c1 -W1 198.51.100.254
+# more local ports for thousands of connections a second from the director
+sysctl -qw net.ipv4.ip_local_port_range="10000 60999"
+sysctl -qw net.ipv4.tcp_tw_reuse=1
+ulimit -n 65536
+
+ticks() { awk '{s += $14 + $15} END {print s + 0}' $(for p in $1; do echo /proc/$p/stat; done) 2>/dev/null; }
+rss() { awk '/^VmRSS/{s += $2} END {print s + 0}' $(for p in $1; do echo /proc/$p/status; done) 2>/dev/null; }
+
+run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
+    tool=$1; reals=$2
+    genconf 1 "$reals" doc 8000 8 1 1 1 > /tmp/s.conf
+    $IPVSADM -C
+    in_ns srv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" > /tmp/resp.out &
+    rpid=$!
+    sleep 1
+    if [ "$tool" = lvsmon ]; then
+        $LVSMON run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$reals.log 2>&1 &
+    else
+        keepalived -C -n -l -f /tmp/s.conf -p /tmp/ka.pid -c /tmp/kac.pid > /tmp/scale-$tool-$reals.log 2>&1 &
+    fi
+    tpid=$!
+    sleep $((WARM + 1))
+    pids=$(pidof $tool)
+    t0=$(ticks "$pids"); s0=$($R now)
+    sleep "$WIN"
+    t1=$(ticks "$pids"); s1=$($R now); kb=$(rss "$pids")
+    inv=$($IPVSADM -S -n | grep -c '^-a')
+    kill -TERM $tpid; wait $tpid
+    wait_until 20 "$tool to exit" sh -c "! pidof $tool"
+    wait $rpid
+    cpu=$(awk -v a=$t0 -v b=$t1 -v hz=$hz -v s0=$s0 -v s1=$s1 'BEGIN{printf "%.1f", 100*(b-a)/hz/(s1-s0)}')
+    secs=$(awk -v a=$t0 -v b=$t1 -v hz=$hz 'BEGIN{printf "%.2f", (b-a)/hz}')
+    line=$(grep '^RESPONDER conns' /tmp/resp.out | cut -d' ' -f2-)
+    # real servers judged down in the run (lvsmon: "is DOWN", keepalived: "Removing service")
+    downs=$(grep -c -e "is DOWN" -e "Removing service" /tmp/scale-$tool-$reals.log)
+    echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs rss_kb=$kb in_table=$inv down_lines=$downs $line"
+    $IPVSADM -C
+}
+
+for size in 100 1000 4000; do
+    step "scale $size real servers"
+    if [ "$size" = 1000 ]; then order="keepalived lvsmon"; else order="lvsmon keepalived"; fi
+    for tool in $order; do run_one $tool $size; done
+done
