@@ -1097,57 +1097,47 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
 fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), Early> {
     let i = cmd_index(cmd);
     let row = MATRIX[i];
-    let mut last = 0;
-    let mut count = 0;
-    for (j, &k) in row.iter().enumerate() {
-        if options & (1u64 << j) == 0 {
-            if k == b'+' {
-                return Err(Early::fail(format!(
-                    "You need to supply the '{}' option for the '{}' command",
-                    OPT_NAMES[j], CMD_NAMES[i]
-                )));
-            }
-        } else {
-            if k == b'x' {
-                return Err(Early::fail(format!(
-                    "Illegal '{}' option with the '{}' command",
-                    OPT_NAMES[j], CMD_NAMES[i]
-                )));
-            }
-            if k == b'1' {
-                count += 1;
-                if count == 1 {
-                    last = j;
-                    continue;
-                }
-                return Err(Early::fail(format!(
-                    "The option '{}' conflicts with the '{}' option in the '{}' command",
-                    OPT_NAMES[j], OPT_NAMES[last], CMD_NAMES[i]
-                )));
-            }
-        }
-    }
-    Ok(())
+    matrix_check(row, |j| j, options, "command", CMD_NAMES[i])
 }
 
 fn tunnel_opt_check(tun_type: usize, options: u64) -> Result<(), Early> {
     let row = TUN_MATRIX[tun_type];
+    matrix_check(
+        row,
+        |j| TUN_OPTS[j] as usize,
+        options,
+        "tunnel type",
+        TUN_NAMES[tun_type],
+    )
+}
+
+/// ipvsadm's option matrices: for each column, `+` the option is required, `x` it is
+/// illegal, `1` at most one of the `1` options may be given. `opt_of` maps a column to
+/// its option index; `what` and `name` word the messages ("the 'add-service' command",
+/// "the 'gue' tunnel type").
+fn matrix_check(
+    row: &[u8],
+    opt_of: impl Fn(usize) -> usize,
+    options: u64,
+    what: &str,
+    name: &str,
+) -> Result<(), Early> {
     let mut last = 0;
     let mut count = 0;
     for (j, &k) in row.iter().enumerate() {
-        let opt = TUN_OPTS[j] as usize;
+        let opt = opt_of(j);
         if options & (1u64 << opt) == 0 {
             if k == b'+' {
                 return Err(Early::fail(format!(
-                    "You need to supply the '{}' option for the '{}' tunnel type",
-                    OPT_NAMES[opt], TUN_NAMES[tun_type]
+                    "You need to supply the '{}' option for the '{}' {}",
+                    OPT_NAMES[opt], name, what
                 )));
             }
         } else {
             if k == b'x' {
                 return Err(Early::fail(format!(
-                    "Illegal '{}' option with the '{}' tunnel type",
-                    OPT_NAMES[opt], TUN_NAMES[tun_type]
+                    "Illegal '{}' option with the '{}' {}",
+                    OPT_NAMES[opt], name, what
                 )));
             }
             if k == b'1' {
@@ -1157,8 +1147,8 @@ fn tunnel_opt_check(tun_type: usize, options: u64) -> Result<(), Early> {
                     continue;
                 }
                 return Err(Early::fail(format!(
-                    "The option '{}' conflicts with the '{}' option in the '{}' tunnel type",
-                    OPT_NAMES[opt], OPT_NAMES[last], TUN_NAMES[tun_type]
+                    "The option '{}' conflicts with the '{}' option in the '{}' {}",
+                    OPT_NAMES[opt], OPT_NAMES[last], name, what
                 )));
             }
         }
