@@ -46,11 +46,10 @@ cross-ci:
 		s=$$(date +%s); cross/build.sh $$t || exit 1; \
 		echo "build $$t: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
 	done; \
-	s=$$(date +%s); cross/test-cross.sh $(CROSS_CI_TARGETS) || exit 1; \
+	s=$$(date +%s); cross/test-cross.sh $(CROSS_CI_TARGETS); rc=$$?; \
 	echo "test-cross: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
-	echo "cross-ci total: $$(( $$(date +%s) - start )) s" >>target/cross-ci-times.txt
-	@cross/size.sh $(CROSS_CI_TARGETS)
-	@cat target/cross-ci-times.txt
+	echo "cross-ci total: $$(( $$(date +%s) - start )) s" >>target/cross-ci-times.txt; \
+	cross/size.sh $(CROSS_CI_TARGETS); cat target/cross-ci-times.txt; exit $$rc
 
 # Install what the cross tier needs on a Debian 12 machine (CI or a fresh box).
 cross-deps:
