@@ -77,6 +77,8 @@ pub struct Reactor {
     next_drift_at: Instant,
     status_text: String,
     checks_completed: u64,
+    /// Returns from `poll`: an idle loop adds about one per deadline, a busy one many.
+    wakeups: u64,
     /// The kernel-wide settings from global_defs that lvsmon has applied.
     globals: Globals,
     wanted_globals: Globals,
@@ -131,9 +133,10 @@ impl Reactor {
             ),
             None => None,
         };
-        let slots = (0..MAX_IN_FLIGHT)
-            .map(|_| Slot {
-                probe: ProbeSlot::new(),
+        let slots = ProbeSlot::pool(MAX_IN_FLIGHT)
+            .into_iter()
+            .map(|probe| Slot {
+                probe,
                 checker: None,
                 generation: 0,
             })
@@ -160,6 +163,7 @@ impl Reactor {
             next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
             status_text: String::with_capacity(64 * 1024),
             checks_completed: 0,
+            wakeups: 0,
             globals: Globals::default(),
             wanted_globals: Globals::default(),
             reconcile_not_before: None,
@@ -211,6 +215,11 @@ impl Reactor {
         self.checks_completed
     }
 
+    /// Times the loop woke from `poll` since start (for tests: an idle daemon sleeps).
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups
+    }
+
     fn run_inner(&mut self, until: Option<Instant>) -> io::Result<Exit> {
         loop {
             let now = Instant::now();
@@ -228,6 +237,7 @@ impl Reactor {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+            self.wakeups += 1;
             let now = Instant::now();
             let mut signalled = false;
             // Borrow the events out so handlers can use &mut self.
@@ -282,7 +292,8 @@ impl Reactor {
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),
             Some(self.next_drift_at),
-            self.reconcile_not_before,
+            self.reconcile_not_before
+                .filter(|_| self.director.needs_reconcile()),
         ]
         .into_iter()
         .flatten()
@@ -353,7 +364,15 @@ impl Reactor {
 
     /// Computes the difference between desired and believed tables and applies it.
     fn reconcile(&mut self, now: Instant) {
-        if !self.director.needs_reconcile() || self.reconcile_not_before.is_some_and(|t| now < t) {
+        if let Some(t) = self.reconcile_not_before {
+            if now < t {
+                return;
+            }
+            // Passed: it must not stay behind as a wake-up instant in the past (that
+            // would make every poll return at once: a busy loop).
+            self.reconcile_not_before = None;
+        }
+        if !self.director.needs_reconcile() {
             return;
         }
         self.director.reconcile(&mut self.ops);
