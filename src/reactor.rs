@@ -197,6 +197,8 @@ impl Reactor {
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
         }
         self.reconcile(Instant::now());
+        // Measured from now, not from config load: see Director::spread_first_checks.
+        self.director.spread_first_checks(Instant::now());
     }
 
     /// Runs until TERM or INT. On the way out, removes what lvsmon added unless told to
@@ -455,6 +457,8 @@ impl Reactor {
         // Checker ids survive a reload; probes in flight are restarted so none reports
         // against a spec that has changed.
         self.cancel_probes();
+        // New checkers' warmup counts from now, not from before the (possibly long) load.
+        self.director.spread_first_checks(Instant::now());
         self.drift_interval = crate::daemon::drift_interval(&cfg);
         log::info!("reloaded {}", path.display());
         Ok(())

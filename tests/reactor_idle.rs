@@ -80,5 +80,9 @@ fn a_benign_refusal_leaves_the_loop_asleep() {
     assert_eq!(answered.load(Ordering::SeqCst), 1, "one AddDest");
     // A few wake-ups (the retry pass, the run_until deadline); a busy loop makes millions.
     let w = reactor.wakeups();
-    assert!(w < 50, "the loop woke {} times in 3 s with nothing to do", w);
+    assert!(
+        w < 50,
+        "the loop woke {} times in 3 s with nothing to do",
+        w
+    );
 }

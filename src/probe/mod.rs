@@ -219,7 +219,7 @@ fn zeroed_static(len: usize) -> &'static mut [u8] {
 impl ProbeSlot {
     /// A slot with buffers of its own; every later probe reuses them.
     pub fn new() -> ProbeSlot {
-        let (buf, req) = zeroed_static(SLOT_BYTES).split_at_mut(BUF_BYTES);
+        let (req, buf) = zeroed_static(SLOT_BYTES).split_at_mut(REQ_BYTES);
         ProbeSlot::with_buffers(buf, req)
     }
 
@@ -232,7 +232,9 @@ impl ProbeSlot {
         for _ in 0..n {
             let (mine, tail) = std::mem::take(&mut rest).split_at_mut(SLOT_BYTES);
             rest = tail;
-            let (buf, req) = mine.split_at_mut(BUF_BYTES);
+            // The request first: a probe writes the start of `req` and reads a short reply
+            // into the start of `buf`, so both land in the same page or two.
+            let (req, buf) = mine.split_at_mut(REQ_BYTES);
             slots.push(ProbeSlot::with_buffers(buf, req));
         }
         slots
