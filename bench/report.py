@@ -269,7 +269,7 @@ if os.path.exists(prev):
     def pl(prefix):
         return [kv(l) for l in open(prev) if l.startswith(prefix)]
     w("## Compared with the previous run\n")
-    w("`raw/vm-previous.txt` holds the VM lines of the run before the changes of this one "
+    w("`raw/vm-previous.txt` and `raw/loopback-previous.txt` hold the lines of the run before the changes of this one "
       "(probe buffers that stay out of the resident set until used; no busy loop after a "
       "benign kernel refusal; first checks spread evenly over `warmup` from the start of "
       "the loop instead of from config load). Same scenarios, same host class; both runs "
@@ -291,6 +291,14 @@ if os.path.exists(prev):
             b = [d for d in sc if d["reals"] == n and d["tool"] == tool]
             if a and b:
                 w(f"| scale {n} {tool}: RSS KiB, judged down, checks/s | {a[0]['rss_kb']}, {a[0].get('down_lines', '?')}, {a[0].get('rate', '?')} | {b[0]['rss_kb']}, {b[0].get('down_lines', '?')}, {b[0].get('rate', '?')} |")
+    plb = os.path.join(raw, "loopback-previous.txt")
+    if os.path.exists(plb):
+        a = {d["case"]: d for d in (kv(l) for l in open(plb) if l.startswith("loopback"))}
+        b = {d["case"]: d for d in lines("loopback.txt", "loopback")}
+        for case in sorted(set(a) & set(b)):
+            w(f"| host loopback {a[case]['reals']} reals: RSS KiB, CPU %, p99 lateness ms | "
+              f"{a[case]['rss_kb']}, {a[case]['cpu_pct']}, {a[case].get('late_p99_ms', '?')} | "
+              f"{b[case]['rss_kb']}, {b[case]['cpu_pct']}, {b[case].get('late_p99_ms', '?')} |")
     ptb = [d for d in pl("BENCH table") if "tool" in d]
     for case in ("1x1000", "100x10"):
         def ratio(rows):
@@ -348,4 +356,11 @@ w("## Raw numbers\n")
 w("`bench/raw/footprint.txt`, `loopback.txt`, `alloc.txt` (host) and `vm.txt` (the "
   "`BENCH ...` lines printed by the VM scenarios bench/vm/*.sh; full consoles in "
   "bench/out/logs/, not committed).\n")
+notes = [l[len("# note: "):].strip() for l in open(vm) if l.startswith("# note: ")] if os.path.exists(vm) else []
+notes = [n for n in notes if n]
+if notes:
+    w("Notes kept with the raw lines (`# note:` lines of raw/vm.txt):\n")
+    for n in notes:
+        w(f"- {n}")
+    w("")
 print("\n".join(out))
