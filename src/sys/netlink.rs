@@ -271,6 +271,8 @@ mod tests {
     }
 
     #[test]
+    // The fields are i64 here and i32 on the 32-bit musl targets: widen for either.
+    #[allow(clippy::useless_conversion)]
     fn timeouts_are_split_into_seconds_and_microseconds_and_clamped() {
         let tv = timeval(Duration::from_millis(2_500));
         assert_eq!((i64::from(tv.tv_sec), i64::from(tv.tv_usec)), (2, 500_000));
