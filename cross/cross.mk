@@ -7,9 +7,10 @@ CROSS_CI_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$5 == "yes" { print $$1 }
 CROSS_SYSROOT_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$3 == "build-std" { print $$1 }' cross/targets)
 
 # Debian packages and rustup components the cross tier needs (`make cross-deps`).
+# The cross C compilers only build the musl sysroots (no C++ since the sysroot's
+# libunwind became cross/unwind-stub.c).
 CROSS_APT := qemu-user-static busybox-static file binutils dpkg-dev \
-	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf gcc-arm-linux-gnueabi g++-arm-linux-gnueabi \
-	gcc-mipsel-linux-gnu g++-mipsel-linux-gnu gcc-mips-linux-gnu g++-mips-linux-gnu dash
+	gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu dash
 
 .PHONY: cross cross-all cross-ci cross-sysroots cross-deps size test-cross check-scripts test-board
 
