@@ -1,6 +1,6 @@
 /*
  * The unwinder lvsmon's static binaries link on the sysroot targets (armv7, armv6,
- * mipsel, mips): the two entry points std references, and nothing else.
+ * mipsel, mips): the entry points std references, and nothing else.
  *
  * Why no real unwinder: lvsmon is built with panic = "abort" and std without its
  * "panic-unwind" and "backtrace" features (cross/build.sh). Nothing ever unwinds, and
@@ -37,3 +37,22 @@ uintptr_t _Unwind_GetIP(struct _Unwind_Context *context)
 	(void)context;
 	return 0;
 }
+
+#if defined(__arm__)
+/*
+ * ARM EHABI: std's unwind crate implements _Unwind_GetIP itself, as an inline
+ * function over this one (library/unwind/src/libunwind.rs), so the ARM link asks for
+ * it. Same reasoning: only reachable from a trace callback, which is never called.
+ * 1 is _UVRSR_NOT_IMPLEMENTED in the ARM EHABI.
+ */
+int _Unwind_VRS_Get(struct _Unwind_Context *context, int regclass, uint32_t regno,
+		    int representation, void *valuep)
+{
+	(void)context;
+	(void)regclass;
+	(void)regno;
+	(void)representation;
+	(void)valuep;
+	return 1;
+}
+#endif
