@@ -73,7 +73,9 @@ build-std)
 	# -Zbuild-std-features without "backtrace" drops std's backtrace symbolizer
 	# (~185 KB) and without "panic-unwind" the unwinding runtime; panic = "abort"
 	# is set in Cargo.toml.
-	set -- cargo +nightly build --release --locked --target "$triple" \
+	# CROSS_NIGHTLY pins the toolchain (e.g. nightly-2026-05-20, what cross/SIZES.md
+	# was measured with): -Z flags and std's features can change between nightlies.
+	set -- cargo "+${CROSS_NIGHTLY:-nightly}" build --release --locked --target "$triple" \
 		-Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
 	;;
 *) echo "cross/build.sh: std must be prebuilt or build-std, not $std" >&2; exit 1 ;;

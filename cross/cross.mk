@@ -56,7 +56,7 @@ cross-ci:
 cross-deps:
 	apt-get install -y --no-install-recommends $(CROSS_APT)
 	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-	rustup toolchain install nightly --profile minimal --component rust-src
+	rustup toolchain install $(or $(CROSS_NIGHTLY),nightly) --profile minimal --component rust-src
 
 # `sh -n` on every shell script under board/ and cross/ (with dash, and with
 # busybox sh when present: OpenWrt's shell is busybox ash).
