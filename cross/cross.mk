@@ -55,8 +55,10 @@ cross-ci:
 # Install what the cross tier needs on a Debian 12 machine (CI or a fresh box).
 cross-deps:
 	apt-get install -y --no-install-recommends $(CROSS_APT)
-	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-	rustup toolchain install $(or $(CROSS_NIGHTLY),nightly) --profile minimal --component rust-src
+	rustup target add --toolchain stable x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+	# A component, not a toolchain install: `rustup toolchain install nightly` would
+	# update the machine's nightly to whatever is newest.
+	rustup component add --toolchain $(or $(CROSS_NIGHTLY),nightly) rust-src
 
 # `sh -n` on every shell script under board/ and cross/ (with dash, and with
 # busybox sh when present: OpenWrt's shell is busybox ash).
@@ -68,4 +70,4 @@ test-board:
 	board/openwrt/test/run.sh
 	board/init/test/run.sh
 
-test: check-scripts test-board
+test: check-scripts test-board cross-ci
