@@ -7,8 +7,17 @@
 //! only script command lines interpret escapes); other words run to
 //! whitespace or a `"`; a `\` as the last character joins the next line. We also split
 //! `{` and `}` out of words, which keepalived only accepts as separate words.
+//!
+//! Cost: one pass over the bytes of each file, which are read once and kept in `Lexed`;
+//! tokens are byte spans into them (`Lexed::tokens` lends them out as `&str`), so a word
+//! allocates nothing unless it contains `\#` or `\!`. Every special character is ASCII,
+//! so scanning bytes of UTF-8 text never splits a character; columns count characters.
+//! The files' paths and bytes, in the order read, are hashed into `Lexed::fingerprint`:
+//! the config is a function of exactly these (resolving reads nothing else), so equal
+//! fingerprints mean an equal config.
 
 use std::fs;
+use std::hash::Hasher;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -23,27 +32,97 @@ pub enum TokKind {
     Close,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
+/// A token, borrowed from the sources kept in `Lexed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token<'a> {
     pub kind: TokKind,
     /// The word, quotes removed.
-    pub text: String,
+    pub text: &'a str,
     /// The source text of the word, quotes and backslashes kept (script splitting uses it).
-    pub raw: String,
+    pub raw: &'a str,
     pub quoted: bool,
     /// The whitespace between the previous token on the line and this one (" " after a
     /// continuation), so that a script's command line can be rebuilt exactly.
-    pub gap: String,
+    pub gap: &'a str,
     pub pos: Pos,
     /// First token of a logical line (a continued line is not a new line).
     pub line_start: bool,
 }
 
+/// Where a token's text is: its raw span, the raw span without the quotes, or an
+/// unescaped copy in `Lexed::escaped`.
+#[derive(Clone, Copy, Debug)]
+enum Text {
+    Raw,
+    Quoted,
+    Escaped(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Gap {
+    None,
+    Space,
+    Src(usize, usize),
+}
+
+/// A token as byte offsets into its file's source.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    kind: TokKind,
+    start: usize,
+    end: usize,
+    text: Text,
+    gap: Gap,
+    pos: Pos,
+    line_start: bool,
+}
+
+/// A config read and tokenized: the files (index = `Pos::file`), their text, the tokens
+/// and the warnings so far.
 #[derive(Clone, Debug, Default)]
 pub struct Lexed {
     pub files: Vec<PathBuf>,
-    pub tokens: Vec<Token>,
     pub warnings: Vec<String>,
+    /// Hash of every file's path and bytes in the order read (see the module comment).
+    pub fingerprint: u64,
+    sources: Vec<String>,
+    spans: Vec<Span>,
+    escaped: Vec<String>,
+}
+
+impl Lexed {
+    /// The tokens in order, borrowing their text from `self`.
+    pub fn tokens(&self) -> Vec<Token<'_>> {
+        let mut out = Vec::with_capacity(self.spans.len());
+        for s in &self.spans {
+            let src = self
+                .sources
+                .get(usize::from(s.pos.file))
+                .map(String::as_str)
+                .unwrap_or("");
+            let raw = src.get(s.start..s.end).unwrap_or("");
+            let text = match s.text {
+                Text::Raw => raw,
+                Text::Quoted => raw.get(1..raw.len().saturating_sub(1)).unwrap_or(""),
+                Text::Escaped(i) => self.escaped.get(i).map(String::as_str).unwrap_or(""),
+            };
+            let gap = match s.gap {
+                Gap::None => "",
+                Gap::Space => " ",
+                Gap::Src(a, b) => src.get(a..b).unwrap_or(""),
+            };
+            out.push(Token {
+                kind: s.kind,
+                text,
+                raw,
+                quoted: matches!(s.text, Text::Quoted),
+                gap,
+                pos: s.pos,
+                line_start: s.line_start,
+            });
+        }
+        out
+    }
 }
 
 /// Entries scanned in one directory while expanding a glob.
@@ -52,22 +131,22 @@ const MAX_DIR_ENTRIES: usize = 65_536;
 /// Lexes the file at `path`, following includes relative to its directory.
 pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
     let mut lx = Lexer::default();
-    lx.lexed.files.push(path.to_path_buf());
     let root = Pos {
         file: 0,
         line: 1,
         col: 1,
     };
+    lx.add_file(path.to_path_buf());
     let res = read_limited(path)
         .map_err(|m| Perr { pos: root, msg: m })
         .and_then(|src| {
             let canon = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             lx.stack.push(canon);
             let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            lx.lex_source(0, &src, &base)
+            lx.lex_source(0, src, &base)
         });
     match res {
-        Ok(()) => Ok(lx.lexed),
+        Ok(()) => Ok(lx.finish()),
         Err(e) => Err((lx.lexed.files, e)),
     }
 }
@@ -75,7 +154,7 @@ pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
 /// Lexes `src` named `name`; includes are relative to the current directory.
 pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
     let mut lx = Lexer::default();
-    lx.lexed.files.push(PathBuf::from(name));
+    lx.add_file(PathBuf::from(name));
     let root = std::env::current_dir()
         .map(|d| d.join(name))
         .ok()
@@ -95,10 +174,10 @@ pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
             ),
         )
     } else {
-        lx.lex_source(0, src, Path::new(""))
+        lx.lex_source(0, src.to_string(), Path::new(""))
     };
     match res {
-        Ok(()) => Ok(lx.lexed),
+        Ok(()) => Ok(lx.finish()),
         Err(e) => Err((lx.lexed.files, e)),
     }
 }
@@ -128,10 +207,49 @@ struct Lexer {
     lexed: Lexed,
     /// Canonical paths of the files being read, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    hash: Fingerprint,
+}
+
+/// The hash behind `Lexed::fingerprint`, one multiply per 8 bytes (FxHash's step: rotate,
+/// xor the word, multiply by an odd constant). For a given word each step is a bijection
+/// of the state, so inputs that differ in one word always hash differently; each `write`
+/// also mixes in its length, so consecutive writes cannot be regrouped. It detects edits,
+/// not attacks: whoever can write the config decides what lvsmon runs anyway.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Fingerprint {
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.word(u64::from_le_bytes(w));
+        self.word(bytes.len() as u64);
+    }
 }
 
 fn is_space(c: char) -> bool {
     c == ' ' || c == '\t' || c == '\r' || c == '\x0b' || c == '\x0c'
+}
+
+fn is_space_b(c: u8) -> bool {
+    c == b' ' || c == b'\t' || c == b'\r' || c == b'\x0b' || c == b'\x0c'
 }
 
 /// The include keywords keepalived accepts (`include` and its checked variants).
@@ -147,78 +265,135 @@ fn include_kind(word: &str) -> Option<char> {
     }
 }
 
+/// Columns of one line: characters before a byte offset, counted incrementally so that a
+/// line is walked once however many tokens it holds.
+struct Cols<'l> {
+    line: &'l str,
+    byte: usize,
+    col: u32,
+}
+
+impl Cols<'_> {
+    fn at(&mut self, i: usize) -> u32 {
+        if i > self.byte {
+            let n = self.line.get(self.byte..i).map_or(0, |s| s.chars().count());
+            self.col = self
+                .col
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+            self.byte = i;
+        }
+        self.col
+    }
+}
+
 impl Lexer {
-    fn lex_source(&mut self, file: u16, src: &str, base: &Path) -> PResult<()> {
+    fn add_file(&mut self, path: PathBuf) {
+        self.lexed.files.push(path);
+        // Filled once the file has been lexed (its includes come after it in the list).
+        self.lexed.sources.push(String::new());
+    }
+
+    fn finish(mut self) -> Lexed {
+        self.lexed.fingerprint = self.hash.finish();
+        self.lexed
+    }
+
+    fn lex_source(&mut self, file: u16, src: String, base: &Path) -> PResult<()> {
+        if let Some(p) = self.lexed.files.get(usize::from(file)) {
+            self.hash.write(p.as_os_str().as_encoded_bytes());
+        }
+        self.hash.write_usize(src.len());
+        self.hash.write(src.as_bytes());
         let mut cont = false;
+        let mut off = 0usize;
         for (idx, line) in src.split('\n').enumerate() {
             let line_no = u32::try_from(idx + 1).unwrap_or(u32::MAX);
-            let chars: Vec<char> = line.chars().collect();
+            let line_off = off;
+            off += line.len() + 1;
             if !cont {
-                if let Some((kind, col, rest_at)) = include_head(&chars) {
+                if let Some((kind, col, rest)) = include_head(line) {
                     let pos = Pos {
                         file,
                         line: line_no,
                         col,
                     };
-                    let pattern = include_pattern(&chars[rest_at..]);
+                    let pattern = include_pattern(rest);
                     self.include(pos, kind, &pattern, base)?;
                     continue;
                 }
             }
-            cont = self.lex_line(file, line_no, &chars, !cont)?;
+            cont = self.lex_line(file, line_no, line, line_off, !cont)?;
+        }
+        if let Some(s) = self.lexed.sources.get_mut(usize::from(file)) {
+            *s = src;
         }
         Ok(())
     }
 
-    /// Tokenizes one physical line; returns whether it ends in a continuation `\`.
-    fn lex_line(&mut self, file: u16, line: u32, chars: &[char], mut first: bool) -> PResult<bool> {
-        let n = chars.len();
+    /// Tokenizes one physical line starting at byte `off` of its file; returns whether it
+    /// ends in a continuation `\`.
+    fn lex_line(
+        &mut self,
+        file: u16,
+        line_no: u32,
+        line: &str,
+        off: usize,
+        mut first: bool,
+    ) -> PResult<bool> {
+        let b = line.as_bytes();
+        let n = b.len();
         let mut i = 0;
         let mut last_end: Option<usize> = None;
-        let col_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let mut cols = Cols {
+            line,
+            byte: 0,
+            col: 1,
+        };
         while i < n {
-            let c = chars[i];
-            if is_space(c) {
+            let c = b[i];
+            if is_space_b(c) {
                 i += 1;
                 continue;
             }
             let pos = Pos {
                 file,
-                line,
-                col: col_of(i),
+                line: line_no,
+                col: cols.at(i),
             };
-            let gap: String = match last_end {
-                Some(e) => chars[e..i].iter().collect(),
-                None if first => String::new(),
-                None => " ".to_string(),
+            let gap = match last_end {
+                Some(e) => Gap::Src(off + e, off + i),
+                None if first => Gap::None,
+                None => Gap::Space,
+            };
+            let mut span = Span {
+                kind: TokKind::Word,
+                start: off + i,
+                end: off + i + 1,
+                text: Text::Raw,
+                gap,
+                pos,
+                line_start: first,
             };
             match c {
-                '#' | '!' => return Ok(false),
-                '{' | '}' => {
-                    self.push(
-                        if c == '{' {
-                            TokKind::Open
-                        } else {
-                            TokKind::Close
-                        },
-                        c.to_string(),
-                        c.to_string(),
-                        false,
-                        gap,
-                        pos,
-                        first,
-                    );
+                b'#' | b'!' => return Ok(false),
+                b'{' | b'}' => {
+                    span.kind = if c == b'{' {
+                        TokKind::Open
+                    } else {
+                        TokKind::Close
+                    };
+                    self.lexed.spans.push(span);
                     i += 1;
                 }
-                '"' => {
+                b'"' => {
                     // keepalived's decomment() skips the character after a `\`, so `\"`
                     // does not end the string (script command lines rely on it).
                     let mut j = i + 1;
                     let mut close = None;
                     while j < n {
-                        match chars[j] {
-                            '\\' => j += 2,
-                            '"' => {
+                        match b[j] {
+                            b'\\' => j += 2,
+                            b'"' => {
                                 close = Some(j);
                                 break;
                             }
@@ -228,43 +403,53 @@ impl Lexer {
                     let Some(end) = close else {
                         return perr(pos, "unterminated quoted string (missing closing '\"')");
                     };
-                    let text: String = chars[i + 1..end].iter().collect();
-                    let raw: String = chars[i..=end].iter().collect();
-                    self.push(TokKind::Word, text, raw, true, gap, pos, first);
+                    span.end = off + end + 1;
+                    span.text = Text::Quoted;
+                    self.lexed.spans.push(span);
                     i = end + 1;
                 }
-                '\\' if i + 1 == n => return Ok(true),
+                b'\\' if i + 1 == n => return Ok(true),
                 _ => {
-                    let mut text = String::new();
                     let start = i;
                     let mut cont = false;
                     let mut comment = false;
+                    // Unescaped text, only when the word holds `\#` or `\!`.
+                    let mut escaped: Option<String> = None;
+                    let mut seg = start;
                     while i < n {
-                        let ch = chars[i];
-                        if is_space(ch) || ch == '"' || ch == '{' || ch == '}' {
+                        let ch = b[i];
+                        if is_space_b(ch) || ch == b'"' || ch == b'{' || ch == b'}' {
                             break;
                         }
-                        if ch == '#' || ch == '!' {
+                        if ch == b'#' || ch == b'!' {
                             comment = true;
                             break;
                         }
-                        if ch == '\\' {
+                        if ch == b'\\' {
                             if i + 1 == n {
                                 cont = true;
                                 break;
                             }
-                            if chars[i + 1] == '#' || chars[i + 1] == '!' {
-                                text.push(chars[i + 1]);
+                            let next = b[i + 1];
+                            if next == b'#' || next == b'!' {
+                                let s = escaped.get_or_insert_with(String::new);
+                                s.push_str(line.get(seg..i).unwrap_or(""));
+                                s.push(char::from(next));
                                 i += 2;
+                                seg = i;
                                 continue;
                             }
                         }
-                        text.push(ch);
                         i += 1;
                     }
-                    if !text.is_empty() {
-                        let raw: String = chars[start..i].iter().collect();
-                        self.push(TokKind::Word, text, raw, false, gap, pos, first);
+                    if i > start {
+                        span.end = off + i;
+                        if let Some(mut s) = escaped {
+                            s.push_str(line.get(seg..i).unwrap_or(""));
+                            span.text = Text::Escaped(self.lexed.escaped.len());
+                            self.lexed.escaped.push(s);
+                        }
+                        self.lexed.spans.push(span);
                     }
                     if comment {
                         return Ok(false);
@@ -278,28 +463,6 @@ impl Lexer {
             last_end = Some(i);
         }
         Ok(false)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        kind: TokKind,
-        text: String,
-        raw: String,
-        quoted: bool,
-        gap: String,
-        pos: Pos,
-        first: bool,
-    ) {
-        self.lexed.tokens.push(Token {
-            kind,
-            text,
-            raw,
-            quoted,
-            gap,
-            pos,
-            line_start: first,
-        });
     }
 
     fn include(&mut self, pos: Pos, kind: char, pattern: &str, base: &Path) -> PResult<()> {
@@ -336,6 +499,10 @@ impl Lexer {
             }
             let at = crate::config::error::fmt_pos(&self.lexed.files, pos);
             self.lexed.warnings.push(format!("{}: {}", at, msg));
+            // An include that matched nothing is part of what was read: a file appearing
+            // later changes the config.
+            self.hash.write(full.as_os_str().as_encoded_bytes());
+            self.hash.write_u8(0xff);
             return Ok(());
         }
         for path in paths {
@@ -366,30 +533,41 @@ impl Lexer {
                 msg: format!("include '{}': {}", path.display(), m),
             })?;
             let idx = u16::try_from(self.lexed.files.len()).unwrap_or(u16::MAX);
-            self.lexed.files.push(path.clone());
+            self.add_file(path.clone());
             self.stack.push(canon);
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            self.lex_source(idx, &src, &dir)?;
+            self.lex_source(idx, src, &dir)?;
             self.stack.pop();
         }
         Ok(())
     }
 }
 
-/// If the line starts with an include keyword, returns (kind, keyword column, index after it).
-fn include_head(chars: &[char]) -> Option<(char, u32, usize)> {
-    let start = chars.iter().position(|&c| !is_space(c))?;
+/// If the line starts with an include keyword, returns (kind, keyword column, the rest of
+/// the line after it).
+fn include_head(line: &str) -> Option<(char, u32, &str)> {
+    let b = line.as_bytes();
+    let start = b.iter().position(|&c| !is_space_b(c))?;
+    // Cheap rejection: every statement line passes here.
+    if b.get(start) != Some(&b'i') {
+        return None;
+    }
     let mut end = start;
-    while end < chars.len() && !is_space(chars[end]) {
+    while end < b.len() && !is_space_b(b[end]) {
         end += 1;
     }
-    let word: String = chars[start..end].iter().collect();
-    let kind = include_kind(&word)?;
-    Some((kind, u32::try_from(start + 1).unwrap_or(u32::MAX), end))
+    let kind = include_kind(line.get(start..end)?)?;
+    // Only spaces (ASCII) precede the keyword, so its byte offset is its column - 1.
+    Some((
+        kind,
+        u32::try_from(start + 1).unwrap_or(u32::MAX),
+        line.get(end..)?,
+    ))
 }
 
 /// The rest of an include line: comment removed, trimmed, surrounding quotes removed.
-fn include_pattern(rest: &[char]) -> String {
+fn include_pattern(rest: &str) -> String {
+    let rest: Vec<char> = rest.chars().collect();
     let mut out = String::new();
     let mut quote = false;
     let mut i = 0;
@@ -581,9 +759,9 @@ mod tests {
     fn words(src: &str) -> Vec<(String, u32, u32, bool)> {
         lex_str("t.conf", src)
             .unwrap()
-            .tokens
+            .tokens()
             .into_iter()
-            .map(|t| (t.text, t.pos.line, t.pos.col, t.line_start))
+            .map(|t| (t.text.to_string(), t.pos.line, t.pos.col, t.line_start))
             .collect()
     }
 

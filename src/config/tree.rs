@@ -1,6 +1,8 @@
 //! Statement tree: tokens -> `keyword args... [{ statements }]`, the shape every
 //! keepalived.conf block has. A statement's arguments are the words on its logical line;
 //! its block opens with `{` on the same line or at the start of the next one.
+//! Statements borrow the token slice (the arguments are consecutive tokens): building
+//! the tree copies no token.
 
 use crate::config::error::{perr, PResult};
 use crate::config::lex::{TokKind, Token};
@@ -9,23 +11,23 @@ use crate::config::lex::{TokKind, Token};
 pub const MAX_NESTING: usize = 16;
 
 #[derive(Clone, Debug)]
-pub struct Stmt {
-    pub kw: Token,
-    pub args: Vec<Token>,
-    pub block: Option<Vec<Stmt>>,
+pub struct Stmt<'t> {
+    pub kw: &'t Token<'t>,
+    pub args: &'t [Token<'t>],
+    pub block: Option<Vec<Stmt<'t>>>,
 }
 
-pub fn build(tokens: &[Token]) -> PResult<Vec<Stmt>> {
+pub fn build<'t>(tokens: &'t [Token<'t>]) -> PResult<Vec<Stmt<'t>>> {
     let mut i = 0;
     block(tokens, &mut i, 0, None)
 }
 
-fn block(
-    toks: &[Token],
+fn block<'t>(
+    toks: &'t [Token<'t>],
     i: &mut usize,
     depth: usize,
-    opener: Option<&Token>,
-) -> PResult<Vec<Stmt>> {
+    opener: Option<&Token<'t>>,
+) -> PResult<Vec<Stmt<'t>>> {
     let mut body = Vec::new();
     loop {
         let Some(t) = toks.get(*i) else {
@@ -50,16 +52,16 @@ fn block(
             }
             TokKind::Open => return perr(t.pos, "unexpected '{' (no keyword before it)"),
             TokKind::Word => {
-                let kw = t.clone();
+                let kw = t;
                 *i += 1;
-                let mut args = Vec::new();
+                let args_start = *i;
                 while let Some(a) = toks.get(*i) {
                     if a.kind != TokKind::Word || a.line_start {
                         break;
                     }
-                    args.push(a.clone());
                     *i += 1;
                 }
+                let args = toks.get(args_start..*i).unwrap_or(&[]);
                 let mut sub = None;
                 if let Some(o) = toks.get(*i) {
                     if o.kind == TokKind::Open {
@@ -70,7 +72,7 @@ fn block(
                             );
                         }
                         *i += 1;
-                        sub = Some(block(toks, i, depth + 1, Some(&kw))?);
+                        sub = Some(block(toks, i, depth + 1, Some(kw))?);
                     }
                 }
                 body.push(Stmt {
