@@ -55,22 +55,24 @@ pub struct Token<'a> {
 enum Text {
     Raw,
     Quoted,
-    Escaped(usize),
+    Escaped(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Gap {
     None,
     Space,
-    Src(usize, usize),
+    /// From this offset to the token's start.
+    Src(u32),
 }
 
-/// A token as byte offsets into its file's source.
+/// A token as byte offsets into its file's source (40 bytes: a 57 000-line config has
+/// ~150 000 tokens). Offsets fit u32: a file is at most MAX_CONFIG_FILE_BYTES.
 #[derive(Clone, Copy, Debug)]
 struct Span {
     kind: TokKind,
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
     text: Text,
     gap: Gap,
     pos: Pos,
@@ -100,16 +102,21 @@ impl Lexed {
                 .get(usize::from(s.pos.file))
                 .map(String::as_str)
                 .unwrap_or("");
-            let raw = src.get(s.start..s.end).unwrap_or("");
+            let (start, end) = (s.start as usize, s.end as usize);
+            let raw = src.get(start..end).unwrap_or("");
             let text = match s.text {
                 Text::Raw => raw,
                 Text::Quoted => raw.get(1..raw.len().saturating_sub(1)).unwrap_or(""),
-                Text::Escaped(i) => self.escaped.get(i).map(String::as_str).unwrap_or(""),
+                Text::Escaped(i) => self
+                    .escaped
+                    .get(i as usize)
+                    .map(String::as_str)
+                    .unwrap_or(""),
             };
             let gap = match s.gap {
                 Gap::None => "",
                 Gap::Space => " ",
-                Gap::Src(a, b) => src.get(a..b).unwrap_or(""),
+                Gap::Src(a) => src.get(a as usize..start).unwrap_or(""),
             };
             out.push(Token {
                 kind: s.kind,
@@ -184,7 +191,11 @@ pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
 
 fn read_limited(path: &Path) -> Result<String, String> {
     let f = fs::File::open(path).map_err(|e| format!("cannot read config file: {}", e))?;
-    let mut buf = Vec::new();
+    // Sized from the file's length so that reading it copies nothing (a file growing
+    // meanwhile still reads correctly).
+    let len = f.metadata().map_or(0, |m| m.len());
+    let mut buf =
+        Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(MAX_CONFIG_FILE_BYTES) + 1);
     f.take(MAX_CONFIG_FILE_BYTES as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot read config file: {}", e))?;
@@ -265,18 +276,56 @@ fn include_kind(word: &str) -> Option<char> {
     }
 }
 
-/// Columns of one line: characters before a byte offset, counted incrementally so that a
-/// line is walked once however many tokens it holds.
-struct Cols<'l> {
-    line: &'l str,
+/// Byte classes for the scanning loops (every byte with a meaning is ASCII).
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const SPECIAL: u8 = 2;
+const HIGH: u8 = 3;
+
+static CLASS: [u8; 256] = {
+    let mut t = [WORD; 256];
+    let mut c = 0x80;
+    while c < 256 {
+        t[c] = HIGH;
+        c += 1;
+    }
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t[0x0b] = SPACE;
+    t[0x0c] = SPACE;
+    t[b'\n' as usize] = SPECIAL;
+    t[b'#' as usize] = SPECIAL;
+    t[b'!' as usize] = SPECIAL;
+    t[b'{' as usize] = SPECIAL;
+    t[b'}' as usize] = SPECIAL;
+    t[b'"' as usize] = SPECIAL;
+    t[b'\\' as usize] = SPECIAL;
+    t
+};
+
+fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
+}
+
+/// Columns of one line. While the line has been ASCII so far a column is one more than
+/// the byte offset; after a non-ASCII byte characters are counted, incrementally, so that
+/// a line is walked once however many tokens it holds.
+struct Cols<'s> {
+    src: &'s str,
+    line_start: usize,
+    ascii: bool,
     byte: usize,
     col: u32,
 }
 
 impl Cols<'_> {
     fn at(&mut self, i: usize) -> u32 {
+        if self.ascii {
+            return u32::try_from(i - self.line_start + 1).unwrap_or(u32::MAX);
+        }
         if i > self.byte {
-            let n = self.line.get(self.byte..i).map_or(0, |s| s.chars().count());
+            let n = self.src.get(self.byte..i).map_or(0, |s| s.chars().count());
             self.col = self
                 .col
                 .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
@@ -284,6 +333,20 @@ impl Cols<'_> {
         }
         self.col
     }
+}
+
+const _: () = assert!(MAX_CONFIG_FILE_BYTES < u32::MAX as usize);
+
+/// A byte offset (or count) within one file, as stored in a `Span`.
+fn off32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The index of the `\n` ending the line that holds `i` (or the end of the text).
+fn line_end(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+        .map_or(b.len(), |k| i + k)
 }
 
 impl Lexer {
@@ -298,31 +361,48 @@ impl Lexer {
         self.lexed
     }
 
+    /// Lexes one file's text, line by line in one pass (lines are split as `str::split`
+    /// on `\n` would: n newlines make n + 1 lines).
     fn lex_source(&mut self, file: u16, src: String, base: &Path) -> PResult<()> {
         if let Some(p) = self.lexed.files.get(usize::from(file)) {
             self.hash.write(p.as_os_str().as_encoded_bytes());
         }
-        self.hash.write_usize(src.len());
         self.hash.write(src.as_bytes());
+        // A token takes at least two bytes (itself and a separator); most take more.
+        self.lexed.spans.reserve(src.len() / 4);
+        let b = src.as_bytes();
+        let n = b.len();
         let mut cont = false;
-        let mut off = 0usize;
-        for (idx, line) in src.split('\n').enumerate() {
-            let line_no = u32::try_from(idx + 1).unwrap_or(u32::MAX);
-            let line_off = off;
-            off += line.len() + 1;
+        let mut i = 0usize;
+        let mut line_no: u32 = 1;
+        // Each pass handles one physical line starting at i; bounded: i grows each time.
+        while i <= n {
             if !cont {
-                if let Some((kind, col, rest)) = include_head(line) {
-                    let pos = Pos {
-                        file,
-                        line: line_no,
-                        col,
-                    };
-                    let pattern = include_pattern(rest);
-                    self.include(pos, kind, &pattern, base)?;
-                    continue;
+                let mut k = i;
+                while k < n && class(b[k]) == SPACE {
+                    k += 1;
+                }
+                if k < n && b[k] == b'i' {
+                    let le = line_end(b, i);
+                    let line = src.get(i..le).unwrap_or("");
+                    if let Some((kind, col, rest)) = include_head(line) {
+                        let pos = Pos {
+                            file,
+                            line: line_no,
+                            col,
+                        };
+                        let pattern = include_pattern(rest);
+                        self.include(pos, kind, &pattern, base)?;
+                        i = le + 1;
+                        line_no = line_no.saturating_add(1);
+                        continue;
+                    }
                 }
             }
-            cont = self.lex_line(file, line_no, line, line_off, !cont)?;
+            let (c, le) = self.lex_line(file, line_no, &src, i, !cont)?;
+            cont = c;
+            i = le + 1;
+            line_no = line_no.saturating_add(1);
         }
         if let Some(s) = self.lexed.sources.get_mut(usize::from(file)) {
             *s = src;
@@ -330,52 +410,57 @@ impl Lexer {
         Ok(())
     }
 
-    /// Tokenizes one physical line starting at byte `off` of its file; returns whether it
-    /// ends in a continuation `\`.
+    /// Tokenizes the physical line starting at byte `ls` of `src`; returns whether it ends
+    /// in a continuation `\`, and the index of its end (its `\n`, or the end of the text).
     fn lex_line(
         &mut self,
         file: u16,
         line_no: u32,
-        line: &str,
-        off: usize,
+        src: &str,
+        ls: usize,
         mut first: bool,
-    ) -> PResult<bool> {
-        let b = line.as_bytes();
+    ) -> PResult<(bool, usize)> {
+        let b = src.as_bytes();
         let n = b.len();
-        let mut i = 0;
+        let mut i = ls;
         let mut last_end: Option<usize> = None;
         let mut cols = Cols {
-            line,
-            byte: 0,
+            src,
+            line_start: ls,
+            ascii: true,
+            byte: ls,
             col: 1,
         };
-        while i < n {
-            let c = b[i];
-            if is_space_b(c) {
+        // Bounded: every pass consumes at least one byte or returns.
+        loop {
+            while i < n && class(b[i]) == SPACE {
                 i += 1;
-                continue;
             }
+            if i >= n || b[i] == b'\n' {
+                return Ok((false, i));
+            }
+            let c = b[i];
             let pos = Pos {
                 file,
                 line: line_no,
                 col: cols.at(i),
             };
             let gap = match last_end {
-                Some(e) => Gap::Src(off + e, off + i),
+                Some(e) => Gap::Src(off32(e)),
                 None if first => Gap::None,
                 None => Gap::Space,
             };
             let mut span = Span {
                 kind: TokKind::Word,
-                start: off + i,
-                end: off + i + 1,
+                start: off32(i),
+                end: off32(i + 1),
                 text: Text::Raw,
                 gap,
                 pos,
                 line_start: first,
             };
             match c {
-                b'#' | b'!' => return Ok(false),
+                b'#' | b'!' => return Ok((false, line_end(b, i))),
                 b'{' | b'}' => {
                     span.kind = if c == b'{' {
                         TokKind::Open
@@ -387,28 +472,44 @@ impl Lexer {
                 }
                 b'"' => {
                     // keepalived's decomment() skips the character after a `\`, so `\"`
-                    // does not end the string (script command lines rely on it).
+                    // does not end the string (script command lines rely on it). The
+                    // string ends with its line.
                     let mut j = i + 1;
                     let mut close = None;
                     while j < n {
                         match b[j] {
-                            b'\\' => j += 2,
+                            b'\\' => {
+                                if j + 1 < n && b[j + 1] != b'\n' {
+                                    if b[j + 1] >= 0x80 {
+                                        cols.ascii = false;
+                                    }
+                                    j += 2;
+                                } else {
+                                    break;
+                                }
+                            }
                             b'"' => {
                                 close = Some(j);
                                 break;
                             }
-                            _ => j += 1,
+                            b'\n' => break,
+                            ch => {
+                                if ch >= 0x80 {
+                                    cols.ascii = false;
+                                }
+                                j += 1;
+                            }
                         }
                     }
                     let Some(end) = close else {
                         return perr(pos, "unterminated quoted string (missing closing '\"')");
                     };
-                    span.end = off + end + 1;
+                    span.end = off32(end + 1);
                     span.text = Text::Quoted;
                     self.lexed.spans.push(span);
                     i = end + 1;
                 }
-                b'\\' if i + 1 == n => return Ok(true),
+                b'\\' if i + 1 == n || b[i + 1] == b'\n' => return Ok((true, i + 1)),
                 _ => {
                     let start = i;
                     let mut cont = false;
@@ -418,51 +519,64 @@ impl Lexer {
                     let mut seg = start;
                     while i < n {
                         let ch = b[i];
-                        if is_space_b(ch) || ch == b'"' || ch == b'{' || ch == b'}' {
-                            break;
-                        }
-                        if ch == b'#' || ch == b'!' {
-                            comment = true;
-                            break;
-                        }
-                        if ch == b'\\' {
-                            if i + 1 == n {
-                                cont = true;
-                                break;
-                            }
-                            let next = b[i + 1];
-                            if next == b'#' || next == b'!' {
-                                let s = escaped.get_or_insert_with(String::new);
-                                s.push_str(line.get(seg..i).unwrap_or(""));
-                                s.push(char::from(next));
-                                i += 2;
-                                seg = i;
+                        match class(ch) {
+                            WORD => {
+                                i += 1;
                                 continue;
                             }
+                            HIGH => {
+                                cols.ascii = false;
+                                i += 1;
+                                continue;
+                            }
+                            SPACE => break,
+                            _ => {}
                         }
-                        i += 1;
+                        match ch {
+                            b'#' | b'!' => {
+                                comment = true;
+                                break;
+                            }
+                            b'\\' => {
+                                if i + 1 == n || b[i + 1] == b'\n' {
+                                    cont = true;
+                                    break;
+                                }
+                                let next = b[i + 1];
+                                if next == b'#' || next == b'!' {
+                                    let s = escaped.get_or_insert_with(String::new);
+                                    s.push_str(src.get(seg..i).unwrap_or(""));
+                                    s.push(char::from(next));
+                                    i += 2;
+                                    seg = i;
+                                } else {
+                                    i += 1;
+                                }
+                            }
+                            // `\n`, `"`, `{`, `}` end the word.
+                            _ => break,
+                        }
                     }
                     if i > start {
-                        span.end = off + i;
+                        span.end = off32(i);
                         if let Some(mut s) = escaped {
-                            s.push_str(line.get(seg..i).unwrap_or(""));
-                            span.text = Text::Escaped(self.lexed.escaped.len());
+                            s.push_str(src.get(seg..i).unwrap_or(""));
+                            span.text = Text::Escaped(off32(self.lexed.escaped.len()));
                             self.lexed.escaped.push(s);
                         }
                         self.lexed.spans.push(span);
                     }
                     if comment {
-                        return Ok(false);
+                        return Ok((false, line_end(b, i)));
                     }
                     if cont {
-                        return Ok(true);
+                        return Ok((true, i + 1));
                     }
                 }
             }
             first = false;
             last_end = Some(i);
         }
-        Ok(false)
     }
 
     fn include(&mut self, pos: Pos, kind: char, pattern: &str, base: &Path) -> PResult<()> {
@@ -790,6 +904,28 @@ mod tests {
                 ("c".to_string(), 1, 6, false),
                 ("d".to_string(), 2, 2, false),
             ]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_and_lines_end_at_newline_only() {
+        let got = words("\u{e9}t\u{e9} x \"\u{e9}\" y\r\nz\\\n w");
+        assert_eq!(
+            got,
+            vec![
+                ("\u{e9}t\u{e9}".to_string(), 1, 1, true),
+                ("x".to_string(), 1, 5, false),
+                ("\u{e9}".to_string(), 1, 7, false),
+                ("y".to_string(), 1, 11, false),
+                ("z".to_string(), 2, 1, true),
+                ("w".to_string(), 3, 2, false),
+            ]
+        );
+        // A quoted string does not run past its line, even after a backslash.
+        let (files, e) = lex_str("t.conf", "a \"b\\\nc\"\n").unwrap_err();
+        assert_eq!(
+            e.into_config_error(&files).to_string(),
+            "t.conf:1:3: unterminated quoted string (missing closing '\"')"
         );
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::config::error::{fmt_pos, perr, PResult};
 use crate::config::lex::Token;
-use crate::config::tree::Stmt;
+use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
     DnsCheck, LvsTimeouts, Pos, Script, SmtpCheck, StatusCodes, SyncDaemon, UdpCheck, Url,
@@ -187,13 +187,14 @@ struct Parser<'a> {
     ignored: Vec<(&'static str, Ignored)>,
 }
 
-pub fn parse(files: &[PathBuf], stmts: &[Stmt]) -> PResult<RawConfig> {
+pub fn parse(files: &[PathBuf], stmts: Block) -> PResult<RawConfig> {
     let mut p = Parser {
         files,
         out: RawConfig::default(),
         ignored: Vec::new(),
     };
     for s in stmts {
+        let s = &s;
         p.top(s)?;
     }
     for (kw, ig) in p.ignored.drain(..) {
@@ -265,8 +266,8 @@ fn no_block(s: &Stmt) -> PResult<()> {
     Ok(())
 }
 
-fn need_block<'s>(s: &'s Stmt<'s>) -> PResult<&'s [Stmt<'s>]> {
-    match &s.block {
+fn need_block<'s>(s: &Stmt<'s>) -> PResult<Block<'s>> {
+    match s.block {
         Some(b) => Ok(b),
         None => perr(s.kw.pos, format!("'{}' needs a {{ }} block", s.kw.text)),
     }
@@ -805,7 +806,7 @@ impl Parser<'_> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
         let ours = |st: &Stmt| matches!(st.kw.text, "lvs_sync_daemon" | "lvs_timeouts");
-        if body.iter().any(|st| !ours(st)) {
+        if body.iter().any(|st| !ours(&st)) {
             self.warn(
                 s.kw.pos,
                 "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
@@ -813,6 +814,7 @@ impl Parser<'_> {
             );
         }
         for st in body {
+            let st = &st;
             match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
@@ -927,6 +929,7 @@ impl Parser<'_> {
         let mut weight = 1i32;
         let mut reverse = false;
         for st in body {
+            let st = &st;
             check_special(st.kw)?;
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
@@ -965,6 +968,7 @@ impl Parser<'_> {
         let body = need_block(s)?;
         let mut entries = Vec::new();
         for st in body {
+            let st = &st;
             check_special(st.kw)?;
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
@@ -1081,6 +1085,7 @@ impl Parser<'_> {
         let mut sorry_inhibit_pos = None;
         let mut sorry_fwd_pos = None;
         for st in body {
+            let st = &st;
             check_special(st.kw)?;
             let kw = st.kw.text;
             if kw != "alpha" && check_timers_kw(st, &mut vs.timers, true)? {
@@ -1271,6 +1276,7 @@ impl Parser<'_> {
         };
         let body = need_block(s)?;
         for st in body {
+            let st = &st;
             check_special(st.kw)?;
             if check_timers_kw(st, &mut rs.timers, true)? {
                 continue;
@@ -1363,6 +1369,7 @@ impl Parser<'_> {
         let mut file_weight_v = None;
         let mut host_conn_set = false;
         for st in body {
+            let st = &st;
             check_special(st.kw)?;
             let kw = st.kw.text;
             if name != "FILE_CHECK" {
@@ -1447,6 +1454,7 @@ impl Parser<'_> {
                     let mut h = c.clone();
                     h.pos = st.kw.pos;
                     for hs in hbody {
+                        let hs = &hs;
                         check_special(hs.kw)?;
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
@@ -1622,6 +1630,7 @@ fn url(s: &Stmt) -> PResult<Url> {
     let mut status = StatusCodes::new();
     let mut virtualhost = None;
     for st in body {
+        let st = &st;
         check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {

@@ -9,9 +9,13 @@
 //! (c) the same with the file unchanged: the byte-identical short cut.
 //! Prints best and median of RUNS for each, and the operation counts.
 //!
-//! Usage: bench-reload CONFIG RUNS (CONFIG.alt is written beside CONFIG)
+//! Usage: bench-reload CONFIG RUNS [PHASE]
+//! CONFIG.a and CONFIG.b are written beside CONFIG. With PHASE (setup, load, full or
+//! unchanged) only the set-up and RUNS of that phase run and nothing is printed: for
+//! instruction counts (callgrind of `PHASE 1` minus callgrind of `setup 1`; see
+//! bench/reload_host.sh).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use lvsmon::daemon::Reloaded;
@@ -26,73 +30,161 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     (ms(v[0]), ms(v[v.len() / 2]))
 }
 
+struct Bench {
+    path: PathBuf,
+    /// The config, and the config plus a comment: different bytes, the same config.
+    a: PathBuf,
+    b: PathBuf,
+    d: Director,
+    ops: FixedTable<Op>,
+    running: Option<u64>,
+    now: Instant,
+    startup_ops: usize,
+    reals: usize,
+}
+
+impl Bench {
+    /// A director as after start-up (every operation of the first passes applied), then
+    /// one reload of CONFIG.a so that the running fingerprint is CONFIG.a's.
+    fn setup(path: &Path) -> Bench {
+        let cfg = match lvsmon::config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("bench-reload: {}", e);
+                std::process::exit(1);
+            }
+        };
+        let reals = cfg.services.iter().map(|v| v.reals.len()).sum();
+        let now = Instant::now();
+        let d = Director::new(&cfg, now, 1).expect("director");
+        let text = std::fs::read_to_string(path).expect("read config");
+        let a = path.with_extension("a");
+        let b = path.with_extension("b");
+        std::fs::write(&a, &text).expect("write config");
+        std::fs::write(&b, format!("{}# edited\n", text)).expect("write config");
+        let mut s = Bench {
+            path: path.to_path_buf(),
+            a,
+            b,
+            d,
+            ops: FixedTable::new("kernel operations", MAX_OPS_PER_PASS),
+            running: None,
+            now,
+            startup_ops: 0,
+            reals,
+        };
+        for _ in 0..8 {
+            s.d.reconcile(&mut s.ops);
+            if s.ops.is_empty() {
+                break;
+            }
+            s.startup_ops += s.ops.len();
+            s.d.applied(&s.ops, &[]);
+        }
+        let a = s.a.clone();
+        s.reload(&a);
+        s
+    }
+
+    /// One reload as the reactor runs it (src/reactor.rs `reload`, then `reconcile`; no
+    /// probe is in flight to cancel); returns the operations it would make.
+    fn reload(&mut self, path: &Path) -> usize {
+        let r = lvsmon::daemon::reload_config(path, &mut self.running, &mut self.d, self.now, false);
+        match r.expect("reload") {
+            Reloaded::Unchanged => {}
+            Reloaded::Applied(cfg) => {
+                let g = lvsmon::globals::Globals::from_config(&cfg);
+                let di = lvsmon::daemon::drift_interval(&cfg);
+                std::hint::black_box((&g, di));
+            }
+        }
+        if self.d.needs_reconcile() {
+            self.d.reconcile(&mut self.ops);
+            self.ops.len()
+        } else {
+            0
+        }
+    }
+
+    fn load(&mut self) {
+        let c = lvsmon::config::load(&self.path).expect("load");
+        std::hint::black_box(&c);
+    }
+
+    /// A full reload: the file's bytes differ from the running config's (a comment).
+    fn full(&mut self, run: usize) -> usize {
+        let p = if run % 2 == 0 {
+            self.b.clone()
+        } else {
+            self.a.clone()
+        };
+        self.reload(&p)
+    }
+
+    /// The byte-identical short cut (the running config is CONFIG.a).
+    fn unchanged(&mut self) -> usize {
+        let p = self.a.clone();
+        self.reload(&p)
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.a);
+        let _ = std::fs::remove_file(&self.b);
+    }
+}
+
+fn timed(runs: usize, mut f: impl FnMut(usize) -> usize) -> (Vec<Duration>, usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut ops = 0;
+    for run in 0..runs {
+        let t0 = Instant::now();
+        ops += f(run);
+        times.push(t0.elapsed());
+    }
+    (times, ops)
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    if a.len() != 3 {
-        eprintln!("usage: bench-reload CONFIG RUNS");
+    if a.len() != 3 && a.len() != 4 {
+        eprintln!("usage: bench-reload CONFIG RUNS [setup|load|full|unchanged]");
         std::process::exit(2);
     }
     let path = Path::new(&a[1]);
     let runs: usize = a[2].parse().expect("RUNS");
+    let mut s = Bench::setup(path);
+    if let Some(phase) = a.get(3) {
+        for run in 0..runs {
+            match phase.as_str() {
+                "setup" => {}
+                "load" => s.load(),
+                "full" => {
+                    s.full(run);
+                }
+                "unchanged" => {
+                    s.unchanged();
+                }
+                _ => {
+                    eprintln!("bench-reload: unknown phase {}", phase);
+                    std::process::exit(2);
+                }
+            }
+        }
+        return;
+    }
     let runs = runs.max(1);
-
-    let cfg = match lvsmon::config::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("bench-reload: {}", e);
-            std::process::exit(1);
-        }
-    };
-    let reals: usize = cfg.services.iter().map(|v| v.reals.len()).sum();
-
-    // (a) load + validate.
-    let mut load = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t0 = Instant::now();
-        let c = load_once(path);
-        load.push(t0.elapsed());
-        std::hint::black_box(&c);
+    let (load, _) = timed(runs, |_| {
+        s.load();
+        0
+    });
+    let (full, full_ops) = timed(runs, |run| s.full(run));
+    // Back to CONFIG.a as the running config.
+    if runs % 2 == 1 {
+        s.full(1);
     }
-
-    // A director as after start-up: every operation of the first passes applied.
-    let now = Instant::now();
-    let mut d = Director::new(&cfg, now, 1).expect("director");
-    let mut ops = FixedTable::new("kernel operations", MAX_OPS_PER_PASS);
-    let mut startup_ops = 0;
-    for _ in 0..8 {
-        d.reconcile(&mut ops);
-        if ops.is_empty() {
-            break;
-        }
-        startup_ops += ops.len();
-        d.applied(&ops, &[]);
-    }
-
-    // (b) the full reload path: the file's bytes change at every reload (a comment).
-    let text = std::fs::read_to_string(path).expect("read config");
-    let alt = path.with_extension("alt");
-    let mut running: Option<u64> = None;
-    let mut full = Vec::with_capacity(runs);
-    let mut full_ops = 0;
-    for run in 0..runs {
-        let comment = if run % 2 == 0 { "" } else { "# edited\n" };
-        std::fs::write(&alt, format!("{}{}", text, comment)).expect("write config");
-        let t0 = Instant::now();
-        full_ops += full_reload(&alt, &mut running, &mut d, now, &mut ops);
-        full.push(t0.elapsed());
-    }
-
-    // (c) unchanged bytes: the short cut.
-    let mut same = Vec::with_capacity(runs);
-    let mut same_ops = 0;
-    reload(&alt, &mut running, &mut d, now, &mut ops, true);
-    for _ in 0..runs {
-        let t0 = Instant::now();
-        same_ops += unchanged_reload(&alt, &mut running, &mut d, now, &mut ops);
-        same.push(t0.elapsed());
-    }
-    let _ = std::fs::remove_file(&alt);
-
+    let (same, same_ops) = timed(runs, |_| s.unchanged());
     let (lb, lm) = stats(load);
     let (fb, fm) = stats(full);
     let (sb, sm) = stats(same);
@@ -100,61 +192,6 @@ fn main() {
         "BENCH reload_host reals={} runs={} load_best_ms={:.2} load_median_ms={:.2} \
          full_best_ms={:.2} full_median_ms={:.2} full_ops={} \
          unchanged_best_ms={:.2} unchanged_median_ms={:.2} unchanged_ops={} startup_ops={}",
-        reals, runs, lb, lm, fb, fm, full_ops, sb, sm, same_ops, startup_ops
+        s.reals, runs, lb, lm, fb, fm, full_ops, sb, sm, same_ops, s.startup_ops
     );
-}
-
-// The phases are separate functions, never inlined, so that callgrind can count each
-// (`--toggle-collect='*full_reload*'`; bench/reload_host.sh).
-#[inline(never)]
-fn load_once(path: &Path) -> lvsmon::model::config::Config {
-    lvsmon::config::load(path).expect("load")
-}
-
-#[inline(never)]
-fn full_reload(
-    path: &Path,
-    running: &mut Option<u64>,
-    d: &mut Director,
-    now: Instant,
-    ops: &mut FixedTable<Op>,
-) -> usize {
-    reload(path, running, d, now, ops, false)
-}
-
-#[inline(never)]
-fn unchanged_reload(
-    path: &Path,
-    running: &mut Option<u64>,
-    d: &mut Director,
-    now: Instant,
-    ops: &mut FixedTable<Op>,
-) -> usize {
-    reload(path, running, d, now, ops, false)
-}
-
-/// One reload as the reactor runs it (src/reactor.rs `reload` then `reconcile`, minus
-/// probe cancelling: no probe is in flight here); returns the operations it would make.
-fn reload(
-    path: &Path,
-    running: &mut Option<u64>,
-    d: &mut Director,
-    now: Instant,
-    ops: &mut FixedTable<Op>,
-    force: bool,
-) -> usize {
-    match lvsmon::daemon::reload_config(path, running, d, now, force).expect("reload") {
-        Reloaded::Unchanged => {}
-        Reloaded::Applied(cfg) => {
-            let g = lvsmon::globals::Globals::from_config(&cfg);
-            let di = lvsmon::daemon::drift_interval(&cfg);
-            std::hint::black_box((&g, di));
-        }
-    }
-    if d.needs_reconcile() {
-        d.reconcile(ops);
-        ops.len()
-    } else {
-        0
-    }
 }
