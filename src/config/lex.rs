@@ -342,6 +342,19 @@ fn off32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+/// The first index at or after `i` that is not a space (or the end). Indentation comes in
+/// runs of spaces, so eight at a time are skipped while they are all `' '`.
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    const EIGHT: [u8; 8] = [b' '; 8];
+    while b.get(i..i + 8) == Some(&EIGHT[..]) {
+        i += 8;
+    }
+    while i < b.len() && class(b[i]) == SPACE {
+        i += 1;
+    }
+    i
+}
+
 /// The index of the `\n` ending the line that holds `i` (or the end of the text).
 fn line_end(b: &[u8], i: usize) -> usize {
     b.get(i..)
@@ -378,10 +391,7 @@ impl Lexer {
         // Each pass handles one physical line starting at i; bounded: i grows each time.
         while i <= n {
             if !cont {
-                let mut k = i;
-                while k < n && class(b[k]) == SPACE {
-                    k += 1;
-                }
+                let k = skip_spaces(b, i);
                 if k < n && b[k] == b'i' {
                     let le = line_end(b, i);
                     let line = src.get(i..le).unwrap_or("");
@@ -433,9 +443,7 @@ impl Lexer {
         };
         // Bounded: every pass consumes at least one byte or returns.
         loop {
-            while i < n && class(b[i]) == SPACE {
-                i += 1;
-            }
+            i = skip_spaces(b, i);
             if i >= n || b[i] == b'\n' {
                 return Ok((false, i));
             }
