@@ -45,7 +45,7 @@ print("| config load + validate | %s ms | %s ms | %s | - |" % (t["load_best_ms"]
 print("| full reload path | %s ms | %s ms | %s | %s |" % (t["full_best_ms"], t["full_median_ms"], mi("full"), t["full_ops"]))
 print("| unchanged files (short cut) | %s ms | %s ms | %s | %s |" % (t["unchanged_best_ms"], t["unchanged_median_ms"], mi("unchanged"), t["unchanged_ops"]))
 if chk:
-    print("\n`lvsmon check` of the same config as a whole process (static binary), best of 5: "
+    print("\n`lvsmon check` of the same config as a whole process, best of 5: "
           "%.1f ms." % (int(chk["best_of_5_us"]) / 1000))
 target = float(t["full_best_ms"]) < 10
 print("\nTarget < 10 ms and 0 operations for the full path: %s.\n" % (
