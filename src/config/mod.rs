@@ -91,8 +91,8 @@ impl Source {
 fn finish(lexed: &lex::Lexed) -> Result<Config, ConfigError> {
     let files: &[PathBuf] = &lexed.files;
     let tokens = lexed.tokens();
-    let stmts = tree::build(&tokens).map_err(|e| e.into_config_error(files))?;
-    let raw = parse::parse(files, stmts).map_err(|e| e.into_config_error(files))?;
+    let tree = tree::build(&tokens).map_err(|e| e.into_config_error(files))?;
+    let raw = parse::parse(files, tree.root()).map_err(|e| e.into_config_error(files))?;
     resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(|e| e.into_config_error(files))
 }
 

@@ -1358,8 +1358,9 @@ impl Parser<'_> {
         let mut payload = Vec::new();
         let mut require_reply = None;
         let mut qtype = 6u16; // SOA, keepalived's DNS_CHECK default
-        let mut dname = ".".to_string();
-        let mut helo = "smtpchecker.keepalived.org".to_string();
+                              // Defaults filled in only for the checkers that use them (no allocation per check).
+        let mut dname: Option<String> = None;
+        let mut helo: Option<String> = None;
         let mut hosts: Vec<RawCheck> = Vec::new();
         let mut misc_script: Option<Script> = None;
         let mut misc_timeout = None;
@@ -1445,9 +1446,9 @@ impl Parser<'_> {
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
-                    dname = t.text.to_string();
+                    dname = Some(t.text.to_string());
                 }
-                ("SMTP_CHECK", "helo_name") => helo = string1(st, "a host name")?,
+                ("SMTP_CHECK", "helo_name") => helo = Some(string1(st, "a host name")?),
                 ("SMTP_CHECK", "host") => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
@@ -1533,8 +1534,13 @@ impl Parser<'_> {
                 payload,
                 require_reply,
             }),
-            "DNS_CHECK" => RawKind::Dns(DnsCheck { qtype, name: dname }),
-            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck { helo_name: helo }),
+            "DNS_CHECK" => RawKind::Dns(DnsCheck {
+                qtype,
+                name: dname.unwrap_or_else(|| ".".to_string()),
+            }),
+            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck {
+                helo_name: helo.unwrap_or_else(|| "smtpchecker.keepalived.org".to_string()),
+            }),
             "MISC_CHECK" => {
                 let Some(mut script) = misc_script else {
                     return perr(s.kw.pos, "MISC_CHECK needs a 'misc_path'");

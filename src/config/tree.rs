@@ -4,11 +4,11 @@
 //!
 //! `build` checks the structure in one pass over the tokens (the errors, and their order,
 //! are those of a recursive descent: the first misplaced brace, too deep a nesting, or
-//! the innermost block left open) and allocates nothing but a stack of open blocks. A
-//! `Block` is then the slice of tokens between its braces; iterating it yields its
-//! statements, each borrowing its keyword, its arguments (consecutive tokens) and its own
-//! block's slice. A token is visited once per enclosing block level (at most
-//! MAX_NESTING), so walking the whole tree is linear.
+//! the innermost block left open) and records the `}` matching each `{`; it allocates
+//! that table and a stack of open blocks, no node per statement. A `Block` is then a
+//! range of the tokens; iterating it yields its statements, each borrowing its keyword,
+//! its arguments (consecutive tokens) and its own block's range, found in the table, so
+//! walking the whole tree visits each token once.
 
 use crate::config::error::{perr, PResult};
 use crate::config::lex::{TokKind, Token};
@@ -23,17 +23,40 @@ pub struct Stmt<'t> {
     pub block: Option<Block<'t>>,
 }
 
-/// The statements between a pair of braces (or of the whole file), checked by `build`.
+/// The checked token list, with the index of the `}` matching each `{`.
+pub struct Tree<'t> {
+    toks: &'t [Token<'t>],
+    /// For a `{` at index i, `close[i]` is the index of its `}`; 0 elsewhere.
+    close: Vec<u32>,
+}
+
+impl Tree<'_> {
+    /// The whole file as a block.
+    pub fn root(&self) -> Block<'_> {
+        Block {
+            toks: self.toks,
+            close: &self.close,
+            start: 0,
+            end: self.toks.len(),
+        }
+    }
+}
+
+/// The statements between a pair of braces (or of the whole file): tokens
+/// `start..end` of the checked list.
 #[derive(Clone, Copy, Debug)]
 pub struct Block<'t> {
     toks: &'t [Token<'t>],
+    close: &'t [u32],
+    start: usize,
+    end: usize,
 }
 
 impl<'t> Block<'t> {
     pub fn iter(&self) -> Stmts<'t> {
         Stmts {
-            toks: self.toks,
-            i: 0,
+            b: *self,
+            i: self.start,
         }
     }
 }
@@ -48,7 +71,7 @@ impl<'t> IntoIterator for Block<'t> {
 
 /// Iterator over a block's statements.
 pub struct Stmts<'t> {
-    toks: &'t [Token<'t>],
+    b: Block<'t>,
     i: usize,
 }
 
@@ -56,72 +79,67 @@ impl<'t> Iterator for Stmts<'t> {
     type Item = Stmt<'t>;
 
     fn next(&mut self) -> Option<Stmt<'t>> {
-        let toks = self.toks;
-        let kw = toks.get(self.i)?;
+        let b = self.b;
+        if self.i >= b.end {
+            return None;
+        }
+        let kw = b.toks.get(self.i)?;
         if kw.kind != TokKind::Word {
             // Not after `build`'s check; end rather than guess.
-            self.i = toks.len();
+            self.i = b.end;
             return None;
         }
         self.i += 1;
         let args_start = self.i;
-        while let Some(a) = toks.get(self.i) {
-            if a.kind != TokKind::Word || a.line_start {
-                break;
+        while self.i < b.end {
+            match b.toks.get(self.i) {
+                Some(a) if a.kind == TokKind::Word && !a.line_start => self.i += 1,
+                _ => break,
             }
-            self.i += 1;
         }
-        let args = toks.get(args_start..self.i).unwrap_or(&[]);
+        let args = b.toks.get(args_start..self.i).unwrap_or(&[]);
         let mut block = None;
-        if toks.get(self.i).is_some_and(|o| o.kind == TokKind::Open) {
-            let start = self.i + 1;
-            let mut depth = 1usize;
-            let mut j = start;
-            while let Some(t) = toks.get(j) {
-                match t.kind {
-                    TokKind::Open => depth += 1,
-                    TokKind::Close => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    TokKind::Word => {}
-                }
-                j += 1;
-            }
+        if self.i < b.end && b.toks.get(self.i).is_some_and(|o| o.kind == TokKind::Open) {
+            let close = b.close.get(self.i).map_or(b.end, |&c| c as usize);
+            let close = close.clamp(self.i + 1, b.end);
             block = Some(Block {
-                toks: toks.get(start..j).unwrap_or(&[]),
+                start: self.i + 1,
+                end: close,
+                ..b
             });
-            self.i = j.saturating_add(1).min(toks.len());
+            self.i = close + 1;
         }
         Some(Stmt { kw, args, block })
     }
 }
 
-/// Checks the structure of the whole token list and returns it as the top-level block.
-pub fn build<'t>(toks: &'t [Token<'t>]) -> PResult<Block<'t>> {
-    // The keywords of the blocks open at this point, outermost first.
-    let mut open: Vec<&Token<'t>> = Vec::new();
+/// Checks the structure of the whole token list and pairs its braces.
+pub fn build<'t>(toks: &'t [Token<'t>]) -> PResult<Tree<'t>> {
+    let mut close = vec![0u32; toks.len()];
+    // The keywords and `{` indices of the blocks open at this point, outermost first.
+    let mut open: Vec<(&Token<'t>, usize)> = Vec::new();
     let mut i = 0;
     // Bounded: every pass consumes at least one token or returns.
     loop {
         let Some(t) = toks.get(i) else {
             return match open.last() {
-                Some(o) => perr(
+                Some((o, _)) => perr(
                     o.pos,
                     format!(
                         "'{}' block is not closed: missing '}}' before end of file",
                         o.text
                     ),
                 ),
-                None => Ok(Block { toks }),
+                None => Ok(Tree { toks, close }),
             };
         };
         match t.kind {
             TokKind::Close => {
-                if open.pop().is_none() {
+                let Some((_, at)) = open.pop() else {
                     return perr(t.pos, "unexpected '}' (no block is open)");
+                };
+                if let Some(c) = close.get_mut(at) {
+                    *c = u32::try_from(i).unwrap_or(u32::MAX);
                 }
                 i += 1;
             }
@@ -143,8 +161,8 @@ pub fn build<'t>(toks: &'t [Token<'t>]) -> PResult<Block<'t>> {
                                 format!("blocks nested deeper than {} levels", MAX_NESTING),
                             );
                         }
+                        open.push((kw, i));
                         i += 1;
-                        open.push(kw);
                     }
                 }
             }
