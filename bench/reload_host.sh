@@ -10,7 +10,7 @@
 # Usage: reload_host.sh BENCH_RELOAD LVSMON RAWFILE [RUNS]
 # The config uses documentation addresses; nothing is sent to them (no probe runs).
 set -euo pipefail
-br=$1; lv=$2; raw=$3; runs=${4:-21}
+br=$1; lv=$2; raw=$3; runs=${4:-41}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/lvsmon-bench-reload.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
