@@ -344,9 +344,14 @@ fn off32(i: usize) -> u32 {
 
 /// The first index at or after `i` that is not a space (or the end). Indentation comes in
 /// runs of spaces, so eight at a time are skipped while they are all `' '`.
+#[inline]
 fn skip_spaces(b: &[u8], mut i: usize) -> usize {
-    const EIGHT: [u8; 8] = [b' '; 8];
-    while b.get(i..i + 8) == Some(&EIGHT[..]) {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if u64::from_ne_bytes(w) != u64::from_ne_bytes([b' '; 8]) {
+            break;
+        }
         i += 8;
     }
     while i < b.len() && class(b[i]) == SPACE {
