@@ -395,26 +395,25 @@ impl Lexer {
         let mut line_no: u32 = 1;
         // Each pass handles one physical line starting at i; bounded: i grows each time.
         while i <= n {
-            if !cont {
-                let k = skip_spaces(b, i);
-                if k < n && b[k] == b'i' {
-                    let le = line_end(b, i);
-                    let line = src.get(i..le).unwrap_or("");
-                    if let Some((kind, col, rest)) = include_head(line) {
-                        let pos = Pos {
-                            file,
-                            line: line_no,
-                            col,
-                        };
-                        let pattern = include_pattern(rest);
-                        self.include(pos, kind, &pattern, base)?;
-                        i = le + 1;
-                        line_no = line_no.saturating_add(1);
-                        continue;
-                    }
+            // Leading spaces, skipped once for the include check and the line itself.
+            let k = skip_spaces(b, i);
+            if !cont && k < n && b[k] == b'i' {
+                let le = line_end(b, i);
+                let line = src.get(i..le).unwrap_or("");
+                if let Some((kind, col, rest)) = include_head(line) {
+                    let pos = Pos {
+                        file,
+                        line: line_no,
+                        col,
+                    };
+                    let pattern = include_pattern(rest);
+                    self.include(pos, kind, &pattern, base)?;
+                    i = le + 1;
+                    line_no = line_no.saturating_add(1);
+                    continue;
                 }
             }
-            let (c, le) = self.lex_line(file, line_no, &src, i, !cont)?;
+            let (c, le) = self.lex_line(file, line_no, &src, i, k, !cont)?;
             cont = c;
             i = le + 1;
             line_no = line_no.saturating_add(1);
@@ -425,7 +424,8 @@ impl Lexer {
         Ok(())
     }
 
-    /// Tokenizes the physical line starting at byte `ls` of `src`; returns whether it ends
+    /// Tokenizes the physical line starting at byte `ls` of `src`, whose bytes before
+    /// `from` are spaces; returns whether it ends
     /// in a continuation `\`, and the index of its end (its `\n`, or the end of the text).
     fn lex_line(
         &mut self,
@@ -433,11 +433,13 @@ impl Lexer {
         line_no: u32,
         src: &str,
         ls: usize,
+        from: usize,
         mut first: bool,
     ) -> PResult<(bool, usize)> {
         let b = src.as_bytes();
         let n = b.len();
-        let mut i = ls;
+        // Everything before `from` is spaces.
+        let mut i = from.max(ls);
         let mut last_end: Option<usize> = None;
         let mut cols = Cols {
             src,
