@@ -84,6 +84,8 @@ pub struct Reactor {
     wanted_globals: Globals,
     /// Set after a pass with failures: no reconcile before this instant.
     reconcile_not_before: Option<Instant>,
+    /// See `set_config_fingerprint`.
+    config_fingerprint: Option<u64>,
 }
 
 /// Why the loop ended.
@@ -167,7 +169,14 @@ impl Reactor {
             globals: Globals::default(),
             wanted_globals: Globals::default(),
             reconcile_not_before: None,
+            config_fingerprint: None,
         })
+    }
+
+    /// The fingerprint of the running config's files (`config::Source::fingerprint`): a
+    /// reload finding the same one does nothing. Without it every reload is a full one.
+    pub fn set_config_fingerprint(&mut self, fingerprint: u64) {
+        self.config_fingerprint = Some(fingerprint);
     }
 
     /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
@@ -435,23 +444,20 @@ impl Reactor {
     }
 
     /// Re-reads the config; a bad one is logged and the running one stays. The error is
-    /// also returned, so `lvsmon reload` can say it was refused.
+    /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
+    /// the running config's end it early (see `daemon::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        let cfg = match crate::config::load(&path) {
-            Ok(cfg) => cfg,
-            Err(e) => {
-                log::error!("reload refused, keeping the running config: {}", e);
-                return Err(format!("reload refused, the running config stays: {}", e));
-            }
+        let cfg = match crate::daemon::reload_config(
+            &path,
+            &mut self.config_fingerprint,
+            &mut self.director,
+            now,
+            false,
+        )? {
+            crate::daemon::Reloaded::Unchanged => return Ok(()),
+            crate::daemon::Reloaded::Applied(cfg) => cfg,
         };
-        for w in &cfg.warnings {
-            log::warn!("{}", w);
-        }
-        if let Err(e) = self.director.reload(&cfg, now) {
-            log::error!("reload of {} refused: {}", path.display(), e);
-            return Err(format!("reload of {} refused: {}", path.display(), e));
-        }
         self.wanted_globals = Globals::from_config(&cfg);
         self.apply_globals();
         // Checker ids survive a reload; probes in flight are restarted so none reports
