@@ -99,8 +99,11 @@ mkdir -p "$out/lib" "$out/include"
 build=$(mktemp -d "${TMPDIR:-/tmp}/lvsmon-sysroot.XXXXXX")
 trap 'rm -rf "$build"' EXIT INT TERM
 
-# --- musl: out-of-tree build, static only.
+# --- musl: out-of-tree build, static only. A make that called this script passes its
+# command-line variables down through MAKEFLAGS (`make vm-arch ARCH=armhf` would set
+# musl's ARCH to armhf), so musl's make starts from a clean slate.
 (
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES ARCH
 	cd "$build"
 	mkdir musl && cd musl
 	"$musl_dir/configure" --target="$musl_target" --prefix=/ --disable-shared \
