@@ -25,7 +25,7 @@ pub(crate) mod testlog;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use crate::model::fasthash::FastMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -199,8 +199,8 @@ pub struct Director {
     checkers: Vec<Checker>,
     fanout: Vec<u32>,
     sched: crate::sched::Sched,
-    svc_index: HashMap<ServiceKey, u16>,
-    slot_index: HashMap<(u16, SocketAddr), usize>,
+    svc_index: FastMap<ServiceKey, u16>,
+    slot_index: FastMap<(u16, SocketAddr), usize>,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
     /// Something changed since `reconcile` last found nothing to do.
