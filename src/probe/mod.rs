@@ -177,6 +177,42 @@ impl fmt::Write for BoundedWriter<'_> {
     }
 }
 
+/// What an event said about the descriptor (all false: no event, right after `start`).
+/// Only a hint for saving syscalls: a flag that is set is re-checked by the call it
+/// leads to, and a readiness that is not reported yet will be (edge-triggered epoll
+/// reports every later change).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ready {
+    readable: bool,
+    writable: bool,
+    error: bool,
+}
+
+impl Ready {
+    const NONE: Ready = Ready {
+        readable: false,
+        writable: false,
+        error: false,
+    };
+
+    fn of(event: &mio::event::Event) -> Ready {
+        Ready {
+            // A peer's close or a reset must be read to be seen: count them as readable.
+            readable: event.is_readable() || event.is_read_closed() || event.is_error(),
+            writable: event.is_writable(),
+            error: event.is_error() || event.is_write_closed(),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        *self == Ready::NONE
+    }
+
+    fn is_some(&self) -> bool {
+        !self.is_none()
+    }
+}
+
 /// Maps a socket error to the words users read.
 fn reason_of(e: &io::Error) -> Reason {
     match e.raw_os_error() {
@@ -311,7 +347,7 @@ impl ProbeSlot {
             }
         };
         match res {
-            Ok(()) => self.drive(check, registry, now),
+            Ok(()) => self.drive(check, registry, now, Ready::NONE),
             Err(r) => self.finish(registry, now, Err(r)),
         }
     }
@@ -320,14 +356,14 @@ impl ProbeSlot {
     pub fn on_event(
         &mut self,
         check: &Check,
-        _event: &mio::event::Event,
+        event: &mio::event::Event,
         registry: &Registry,
         now: Instant,
     ) -> Step {
         if self.is_idle() {
             return Step::Pending;
         }
-        self.drive(check, registry, now)
+        self.drive(check, registry, now, Ready::of(event))
     }
 
     /// The deadline passed. Sockets are closed with the timeout verdict (or, for a
@@ -388,9 +424,12 @@ impl ProbeSlot {
     fn close(&mut self, registry: &Registry) {
         match std::mem::replace(&mut self.io, Io::None) {
             Io::None => {}
-            Io::Tcp(mut s) => {
-                let _ = registry.deregister(&mut s);
-            }
+            // No EPOLL_CTL_DEL: closing the socket removes it from the epoll set
+            // (epoll(7)), and the descriptor is ours alone (close-on-exec; a child
+            // between fork and exec holds it for microseconds, and any event it
+            // still draws carries a token the reactor no longer accepts or, for the
+            // next url of the same probe, is only a hint that costs one EAGAIN).
+            Io::Tcp(s) => drop(s),
             Io::Dgram(mut s) => {
                 let _ = registry.deregister(&mut s);
             }
@@ -619,8 +658,8 @@ impl ProbeSlot {
     }
 
     /// Advances as far as non-blocking calls allow and turns the verdict into a Step.
-    fn drive(&mut self, check: &Check, registry: &Registry, now: Instant) -> Step {
-        match self.advance(check, registry) {
+    fn drive(&mut self, check: &Check, registry: &Registry, now: Instant, ready: Ready) -> Step {
+        match self.advance(check, registry, ready) {
             Ok(None) => Step::Pending,
             Ok(Some(up)) => self.finish(registry, now, Ok(up)),
             Err(Reason::ConnectionRefused) if matches!(self.io, Io::Dgram(_)) => {
@@ -633,7 +672,12 @@ impl ProbeSlot {
     }
 
     /// Ok(None) = wait for readiness; Ok(Some) = up; Err = down.
-    fn advance(&mut self, check: &Check, registry: &Registry) -> Result<Option<Up>, Reason> {
+    fn advance(
+        &mut self,
+        check: &Check,
+        registry: &Registry,
+        ready: Ready,
+    ) -> Result<Option<Up>, Reason> {
         // Each pass moves the phase forward or returns; the bound covers every url's
         // connect, send and receive.
         for _ in 0..(crate::model::limits::MAX_URLS * 4 + 8) {
@@ -643,6 +687,32 @@ impl ProbeSlot {
                     let Io::Tcp(s) = &self.io else {
                         return Err(Reason::Local(libc::EBADF));
                     };
+                    match &check.kind {
+                        CheckKind::Http(h) if !h.urls.is_empty() => {
+                            // No SO_ERROR / getpeername round: send(2) on a socket still
+                            // connecting fails with EAGAIN, on one whose connect failed
+                            // with that error (ECONNREFUSED...), so the request's own
+                            // send tells how the connect went. Right after connect(2)
+                            // (no event yet) nothing is tried: the socket is registered
+                            // edge-triggered for WRITABLE, which fires once connected.
+                            if ready.is_none() {
+                                return Ok(None);
+                            }
+                            self.prepare_http(h, check.target)?;
+                            self.phase = Phase::Sending;
+                            continue;
+                        }
+                        CheckKind::Tcp if ready.is_none() => return Ok(None),
+                        // TCP_CHECK: epoll reports EPOLLOUT on a TCP socket only once it
+                        // is established (tcp_poll: not in SYN_SENT/SYN_RECV), and
+                        // EPOLLERR once the connect failed; so a writable event without
+                        // an error is the verdict itself, with no syscall. Anything
+                        // else falls through to SO_ERROR and getpeername.
+                        CheckKind::Tcp if ready.writable && !ready.error => {
+                            return Ok(Some(Up::default()));
+                        }
+                        _ => {}
+                    }
                     if let Some(e) = s.take_error().map_err(|e| reason_of(&e))? {
                         return Err(reason_of(&e));
                     }
@@ -666,8 +736,18 @@ impl ProbeSlot {
                         return Ok(None);
                     }
                     self.phase = Phase::Receiving;
+                    if matches!(check.kind, CheckKind::Http(_)) && !ready.readable {
+                        // The reply cannot be read before it is asked for: the socket
+                        // was registered (edge-triggered, READABLE) before the request
+                        // went out, so its arrival raises an event. Reading now would
+                        // almost always be a wasted EAGAIN.
+                        return Ok(None);
+                    }
                 }
                 Phase::Receiving => match &check.kind {
+                    // Only a write-space event (the request was acknowledged): no
+                    // reply bytes to read, and their arrival raises an event of its own.
+                    CheckKind::Http(_) if !ready.readable && ready.is_some() => return Ok(None),
                     CheckKind::Http(h) => match self.http_read(h)? {
                         HttpStep::Wait => return Ok(None),
                         HttpStep::UrlPassed => {
@@ -678,6 +758,8 @@ impl ProbeSlot {
                             self.url += 1;
                             self.close(registry);
                             self.open_tcp(check, registry)?;
+                            // The new socket has had no event yet.
+                            return Ok(None);
                         }
                     },
                     CheckKind::Smtp(s) => match self.smtp_read(&s.helo_name)? {
