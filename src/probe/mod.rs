@@ -124,6 +124,8 @@ pub struct ProbeSlot {
     /// UDP_CHECK without require_reply: keepalived counts an attempt that drew no ICMP
     /// error within connect_timeout as a success.
     silence_is_up: bool,
+    /// Socket system calls made by this slot (see `socket_calls`).
+    socket_calls: u64,
 }
 
 impl fmt::Debug for ProbeSlot {
@@ -299,7 +301,17 @@ impl ProbeSlot {
             seq: 0,
             raw_ping: false,
             silence_is_up: false,
+            socket_calls: 0,
         }
+    }
+
+    /// System calls this slot has made on sockets since it was made: opening (socket,
+    /// setsockopt, bind, connect), epoll registration, reads, writes, SO_ERROR and
+    /// getpeername, deregistration and close. Counted in the code rather than traced,
+    /// so tests can hold the per-check cost (an HTTP_GET on loopback: socket, connect,
+    /// EPOLL_CTL_ADD, send, recv, close) without timing anything.
+    pub fn socket_calls(&self) -> u64 {
+        self.socket_calls
     }
 
     pub fn is_idle(&self) -> bool {
@@ -429,8 +441,12 @@ impl ProbeSlot {
             // between fork and exec holds it for microseconds, and any event it
             // still draws carries a token the reactor no longer accepts or, for the
             // next url of the same probe, is only a hint that costs one EAGAIN).
-            Io::Tcp(s) => drop(s),
+            Io::Tcp(s) => {
+                self.socket_calls += 1;
+                drop(s)
+            }
             Io::Dgram(mut s) => {
+                self.socket_calls += 2;
                 let _ = registry.deregister(&mut s);
             }
             Io::Child { pid, pidfd } => {
@@ -474,6 +490,16 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
     }
 }
 
+/// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
+/// TCP SO_LINGER) with a fixed source port, plus bind.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
+    match bind {
+        None => 2,
+        Some(b) if b.port() == 0 => 3,
+        Some(_) => 4 + u64::from(tcp),
+    }
+}
+
 fn is_would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
@@ -491,7 +517,9 @@ impl ProbeSlot {
 
     fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
         self.reset_buffers();
-        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind_addr(check))
+        let bind = bind_addr(check);
+        self.socket_calls += open_calls(bind, true) + 1;
+        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind)
             .map_err(|e| reason_of(&e))?;
         let mut s = TcpStream::from_std(std::net::TcpStream::from(fd));
         registry
@@ -509,6 +537,7 @@ impl ProbeSlot {
         bind: Option<SocketAddr>,
         registry: &Registry,
     ) -> io::Result<()> {
+        self.socket_calls += open_calls(bind, false) + 1;
         let fd = sys::open_connected(kind, target, bind)?;
         let mut s = UdpSocket::from_std(std::net::UdpSocket::from(fd));
         registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)?;
@@ -713,6 +742,7 @@ impl ProbeSlot {
                         }
                         _ => {}
                     }
+                    self.socket_calls += 2;
                     if let Some(e) = s.take_error().map_err(|e| reason_of(&e))? {
                         return Err(reason_of(&e));
                     }
@@ -824,6 +854,7 @@ impl ProbeSlot {
         // Each write moves `sent` forward by at least one byte or returns.
         while self.sent < self.req_len {
             let data = &self.req[self.sent..self.req_len];
+            self.socket_calls += 1;
             let res = match &mut self.io {
                 Io::Tcp(s) => s.write(data),
                 Io::Dgram(s) => s.send(data).map(|_| data.len()),
@@ -854,6 +885,7 @@ impl ProbeSlot {
             } else {
                 &mut self.buf[self.filled..head_cap]
             };
+            self.socket_calls += 1;
             let n = match s.read(room) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(HttpStep::Wait),
@@ -963,6 +995,7 @@ impl ProbeSlot {
             if self.filled == self.buf.len() {
                 return Err(Reason::BadReply("SMTP reply too long"));
             }
+            self.socket_calls += 1;
             let n = match s.read(&mut self.buf[self.filled..]) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(SmtpStep::Wait),
@@ -1020,6 +1053,7 @@ impl ProbeSlot {
             let Io::Dgram(s) = &mut self.io else {
                 return Err(Reason::Local(libc::EBADF));
             };
+            self.socket_calls += 1;
             let n = match s.recv(self.buf) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(None),
