@@ -243,6 +243,9 @@ fn next_id() -> u16 {
 
 /// Bytes of buffer one slot uses (receive + request).
 const SLOT_BYTES: usize = BUF_BYTES + REQ_BYTES;
+/// Distance between two slots of a pool: SLOT_BYTES rounded up to whole 4 KiB pages.
+/// Address space only: the pages past what a probe writes are never touched.
+const POOL_STRIDE: usize = SLOT_BYTES.div_ceil(4096) * 4096;
 
 /// Zeroed memory that lives as long as the process. One large zeroed allocation is
 /// mapped fresh by the allocator (calloc above the mmap threshold, musl and glibc alike)
@@ -265,14 +268,16 @@ impl ProbeSlot {
     /// for slots that have run a probe (the reactor reuses free slots last-in first-out,
     /// so that is about the peak number of probes in flight, not MAX_IN_FLIGHT).
     pub fn pool(n: usize) -> Vec<ProbeSlot> {
-        let mut rest = zeroed_static(n * SLOT_BYTES);
+        let mut rest = zeroed_static(n * POOL_STRIDE);
         let mut slots = Vec::with_capacity(n);
         for _ in 0..n {
-            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(SLOT_BYTES);
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(POOL_STRIDE);
             rest = tail;
             // The request first: a probe writes the start of `req` and reads a short reply
-            // into the start of `buf`, so both land in the same page or two.
-            let (req, buf) = mine.split_at_mut(REQ_BYTES);
+            // into the start of `buf`; with a stride of whole pages both land in the
+            // slot's first page (a 10 KiB stride put every other slot across two).
+            let (req, tail) = mine.split_at_mut(REQ_BYTES);
+            let (buf, _) = tail.split_at_mut(BUF_BYTES);
             slots.push(ProbeSlot::with_buffers(buf, req));
         }
         slots
