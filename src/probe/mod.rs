@@ -2,9 +2,12 @@
 //! A `ProbeSlot` owns every buffer a probe needs (allocated once in `new`) and runs one
 //! attempt at a time: `start` opens the socket (or child) and registers it under the
 //! caller's token; `on_event` and `on_deadline` advance it until `Step::Done`. Events are
-//! treated as hints: each call does every non-blocking step it can, so a spurious or
-//! stale event is harmless. The deadline covers the whole attempt (connect, request,
-//! reply, every url), as keepalived's `connect_timeout` does.
+//! treated as hints: a spurious or stale event is harmless (the call it leads to checks
+//! for itself). For TCP sockets the readiness an event reports also saves system calls:
+//! no read is tried before a READABLE event, no connect check before the first event,
+//! which relies on the registration being edge-triggered (mio's), so that every later
+//! change of readiness raises an event of its own. The deadline covers the whole attempt
+//! (connect, request, reply, every url), as keepalived's `connect_timeout` does.
 //!
 //! The reactor's side of the contract: one token per slot; after `start` or a Pending
 //! step, poll no later than `deadline()` and call `on_deadline` once it has passed (a
