@@ -49,6 +49,8 @@ struct Slot {
     probe: ProbeSlot,
     checker: Option<CheckerId>,
     generation: u32,
+    /// Where this slot sits in `Reactor::busy` while its probe is in flight.
+    busy_pos: u16,
 }
 
 pub struct Settings {
@@ -63,6 +65,9 @@ pub struct Reactor {
     backend: Box<dyn Backend>,
     slots: Vec<Slot>,
     free_slots: Vec<u16>,
+    /// The slots with a probe in flight, in no order: the per-wake-up scans (next
+    /// deadline, expiry) visit only these, not all MAX_IN_FLIGHT slots.
+    busy: Vec<u16>,
     due: FixedTable<CheckerId>,
     ops: FixedTable<Op>,
     failed: Vec<(usize, IpvsError)>,
@@ -141,6 +146,7 @@ impl Reactor {
                 probe,
                 checker: None,
                 generation: 0,
+                busy_pos: 0,
             })
             .collect();
         let free_slots = (0..MAX_IN_FLIGHT as u16).rev().collect();
@@ -152,6 +158,7 @@ impl Reactor {
             backend,
             slots,
             free_slots,
+            busy: Vec::with_capacity(MAX_IN_FLIGHT),
             due: FixedTable::new("due checks", MAX_CHECKERS),
             ops: FixedTable::new("kernel operations", MAX_OPS_PER_PASS),
             failed: Vec::with_capacity(MAX_OPS_PER_PASS),
@@ -206,6 +213,12 @@ impl Reactor {
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
         }
         self.reconcile(Instant::now());
+        // The first pass usually programs the whole table (one operation per real server
+        // on a fresh start: about 450 KiB of written, hence resident, pages at 4096 real
+        // servers) and later passes carry only changes. A fresh table of the same
+        // capacity is not resident until written, and the old one goes back to the
+        // system (an allocation this large is its own mapping).
+        self.ops = FixedTable::new("kernel operations", MAX_OPS_PER_PASS);
         // Measured from now, not from config load: see Director::spread_first_checks.
         self.director.spread_first_checks(Instant::now());
     }
@@ -292,10 +305,9 @@ impl Reactor {
 
     fn next_wake(&self, now: Instant) -> Option<Instant> {
         let probes = self
-            .slots
+            .busy
             .iter()
-            .filter(|s| s.checker.is_some())
-            .filter_map(|s| s.probe.deadline())
+            .filter_map(|&i| self.slots[i as usize].probe.deadline())
             .min();
         [
             self.director.next_due(),
@@ -325,7 +337,11 @@ impl Reactor {
             let token = probe_token(slot_index, slot.generation);
             let check = self.director.check(id);
             match slot.probe.start(check, self.poll.registry(), token, now) {
-                Step::Pending => slot.checker = Some(id),
+                Step::Pending => {
+                    slot.checker = Some(id);
+                    slot.busy_pos = self.busy.len() as u16;
+                    self.busy.push(slot_index as u16);
+                }
                 Step::Done(outcome) => {
                     self.free_slots.push(slot_index as u16);
                     self.checks_completed += 1;
@@ -350,25 +366,46 @@ impl Reactor {
         }
         let check = self.director.check(id);
         if let Step::Done(outcome) = slot.probe.on_event(check, event, self.poll.registry(), now) {
-            slot.checker = None;
-            self.free_slots.push(slot_index as u16);
+            self.release(slot_index);
             self.checks_completed += 1;
             self.director.on_outcome(id, &outcome, now);
         }
     }
 
+    /// Takes a finished slot out of `busy` (the last busy slot moves into its place)
+    /// and makes it free.
+    fn release(&mut self, slot_index: usize) {
+        let pos = self.slots[slot_index].busy_pos as usize;
+        debug_assert_eq!(self.busy.get(pos), Some(&(slot_index as u16)));
+        self.busy.swap_remove(pos);
+        if let Some(&moved) = self.busy.get(pos) {
+            self.slots[moved as usize].busy_pos = pos as u16;
+        }
+        self.slots[slot_index].checker = None;
+        self.free_slots.push(slot_index as u16);
+    }
+
     fn expire_probes(&mut self, now: Instant) {
-        for slot_index in 0..self.slots.len() {
+        // Bounded: each turn either moves `pos` on or removes one busy slot.
+        let mut pos = 0;
+        while pos < self.busy.len() {
+            let slot_index = self.busy[pos] as usize;
             let slot = &mut self.slots[slot_index];
-            let Some(id) = slot.checker else { continue };
-            if !slot.probe.deadline().is_some_and(|d| d <= now) {
+            let (Some(id), true) = (
+                slot.checker,
+                slot.probe.deadline().is_some_and(|d| d <= now),
+            ) else {
+                pos += 1;
                 continue;
-            }
-            if let Step::Done(outcome) = slot.probe.on_deadline(self.poll.registry(), now) {
-                slot.checker = None;
-                self.free_slots.push(slot_index as u16);
-                self.checks_completed += 1;
-                self.director.on_outcome(id, &outcome, now);
+            };
+            match slot.probe.on_deadline(self.poll.registry(), now) {
+                Step::Done(outcome) => {
+                    // `release` moves another busy slot into `pos`: look at it next.
+                    self.release(slot_index);
+                    self.checks_completed += 1;
+                    self.director.on_outcome(id, &outcome, now);
+                }
+                Step::Pending => pos += 1,
             }
         }
     }
@@ -471,11 +508,14 @@ impl Reactor {
     }
 
     fn cancel_probes(&mut self) {
-        for slot_index in 0..self.slots.len() {
+        // Bounded: each turn removes one busy slot.
+        while let Some(&slot_index) = self.busy.last() {
+            let slot_index = slot_index as usize;
             let slot = &mut self.slots[slot_index];
-            if let Some(id) = slot.checker.take() {
-                slot.probe.cancel(self.poll.registry());
-                self.free_slots.push(slot_index as u16);
+            slot.probe.cancel(self.poll.registry());
+            let id = slot.checker;
+            self.release(slot_index);
+            if let Some(id) = id {
                 self.director.defer(id, Instant::now());
             }
         }

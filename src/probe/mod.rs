@@ -2,9 +2,12 @@
 //! A `ProbeSlot` owns every buffer a probe needs (allocated once in `new`) and runs one
 //! attempt at a time: `start` opens the socket (or child) and registers it under the
 //! caller's token; `on_event` and `on_deadline` advance it until `Step::Done`. Events are
-//! treated as hints: each call does every non-blocking step it can, so a spurious or
-//! stale event is harmless. The deadline covers the whole attempt (connect, request,
-//! reply, every url), as keepalived's `connect_timeout` does.
+//! treated as hints: a spurious or stale event is harmless (the call it leads to checks
+//! for itself). For TCP sockets the readiness an event reports also saves system calls:
+//! no read is tried before a READABLE event, no connect check before the first event,
+//! which relies on the registration being edge-triggered (mio's), so that every later
+//! change of readiness raises an event of its own. The deadline covers the whole attempt
+//! (connect, request, reply, every url), as keepalived's `connect_timeout` does.
 //!
 //! The reactor's side of the contract: one token per slot; after `start` or a Pending
 //! step, poll no later than `deadline()` and call `on_deadline` once it has passed (a
@@ -124,6 +127,8 @@ pub struct ProbeSlot {
     /// UDP_CHECK without require_reply: keepalived counts an attempt that drew no ICMP
     /// error within connect_timeout as a success.
     silence_is_up: bool,
+    /// Socket system calls made by this slot (see `socket_calls`).
+    socket_calls: u64,
 }
 
 impl fmt::Debug for ProbeSlot {
@@ -177,6 +182,42 @@ impl fmt::Write for BoundedWriter<'_> {
     }
 }
 
+/// What an event said about the descriptor (all false: no event, right after `start`).
+/// Only a hint for saving syscalls: a flag that is set is re-checked by the call it
+/// leads to, and a readiness that is not reported yet will be (edge-triggered epoll
+/// reports every later change).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ready {
+    readable: bool,
+    writable: bool,
+    error: bool,
+}
+
+impl Ready {
+    const NONE: Ready = Ready {
+        readable: false,
+        writable: false,
+        error: false,
+    };
+
+    fn of(event: &mio::event::Event) -> Ready {
+        Ready {
+            // A peer's close or a reset must be read to be seen: count them as readable.
+            readable: event.is_readable() || event.is_read_closed() || event.is_error(),
+            writable: event.is_writable(),
+            error: event.is_error() || event.is_write_closed(),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        *self == Ready::NONE
+    }
+
+    fn is_some(&self) -> bool {
+        !self.is_none()
+    }
+}
+
 /// Maps a socket error to the words users read.
 fn reason_of(e: &io::Error) -> Reason {
     match e.raw_os_error() {
@@ -205,6 +246,9 @@ fn next_id() -> u16 {
 
 /// Bytes of buffer one slot uses (receive + request).
 const SLOT_BYTES: usize = BUF_BYTES + REQ_BYTES;
+/// Distance between two slots of a pool: SLOT_BYTES rounded up to whole 4 KiB pages.
+/// Address space only: the pages past what a probe writes are never touched.
+const POOL_STRIDE: usize = SLOT_BYTES.div_ceil(4096) * 4096;
 
 /// Zeroed memory that lives as long as the process. One large zeroed allocation is
 /// mapped fresh by the allocator (calloc above the mmap threshold, musl and glibc alike)
@@ -227,14 +271,16 @@ impl ProbeSlot {
     /// for slots that have run a probe (the reactor reuses free slots last-in first-out,
     /// so that is about the peak number of probes in flight, not MAX_IN_FLIGHT).
     pub fn pool(n: usize) -> Vec<ProbeSlot> {
-        let mut rest = zeroed_static(n * SLOT_BYTES);
+        let mut rest = zeroed_static(n * POOL_STRIDE);
         let mut slots = Vec::with_capacity(n);
         for _ in 0..n {
-            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(SLOT_BYTES);
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(POOL_STRIDE);
             rest = tail;
             // The request first: a probe writes the start of `req` and reads a short reply
-            // into the start of `buf`, so both land in the same page or two.
-            let (req, buf) = mine.split_at_mut(REQ_BYTES);
+            // into the start of `buf`; with a stride of whole pages both land in the
+            // slot's first page (a 10 KiB stride put every other slot across two).
+            let (req, tail) = mine.split_at_mut(REQ_BYTES);
+            let (buf, _) = tail.split_at_mut(BUF_BYTES);
             slots.push(ProbeSlot::with_buffers(buf, req));
         }
         slots
@@ -263,7 +309,17 @@ impl ProbeSlot {
             seq: 0,
             raw_ping: false,
             silence_is_up: false,
+            socket_calls: 0,
         }
+    }
+
+    /// System calls this slot has made on sockets since it was made: opening (socket,
+    /// setsockopt, bind, connect), epoll registration, reads, writes, SO_ERROR and
+    /// getpeername, deregistration and close. Counted in the code rather than traced,
+    /// so tests can hold the per-check cost (an HTTP_GET on loopback: socket, connect,
+    /// EPOLL_CTL_ADD, send, recv, close) without timing anything.
+    pub fn socket_calls(&self) -> u64 {
+        self.socket_calls
     }
 
     pub fn is_idle(&self) -> bool {
@@ -311,7 +367,7 @@ impl ProbeSlot {
             }
         };
         match res {
-            Ok(()) => self.drive(check, registry, now),
+            Ok(()) => self.drive(check, registry, now, Ready::NONE),
             Err(r) => self.finish(registry, now, Err(r)),
         }
     }
@@ -320,14 +376,14 @@ impl ProbeSlot {
     pub fn on_event(
         &mut self,
         check: &Check,
-        _event: &mio::event::Event,
+        event: &mio::event::Event,
         registry: &Registry,
         now: Instant,
     ) -> Step {
         if self.is_idle() {
             return Step::Pending;
         }
-        self.drive(check, registry, now)
+        self.drive(check, registry, now, Ready::of(event))
     }
 
     /// The deadline passed. Sockets are closed with the timeout verdict (or, for a
@@ -388,10 +444,17 @@ impl ProbeSlot {
     fn close(&mut self, registry: &Registry) {
         match std::mem::replace(&mut self.io, Io::None) {
             Io::None => {}
-            Io::Tcp(mut s) => {
-                let _ = registry.deregister(&mut s);
+            // No EPOLL_CTL_DEL: closing the socket removes it from the epoll set
+            // (epoll(7)), and the descriptor is ours alone (close-on-exec; a child
+            // between fork and exec holds it for microseconds, and any event it
+            // still draws carries a token the reactor no longer accepts or, for the
+            // next url of the same probe, is only a hint that costs one EAGAIN).
+            Io::Tcp(s) => {
+                self.socket_calls += 1;
+                drop(s)
             }
             Io::Dgram(mut s) => {
+                self.socket_calls += 2;
                 let _ = registry.deregister(&mut s);
             }
             Io::Child { pid, pidfd } => {
@@ -435,6 +498,16 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
     }
 }
 
+/// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
+/// TCP SO_LINGER) with a fixed source port, plus bind.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
+    match bind {
+        None => 2,
+        Some(b) if b.port() == 0 => 3,
+        Some(_) => 4 + u64::from(tcp),
+    }
+}
+
 fn is_would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
@@ -452,7 +525,9 @@ impl ProbeSlot {
 
     fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
         self.reset_buffers();
-        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind_addr(check))
+        let bind = bind_addr(check);
+        self.socket_calls += open_calls(bind, true) + 1;
+        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind)
             .map_err(|e| reason_of(&e))?;
         let mut s = TcpStream::from_std(std::net::TcpStream::from(fd));
         registry
@@ -470,6 +545,7 @@ impl ProbeSlot {
         bind: Option<SocketAddr>,
         registry: &Registry,
     ) -> io::Result<()> {
+        self.socket_calls += open_calls(bind, false) + 1;
         let fd = sys::open_connected(kind, target, bind)?;
         let mut s = UdpSocket::from_std(std::net::UdpSocket::from(fd));
         registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)?;
@@ -619,8 +695,8 @@ impl ProbeSlot {
     }
 
     /// Advances as far as non-blocking calls allow and turns the verdict into a Step.
-    fn drive(&mut self, check: &Check, registry: &Registry, now: Instant) -> Step {
-        match self.advance(check, registry) {
+    fn drive(&mut self, check: &Check, registry: &Registry, now: Instant, ready: Ready) -> Step {
+        match self.advance(check, registry, ready) {
             Ok(None) => Step::Pending,
             Ok(Some(up)) => self.finish(registry, now, Ok(up)),
             Err(Reason::ConnectionRefused) if matches!(self.io, Io::Dgram(_)) => {
@@ -633,7 +709,12 @@ impl ProbeSlot {
     }
 
     /// Ok(None) = wait for readiness; Ok(Some) = up; Err = down.
-    fn advance(&mut self, check: &Check, registry: &Registry) -> Result<Option<Up>, Reason> {
+    fn advance(
+        &mut self,
+        check: &Check,
+        registry: &Registry,
+        ready: Ready,
+    ) -> Result<Option<Up>, Reason> {
         // Each pass moves the phase forward or returns; the bound covers every url's
         // connect, send and receive.
         for _ in 0..(crate::model::limits::MAX_URLS * 4 + 8) {
@@ -643,6 +724,33 @@ impl ProbeSlot {
                     let Io::Tcp(s) = &self.io else {
                         return Err(Reason::Local(libc::EBADF));
                     };
+                    match &check.kind {
+                        CheckKind::Http(h) if !h.urls.is_empty() => {
+                            // No SO_ERROR / getpeername round: send(2) on a socket still
+                            // connecting fails with EAGAIN, on one whose connect failed
+                            // with that error (ECONNREFUSED...), so the request's own
+                            // send tells how the connect went. Right after connect(2)
+                            // (no event yet) nothing is tried: the socket is registered
+                            // edge-triggered for WRITABLE, which fires once connected.
+                            if ready.is_none() {
+                                return Ok(None);
+                            }
+                            self.prepare_http(h, check.target)?;
+                            self.phase = Phase::Sending;
+                            continue;
+                        }
+                        CheckKind::Tcp if ready.is_none() => return Ok(None),
+                        // TCP_CHECK: epoll reports EPOLLOUT on a TCP socket only once it
+                        // is established (tcp_poll: not in SYN_SENT/SYN_RECV), and
+                        // EPOLLERR once the connect failed; so a writable event without
+                        // an error is the verdict itself, with no syscall. Anything
+                        // else falls through to SO_ERROR and getpeername.
+                        CheckKind::Tcp if ready.writable && !ready.error => {
+                            return Ok(Some(Up::default()));
+                        }
+                        _ => {}
+                    }
+                    self.socket_calls += 2;
                     if let Some(e) = s.take_error().map_err(|e| reason_of(&e))? {
                         return Err(reason_of(&e));
                     }
@@ -666,8 +774,18 @@ impl ProbeSlot {
                         return Ok(None);
                     }
                     self.phase = Phase::Receiving;
+                    if matches!(check.kind, CheckKind::Http(_)) && !ready.readable {
+                        // The reply cannot be read before it is asked for: the socket
+                        // was registered (edge-triggered, READABLE) before the request
+                        // went out, so its arrival raises an event. Reading now would
+                        // almost always be a wasted EAGAIN.
+                        return Ok(None);
+                    }
                 }
                 Phase::Receiving => match &check.kind {
+                    // Only a write-space event (the request was acknowledged): no
+                    // reply bytes to read, and their arrival raises an event of its own.
+                    CheckKind::Http(_) if !ready.readable && ready.is_some() => return Ok(None),
                     CheckKind::Http(h) => match self.http_read(h)? {
                         HttpStep::Wait => return Ok(None),
                         HttpStep::UrlPassed => {
@@ -678,6 +796,8 @@ impl ProbeSlot {
                             self.url += 1;
                             self.close(registry);
                             self.open_tcp(check, registry)?;
+                            // The new socket has had no event yet.
+                            return Ok(None);
                         }
                     },
                     CheckKind::Smtp(s) => match self.smtp_read(&s.helo_name)? {
@@ -742,6 +862,7 @@ impl ProbeSlot {
         // Each write moves `sent` forward by at least one byte or returns.
         while self.sent < self.req_len {
             let data = &self.req[self.sent..self.req_len];
+            self.socket_calls += 1;
             let res = match &mut self.io {
                 Io::Tcp(s) => s.write(data),
                 Io::Dgram(s) => s.send(data).map(|_| data.len()),
@@ -772,6 +893,7 @@ impl ProbeSlot {
             } else {
                 &mut self.buf[self.filled..head_cap]
             };
+            self.socket_calls += 1;
             let n = match s.read(room) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(HttpStep::Wait),
@@ -881,6 +1003,7 @@ impl ProbeSlot {
             if self.filled == self.buf.len() {
                 return Err(Reason::BadReply("SMTP reply too long"));
             }
+            self.socket_calls += 1;
             let n = match s.read(&mut self.buf[self.filled..]) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(SmtpStep::Wait),
@@ -938,6 +1061,7 @@ impl ProbeSlot {
             let Io::Dgram(s) = &mut self.io else {
                 return Err(Reason::Local(libc::EBADF));
             };
+            self.socket_calls += 1;
             let n = match s.recv(self.buf) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(None),
