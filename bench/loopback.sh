@@ -21,7 +21,8 @@ rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 run_case() {
     local name=$1; shift
     local pids=() i=0 off=0 n
-    "$resp" $port $port 8 $((warm + win)) 1000 "$warm" > "$tmp/resp.$name" &
+    # LINGER 3 s: the responder keeps answering (uncounted) until lvsmon has been stopped.
+    "$resp" $port $port 8 $((warm + win)) 1000 "$warm" 3 > "$tmp/resp.$name" &
     local rpid=$!
     sleep 0.5
     for n in "$@"; do
