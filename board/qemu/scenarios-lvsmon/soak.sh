@@ -1,8 +1,9 @@
 # Soak: 200 real servers flapping at random under a running lvsmon (real kernel table).
-# Not part of make test. Its length is the VM budget minus 150 s for set-up and checks
-# (or soak=SECONDS on the kernel command line when present):
-#   make vm-run SCENARIO=soak                 budget 300 s: a 150 s short soak
-#   board/qemu/run-vm.sh soak 1950            the full 30-minute soak
+# Its length is the VM budget minus 150 s for set-up and checks (or soak=SECONDS on the
+# kernel command line when present):
+#   make vm-soak-short    budget 240 s: a 90 s soak, part of make test
+#   make soak             budget 1950 s: the full 30-minute soak (SOAK_SECONDS=1800)
+#                         = board/qemu/run-vm.sh soak 1950; results in board/qemu/SOAK.md
 # Real servers: one namespace holding 198.51.100.10-209, one busybox httpd on port 80
 # (bound to all of them); a server goes down when its address is removed from the
 # namespace (probes time out) and comes back when it is re-added. At the end every address
@@ -58,7 +59,7 @@ sleep 10
 min_fds() {
     m=100000; k=0
     while [ $k -lt 20 ]; do
-        c=$(ls /proc/$pid/fd | wc -l); [ "$c" -lt "$m" ] && m=$c
+        c=$(ls /proc/$pid/fd 2>/dev/null | wc -l); [ "$c" -lt "$m" ] && m=$c
         k=$((k + 1)); usleep 100000
     done
     echo $m
