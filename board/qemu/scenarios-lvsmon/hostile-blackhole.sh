@@ -98,8 +98,8 @@ wait_dests 15 $VIP2:80 "198.51.100.2:80:1"
 up1=$(cut -d' ' -f1 /proc/uptime)
 secs=$(awk -v a="$up0" -v b="$up1" 'BEGIN{printf "%.1f", b-a}')
 echo "all 20 out of the kernel table ${secs}s after the link went down"
-# Bound: delay_loop (0.5) + the longest deadline (1.5) + 4 s of emulation slack.
-awk -v s="$secs" 'BEGIN{exit !(s <= 6.0)}' || fail "blackholed servers left the table after ${secs}s, want <= 6 s"
+# Bound: delay_loop (0.5) + the longest deadline (1.5) + 8 s of slack (TCG, loaded host).
+awk -v s="$secs" 'BEGIN{exit !(s <= 10.0)}' || fail "blackholed servers left the table after ${secs}s, want <= 10 s"
 $IPVSADM -Sn | sort > /tmp/got.S
 $LVSMON save | sort > /tmp/got.lvsmon.S
 expect_same_file "lvsmon save vs ipvsadm -Sn, blackholed" /tmp/got.lvsmon.S /tmp/got.S
