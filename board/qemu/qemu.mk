@@ -5,6 +5,9 @@
 #   make vm-run SCENARIO=name   one scenario, console echoed (any of the two directories)
 #   make demo             the narrated walk-through (board/qemu/scenarios-lvsmon/demo.sh)
 #   make vm-kernel / vm-initramfs   the pieces; vm-clean removes board/qemu/out
+#   make soak             the soak: 200 real servers flapping at random under lvsmon for
+#                         SOAK_SECONDS (default 1800, 30 minutes); results in board/qemu/SOAK.md
+#   make vm-soak-short    the same soak for SOAK_SHORT_SECONDS (default 90), part of make test
 QEMU_DIR := board/qemu
 VM_BASE_SCENARIOS := $(sort $(basename $(notdir $(wildcard $(QEMU_DIR)/scenarios/*.sh))))
 VM_ENABLED := $(shell sed -e 's/\#.*//' $(QEMU_DIR)/scenarios/ENABLED 2>/dev/null)
@@ -39,3 +42,17 @@ test: vm-test
 .PHONY: vm-capture
 vm-capture: static vm-kernel
 	$(QEMU_DIR)/capture.sh $(STATIC_BIN)
+
+# The soak (board/qemu/scenarios-lvsmon/soak.sh) lasts its VM budget minus 150 s (set-up and
+# the final checks), so the budget is the length plus 150 s; run-vm.sh adds 60 s more to
+# qemu's timeout.
+SOAK_SECONDS ?= 1800
+SOAK_SHORT_SECONDS ?= 90
+.PHONY: soak vm-soak-short
+soak: vm-initramfs
+	$(QEMU_DIR)/run-vm.sh soak $$(( $(SOAK_SECONDS) + 150 ))
+
+vm-soak-short: vm-initramfs
+	$(QEMU_DIR)/run-vm.sh soak $$(( $(SOAK_SHORT_SECONDS) + 150 ))
+
+test: vm-soak-short
