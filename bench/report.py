@@ -182,7 +182,7 @@ if rl:
     w("Each SIGHUP follows a one-line comment appended to the config, so every reload takes "
       "the full path (read, parse, resolve, diff); a byte-identical file would take the short "
       "cut. On the host, without emulation, see section 4b.\n")
-    summary.append(("reload, unchanged 4096 reals", f"{st.median(h)} ms (TCG), {ro[0]['ops_after_sighup'] if ro else '?'} ops", "-", "target < 10 ms, 0 ops"))
+    summary.append(("reload, unchanged 4096 reals", f"{st.median(h)} ms (TCG), {ro[0]['ops_after_sighup'] if ro else '?'} ops", "-", "target < 10 ms, 0 ops: judged on the host, section 4b"))
 else:
     w("missing (no BENCH reload lines in raw/vm.txt)\n")
 
