@@ -217,3 +217,17 @@ wait_json() {
 conns() {
     $IPVSADM -Ln --stats -t "$1" | awk -v rs="$2" '$1 == "->" && $2 == rs { print $3 }'
 }
+
+# min_fds PID: the fewest open fds of PID over 20 samples 0.1 s apart (a probe in flight
+# holds a socket, an idle moment holds none).
+min_fds() {
+    m=100000; k=0
+    while [ $k -lt 20 ]; do
+        c=$(ls /proc/$1/fd 2>/dev/null | wc -l); [ "$c" -lt "$m" ] && m=$c
+        k=$((k + 1)); usleep 100000
+    done
+    echo $m
+}
+
+# vm_rss PID: VmRSS of PID in KiB.
+vm_rss() { awk '/^VmRSS:/{print $2}' /proc/$1/status; }

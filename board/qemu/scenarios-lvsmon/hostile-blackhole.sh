@@ -73,20 +73,10 @@ $IPVSADM -Sn | sort > /tmp/start.S
 $LVSMON save | sort > /tmp/start.lvsmon.S
 expect_same_file "lvsmon save vs ipvsadm -Sn at the start" /tmp/start.lvsmon.S /tmp/start.S
 sleep 2
-# Fewest fds over 20 samples: a probe in flight holds a socket, an idle moment holds none.
-min_fds() {
-    m=100000; k=0
-    while [ $k -lt 20 ]; do
-        c=$(ls /proc/$pid/fd 2>/dev/null | wc -l); [ "$c" -lt "$m" ] && m=$c
-        k=$((k + 1)); usleep 100000
-    done
-    echo $m
-}
-rss() { awk '/^VmRSS:/{print $2}' /proc/$pid/status; }
 # The director's TCP ActiveOpens (SYNs sent by connect()): in the root netns only lvsmon
 # connects (every wget here runs in another namespace).
 active_opens() { awk '/^Tcp:/ { if (n++) print $6 }' /proc/net/snmp; }
-fds0=$(min_fds); rss0=$(rss)
+fds0=$(min_fds $pid); rss0=$(vm_rss $pid)
 step "baseline: fds $fds0, VmRSS $rss0 KiB"
 
 step "link down on the far side: SYNs to 198.51.100.20-39 vanish"
@@ -158,7 +148,7 @@ while [ $i -lt 40 ]; do
     i=$((i + 1))
 done
 sleep 2
-fds1=$(min_fds); rss1=$(rss)
+fds1=$(min_fds $pid); rss1=$(vm_rss $pid)
 echo "BLACKHOLE: $opens blackholed connects, fds $fds0 -> $fds1 (at most $maxfds), VmRSS $rss0 -> $rss1 KiB"
 expect_eq "fds at the end" "$fds1" "$fds0"
 [ "$rss1" -le $((rss0 + 64)) ] || fail "VmRSS grew from $rss0 to $rss1 KiB"

@@ -55,19 +55,9 @@ pid=$!
 in_table() { $LVSMON status --json --control /tmp/lvsmon.sock | grep -o '"in_table":true' | wc -l; }
 wait_until 60 "all $N in the table" sh -c "[ \$($LVSMON status --json --control /tmp/lvsmon.sock | grep -o '\"in_table\":true' | wc -l) = $N ]"
 sleep 10
-# Fewest fds over 20 samples: probes in flight hold a socket each, an idle moment holds none.
-min_fds() {
-    m=100000; k=0
-    while [ $k -lt 20 ]; do
-        c=$(ls /proc/$pid/fd 2>/dev/null | wc -l); [ "$c" -lt "$m" ] && m=$c
-        k=$((k + 1)); usleep 100000
-    done
-    echo $m
-}
-rss() { awk '/^VmRSS:/{print $2}' /proc/$pid/status; }
 # Sorted: a destination that left and came back is listed at the end by the kernel.
 $IPVSADM -Sn | sort > /tmp/start.S
-fds0=$(min_fds); rss0=$(rss)
+fds0=$(min_fds $pid); rss0=$(vm_rss $pid)
 step "soak: $N servers flapping for ${soak}s (fds $fds0, VmRSS $rss0 KiB)"
 
 : > /tmp/removed
@@ -78,7 +68,7 @@ every=$(( soak / 6 ))
 next=$(( $(cut -d. -f1 /proc/uptime) + every ))
 while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
     if [ "$(cut -d. -f1 /proc/uptime)" -ge "$next" ]; then
-        echo "soak: ${toggles} toggles, $(grep -c ' is DOWN' /tmp/lvsmon.log) DOWN lines, fds $(min_fds), VmRSS $(rss) KiB, $(in_table) in the table"
+        echo "soak: ${toggles} toggles, $(grep -c ' is DOWN' /tmp/lvsmon.log) DOWN lines, fds $(min_fds $pid), VmRSS $(vm_rss $pid) KiB, $(in_table) in the table"
         next=$((next + every))
     fi
     a=198.51.100.$(( 10 + RANDOM % N ))
@@ -97,7 +87,7 @@ wait_until 60 "all $N back in the table" sh -c "[ \$($LVSMON status --json --con
 step "all back; settling"
 sleep 10
 kill -0 $pid || fail "lvsmon died during the soak"
-fds1=$(min_fds); rss1=$(rss)
+fds1=$(min_fds $pid); rss1=$(vm_rss $pid)
 $IPVSADM -Sn | sort > /tmp/end.S
 ups=$(grep -c ' is UP' /tmp/lvsmon.log); downs=$(grep -c ' is DOWN' /tmp/lvsmon.log)
 echo "SOAK: ${soak}s, $toggles toggles ($(wc -l < /tmp/removed) removals), $downs DOWN + $ups UP lines, fds $fds0 -> $fds1, VmRSS $rss0 -> $rss1 KiB"
