@@ -12,7 +12,7 @@ BENCH_ALLOC := $(BENCH_TGT)/release/bench-alloc
 BENCH_KA_DEB_DIR := $(BENCH_DIR)/out/keepalived
 BENCH_KA := $(BENCH_KA_DEB_DIR)/root/usr/sbin/keepalived
 
-.PHONY: bench bench-host bench-vm bench-report bench-tools bench-keepalived
+.PHONY: bench bench-host bench-vm bench-report bench-tools bench-keepalived bench-reload-host
 
 bench-tools: static
 	cd $(BENCH_DIR)/responder && timeout 900 $(CARGO) build --release --offline \
@@ -25,7 +25,7 @@ bench-tools: static
 bench-keepalived:
 	$(BENCH_DIR)/get-keepalived.sh $(BENCH_KA_DEB_DIR)
 
-bench-host: bench-tools bench-keepalived
+bench-host: bench-tools bench-keepalived bench-reload-host
 	mkdir -p $(BENCH_RAW)
 	timeout 60 $(BENCH_DIR)/footprint.sh $(STATIC_BIN) $(BENCH_KA) /usr/sbin/ipvsadm > $(BENCH_RAW)/footprint.txt
 	timeout 300 $(BENCH_DIR)/loopback.sh $(STATIC_BIN) $(BENCH_RESP) $(BENCH_RAW)/loopback.txt
@@ -40,8 +40,18 @@ bench-vm: bench-tools bench-keepalived vm-initramfs
 	-$(BENCH_DIR)/run-vm.sh failover 900 $(BENCH_RAW)/vm.txt
 	-$(BENCH_DIR)/run-vm.sh scale 900 $(BENCH_RAW)/vm.txt
 
+# Item 4 on the host (no VM): in-process reload of the 4096-real config, wall time and
+# callgrind instruction counts (bench/reload_host.sh, bench/reload_host/).
+bench-reload-host: static
+	cd $(BENCH_DIR)/reload_host && timeout 1800 nice -n 10 $(CARGO) build --release --offline \
+		--target-dir ../target
+	mkdir -p $(BENCH_RAW)
+	timeout 1200 $(BENCH_DIR)/reload_host.sh $(BENCH_TGT)/release/bench-reload \
+		$(STATIC_BIN) $(BENCH_RAW)/reload_host.txt
+
 bench-report:
 	python3 $(BENCH_DIR)/report.py $(BENCH_RAW) > $(BENCH_DIR)/RESULTS.md
+	python3 $(BENCH_DIR)/reload_host_report.py $(BENCH_RAW) >> $(BENCH_DIR)/RESULTS.md
 	@sed -n '/^## Summary/,/^## /p' $(BENCH_DIR)/RESULTS.md
 
 bench: bench-host bench-vm

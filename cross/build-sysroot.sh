@@ -2,8 +2,8 @@
 # Build a minimal static musl sysroot for one Rust target that has no prebuilt
 # std in rustup (armv7/armv6/mipsel/mips musl). Output: cross/sysroot/<triple>/lib
 # with libc.a (+ musl's empty libm/libpthread/... archives), crt1.o crti.o crtn.o,
-# empty crtbegin/crtend objects, and libunwind.a (LLVM libunwind from the nightly
-# toolchain's rust-src). rustc links it with rust-lld, -C link-self-contained=yes
+# empty crtbegin/crtend objects, and libunwind.a (a two-function stand-in,
+# cross/unwind-stub.c). rustc links it with rust-lld, -C link-self-contained=yes
 # and -L native=<this dir>/lib (see cross/cross.mk).
 #
 # Why not Debian's libgcc_eh.a: it is built for glibc and the Debian float ABI
@@ -11,8 +11,7 @@
 # _dl_find_object, which musl does not have.
 #
 # Usage: cross/build-sysroot.sh TRIPLE
-# Needs: the Debian cross compilers (gcc-/g++-<gnu triple>), apt-get, dpkg-source,
-# and `rustup component add rust-src --toolchain nightly`.
+# Needs: the Debian cross C compiler (gcc-<gnu triple>), apt-get, dpkg-source.
 # The result is cached: a stamp file names the musl version and flags; rerunning
 # with the same inputs does nothing.
 set -eu
@@ -50,20 +49,12 @@ mips-unknown-linux-musl)
 esac
 
 cc=$gnu-gcc
-cxx=$gnu-g++
-for tool in "$cc" "$cxx" apt-get dpkg-source; do
+for tool in "$cc" apt-get dpkg-source; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "build-sysroot.sh: $tool not found; run: make cross-deps" >&2
 		exit 1
 	}
 done
-
-rust_src=$(rustc +nightly --print sysroot)/lib/rustlib/src/rust
-unwind_src=$rust_src/src/llvm-project/libunwind
-[ -d "$unwind_src/src" ] || {
-	echo "build-sysroot.sh: $unwind_src missing; run: rustup component add rust-src --toolchain nightly" >&2
-	exit 1
-}
 
 # --- musl source: Debian's source package, fetched with a private apt config so
 # the host's sources.list is left alone. apt verifies the .dsc against the signed
@@ -98,7 +89,7 @@ musl_dir=$(ls -d "$top"/src/musl-*/ | head -n 1)
 musl_dir=${musl_dir%/}
 musl_ver=$(cat "$musl_dir/VERSION")
 
-stamp="musl=$musl_ver cflags=$cflags unwind=$(rustc +nightly -V)"
+stamp="musl=$musl_ver cflags=$cflags unwind=stub-$(cksum <"$here/unwind-stub.c" | cut -d" " -f1)"
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "sysroot $triple up to date ($stamp)"
 	exit 0
@@ -108,8 +99,11 @@ mkdir -p "$out/lib" "$out/include"
 build=$(mktemp -d "${TMPDIR:-/tmp}/lvsmon-sysroot.XXXXXX")
 trap 'rm -rf "$build"' EXIT INT TERM
 
-# --- musl: out-of-tree build, static only.
+# --- musl: out-of-tree build, static only. A make that called this script passes its
+# command-line variables down through MAKEFLAGS (`make vm-arch ARCH=armhf` would set
+# musl's ARCH to armhf), so musl's make starts from a clean slate.
 (
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES ARCH
 	cd "$build"
 	mkdir musl && cd musl
 	"$musl_dir/configure" --target="$musl_target" --prefix=/ --disable-shared \
@@ -124,24 +118,15 @@ for o in crtbegin.o crtend.o crtbeginS.o crtendS.o; do
 	$cc $cflags -c -x c /dev/null -o "$out/lib/$o"
 done
 
-# --- LLVM libunwind (the same sources and flags rust's bootstrap uses), compiled
-# against the musl headers only.
-gcc_inc=$($cc -print-file-name=include)
-inc="-nostdinc -isystem $out/include -isystem $gcc_inc -I$unwind_src/include"
-common="$cflags -Os -ffunction-sections -fdata-sections -fstrict-aliasing -funwind-tables \
- -fvisibility=hidden -D_LIBUNWIND_DISABLE_VISIBILITY_ANNOTATIONS -D_LIBUNWIND_IS_NATIVE_ONLY -DNDEBUG"
+# --- libunwind.a: a stand-in with the functions std references (why it is
+# enough with panic = "abort" and no "backtrace" feature: cross/unwind-stub.c).
+# LLVM libunwind cost 35 KB on mipsel with the printf its abort messages use
+# (cross/SIZES.md).
 mkdir "$build/unwind"
-for f in UnwindLevel1.c UnwindLevel1-gcc-ext.c Unwind-sjlj.c; do
-	$cc $common $inc -std=c99 -c "$unwind_src/src/$f" -o "$build/unwind/${f%.c}.o"
-done
-for f in UnwindRegistersSave.S UnwindRegistersRestore.S; do
-	$cc $common $inc -c "$unwind_src/src/$f" -o "$build/unwind/${f%.S}.o"
-done
-for f in libunwind.cpp Unwind-EHABI.cpp; do
-	$cxx $common $inc -std=c++17 -nostdinc++ -fno-exceptions -fno-rtti -c \
-		"$unwind_src/src/$f" -o "$build/unwind/${f%.cpp}.o"
-done
-$gnu-ar rcs "$out/lib/libunwind.a" "$build"/unwind/*.o
+$cc $cflags -Os -ffunction-sections -fno-asynchronous-unwind-tables -nostdinc \
+	-isystem "$out/include" -isystem "$($cc -print-file-name=include)" \
+	-c "$here/unwind-stub.c" -o "$build/unwind/unwind-stub.o"
+$gnu-ar rcs "$out/lib/libunwind.a" "$build/unwind/unwind-stub.o"
 
 echo "$stamp" >"$out/.stamp"
 echo "sysroot $triple built in $out ($stamp)"

@@ -4,7 +4,7 @@
 #                     [--std-features LIST] [--rustflags "FLAGS"]
 #   --std / --opt override the table (used to measure size levers, cross/SIZES.md).
 #   --std-features sets -Zbuild-std-features (default: optimize_for_size);
-#   --rustflags replaces the extra rustflags (default: -C force-unwind-tables=no).
+#   --rustflags replaces the extra rustflags (default: see $extra below).
 #   --no-strip keeps symbols (for cross/depcost.sh).
 # Result: target/TRIPLE/release/lvsmon, and the wall time on stderr.
 # Heavy: runs cargo under `nice -n 15` (the machine is shared).
@@ -17,10 +17,14 @@ std=$(target_field "$triple" std)
 opt=$(target_field "$triple" opt)
 strip=true
 # Size levers measured in cross/SIZES.md, on by default for build-std targets:
-# std's optimize_for_size algorithms, and no unwind tables (.eh_frame is dead
-# weight with panic = "abort" and no backtrace symbolizer).
+# std's optimize_for_size algorithms; no unwind tables (.eh_frame is dead
+# weight with panic = "abort" and no backtrace symbolizer); no file:line:column
+# in panic messages (-Zlocation-detail=none, -25 KB on mipsel: a panic still
+# prints its message, and aborts as before); identical code folding in lld
+# (--icf=all, -5 KB: Rust makes no promise that two functions have distinct
+# addresses).
 std_features=optimize_for_size
-extra="-C force-unwind-tables=no"
+extra="-C force-unwind-tables=no -Zlocation-detail=none -C link-arg=--icf=all"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--std-features) std_features=${2?}; shift 2 ;;
@@ -69,7 +73,9 @@ build-std)
 	# -Zbuild-std-features without "backtrace" drops std's backtrace symbolizer
 	# (~185 KB) and without "panic-unwind" the unwinding runtime; panic = "abort"
 	# is set in Cargo.toml.
-	set -- cargo +nightly build --release --locked --target "$triple" \
+	# CROSS_NIGHTLY pins the toolchain (e.g. nightly-2026-05-20, what cross/SIZES.md
+	# was measured with): -Z flags and std's features can change between nightlies.
+	set -- cargo "+${CROSS_NIGHTLY:-nightly}" build --release --locked --target "$triple" \
 		-Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
 	;;
 *) echo "cross/build.sh: std must be prebuilt or build-std, not $std" >&2; exit 1 ;;

@@ -7,9 +7,10 @@ CROSS_CI_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$5 == "yes" { print $$1 }
 CROSS_SYSROOT_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$3 == "build-std" { print $$1 }' cross/targets)
 
 # Debian packages and rustup components the cross tier needs (`make cross-deps`).
+# The cross C compilers only build the musl sysroots (no C++ since the sysroot's
+# libunwind became cross/unwind-stub.c).
 CROSS_APT := qemu-user-static busybox-static file binutils dpkg-dev \
-	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf gcc-arm-linux-gnueabi g++-arm-linux-gnueabi \
-	gcc-mipsel-linux-gnu g++-mipsel-linux-gnu gcc-mips-linux-gnu g++-mips-linux-gnu dash
+	gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu dash
 
 .PHONY: cross cross-all cross-ci cross-sysroots cross-deps size test-cross check-scripts test-board
 
@@ -54,8 +55,10 @@ cross-ci:
 # Install what the cross tier needs on a Debian 12 machine (CI or a fresh box).
 cross-deps:
 	apt-get install -y --no-install-recommends $(CROSS_APT)
-	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-	rustup toolchain install nightly --profile minimal --component rust-src
+	rustup target add --toolchain stable x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+	# A component, not a toolchain install: `rustup toolchain install nightly` would
+	# update the machine's nightly to whatever is newest.
+	rustup component add --toolchain $(or $(CROSS_NIGHTLY),nightly) rust-src
 
 # `sh -n` on every shell script under board/ and cross/ (with dash, and with
 # busybox sh when present: OpenWrt's shell is busybox ash).
@@ -67,4 +70,4 @@ test-board:
 	board/openwrt/test/run.sh
 	board/init/test/run.sh
 
-test: check-scripts test-board
+test: check-scripts test-board cross-ci

@@ -77,11 +77,15 @@ pub struct Reactor {
     next_drift_at: Instant,
     status_text: String,
     checks_completed: u64,
+    /// Returns from `poll`: an idle loop adds about one per deadline, a busy one many.
+    wakeups: u64,
     /// The kernel-wide settings from global_defs that lvsmon has applied.
     globals: Globals,
     wanted_globals: Globals,
     /// Set after a pass with failures: no reconcile before this instant.
     reconcile_not_before: Option<Instant>,
+    /// See `set_config_fingerprint`.
+    config_fingerprint: Option<u64>,
 }
 
 /// Why the loop ended.
@@ -131,9 +135,10 @@ impl Reactor {
             ),
             None => None,
         };
-        let slots = (0..MAX_IN_FLIGHT)
-            .map(|_| Slot {
-                probe: ProbeSlot::new(),
+        let slots = ProbeSlot::pool(MAX_IN_FLIGHT)
+            .into_iter()
+            .map(|probe| Slot {
+                probe,
                 checker: None,
                 generation: 0,
             })
@@ -160,10 +165,18 @@ impl Reactor {
             next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
             status_text: String::with_capacity(64 * 1024),
             checks_completed: 0,
+            wakeups: 0,
             globals: Globals::default(),
             wanted_globals: Globals::default(),
             reconcile_not_before: None,
+            config_fingerprint: None,
         })
+    }
+
+    /// The fingerprint of the running config's files (`config::Source::fingerprint`): a
+    /// reload finding the same one does nothing. Without it every reload is a full one.
+    pub fn set_config_fingerprint(&mut self, fingerprint: u64) {
+        self.config_fingerprint = Some(fingerprint);
     }
 
     /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
@@ -193,6 +206,8 @@ impl Reactor {
             Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
         }
         self.reconcile(Instant::now());
+        // Measured from now, not from config load: see Director::spread_first_checks.
+        self.director.spread_first_checks(Instant::now());
     }
 
     /// Runs until TERM or INT. On the way out, removes what lvsmon added unless told to
@@ -209,6 +224,11 @@ impl Reactor {
     /// Probes that have delivered an outcome since start.
     pub fn checks_completed(&self) -> u64 {
         self.checks_completed
+    }
+
+    /// Times the loop woke from `poll` since start (for tests: an idle daemon sleeps).
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups
     }
 
     fn run_inner(&mut self, until: Option<Instant>) -> io::Result<Exit> {
@@ -228,6 +248,7 @@ impl Reactor {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+            self.wakeups += 1;
             let now = Instant::now();
             let mut signalled = false;
             // Borrow the events out so handlers can use &mut self.
@@ -282,7 +303,8 @@ impl Reactor {
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),
             Some(self.next_drift_at),
-            self.reconcile_not_before,
+            self.reconcile_not_before
+                .filter(|_| self.director.needs_reconcile()),
         ]
         .into_iter()
         .flatten()
@@ -353,7 +375,15 @@ impl Reactor {
 
     /// Computes the difference between desired and believed tables and applies it.
     fn reconcile(&mut self, now: Instant) {
-        if !self.director.needs_reconcile() || self.reconcile_not_before.is_some_and(|t| now < t) {
+        if let Some(t) = self.reconcile_not_before {
+            if now < t {
+                return;
+            }
+            // Passed: it must not stay behind as a wake-up instant in the past (that
+            // would make every poll return at once: a busy loop).
+            self.reconcile_not_before = None;
+        }
+        if !self.director.needs_reconcile() {
             return;
         }
         self.director.reconcile(&mut self.ops);
@@ -414,28 +444,27 @@ impl Reactor {
     }
 
     /// Re-reads the config; a bad one is logged and the running one stays. The error is
-    /// also returned, so `lvsmon reload` can say it was refused.
+    /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
+    /// the running config's end it early (see `daemon::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        let cfg = match crate::config::load(&path) {
-            Ok(cfg) => cfg,
-            Err(e) => {
-                log::error!("reload refused, keeping the running config: {}", e);
-                return Err(format!("reload refused, the running config stays: {}", e));
-            }
+        let cfg = match crate::daemon::reload_config(
+            &path,
+            &mut self.config_fingerprint,
+            &mut self.director,
+            now,
+            false,
+        )? {
+            crate::daemon::Reloaded::Unchanged => return Ok(()),
+            crate::daemon::Reloaded::Applied(cfg) => cfg,
         };
-        for w in &cfg.warnings {
-            log::warn!("{}", w);
-        }
-        if let Err(e) = self.director.reload(&cfg, now) {
-            log::error!("reload of {} refused: {}", path.display(), e);
-            return Err(format!("reload of {} refused: {}", path.display(), e));
-        }
         self.wanted_globals = Globals::from_config(&cfg);
         self.apply_globals();
         // Checker ids survive a reload; probes in flight are restarted so none reports
         // against a spec that has changed.
         self.cancel_probes();
+        // New checkers' warmup counts from now, not from before the (possibly long) load.
+        self.director.spread_first_checks(Instant::now());
         self.drift_interval = crate::daemon::drift_interval(&cfg);
         log::info!("reloaded {}", path.display());
         Ok(())

@@ -2,11 +2,13 @@
 //! child is spawned with stdio on /dev/null, polled for exit from the event loop, sent
 //! SIGTERM at its deadline and SIGKILL a grace period later. The table is bounded; a
 //! script that cannot get a slot is logged and skipped rather than queued without limit.
+//! The fork/exec itself is src/sys/spawn.rs (std's `Command` was ~15 KB more, issue 5).
 
-use std::process::{Child, Command, Stdio};
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::model::config::Script;
+use crate::sys::spawn::{self, Exit};
 
 /// How long a notify/quorum script may run (keepalived's script timeout default is 5 s
 /// for notify scripts run by the checker).
@@ -17,7 +19,7 @@ pub const KILL_GRACE: Duration = Duration::from_secs(1);
 pub const MAX_SCRIPTS: usize = 32;
 
 struct Running {
-    child: Child,
+    pid: u32,
     name: String,
     term_at: Instant,
     kill_at: Option<Instant>,
@@ -42,24 +44,18 @@ impl ScriptRunner {
 
     /// Starts `script`; `why` names it in the log ("notify_up for 198.51.100.2:80").
     pub fn spawn(&mut self, script: &Script, why: &str, now: Instant) {
-        let Some((program, args)) = script.argv.split_first() else {
-            return;
-        };
         if self.running.len() >= MAX_SCRIPTS {
             log::warn!("{}: not run, {} scripts already running", why, MAX_SCRIPTS);
             return;
         }
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        apply_user(&mut cmd, script);
-        match cmd.spawn() {
-            Ok(child) => {
-                log::debug!("{}: started {} (pid {})", why, program, child.id());
+        let Some((program, _)) = script.argv.split_first() else {
+            return;
+        };
+        match spawn::spawn(&script.argv, ids(script)) {
+            Ok(pid) => {
+                log::debug!("{}: started {} (pid {})", why, program, pid);
                 self.running.push(Running {
-                    child,
+                    pid,
                     name: why.to_string(),
                     term_at: now + SCRIPT_TIMEOUT,
                     kill_at: None,
@@ -74,10 +70,10 @@ impl ScriptRunner {
         let mut i = 0;
         while i < self.running.len() {
             let r = &mut self.running[i];
-            match r.child.try_wait() {
+            match spawn::try_wait(r.pid) {
                 Ok(Some(status)) => {
                     if !status.success() {
-                        log::warn!("{}: script exited with {}", r.name, status);
+                        log::warn!("{}: script exited with {}", r.name, ExitText(status));
                     }
                     self.running.swap_remove(i);
                     continue;
@@ -96,11 +92,11 @@ impl ScriptRunner {
                         r.name,
                         SCRIPT_TIMEOUT.as_secs()
                     );
-                    crate::sys::process::terminate(r.child.id());
+                    crate::sys::process::terminate(r.pid);
                     r.kill_at = Some(now + KILL_GRACE);
                 }
                 Some(kill_at) if now >= kill_at => {
-                    let _ = r.child.kill();
+                    spawn::kill(r.pid);
                 }
                 _ => {}
             }
@@ -128,20 +124,34 @@ impl ScriptRunner {
     }
 }
 
-fn apply_user(cmd: &mut Command, script: &Script) {
-    use std::os::unix::process::CommandExt;
-    if let Some(user) = &script.user {
-        match crate::sys::process::lookup_user(user) {
-            Some((uid, gid)) => {
-                cmd.uid(uid);
-                let gid = script
-                    .group
-                    .as_deref()
-                    .and_then(crate::sys::process::lookup_group)
-                    .unwrap_or(gid);
-                cmd.gid(gid);
-            }
-            None => log::warn!("script user '{}' not found; running as lvsmon's user", user),
+/// The uid and gid to run `script` as (`script_user`/`script_group`), None to keep
+/// lvsmon's.
+fn ids(script: &Script) -> Option<(u32, u32)> {
+    let user = script.user.as_ref()?;
+    match crate::sys::process::lookup_user(user) {
+        Some((uid, gid)) => {
+            let gid = script
+                .group
+                .as_deref()
+                .and_then(crate::sys::process::lookup_group)
+                .unwrap_or(gid);
+            Some((uid, gid))
+        }
+        None => {
+            log::warn!("script user '{}' not found; running as lvsmon's user", user);
+            None
+        }
+    }
+}
+
+/// An exit as std's `ExitStatus` displayed it ("exit status: 1", "signal: 9").
+struct ExitText(Exit);
+
+impl fmt::Display for ExitText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Exit::Code(c) => write!(f, "exit status: {}", c),
+            Exit::Signal(s) => write!(f, "signal: {}", s),
         }
     }
 }
@@ -195,5 +205,11 @@ mod tests {
             Instant::now(),
         );
         assert_eq!(r.running(), 0);
+    }
+
+    #[test]
+    fn exits_read_as_std_wrote_them() {
+        assert_eq!(ExitText(Exit::Code(1)).to_string(), "exit status: 1");
+        assert_eq!(ExitText(Exit::Signal(9)).to_string(), "signal: 9");
     }
 }

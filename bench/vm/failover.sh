@@ -69,6 +69,10 @@ start_tool() {
     sleep 3
 }
 stop_tool() {
+    # diagnostics on the console (not BENCH lines): the tool's CPU ticks over the run and
+    # lvsmon's transitions with their timestamps, to set beside the trials' kill times
+    awk -v t="$tool" '{print "DIAG cpu_ticks " t " " $14 + $15}' /proc/$tpid/stat
+    [ "$tool" != lvsmon ] || grep -e "is DOWN" -e "is UP" /tmp/fo-$tool-$retry.log | sed 's/^/DIAG /'
     kill -TERM $tpid; wait $tpid
     # keepalived's checker child may outlive the parent's exit by a moment
     wait_until 10 "$tool to exit" sh -c "! pidof keepalived && ! pidof lvsmon"
@@ -85,6 +89,7 @@ for retry in 0 1; do
         while [ $trial -le "$TRIALS" ]; do
             usleep $(( (RANDOM % 1000) * 1000 ))      # random phase within the 1 s interval
             t0=$($R now)
+            echo "DIAG trial $trial kill at $t0"
             # every process of rs1's namespace: its httpd (the pid lib.sh keeps may be the
             # shell that ran `ip netns exec`)
             kill $($IP netns pids rs1)
@@ -92,6 +97,7 @@ for retry in 0 1; do
             [ "$down" != TIMEOUT ] || fail "rs1 never left the table ($tool retry $retry)"
             usleep $(( (RANDOM % 1000) * 1000 ))
             t0=$($R now)
+            echo "DIAG trial $trial restart at $t0"
             $IP netns exec rs1 httpd -f -p 80 -h /srv/rs1 &
             up=$(wait_state present)
             [ "$up" != TIMEOUT ] || fail "rs1 never came back ($tool retry $retry)"

@@ -36,7 +36,10 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     tool=$1; reals=$2
     genconf 1 "$reals" doc 8000 8 1 1 1 > /tmp/s.conf
     $IPVSADM -C
-    in_ns srv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" > /tmp/resp.out &
+    # answers 15 s past its window (uncounted), so the tool is stopped, its table read and
+    # its log counted while the real servers still answer; then it exits by itself ($! is
+    # not the responder's own pid: in_ns runs it in a child)
+    in_ns srv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" 15 > /tmp/resp.out &
     rpid=$!
     sleep 1
     if [ "$tool" = lvsmon ]; then
@@ -59,6 +62,11 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     line=$(grep '^RESPONDER conns' /tmp/resp.out | cut -d' ' -f2-)
     # real servers judged down in the run (lvsmon: "is DOWN", keepalived: "Removing service")
     downs=$(grep -c -e "is DOWN" -e "Removing service" /tmp/scale-$tool-$reals.log)
+    # diagnostics on the console: why real servers were judged down, and when
+    grep -e "is DOWN" -e "Removing service" -e "failed" /tmp/scale-$tool-$reals.log |
+        sed -e 's/.*is DOWN: //' -e 's/.*\(Removing service\).*/\1/' -e 's/.*\(failed.*\)/\1/' |
+        sort | uniq -c | sed "s/^/DIAG $tool $reals down reasons: /"
+    grep -m 5 "is DOWN" /tmp/scale-$tool-$reals.log | sed "s/^/DIAG /"
     echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs rss_kb=$kb in_table=$inv down_lines=$downs $line"
     $IPVSADM -C
 }

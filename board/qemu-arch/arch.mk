@@ -30,3 +30,7 @@ vm-test-arch:
 
 vm-arch-clean:
 	rm -rf $(ARCH_DIR)/out
+
+# The per-architecture kernel scenarios are part of every test run (.ci/run installs
+# qemu-system-arm, qemu-system-mips and the cross C compilers for the sysroots).
+test: vm-test-arch

@@ -7,8 +7,17 @@
 //! only script command lines interpret escapes); other words run to
 //! whitespace or a `"`; a `\` as the last character joins the next line. We also split
 //! `{` and `}` out of words, which keepalived only accepts as separate words.
+//!
+//! Cost: one pass over the bytes of each file, which are read once and kept in `Lexed`;
+//! tokens are byte spans into them (`Lexed::tokens` lends them out as `&str`), so a word
+//! allocates nothing unless it contains `\#` or `\!`. Every special character is ASCII,
+//! so scanning bytes of UTF-8 text never splits a character; columns count characters.
+//! The files' paths and bytes, in the order read, are hashed into `Lexed::fingerprint`:
+//! the config is a function of exactly these (resolving reads nothing else), so equal
+//! fingerprints mean an equal config.
 
 use std::fs;
+use std::hash::Hasher;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -23,27 +32,104 @@ pub enum TokKind {
     Close,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
+/// A token, borrowed from the sources kept in `Lexed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token<'a> {
     pub kind: TokKind,
     /// The word, quotes removed.
-    pub text: String,
+    pub text: &'a str,
     /// The source text of the word, quotes and backslashes kept (script splitting uses it).
-    pub raw: String,
+    pub raw: &'a str,
     pub quoted: bool,
     /// The whitespace between the previous token on the line and this one (" " after a
     /// continuation), so that a script's command line can be rebuilt exactly.
-    pub gap: String,
+    pub gap: &'a str,
     pub pos: Pos,
     /// First token of a logical line (a continued line is not a new line).
     pub line_start: bool,
 }
 
+/// Where a token's text is: its raw span, the raw span without the quotes, or an
+/// unescaped copy in `Lexed::escaped`.
+#[derive(Clone, Copy, Debug)]
+enum Text {
+    Raw,
+    Quoted,
+    Escaped(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Gap {
+    None,
+    Space,
+    /// From this offset to the token's start.
+    Src(u32),
+}
+
+/// A token as byte offsets into its file's source (40 bytes: a 57 000-line config has
+/// ~150 000 tokens). Offsets fit u32: a file is at most MAX_CONFIG_FILE_BYTES.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    kind: TokKind,
+    start: u32,
+    end: u32,
+    text: Text,
+    gap: Gap,
+    pos: Pos,
+    line_start: bool,
+}
+
+/// A config read and tokenized: the files (index = `Pos::file`), their text, the tokens
+/// and the warnings so far.
 #[derive(Clone, Debug, Default)]
 pub struct Lexed {
     pub files: Vec<PathBuf>,
-    pub tokens: Vec<Token>,
     pub warnings: Vec<String>,
+    /// Hash of every file's path and bytes in the order read (see the module comment).
+    pub fingerprint: u64,
+    sources: Vec<String>,
+    spans: Vec<Span>,
+    escaped: Vec<String>,
+}
+
+impl Lexed {
+    /// The tokens in order, borrowing their text from `self`.
+    pub fn tokens(&self) -> Vec<Token<'_>> {
+        let mut out = Vec::with_capacity(self.spans.len());
+        for s in &self.spans {
+            let src = self
+                .sources
+                .get(usize::from(s.pos.file))
+                .map(String::as_str)
+                .unwrap_or("");
+            let (start, end) = (s.start as usize, s.end as usize);
+            let raw = src.get(start..end).unwrap_or("");
+            let text = match s.text {
+                Text::Raw => raw,
+                Text::Quoted => raw.get(1..raw.len().saturating_sub(1)).unwrap_or(""),
+                Text::Escaped(i) => self
+                    .escaped
+                    .get(i as usize)
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            };
+            let gap = match s.gap {
+                Gap::None => "",
+                Gap::Space => " ",
+                Gap::Src(a) => src.get(a as usize..start).unwrap_or(""),
+            };
+            out.push(Token {
+                kind: s.kind,
+                text,
+                raw,
+                quoted: matches!(s.text, Text::Quoted),
+                gap,
+                pos: s.pos,
+                line_start: s.line_start,
+            });
+        }
+        out
+    }
 }
 
 /// Entries scanned in one directory while expanding a glob.
@@ -52,22 +138,22 @@ const MAX_DIR_ENTRIES: usize = 65_536;
 /// Lexes the file at `path`, following includes relative to its directory.
 pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
     let mut lx = Lexer::default();
-    lx.lexed.files.push(path.to_path_buf());
     let root = Pos {
         file: 0,
         line: 1,
         col: 1,
     };
+    lx.add_file(path.to_path_buf());
     let res = read_limited(path)
         .map_err(|m| Perr { pos: root, msg: m })
         .and_then(|src| {
             let canon = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             lx.stack.push(canon);
             let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            lx.lex_source(0, &src, &base)
+            lx.lex_source(0, src, &base)
         });
     match res {
-        Ok(()) => Ok(lx.lexed),
+        Ok(()) => Ok(lx.finish()),
         Err(e) => Err((lx.lexed.files, e)),
     }
 }
@@ -75,7 +161,7 @@ pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
 /// Lexes `src` named `name`; includes are relative to the current directory.
 pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
     let mut lx = Lexer::default();
-    lx.lexed.files.push(PathBuf::from(name));
+    lx.add_file(PathBuf::from(name));
     let root = std::env::current_dir()
         .map(|d| d.join(name))
         .ok()
@@ -95,17 +181,21 @@ pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
             ),
         )
     } else {
-        lx.lex_source(0, src, Path::new(""))
+        lx.lex_source(0, src.to_string(), Path::new(""))
     };
     match res {
-        Ok(()) => Ok(lx.lexed),
+        Ok(()) => Ok(lx.finish()),
         Err(e) => Err((lx.lexed.files, e)),
     }
 }
 
 fn read_limited(path: &Path) -> Result<String, String> {
     let f = fs::File::open(path).map_err(|e| format!("cannot read config file: {}", e))?;
-    let mut buf = Vec::new();
+    // Sized from the file's length so that reading it copies nothing (a file growing
+    // meanwhile still reads correctly).
+    let len = f.metadata().map_or(0, |m| m.len());
+    let mut buf =
+        Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(MAX_CONFIG_FILE_BYTES) + 1);
     f.take(MAX_CONFIG_FILE_BYTES as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot read config file: {}", e))?;
@@ -128,10 +218,49 @@ struct Lexer {
     lexed: Lexed,
     /// Canonical paths of the files being read, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    hash: Fingerprint,
+}
+
+/// The hash behind `Lexed::fingerprint`, one multiply per 8 bytes (FxHash's step: rotate,
+/// xor the word, multiply by an odd constant). For a given word each step is a bijection
+/// of the state, so inputs that differ in one word always hash differently; each `write`
+/// also mixes in its length, so consecutive writes cannot be regrouped. It detects edits,
+/// not attacks: whoever can write the config decides what lvsmon runs anyway.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Fingerprint {
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.word(u64::from_le_bytes(w));
+        self.word(bytes.len() as u64);
+    }
 }
 
 fn is_space(c: char) -> bool {
     c == ' ' || c == '\t' || c == '\r' || c == '\x0b' || c == '\x0c'
+}
+
+fn is_space_b(c: u8) -> bool {
+    c == b' ' || c == b'\t' || c == b'\r' || c == b'\x0b' || c == b'\x0c'
 }
 
 /// The include keywords keepalived accepts (`include` and its checked variants).
@@ -147,159 +276,322 @@ fn include_kind(word: &str) -> Option<char> {
     }
 }
 
+/// Byte classes for the scanning loops (every byte with a meaning is ASCII).
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const SPECIAL: u8 = 2;
+const HIGH: u8 = 3;
+
+static CLASS: [u8; 256] = {
+    let mut t = [WORD; 256];
+    let mut c = 0x80;
+    while c < 256 {
+        t[c] = HIGH;
+        c += 1;
+    }
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t[0x0b] = SPACE;
+    t[0x0c] = SPACE;
+    t[b'\n' as usize] = SPECIAL;
+    t[b'#' as usize] = SPECIAL;
+    t[b'!' as usize] = SPECIAL;
+    t[b'{' as usize] = SPECIAL;
+    t[b'}' as usize] = SPECIAL;
+    t[b'"' as usize] = SPECIAL;
+    t[b'\\' as usize] = SPECIAL;
+    t
+};
+
+fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
+}
+
+/// Columns of one line. While the line has been ASCII so far a column is one more than
+/// the byte offset; after a non-ASCII byte characters are counted, incrementally, so that
+/// a line is walked once however many tokens it holds.
+struct Cols<'s> {
+    src: &'s str,
+    line_start: usize,
+    ascii: bool,
+    byte: usize,
+    col: u32,
+}
+
+impl Cols<'_> {
+    fn at(&mut self, i: usize) -> u32 {
+        if self.ascii {
+            return u32::try_from(i - self.line_start + 1).unwrap_or(u32::MAX);
+        }
+        if i > self.byte {
+            let n = self.src.get(self.byte..i).map_or(0, |s| s.chars().count());
+            self.col = self
+                .col
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+            self.byte = i;
+        }
+        self.col
+    }
+}
+
+const _: () = assert!(MAX_CONFIG_FILE_BYTES < u32::MAX as usize);
+
+/// A byte offset (or count) within one file, as stored in a `Span`.
+fn off32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The first index at or after `i` that is not a space (or the end). Indentation comes in
+/// runs of spaces, so eight at a time are skipped while they are all `' '`.
+#[inline]
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if u64::from_ne_bytes(w) != u64::from_ne_bytes([b' '; 8]) {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && class(b[i]) == SPACE {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the `\n` ending the line that holds `i` (or the end of the text).
+fn line_end(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+        .map_or(b.len(), |k| i + k)
+}
+
 impl Lexer {
-    fn lex_source(&mut self, file: u16, src: &str, base: &Path) -> PResult<()> {
+    fn add_file(&mut self, path: PathBuf) {
+        self.lexed.files.push(path);
+        // Filled once the file has been lexed (its includes come after it in the list).
+        self.lexed.sources.push(String::new());
+    }
+
+    fn finish(mut self) -> Lexed {
+        self.lexed.fingerprint = self.hash.finish();
+        self.lexed
+    }
+
+    /// Lexes one file's text, line by line in one pass (lines are split as `str::split`
+    /// on `\n` would: n newlines make n + 1 lines).
+    fn lex_source(&mut self, file: u16, src: String, base: &Path) -> PResult<()> {
+        if let Some(p) = self.lexed.files.get(usize::from(file)) {
+            self.hash.write(p.as_os_str().as_encoded_bytes());
+        }
+        self.hash.write(src.as_bytes());
+        // A token takes at least two bytes (itself and a separator); most take more.
+        self.lexed.spans.reserve(src.len() / 4);
+        let b = src.as_bytes();
+        let n = b.len();
         let mut cont = false;
-        for (idx, line) in src.split('\n').enumerate() {
-            let line_no = u32::try_from(idx + 1).unwrap_or(u32::MAX);
-            let chars: Vec<char> = line.chars().collect();
-            if !cont {
-                if let Some((kind, col, rest_at)) = include_head(&chars) {
+        let mut i = 0usize;
+        let mut line_no: u32 = 1;
+        // Each pass handles one physical line starting at i; bounded: i grows each time.
+        while i <= n {
+            // Leading spaces, skipped once for the include check and the line itself.
+            let k = skip_spaces(b, i);
+            if !cont && k < n && b[k] == b'i' {
+                let le = line_end(b, i);
+                let line = src.get(i..le).unwrap_or("");
+                if let Some((kind, col, rest)) = include_head(line) {
                     let pos = Pos {
                         file,
                         line: line_no,
                         col,
                     };
-                    let pattern = include_pattern(&chars[rest_at..]);
+                    let pattern = include_pattern(rest);
                     self.include(pos, kind, &pattern, base)?;
+                    i = le + 1;
+                    line_no = line_no.saturating_add(1);
                     continue;
                 }
             }
-            cont = self.lex_line(file, line_no, &chars, !cont)?;
+            let (c, le) = self.lex_line(file, line_no, &src, i, k, !cont)?;
+            cont = c;
+            i = le + 1;
+            line_no = line_no.saturating_add(1);
+        }
+        if let Some(s) = self.lexed.sources.get_mut(usize::from(file)) {
+            *s = src;
         }
         Ok(())
     }
 
-    /// Tokenizes one physical line; returns whether it ends in a continuation `\`.
-    fn lex_line(&mut self, file: u16, line: u32, chars: &[char], mut first: bool) -> PResult<bool> {
-        let n = chars.len();
-        let mut i = 0;
+    /// Tokenizes the physical line starting at byte `ls` of `src`, whose bytes before
+    /// `from` are spaces; returns whether it ends
+    /// in a continuation `\`, and the index of its end (its `\n`, or the end of the text).
+    fn lex_line(
+        &mut self,
+        file: u16,
+        line_no: u32,
+        src: &str,
+        ls: usize,
+        from: usize,
+        mut first: bool,
+    ) -> PResult<(bool, usize)> {
+        let b = src.as_bytes();
+        let n = b.len();
+        // Everything before `from` is spaces.
+        let mut i = from.max(ls);
         let mut last_end: Option<usize> = None;
-        let col_of = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
-        while i < n {
-            let c = chars[i];
-            if is_space(c) {
-                i += 1;
-                continue;
+        let mut cols = Cols {
+            src,
+            line_start: ls,
+            ascii: true,
+            byte: ls,
+            col: 1,
+        };
+        // Bounded: every pass consumes at least one byte or returns.
+        loop {
+            i = skip_spaces(b, i);
+            if i >= n || b[i] == b'\n' {
+                return Ok((false, i));
             }
+            let c = b[i];
             let pos = Pos {
                 file,
-                line,
-                col: col_of(i),
+                line: line_no,
+                col: cols.at(i),
             };
-            let gap: String = match last_end {
-                Some(e) => chars[e..i].iter().collect(),
-                None if first => String::new(),
-                None => " ".to_string(),
+            let gap = match last_end {
+                Some(e) => Gap::Src(off32(e)),
+                None if first => Gap::None,
+                None => Gap::Space,
+            };
+            let mut span = Span {
+                kind: TokKind::Word,
+                start: off32(i),
+                end: off32(i + 1),
+                text: Text::Raw,
+                gap,
+                pos,
+                line_start: first,
             };
             match c {
-                '#' | '!' => return Ok(false),
-                '{' | '}' => {
-                    self.push(
-                        if c == '{' {
-                            TokKind::Open
-                        } else {
-                            TokKind::Close
-                        },
-                        c.to_string(),
-                        c.to_string(),
-                        false,
-                        gap,
-                        pos,
-                        first,
-                    );
+                b'#' | b'!' => return Ok((false, line_end(b, i))),
+                b'{' | b'}' => {
+                    span.kind = if c == b'{' {
+                        TokKind::Open
+                    } else {
+                        TokKind::Close
+                    };
+                    self.lexed.spans.push(span);
                     i += 1;
                 }
-                '"' => {
+                b'"' => {
                     // keepalived's decomment() skips the character after a `\`, so `\"`
-                    // does not end the string (script command lines rely on it).
+                    // does not end the string (script command lines rely on it). The
+                    // string ends with its line.
                     let mut j = i + 1;
                     let mut close = None;
                     while j < n {
-                        match chars[j] {
-                            '\\' => j += 2,
-                            '"' => {
+                        match b[j] {
+                            b'\\' => {
+                                if j + 1 < n && b[j + 1] != b'\n' {
+                                    if b[j + 1] >= 0x80 {
+                                        cols.ascii = false;
+                                    }
+                                    j += 2;
+                                } else {
+                                    break;
+                                }
+                            }
+                            b'"' => {
                                 close = Some(j);
                                 break;
                             }
-                            _ => j += 1,
+                            b'\n' => break,
+                            ch => {
+                                if ch >= 0x80 {
+                                    cols.ascii = false;
+                                }
+                                j += 1;
+                            }
                         }
                     }
                     let Some(end) = close else {
                         return perr(pos, "unterminated quoted string (missing closing '\"')");
                     };
-                    let text: String = chars[i + 1..end].iter().collect();
-                    let raw: String = chars[i..=end].iter().collect();
-                    self.push(TokKind::Word, text, raw, true, gap, pos, first);
+                    span.end = off32(end + 1);
+                    span.text = Text::Quoted;
+                    self.lexed.spans.push(span);
                     i = end + 1;
                 }
-                '\\' if i + 1 == n => return Ok(true),
+                b'\\' if i + 1 == n || b[i + 1] == b'\n' => return Ok((true, i + 1)),
                 _ => {
-                    let mut text = String::new();
                     let start = i;
                     let mut cont = false;
                     let mut comment = false;
+                    // Unescaped text, only when the word holds `\#` or `\!`.
+                    let mut escaped: Option<String> = None;
+                    let mut seg = start;
                     while i < n {
-                        let ch = chars[i];
-                        if is_space(ch) || ch == '"' || ch == '{' || ch == '}' {
-                            break;
-                        }
-                        if ch == '#' || ch == '!' {
-                            comment = true;
-                            break;
-                        }
-                        if ch == '\\' {
-                            if i + 1 == n {
-                                cont = true;
-                                break;
-                            }
-                            if chars[i + 1] == '#' || chars[i + 1] == '!' {
-                                text.push(chars[i + 1]);
-                                i += 2;
+                        let ch = b[i];
+                        match class(ch) {
+                            WORD => {
+                                i += 1;
                                 continue;
                             }
+                            HIGH => {
+                                cols.ascii = false;
+                                i += 1;
+                                continue;
+                            }
+                            SPACE => break,
+                            _ => {}
                         }
-                        text.push(ch);
-                        i += 1;
+                        match ch {
+                            b'#' | b'!' => {
+                                comment = true;
+                                break;
+                            }
+                            b'\\' => {
+                                if i + 1 == n || b[i + 1] == b'\n' {
+                                    cont = true;
+                                    break;
+                                }
+                                let next = b[i + 1];
+                                if next == b'#' || next == b'!' {
+                                    let s = escaped.get_or_insert_with(String::new);
+                                    s.push_str(src.get(seg..i).unwrap_or(""));
+                                    s.push(char::from(next));
+                                    i += 2;
+                                    seg = i;
+                                } else {
+                                    i += 1;
+                                }
+                            }
+                            // `\n`, `"`, `{`, `}` end the word.
+                            _ => break,
+                        }
                     }
-                    if !text.is_empty() {
-                        let raw: String = chars[start..i].iter().collect();
-                        self.push(TokKind::Word, text, raw, false, gap, pos, first);
+                    if i > start {
+                        span.end = off32(i);
+                        if let Some(mut s) = escaped {
+                            s.push_str(src.get(seg..i).unwrap_or(""));
+                            span.text = Text::Escaped(off32(self.lexed.escaped.len()));
+                            self.lexed.escaped.push(s);
+                        }
+                        self.lexed.spans.push(span);
                     }
                     if comment {
-                        return Ok(false);
+                        return Ok((false, line_end(b, i)));
                     }
                     if cont {
-                        return Ok(true);
+                        return Ok((true, i + 1));
                     }
                 }
             }
             first = false;
             last_end = Some(i);
         }
-        Ok(false)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        kind: TokKind,
-        text: String,
-        raw: String,
-        quoted: bool,
-        gap: String,
-        pos: Pos,
-        first: bool,
-    ) {
-        self.lexed.tokens.push(Token {
-            kind,
-            text,
-            raw,
-            quoted,
-            gap,
-            pos,
-            line_start: first,
-        });
     }
 
     fn include(&mut self, pos: Pos, kind: char, pattern: &str, base: &Path) -> PResult<()> {
@@ -336,6 +628,10 @@ impl Lexer {
             }
             let at = crate::config::error::fmt_pos(&self.lexed.files, pos);
             self.lexed.warnings.push(format!("{}: {}", at, msg));
+            // An include that matched nothing is part of what was read: a file appearing
+            // later changes the config.
+            self.hash.write(full.as_os_str().as_encoded_bytes());
+            self.hash.write_u8(0xff);
             return Ok(());
         }
         for path in paths {
@@ -366,30 +662,41 @@ impl Lexer {
                 msg: format!("include '{}': {}", path.display(), m),
             })?;
             let idx = u16::try_from(self.lexed.files.len()).unwrap_or(u16::MAX);
-            self.lexed.files.push(path.clone());
+            self.add_file(path.clone());
             self.stack.push(canon);
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            self.lex_source(idx, &src, &dir)?;
+            self.lex_source(idx, src, &dir)?;
             self.stack.pop();
         }
         Ok(())
     }
 }
 
-/// If the line starts with an include keyword, returns (kind, keyword column, index after it).
-fn include_head(chars: &[char]) -> Option<(char, u32, usize)> {
-    let start = chars.iter().position(|&c| !is_space(c))?;
+/// If the line starts with an include keyword, returns (kind, keyword column, the rest of
+/// the line after it).
+fn include_head(line: &str) -> Option<(char, u32, &str)> {
+    let b = line.as_bytes();
+    let start = b.iter().position(|&c| !is_space_b(c))?;
+    // Cheap rejection: every statement line passes here.
+    if b.get(start) != Some(&b'i') {
+        return None;
+    }
     let mut end = start;
-    while end < chars.len() && !is_space(chars[end]) {
+    while end < b.len() && !is_space_b(b[end]) {
         end += 1;
     }
-    let word: String = chars[start..end].iter().collect();
-    let kind = include_kind(&word)?;
-    Some((kind, u32::try_from(start + 1).unwrap_or(u32::MAX), end))
+    let kind = include_kind(line.get(start..end)?)?;
+    // Only spaces (ASCII) precede the keyword, so its byte offset is its column - 1.
+    Some((
+        kind,
+        u32::try_from(start + 1).unwrap_or(u32::MAX),
+        line.get(end..)?,
+    ))
 }
 
 /// The rest of an include line: comment removed, trimmed, surrounding quotes removed.
-fn include_pattern(rest: &[char]) -> String {
+fn include_pattern(rest: &str) -> String {
+    let rest: Vec<char> = rest.chars().collect();
     let mut out = String::new();
     let mut quote = false;
     let mut i = 0;
@@ -581,9 +888,9 @@ mod tests {
     fn words(src: &str) -> Vec<(String, u32, u32, bool)> {
         lex_str("t.conf", src)
             .unwrap()
-            .tokens
+            .tokens()
             .into_iter()
-            .map(|t| (t.text, t.pos.line, t.pos.col, t.line_start))
+            .map(|t| (t.text.to_string(), t.pos.line, t.pos.col, t.line_start))
             .collect()
     }
 
@@ -612,6 +919,28 @@ mod tests {
                 ("c".to_string(), 1, 6, false),
                 ("d".to_string(), 2, 2, false),
             ]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_and_lines_end_at_newline_only() {
+        let got = words("\u{e9}t\u{e9} x \"\u{e9}\" y\r\nz\\\n w");
+        assert_eq!(
+            got,
+            vec![
+                ("\u{e9}t\u{e9}".to_string(), 1, 1, true),
+                ("x".to_string(), 1, 5, false),
+                ("\u{e9}".to_string(), 1, 7, false),
+                ("y".to_string(), 1, 11, false),
+                ("z".to_string(), 2, 1, true),
+                ("w".to_string(), 3, 2, false),
+            ]
+        );
+        // A quoted string does not run past its line, even after a backslash.
+        let (files, e) = lex_str("t.conf", "a \"b\\\nc\"\n").unwrap_err();
+        assert_eq!(
+            e.into_config_error(&files).to_string(),
+            "t.conf:1:3: unterminated quoted string (missing closing '\"')"
         );
     }
 

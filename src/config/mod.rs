@@ -42,26 +42,58 @@ use crate::model::config::{Config, VsTarget};
 
 /// Reads the config at `path`, following `include`s relative to each including file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match lex::lex_file(path) {
-        Ok(lexed) => finish(lexed),
-        Err((files, e)) => Err(e.into_config_error(&files)),
-    }
+    Source::read(path)?.resolve()
 }
 
 /// Parses `src` as a config file named `name` (includes are relative to the current
 /// directory).
 pub fn parse_str(name: &str, src: &str) -> Result<Config, ConfigError> {
     match lex::lex_str(name, src) {
-        Ok(lexed) => finish(lexed),
+        Ok(lexed) => finish(&lexed),
         Err((files, e)) => Err(e.into_config_error(&files)),
     }
 }
 
-fn finish(lexed: lex::Lexed) -> Result<Config, ConfigError> {
-    let files: Vec<PathBuf> = lexed.files;
-    let stmts = tree::build(&lexed.tokens).map_err(|e| e.into_config_error(&files))?;
-    let raw = parse::parse(&files, &stmts).map_err(|e| e.into_config_error(&files))?;
-    resolve::resolve(&raw, &files, lexed.warnings).map_err(|e| e.into_config_error(&files))
+/// A config read from disk and tokenized, every `include` followed, not yet parsed: what
+/// a reload needs to tell whether anything changed before doing the rest of the work.
+#[derive(Clone, Debug)]
+pub struct Source {
+    lexed: lex::Lexed,
+}
+
+impl Source {
+    /// Reads the config at `path` and the files it includes (errors as `load`'s).
+    pub fn read(path: &Path) -> Result<Source, ConfigError> {
+        match lex::lex_file(path) {
+            Ok(lexed) => Ok(Source { lexed }),
+            Err((files, e)) => Err(e.into_config_error(&files)),
+        }
+    }
+
+    /// A hash of every file read (path and bytes, in include order, and every include
+    /// that matched nothing). Parsing and resolving read nothing else, so two sources with
+    /// the same fingerprint give the same `Config`.
+    pub fn fingerprint(&self) -> u64 {
+        self.lexed.fingerprint
+    }
+
+    /// The files read, the main one first.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.lexed.files
+    }
+
+    /// Parses and resolves: the `Config` `load` returns.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        finish(&self.lexed)
+    }
+}
+
+fn finish(lexed: &lex::Lexed) -> Result<Config, ConfigError> {
+    let files: &[PathBuf] = &lexed.files;
+    let tokens = lexed.tokens();
+    let tree = tree::build(&tokens).map_err(|e| e.into_config_error(files))?;
+    let raw = parse::parse(files, tree.root()).map_err(|e| e.into_config_error(files))?;
+    resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(|e| e.into_config_error(files))
 }
 
 fn secs(d: Duration) -> String {
@@ -165,4 +197,78 @@ pub fn summary(cfg: &Config) -> String {
         let _ = writeln!(out, "warning: {}", w);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lvsmon-fp-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("conf.d")).unwrap();
+        d
+    }
+
+    const MAIN: &str = "include conf.d/*.conf\nvirtual_server 192.0.2.1 80 {\n  real_server 127.0.0.1 80 {\n  }\n}\n";
+    const PART: &str = "virtual_server 192.0.2.2 80 {\n  real_server 127.0.0.2 80 {\n  }\n}\n";
+
+    #[test]
+    fn fingerprint_follows_every_file_read() {
+        let d = dir("follow");
+        let main = d.join("lvs.conf");
+        std::fs::write(&main, MAIN).unwrap();
+        std::fs::write(d.join("conf.d/a.conf"), PART).unwrap();
+        let fp = |p: &Path| Source::read(p).unwrap().fingerprint();
+        let f0 = fp(&main);
+        // The same bytes read again: the same fingerprint, and the same config.
+        assert_eq!(fp(&main), f0);
+        let s = Source::read(&main).unwrap();
+        assert_eq!(s.files().len(), 2);
+        assert_eq!(s.resolve().unwrap(), load(&main).unwrap());
+        // A comment in the main file.
+        std::fs::write(&main, format!("{}# edited\n", MAIN)).unwrap();
+        let f1 = fp(&main);
+        assert_ne!(f1, f0);
+        // One byte in an included file.
+        std::fs::write(d.join("conf.d/a.conf"), PART.replace("80 {", "81 {")).unwrap();
+        let f2 = fp(&main);
+        assert_ne!(f2, f1);
+        // A new file the glob matches, with the old ones unchanged.
+        std::fs::write(d.join("conf.d/b.conf"), "").unwrap();
+        let f3 = fp(&main);
+        assert_ne!(f3, f2);
+        // Back to the first bytes: the first fingerprint.
+        std::fs::remove_file(d.join("conf.d/b.conf")).unwrap();
+        std::fs::write(d.join("conf.d/a.conf"), PART).unwrap();
+        std::fs::write(&main, MAIN).unwrap();
+        assert_eq!(fp(&main), f0);
+        // A glob that matches nothing differs from one matching an empty file.
+        std::fs::remove_file(d.join("conf.d/a.conf")).unwrap();
+        let f4 = fp(&main);
+        std::fs::write(d.join("conf.d/a.conf"), "").unwrap();
+        assert_ne!(fp(&main), f4);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn source_errors_are_load_errors() {
+        let d = dir("errors");
+        let main = d.join("lvs.conf");
+        std::fs::write(
+            &main,
+            "virtual_server 192.0.2.1 80 {\n  delay_loop soon\n}\n",
+        )
+        .unwrap();
+        let e = Source::read(&main).unwrap().resolve().unwrap_err();
+        assert_eq!(e, load(&main).unwrap_err());
+        assert!(
+            e.to_string().ends_with(
+                "lvs.conf:2:14: 'delay_loop' needs a number of seconds greater than 0, got 'soon'"
+            ),
+            "{}",
+            e
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }

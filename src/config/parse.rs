@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::config::error::{fmt_pos, perr, PResult};
 use crate::config::lex::Token;
-use crate::config::tree::Stmt;
+use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
     DnsCheck, LvsTimeouts, Pos, Script, SmtpCheck, StatusCodes, SyncDaemon, UdpCheck, Url,
@@ -187,13 +187,14 @@ struct Parser<'a> {
     ignored: Vec<(&'static str, Ignored)>,
 }
 
-pub fn parse(files: &[PathBuf], stmts: &[Stmt]) -> PResult<RawConfig> {
+pub fn parse(files: &[PathBuf], stmts: Block) -> PResult<RawConfig> {
     let mut p = Parser {
         files,
         out: RawConfig::default(),
         ignored: Vec::new(),
     };
     for s in stmts {
+        let s = &s;
         p.top(s)?;
     }
     for (kw, ig) in p.ignored.drain(..) {
@@ -213,10 +214,10 @@ pub fn parse(files: &[PathBuf], stmts: &[Stmt]) -> PResult<RawConfig> {
 // ---------- small value readers ----------
 
 fn fmt_args(s: &Stmt) -> String {
-    let mut out = s.kw.text.clone();
-    for a in &s.args {
+    let mut out = s.kw.text.to_string();
+    for a in s.args {
         out.push(' ');
-        out.push_str(&a.text);
+        out.push_str(a.text);
     }
     out
 }
@@ -225,7 +226,7 @@ fn check_special(t: &Token) -> PResult<()> {
     if t.quoted {
         return Ok(());
     }
-    let w = t.text.as_str();
+    let w = t.text;
     if w.starts_with('@') {
         return perr(
             t.pos,
@@ -265,8 +266,8 @@ fn no_block(s: &Stmt) -> PResult<()> {
     Ok(())
 }
 
-fn need_block(s: &Stmt) -> PResult<&[Stmt]> {
-    match &s.block {
+fn need_block<'s>(s: &Stmt<'s>) -> PResult<Block<'s>> {
+    match s.block {
         Some(b) => Ok(b),
         None => perr(s.kw.pos, format!("'{}' needs a {{ }} block", s.kw.text)),
     }
@@ -296,7 +297,7 @@ fn flag(s: &Stmt) -> PResult<()> {
     nargs(s, 0, 0, "no value")
 }
 
-fn arg1<'s>(s: &'s Stmt, usage: &str) -> PResult<&'s Token> {
+fn arg1<'s>(s: &'s Stmt<'s>, usage: &str) -> PResult<&'s Token<'s>> {
     no_block(s)?;
     nargs(s, 1, 1, usage)?;
     Ok(&s.args[0])
@@ -319,7 +320,7 @@ fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u64) -> PResult<u32> {
 }
 
 fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
-    match parse_u64(&t.text) {
+    match parse_u64(t.text) {
         Some(v) if v >= min && v <= max => Ok(v),
         _ => bad(t, kw, usage),
     }
@@ -328,7 +329,7 @@ fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
 fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
     let (neg, digits) = match t.text.strip_prefix('-') {
         Some(d) => (true, d),
-        None => (false, t.text.strip_prefix('+').unwrap_or(&t.text)),
+        None => (false, t.text.strip_prefix('+').unwrap_or(t.text)),
     };
     let Some(v) = parse_u64(digits).and_then(|v| i64::try_from(v).ok()) else {
         return bad(t, kw, usage);
@@ -368,7 +369,7 @@ pub fn parse_timer(text: &str) -> Option<Duration> {
 }
 
 fn timer(t: &Token, kw: &str, allow_zero: bool) -> PResult<Duration> {
-    match parse_timer(&t.text) {
+    match parse_timer(t.text) {
         Some(d) if allow_zero || !d.is_zero() => Ok(d),
         _ => bad(
             t,
@@ -387,10 +388,10 @@ fn boolean(s: &Stmt) -> PResult<bool> {
     nargs(s, 0, 1, "no value or one of on|off|true|false|yes|no")?;
     match s.args.first() {
         None => Ok(true),
-        Some(t) => match t.text.as_str() {
+        Some(t) => match t.text {
             "on" | "true" | "yes" => Ok(true),
             "off" | "false" | "no" => Ok(false),
-            _ => bad(t, &s.kw.text, "one of on|off|true|false|yes|no"),
+            _ => bad(t, s.kw.text, "one of on|off|true|false|yes|no"),
         },
     }
 }
@@ -400,7 +401,7 @@ fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
         .text
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(&t.text);
+        .unwrap_or(t.text);
     match text.parse::<IpAddr>() {
         Ok(a) => Ok(a),
         Err(_) => perr(
@@ -423,7 +424,7 @@ fn port1(t: &Token, kw: &str) -> PResult<u16> {
 }
 
 fn string1(s: &Stmt, usage: &str) -> PResult<String> {
-    Ok(arg1(s, usage)?.text.clone())
+    Ok(arg1(s, usage)?.text.to_string())
 }
 
 /// Splits a string the way keepalived splits script command lines
@@ -522,10 +523,10 @@ fn raw_rest(s: &Stmt) -> String {
             out.push_str(if a.gap.is_empty() && a.line_start {
                 " "
             } else {
-                &a.gap
+                a.gap
             });
         }
-        out.push_str(&a.raw);
+        out.push_str(a.raw);
     }
     out
 }
@@ -579,11 +580,11 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let usage = "NAT, DR or TUN [type ipip|gue port NUM|gre] [nocsum|csum|remcsum]";
     nargs(s, 1, 6, usage)?;
     let m = &s.args[0];
-    let forward = match m.text.as_str() {
+    let forward = match m.text {
         "NAT" => Forward::Masq,
         "DR" => Forward::Route,
         "TUN" => Forward::Tunnel,
-        _ => return bad(m, &s.kw.text, "NAT, DR or TUN"),
+        _ => return bad(m, s.kw.text, "NAT, DR or TUN"),
     };
     let mut tunnel = TunnelSpec::default();
     if forward != Forward::Tunnel {
@@ -595,12 +596,12 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let mut csum: Option<&Token> = None;
     while i < s.args.len() {
         let t = &s.args[i];
-        match t.text.as_str() {
+        match t.text {
             "type" => {
                 let Some(ty) = s.args.get(i + 1) else {
                     return perr(t.pos, "'type' needs ipip, gue or gre");
                 };
-                tunnel.kind = match ty.text.as_str() {
+                tunnel.kind = match ty.text {
                     "ipip" => TunnelType::Ipip,
                     "gue" => TunnelType::Gue,
                     "gre" => TunnelType::Gre,
@@ -666,8 +667,8 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
 fn addr_port(s: &Stmt) -> PResult<(IpAddr, u16)> {
     nargs(s, 1, 2, "an IP address and optionally a port")?;
     Ok((
-        ip(&s.args[0], &s.kw.text)?,
-        opt_port(s.args.get(1), &s.kw.text)?,
+        ip(&s.args[0], s.kw.text)?,
+        opt_port(s.args.get(1), s.kw.text)?,
     ))
 }
 
@@ -716,7 +717,7 @@ fn dns_type(t: &Token) -> PResult<u16> {
 }
 
 fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
-    let kw = s.kw.text.as_str();
+    let kw = s.kw.text;
     match kw {
         "connect_timeout" if connection => {
             timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
@@ -760,8 +761,8 @@ impl Parser<'_> {
     }
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
-        check_special(&s.kw)?;
-        let kw = s.kw.text.as_str();
+        check_special(s.kw)?;
+        let kw = s.kw.text;
         match kw {
             "global_defs" => self.global_defs(s),
             "virtual_server_group" => self.vsg(s),
@@ -804,8 +805,8 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        let ours = |st: &Stmt| matches!(st.kw.text.as_str(), "lvs_sync_daemon" | "lvs_timeouts");
-        if body.iter().any(|st| !ours(st)) {
+        let ours = |st: &Stmt| matches!(st.kw.text, "lvs_sync_daemon" | "lvs_timeouts");
+        if body.iter().any(|st| !ours(&st)) {
             self.warn(
                 s.kw.pos,
                 "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
@@ -813,7 +814,8 @@ impl Parser<'_> {
             );
         }
         for st in body {
-            match st.kw.text.as_str() {
+            let st = &st;
+            match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
                 _ => {}
@@ -834,7 +836,7 @@ impl Parser<'_> {
             return bad(iface, "lvs_sync_daemon", "an interface name of 1-15 bytes");
         }
         let mut d = SyncDaemon {
-            interface: iface.text.clone(),
+            interface: iface.text.to_string(),
             syncid: 0,
             master: true,
             backup: true,
@@ -855,7 +857,7 @@ impl Parser<'_> {
                     msg: format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
                 })
             };
-            match t.text.as_str() {
+            match t.text {
                 "inst" => {
                     inst = Some(need("a vrrp instance name")?);
                 }
@@ -921,14 +923,15 @@ impl Parser<'_> {
 
     fn track_file(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 1, 1, "a track file name")?;
-        let name = s.args[0].text.clone();
+        let name = s.args[0].text.to_string();
         let body = need_block(s)?;
         let mut path = None;
         let mut weight = 1i32;
         let mut reverse = false;
         for st in body {
-            check_special(&st.kw)?;
-            match st.kw.text.as_str() {
+            let st = &st;
+            check_special(st.kw)?;
+            match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
                     let (w, r) = file_weight(st)?;
@@ -961,11 +964,12 @@ impl Parser<'_> {
 
     fn vsg(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 1, 1, "a group name")?;
-        let name = s.args[0].text.clone();
+        let name = s.args[0].text.to_string();
         let body = need_block(s)?;
         let mut entries = Vec::new();
         for st in body {
-            check_special(&st.kw)?;
+            let st = &st;
+            check_special(st.kw)?;
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -990,7 +994,7 @@ impl Parser<'_> {
                 continue;
             }
             nargs(st, 0, 1, "an address or range and optionally a port")?;
-            let (start, end) = addr_range(&st.kw)?;
+            let (start, end) = addr_range(st.kw)?;
             let port = opt_port(st.args.first(), "virtual_server_group entry")?;
             entries.push(VsgEntry::Range {
                 pos: st.kw.pos,
@@ -1025,7 +1029,7 @@ impl Parser<'_> {
             return perr(s.kw.pos, format!("'virtual_server' needs {}", usage));
         }
         let first = &s.args[0];
-        let target = match first.text.as_str() {
+        let target = match first.text {
             "fwmark" if !first.quoted => {
                 nargs(s, 2, 2, "'fwmark' and a mark number")?;
                 RawTarget::Fwmark(uint(
@@ -1038,7 +1042,7 @@ impl Parser<'_> {
             }
             "group" if !first.quoted => {
                 nargs(s, 2, 2, "'group' and a group name")?;
-                RawTarget::Group(s.args[1].text.clone())
+                RawTarget::Group(s.args[1].text.to_string())
             }
             _ => {
                 nargs(s, 1, 2, usage)?;
@@ -1081,19 +1085,20 @@ impl Parser<'_> {
         let mut sorry_inhibit_pos = None;
         let mut sorry_fwd_pos = None;
         for st in body {
-            check_special(&st.kw)?;
-            let kw = st.kw.text.as_str();
+            let st = &st;
+            check_special(st.kw)?;
+            let kw = st.kw.text;
             if kw != "alpha" && check_timers_kw(st, &mut vs.timers, true)? {
                 continue;
             }
             match kw {
                 "lb_algo" | "lvs_sched" => {
                     let t = arg1(st, "a scheduler name")?;
-                    if !SCHEDULERS.contains(&t.text.as_str()) {
+                    if !SCHEDULERS.contains(&t.text) {
                         return bad(t, kw, &format!("a scheduler ({})", SCHEDULERS.join(" ")));
                     }
                     let mut name = SchedName::new();
-                    let _ = name.push_str(&t.text);
+                    let _ = name.push_str(t.text);
                     vs.sched = Some(name);
                 }
                 "lb_kind" | "lvs_method" => vs.fwd = Some(lvs_method(st)?),
@@ -1143,14 +1148,14 @@ impl Parser<'_> {
                 }
                 "persistence_granularity" => {
                     let t = arg1(st, "a netmask (IPv4) or prefix length (IPv6)")?;
-                    vs.granularity = Some((t.text.clone(), t.pos));
+                    vs.granularity = Some((t.text.to_string(), t.pos));
                 }
                 "persistence_engine" => {
                     let t = arg1(st, "a persistence engine name")?;
                     if t.text.is_empty() || t.text.len() > 15 {
                         return bad(t, kw, "a persistence engine name of 1-15 bytes");
                     }
-                    vs.pe = Some(t.text.clone());
+                    vs.pe = Some(t.text.to_string());
                 }
                 "protocol" => {
                     let t = arg1(st, "TCP, UDP or SCTP")?;
@@ -1180,7 +1185,7 @@ impl Parser<'_> {
                 "quorum_down" => vs.quorum_down = Some(script(st, true)?),
                 "ip_family" => {
                     let t = arg1(st, "inet or inet6")?;
-                    vs.ip_family = Some(match t.text.as_str() {
+                    vs.ip_family = Some(match t.text {
                         "inet" => Family::Inet,
                         "inet6" => Family::Inet6,
                         _ => return bad(t, kw, "inet or inet6"),
@@ -1219,18 +1224,18 @@ impl Parser<'_> {
                 "ha_suspend" => {
                     flag(st)?;
                     self.ignore(
-                        &st.kw,
+                        st.kw,
                         "ha_suspend",
                         "lvsmon does not watch for the virtual address",
                     );
                 }
                 "smtp_alert" => {
                     boolean(st)?;
-                    self.ignore(&st.kw, "smtp_alert", "lvsmon sends no email");
+                    self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
                 "snmp_name" => {
                     arg1(st, "a name")?;
-                    self.ignore(&st.kw, "snmp_name", "lvsmon has no SNMP agent");
+                    self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
                 _ => {
                     return perr(
@@ -1271,11 +1276,12 @@ impl Parser<'_> {
         };
         let body = need_block(s)?;
         for st in body {
-            check_special(&st.kw)?;
+            let st = &st;
+            check_special(st.kw)?;
             if check_timers_kw(st, &mut rs.timers, true)? {
                 continue;
             }
-            let kw = st.kw.text.as_str();
+            let kw = st.kw.text;
             match kw {
                 "weight" => {
                     rs.weight = Some(int(
@@ -1295,11 +1301,11 @@ impl Parser<'_> {
                 "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
                 "smtp_alert" => {
                     boolean(st)?;
-                    self.ignore(&st.kw, "smtp_alert", "lvsmon sends no email");
+                    self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
                 "snmp_name" => {
                     arg1(st, "a name")?;
-                    self.ignore(&st.kw, "snmp_name", "lvsmon has no SNMP agent");
+                    self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
                 "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "UDP_CHECK" | "DNS_CHECK" | "SMTP_CHECK"
                 | "MISC_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
@@ -1336,7 +1342,7 @@ impl Parser<'_> {
     fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
         nargs(s, 0, 0, "a { } block")?;
         let body = need_block(s)?;
-        let name = s.kw.text.as_str();
+        let name = s.kw.text;
         let connection = !matches!(name, "MISC_CHECK" | "FILE_CHECK");
         let mut c = RawCheck {
             pos: s.kw.pos,
@@ -1352,8 +1358,9 @@ impl Parser<'_> {
         let mut payload = Vec::new();
         let mut require_reply = None;
         let mut qtype = 6u16; // SOA, keepalived's DNS_CHECK default
-        let mut dname = ".".to_string();
-        let mut helo = "smtpchecker.keepalived.org".to_string();
+                              // Defaults filled in only for the checkers that use them (no allocation per check).
+        let mut dname: Option<String> = None;
+        let mut helo: Option<String> = None;
         let mut hosts: Vec<RawCheck> = Vec::new();
         let mut misc_script: Option<Script> = None;
         let mut misc_timeout = None;
@@ -1363,8 +1370,9 @@ impl Parser<'_> {
         let mut file_weight_v = None;
         let mut host_conn_set = false;
         for st in body {
-            check_special(&st.kw)?;
-            let kw = st.kw.text.as_str();
+            let st = &st;
+            check_special(st.kw)?;
+            let kw = st.kw.text;
             if name != "FILE_CHECK" {
                 if connection && self.conn_kw(st, &mut c)? {
                     host_conn_set = host_conn_set || kw != "connect_timeout";
@@ -1376,7 +1384,7 @@ impl Parser<'_> {
                 if kw == "log_all_failures" {
                     boolean(st)?;
                     self.ignore(
-                        &st.kw,
+                        st.kw,
                         "log_all_failures",
                         "lvsmon logs every state change once",
                     );
@@ -1416,7 +1424,7 @@ impl Parser<'_> {
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
-                    payload = hex_string(&st.args, kw)?;
+                    payload = hex_string(st.args, kw)?;
                 }
                 ("UDP_CHECK", "require_reply") => {
                     no_block(st)?;
@@ -1426,7 +1434,7 @@ impl Parser<'_> {
                             "'require_reply' with X (don't care) digits is not supported by lvsmon",
                         );
                     }
-                    require_reply = Some(hex_string(&st.args, kw)?);
+                    require_reply = Some(hex_string(st.args, kw)?);
                 }
                 ("UDP_CHECK", "min_reply_length" | "max_reply_length")
                 | ("FILE_CHECK", "dynamic") => {
@@ -1438,16 +1446,17 @@ impl Parser<'_> {
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
-                    dname = t.text.clone();
+                    dname = Some(t.text.to_string());
                 }
-                ("SMTP_CHECK", "helo_name") => helo = string1(st, "a host name")?,
+                ("SMTP_CHECK", "helo_name") => helo = Some(string1(st, "a host name")?),
                 ("SMTP_CHECK", "host") => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
                     let mut h = c.clone();
                     h.pos = st.kw.pos;
                     for hs in hbody {
-                        check_special(&hs.kw)?;
+                        let hs = &hs;
+                        check_special(hs.kw)?;
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
@@ -1479,8 +1488,8 @@ impl Parser<'_> {
                     no_block(st)?;
                     nargs(st, 1, 2, "a user name and optionally a group name")?;
                     misc_user = Some((
-                        st.args[0].text.clone(),
-                        st.args.get(1).map(|t| t.text.clone()),
+                        st.args[0].text.to_string(),
+                        st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
                 ("FILE_CHECK", "track_file") => track = Some(string1(st, "a track_file name")?),
@@ -1525,8 +1534,13 @@ impl Parser<'_> {
                 payload,
                 require_reply,
             }),
-            "DNS_CHECK" => RawKind::Dns(DnsCheck { qtype, name: dname }),
-            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck { helo_name: helo }),
+            "DNS_CHECK" => RawKind::Dns(DnsCheck {
+                qtype,
+                name: dname.unwrap_or_else(|| ".".to_string()),
+            }),
+            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck {
+                helo_name: helo.unwrap_or_else(|| "smtpchecker.keepalived.org".to_string()),
+            }),
             "MISC_CHECK" => {
                 let Some(mut script) = misc_script else {
                     return perr(s.kw.pos, "MISC_CHECK needs a 'misc_path'");
@@ -1579,7 +1593,7 @@ impl Parser<'_> {
     }
 
     fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
-        let kw = s.kw.text.as_str();
+        let kw = s.kw.text;
         match kw {
             "connect_ip" => c.connect_ip = Some(ip(arg1(s, "an IP address")?, kw)?),
             "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
@@ -1622,8 +1636,9 @@ fn url(s: &Stmt) -> PResult<Url> {
     let mut status = StatusCodes::new();
     let mut virtualhost = None;
     for st in body {
-        check_special(&st.kw)?;
-        let kw = st.kw.text.as_str();
+        let st = &st;
+        check_special(st.kw)?;
+        let kw = st.kw.text;
         match kw {
             "path" => path = Some(string1(st, "a URL path")?),
             "digest" => {
@@ -1648,11 +1663,11 @@ fn url(s: &Stmt) -> PResult<Url> {
                         "'status_code' needs codes or ranges like 200 or 200-299",
                     );
                 }
-                for t in &st.args {
+                for t in st.args {
                     let usage = "an HTTP status code (100-599) or a range like 200-299";
                     let (lo, hi) = match t.text.split_once('-') {
                         Some((a, b)) => (parse_u64(a), parse_u64(b)),
-                        None => (parse_u64(&t.text), parse_u64(&t.text)),
+                        None => (parse_u64(t.text), parse_u64(t.text)),
                     };
                     let (Some(lo), Some(hi)) = (lo, hi) else {
                         return bad(t, kw, usage);
@@ -1713,8 +1728,8 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
                 format!("'{}' in lvs_timeouts needs a number of seconds", k.text),
             );
         };
-        let secs = uint(v, &k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
-        match k.text.as_str() {
+        let secs = uint(v, k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
+        match k.text {
             "tcp" => t.tcp = Some(secs),
             "tcpfin" => t.tcpfin = Some(secs),
             "udp" => t.udp = Some(secs),
@@ -1736,7 +1751,7 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
 /// A virtual_server_group address entry: `A`, `A-N` (last octet / last IPv6 group, hex),
 /// `A-B` (full end address) or `A/len` (the whole prefix; host bits must be zero).
 fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
-    let text = t.text.as_str();
+    let text = t.text;
     let usage = "an address, a range (a.b.c.d-e, a.b.c.d-e.f.g.h) or a prefix (a.b.c.d/nn)";
     let badr = || bad::<(IpAddr, IpAddr)>(t, "virtual_server_group", usage);
     if let Some((a, len)) = text.split_once('/') {

@@ -3,6 +3,7 @@
 //! ports fixed up and capacities checked. The corrections keepalived makes with a log
 //! line (validate_check_config in check_data.c, read for behaviour) become warnings.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -342,10 +343,12 @@ fn one_service(
     }
 
     // Real servers.
-    let mut reals: Vec<RealServer> = Vec::new();
+    let mut reals: Vec<RealServer> = Vec::with_capacity(vs.reals.len());
+    // Addresses seen so far: duplicate detection in O(n log n), not a scan per server.
+    let mut seen: BTreeSet<SocketAddr> = BTreeSet::new();
     for r in &vs.reals {
         let rs = real(cx, vs, r, vs_fwd, family, is_fwmark, vport)?;
-        if reals.iter().any(|x| x.addr == rs.addr) {
+        if !seen.insert(rs.addr) {
             cx.warn(
                 r.pos,
                 format!("real_server {} is duplicated - second one ignored", rs.addr),

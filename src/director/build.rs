@@ -6,7 +6,6 @@
 //! Entries the new config drops stay as "retired" entries until the reconciler has
 //! removed them from the kernel.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,6 +16,7 @@ use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
+use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 use crate::model::table::{FixedTable, Full};
 use crate::sched::Sched;
@@ -56,7 +56,7 @@ pub fn service_key(vs: &VirtualServer) -> ServiceKey {
 }
 
 fn share<'a>(
-    map: &mut HashMap<&'a Script, Arc<Script>>,
+    map: &mut FastMap<&'a Script, Arc<Script>>,
     s: &'a Option<Script>,
 ) -> Option<Arc<Script>> {
     let s = s.as_ref()?;
@@ -107,10 +107,10 @@ fn assemble(
     }
 
     // Scripts are shared (Arc) so that events carry them without allocating.
-    let mut scripts: HashMap<&Script, Arc<Script>> = HashMap::new();
+    let mut scripts: FastMap<&Script, Arc<Script>> = fast_map(0);
 
     // 1. Checkers: one per distinct Check. Kept ones keep their id.
-    let old_ids: HashMap<&Check, CheckerId> = old
+    let old_ids: FastMap<&Check, CheckerId> = old
         .map(|o| {
             o.checkers
                 .iter()
@@ -132,7 +132,7 @@ fn assemble(
                 .collect()
         })
         .unwrap_or_default();
-    let mut ids: HashMap<&Check, CheckerId> = HashMap::new();
+    let mut ids: FastMap<&Check, CheckerId> = fast_map(real_count);
     let mut fresh: Vec<&Check> = Vec::new();
     for vs in &cfg.services {
         for r in &vs.reals {
@@ -189,7 +189,7 @@ fn assemble(
     }
 
     // 2. Services, real servers and destination slots.
-    let old_reals: HashMap<(ServiceKey, SocketAddr), usize> = old
+    let old_reals: FastMap<(ServiceKey, SocketAddr), usize> = old
         .map(|o| {
             o.reals
                 .iter()
@@ -207,9 +207,8 @@ fn assemble(
     let mut reals: Vec<Real> = Vec::with_capacity(real_count);
     let mut dests: Vec<DestEntry> = Vec::with_capacity(real_count + cfg.services.len());
     let mut slot_meta: Vec<SlotMeta> = Vec::with_capacity(dests.capacity());
-    let mut svc_index: HashMap<ServiceKey, u16> = HashMap::with_capacity(cfg.services.len());
-    let mut slot_index: HashMap<(u16, SocketAddr), usize> =
-        HashMap::with_capacity(dests.capacity());
+    let mut svc_index: FastMap<ServiceKey, u16> = fast_map(cfg.services.len());
+    let mut slot_index: FastMap<(u16, SocketAddr), usize> = fast_map(dests.capacity());
     let mut users: Vec<Vec<u32>> = vec![Vec::new(); checkers.len()];
     // Checkers whose users include an alpha real server start down.
     let mut alpha: Vec<bool> = vec![false; checkers.len()];

@@ -25,7 +25,7 @@ pub(crate) mod testlog;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use crate::model::fasthash::FastMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -199,8 +199,8 @@ pub struct Director {
     checkers: Vec<Checker>,
     fanout: Vec<u32>,
     sched: crate::sched::Sched,
-    svc_index: HashMap<ServiceKey, u16>,
-    slot_index: HashMap<(u16, SocketAddr), usize>,
+    svc_index: FastMap<ServiceKey, u16>,
+    slot_index: FastMap<(u16, SocketAddr), usize>,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
     /// Something changed since `reconcile` last found nothing to do.
@@ -254,6 +254,31 @@ impl Director {
             .min()
             .unwrap_or(Duration::from_secs(60))
             .max(Duration::from_millis(100))
+    }
+
+    /// Spreads the first attempt of every checker that has not run yet evenly over its
+    /// `warmup`, counted from `now`: the k-th of n such checkers (in config order) is due
+    /// at `now + warmup * k / n`. The reactor calls this when its loop is about to start:
+    /// the random warmup drawn when the director was built (keepalived's rule) is measured
+    /// from config load, and loading a large config and programming its table can take
+    /// longer than a whole warmup on a slow router, which would leave every first check
+    /// due at the same instant, a thundering herd against the real servers. Evenly spaced
+    /// first checks stay spread: each next attempt is due `delay_loop` after its own
+    /// completion. A `warmup` of 0 keeps its meaning (first checks at once).
+    pub fn spread_first_checks(&mut self, now: Instant) {
+        let fresh = |c: &Checker| c.live && !c.running && c.state.last_check.is_none();
+        let n = self.checkers.iter().filter(|c| fresh(c)).count() as u128;
+        let mut k: u128 = 0;
+        for id in 0..self.checkers.len() {
+            let c = &self.checkers[id];
+            if !fresh(c) {
+                continue;
+            }
+            let nanos = c.check.warmup.as_nanos() * k / n;
+            let offset = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+            self.sched.schedule(id as CheckerId, now + offset);
+            k += 1;
+        }
     }
 
     /// Earliest instant at which `due` will return something.

@@ -1063,3 +1063,65 @@ fn service_fields_come_from_the_virtual_server() {
         "-a -t [2001:db8::10]:443 -r [2001:db8::2]:443 -m -w 4 -x 100 -y 10"
     );
 }
+
+#[test]
+fn first_checks_are_spread_evenly_over_warmup_from_loop_start() {
+    // Ten real servers, warmup 1 s: whatever the random warmup at build time, the first
+    // attempts are re-spread from the instant the loop starts, 100 ms apart in config
+    // order, even when building took longer than the warmup.
+    let reals: Vec<RealServer> = (0..10)
+        .map(|i| {
+            let mut r = real(&format!("198.51.100.{}:80", 10 + i), 1);
+            r.checks[0].warmup = Duration::from_secs(1);
+            r
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut d = Director::new(&cfg(vec![vs(VIP, reals)]), t0, 7).unwrap();
+    let start = t0 + Duration::from_secs(3);
+    d.spread_first_checks(start);
+    let mut due = FixedTable::new("due", 16);
+    let mut seen = Vec::new();
+    for step in 0..10u64 {
+        d.due(start + Duration::from_millis(100 * step), &mut due);
+        assert_eq!(due.len(), 1, "one first check per 100 ms (step {})", step);
+        seen.push(due[0]);
+    }
+    assert_eq!(seen, (0..10).collect::<Vec<CheckerId>>());
+    d.due(start + Duration::from_secs(5), &mut due);
+    assert!(due.is_empty(), "each first check once");
+    // A checker that has run is left alone; a warmup of 0 means all at once.
+    let with_warmup = |addr: &str, ms: u64| {
+        let mut r = real(addr, 1);
+        r.checks[0].warmup = Duration::from_millis(ms);
+        r
+    };
+    let reals = vec![
+        with_warmup(R1, 900),
+        with_warmup(R2, 0),
+        with_warmup(SORRY, 900),
+    ];
+    let mut d = Director::new(&cfg(vec![vs(VIP, reals)]), t0, 7).unwrap();
+    d.spread_first_checks(start);
+    d.due(start, &mut due);
+    assert_eq!(
+        &due[..],
+        &[0, 1],
+        "the first (offset 0) and the warmup-0 checker"
+    );
+    d.on_outcome(
+        0,
+        &Outcome {
+            result: Ok(Up::default()),
+            latency: Duration::ZERO,
+        },
+        start,
+    );
+    // Spread again (as after a reload): checker 0 has run and keeps its next attempt,
+    // delay_loop after its outcome; checker 1 is running; only checker 2 is moved.
+    d.spread_first_checks(start + Duration::from_millis(10));
+    d.due(start + Duration::from_millis(20), &mut due);
+    assert_eq!(&due[..], &[2]);
+    d.due(start + Duration::from_millis(1000), &mut due);
+    assert_eq!(&due[..], &[0]);
+}

@@ -13,8 +13,11 @@
 //!   `delay_loop` after the outcome arrived.
 //! - `alpha`: the checker starts down (the real server is not used until its first
 //!   success); otherwise it starts up (presumed healthy).
-//! - `warmup W`: the first attempt starts after a random delay in [0, W]; the random
-//!   value is passed in (see `XorShift`), this module draws none itself.
+//! - `warmup W`: the first attempt is due within [0, W]. `warmup_delay` draws a random
+//!   delay at build time (the random value is passed in, see `XorShift`); the reactor then
+//!   replaces it with an even spread counted from the start of its loop
+//!   (`Director::spread_first_checks`), because a slow start-up would otherwise leave every
+//!   first check due at once.
 //!
 //! Timing model (also in the README): with connect timeout T, the worst case from a real
 //! server dying to its removal is `delay_loop + (retry + 1) * T + retry *

@@ -860,3 +860,38 @@ fn single_service_get() {
     assert_eq!((spec, stats), (svc(v4key(80), "wlc"), Stats::default()));
     assert_eq!(b.service(&v4key(81)).unwrap(), None);
 }
+
+/// `lvsmon restore` batches by operation count, not by service: one service with 1000
+/// destinations goes in as few sendmsg calls as 100 services with 10 each (64 requests
+/// per sendmsg, MAX_BATCH), plus the one dump that takes the undo snapshot.
+#[test]
+fn restore_batches_one_big_service_like_many_small_ones() {
+    fn sends_for(services: u16, per_service: u16) -> (usize, usize) {
+        let mut b = backend(Fake::new());
+        let before = b.io.sends;
+        let mut ops = Vec::new();
+        let mut k = 0u32;
+        for s in 0..services {
+            let key = v4key(1000 + s);
+            ops.push((ops.len() + 1, Op::AddService(svc(key, "rr"))));
+            for _ in 0..per_service {
+                let a = format!(
+                    "198.51.{}.{}:{}",
+                    100 + k / 250 % 4,
+                    1 + k % 250,
+                    8000 + k / 1000
+                );
+                ops.push((ops.len() + 1, Op::AddDest(key, dest(&a, 1))));
+                k += 1;
+            }
+        }
+        let mut err = Vec::new();
+        let rc = crate::commands::apply_restore(&mut b, &ops, &mut err);
+        assert_eq!(rc, 0, "{}", String::from_utf8_lossy(&err));
+        assert_eq!(b.io.services.len(), services as usize);
+        (ops.len(), b.io.sends - before)
+    }
+    // The empty table's dump is one request; then ceil(ops / 64) batches.
+    assert_eq!(sends_for(1, 1000), (1001, 1 + 16));
+    assert_eq!(sends_for(100, 10), (1100, 1 + 18));
+}

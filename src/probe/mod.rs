@@ -104,10 +104,10 @@ pub struct ProbeSlot {
     deadline: Option<Instant>,
     /// The timeout reported in `Reason::Timeout`.
     timeout: Duration,
-    req: Vec<u8>,
+    req: &'static mut [u8],
     req_len: usize,
     sent: usize,
-    buf: Vec<u8>,
+    buf: &'static mut [u8],
     filled: usize,
     // HTTP_GET
     url: usize,
@@ -203,9 +203,44 @@ fn next_id() -> u16 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Bytes of buffer one slot uses (receive + request).
+const SLOT_BYTES: usize = BUF_BYTES + REQ_BYTES;
+
+/// Zeroed memory that lives as long as the process. One large zeroed allocation is
+/// mapped fresh by the allocator (calloc above the mmap threshold, musl and glibc alike)
+/// and the kernel backs its pages only when they are first written, so buffers of slots
+/// that never run stay out of the resident set; many small allocations would each be
+/// cleared or headed, touching their pages at once. Leaked on purpose: probe slots are
+/// made once per daemon (the reactor's, at start-up) and are used until exit.
+fn zeroed_static(len: usize) -> &'static mut [u8] {
+    Box::leak(vec![0u8; len].into_boxed_slice())
+}
+
 impl ProbeSlot {
-    /// Allocates the slot's buffers once; every later probe reuses them.
+    /// A slot with buffers of its own; every later probe reuses them.
     pub fn new() -> ProbeSlot {
+        let (req, buf) = zeroed_static(SLOT_BYTES).split_at_mut(REQ_BYTES);
+        ProbeSlot::with_buffers(buf, req)
+    }
+
+    /// `n` slots whose buffers are carved from one allocation: memory is resident only
+    /// for slots that have run a probe (the reactor reuses free slots last-in first-out,
+    /// so that is about the peak number of probes in flight, not MAX_IN_FLIGHT).
+    pub fn pool(n: usize) -> Vec<ProbeSlot> {
+        let mut rest = zeroed_static(n * SLOT_BYTES);
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(SLOT_BYTES);
+            rest = tail;
+            // The request first: a probe writes the start of `req` and reads a short reply
+            // into the start of `buf`, so both land in the same page or two.
+            let (req, buf) = mine.split_at_mut(REQ_BYTES);
+            slots.push(ProbeSlot::with_buffers(buf, req));
+        }
+        slots
+    }
+
+    fn with_buffers(buf: &'static mut [u8], req: &'static mut [u8]) -> ProbeSlot {
         ProbeSlot {
             io: Io::None,
             phase: Phase::Idle,
@@ -213,10 +248,10 @@ impl ProbeSlot {
             started: Instant::now(),
             deadline: None,
             timeout: Duration::ZERO,
-            req: vec![0; REQ_BYTES],
+            req,
             req_len: 0,
             sent: 0,
-            buf: vec![0; BUF_BYTES],
+            buf,
             filled: 0,
             url: 0,
             head_done: false,
@@ -271,7 +306,7 @@ impl ProbeSlot {
             CheckKind::Ping => self.open_ping(check, registry),
             CheckKind::Misc(m) => self.spawn_misc(m, check, registry, now),
             CheckKind::File(f) => {
-                let r = file::judge(f, &mut self.buf);
+                let r = file::judge(f, self.buf);
                 return self.finish(registry, now, r);
             }
         };
@@ -462,7 +497,7 @@ impl ProbeSlot {
             }
             CheckKind::Dns(d) => {
                 self.id = next_id();
-                self.req_len = dns::write_query(&mut self.req, self.id, &d.name, d.qtype)
+                self.req_len = dns::write_query(self.req, self.id, &d.name, d.qtype)
                     .ok_or(Reason::Local(libc::EINVAL))?;
             }
             _ => return Err(Reason::Local(libc::EINVAL)),
@@ -534,7 +569,7 @@ impl ProbeSlot {
         let mut offsets = [0usize; MAX_ARGV];
         let mut off = 0;
         for (i, a) in argv.iter().enumerate() {
-            off = put_cstr(&mut self.req, off, a.as_bytes())?;
+            off = put_cstr(self.req, off, a.as_bytes())?;
             offsets[i] = off - a.len() - 1;
         }
         let ids = match &m.script.user {
@@ -696,7 +731,7 @@ impl ProbeSlot {
 
     fn prepare_http(&mut self, h: &HttpCheck, target: SocketAddr) -> Result<(), Reason> {
         let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
-        self.req_len = http::write_request(&mut self.req, h, url, target)
+        self.req_len = http::write_request(self.req, h, url, target)
             .ok_or(Reason::Local(libc::ENAMETOOLONG))?;
         self.sent = 0;
         Ok(())
@@ -878,7 +913,7 @@ impl ProbeSlot {
             if self.smtp == SmtpStage::Quit {
                 return Ok(SmtpStep::Up);
             }
-            let mut w = BoundedWriter::new(&mut self.req);
+            let mut w = BoundedWriter::new(self.req);
             let res = if next == SmtpStage::Helo {
                 fmt::Write::write_fmt(&mut w, format_args!("HELO {}\r\n", helo_name))
             } else {
@@ -903,7 +938,7 @@ impl ProbeSlot {
             let Io::Dgram(s) = &mut self.io else {
                 return Err(Reason::Local(libc::EBADF));
             };
-            let n = match s.recv(&mut self.buf) {
+            let n = match s.recv(self.buf) {
                 Ok(n) => n,
                 Err(e) if is_would_block(&e) => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

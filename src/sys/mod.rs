@@ -21,3 +21,4 @@ macro_rules! syscall {
 pub mod netlink;
 pub mod probe;
 pub mod process;
+pub mod spawn;

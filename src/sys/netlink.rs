@@ -45,10 +45,25 @@ fn set_opt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> 
     .map(drop)
 }
 
+/// The value for SO_RCVTIMEO/SO_SNDTIMEO. libc pairs its `SO_RCVTIMEO` with its own
+/// `timeval`, by the size of its `time_t` (libc 0.2.191, src/new/linux_uapi/asm/socket.rs):
+/// on the 32-bit musl targets libc still declares a 32-bit `time_t` (a deprecated alias,
+/// "changed to 64-bit in musl 1.2.0"), and then `SO_RCVTIMEO` is the kernel's
+/// SO_RCVTIMEO_OLD (20; 0x1006 on MIPS), which takes two `long`s; built with
+/// `--cfg libc_unstable_musl_v1_2` it is SO_RCVTIMEO_NEW (66) with two 64-bit fields, as
+/// musl 1.2's own headers use. musl 1.2.3's setsockopt passes either to the kernel as
+/// is (src/network/setsockopt.c rewrites NEW to OLD only when a pre-5.1 kernel answers
+/// ENOPROTOOPT), so the pair is right on every target as long as both halves come from
+/// libc. The fields are filled by inference (`From<i32>` for 32- or 64-bit fields), not
+/// through the deprecated `time_t`/`suseconds_t` names; seconds are clamped to what a
+/// 32-bit field holds (68 years: "no timeout" for a netlink reply).
 fn timeval(d: Duration) -> libc::timeval {
+    let secs = i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
+    // subsec_micros() < 1_000_000: always fits.
+    let micros = i32::try_from(d.subsec_micros()).unwrap_or(999_999);
     libc::timeval {
-        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
-        tv_usec: d.subsec_micros() as libc::suseconds_t,
+        tv_sec: secs.into(),
+        tv_usec: micros.into(),
     }
 }
 
@@ -253,5 +268,27 @@ mod tests {
         let r = s.recv(&mut rx).unwrap();
         assert!(r.truncated);
         assert_eq!(r.len, 16);
+    }
+
+    #[test]
+    // The fields are i64 here and i32 on the 32-bit musl targets: widen for either.
+    #[allow(clippy::useless_conversion)]
+    fn timeouts_are_split_into_seconds_and_microseconds_and_clamped() {
+        let tv = timeval(Duration::from_millis(2_500));
+        assert_eq!((i64::from(tv.tv_sec), i64::from(tv.tv_usec)), (2, 500_000));
+        let tv = timeval(Duration::from_secs(u64::MAX));
+        assert_eq!(i64::from(tv.tv_sec), i64::from(i32::MAX));
+    }
+
+    /// The receive timeout reaches the kernel: a recv with nothing to read ends with
+    /// EAGAIN instead of blocking.
+    #[test]
+    fn recv_without_a_reply_times_out() {
+        let s = NetlinkSocket::open(libc::NETLINK_GENERIC, Duration::from_millis(200)).unwrap();
+        let mut rx = [0u8; 64];
+        let started = std::time::Instant::now();
+        let err = s.recv(&mut rx).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "{}", err);
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 }

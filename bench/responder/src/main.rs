@@ -3,13 +3,17 @@
 //! port of the accepted connection) was checked, so the spacing of one tool's checks can be
 //! measured from outside the tool, the same way for lvsmon and keepalived.
 //!
-//! Usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S]
+//! Usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S
+//! [LINGER_S]]
 //! Listens on 0.0.0.0 (every local address) for SECONDS, then prints one summary line:
 //! `RESPONDER conns=N servers=S window_s=W rate=R/s gap_p50_ms gap_p99_ms gap_max_ms
 //! late_p50_ms late_p99_ms` where gap is the time between two successive connections to
 //! the same real server and late = gap - INTERVAL_MS (how far a check started after the
 //! tool's interval; it includes the previous check's own duration, microseconds here).
-//! Connections in the first WARMUP_S seconds only seed the per-server clocks.
+//! Connections in the first WARMUP_S seconds only seed the per-server clocks. With
+//! LINGER_S it keeps answering (uncounted) that many seconds after the summary, so a tool
+//! still running while the scenario collects its numbers does not see every real server
+//! refuse at once.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -82,7 +86,7 @@ fn main() {
     helpers(&a);
     if a.len() < 6 {
         eprintln!(
-            "usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S]"
+            "usage: responder PORT_FIRST PORT_LAST THREADS_PER_PORT SECONDS INTERVAL_MS [WARMUP_S [LINGER_S]]"
         );
         std::process::exit(2);
     }
@@ -92,6 +96,7 @@ fn main() {
     let secs: u64 = a[4].parse().expect("SECONDS");
     let interval_us: u64 = a[5].parse::<u64>().expect("INTERVAL_MS") * 1000;
     let warmup = Duration::from_secs(a.get(6).map(|s| s.parse().expect("WARMUP_S")).unwrap_or(0));
+    let linger = Duration::from_secs(a.get(7).map(|s| s.parse().expect("LINGER_S")).unwrap_or(0));
     let start = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let rec = Arc::new(Mutex::new(Record {
@@ -112,7 +117,9 @@ fn main() {
                     Err(_) => continue,
                 };
                 if stop.load(Ordering::SeqCst) {
-                    return;
+                    // Past the window: answer, count nothing (LINGER_S).
+                    handle(s);
+                    continue;
                 }
                 let now = Instant::now();
                 if let Ok(local) = s.local_addr() {
@@ -159,6 +166,7 @@ fn main() {
         pct(&late, 0.99)
     );
     let _ = std::io::stdout().flush();
+    std::thread::sleep(linger);
     // Acceptor threads stay blocked in accept(); exiting the process ends them.
     std::process::exit(0);
 }
