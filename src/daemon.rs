@@ -116,6 +116,16 @@ pub fn run(opts: RunOptions) -> u8 {
             return EXIT_RUNTIME;
         }
     }
+    // Signals are caught (into the self-pipe, handled once the loop runs) before the pid
+    // file exists: an init script may send HUP the moment it can read the pid, and HUP's
+    // default action would end the daemon.
+    let signal_pipe = match crate::sys::process::install_signal_pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("cannot install signal handlers: {}", e);
+            return EXIT_RUNTIME;
+        }
+    };
     let _pid_file = match opts.pid_file.as_deref().map(PidFile::acquire).transpose() {
         Ok(p) => p,
         Err(e) => {
@@ -144,13 +154,6 @@ pub fn run(opts: RunOptions) -> u8 {
         Err(e) => {
             log::error!("{}", e);
             return EXIT_CONFIG;
-        }
-    };
-    let signal_pipe = match crate::sys::process::install_signal_pipe() {
-        Ok(p) => p,
-        Err(e) => {
-            log::error!("cannot install signal handlers: {}", e);
-            return EXIT_RUNTIME;
         }
     };
     let settings = Settings {

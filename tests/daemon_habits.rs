@@ -198,3 +198,61 @@ fn global_defs_sync_daemon_and_timeouts_are_applied_and_stopped_at_exit() {
     assert!(text.contains("dry-run: --stop-daemon master"), "{}", text);
     assert!(text.contains("dry-run: --stop-daemon backup"), "{}", text);
 }
+
+#[test]
+fn a_hup_sent_as_soon_as_the_pid_file_exists_reloads() {
+    // 4096 real servers without checks: building the director takes long enough that a
+    // HUP sent the moment the pid file appears would land before the handlers were in
+    // place if they came after the pid file (HUP's default action ends the process).
+    let dir = scratch("early-hup");
+    let mut text = String::from("virtual_server 192.0.2.31 80 {\n  lb_kind NAT\n  protocol TCP\n");
+    for i in 0..4096u32 {
+        text.push_str(&format!(
+            "  real_server 127.9.{}.{} 80 {{\n  }}\n",
+            i / 250,
+            i % 250 + 1
+        ));
+    }
+    text.push_str("}\n");
+    let cfg = dir.join("lvsmon.conf");
+    std::fs::write(&cfg, text).unwrap();
+    let pid_file = dir.join("lvsmon.pid");
+    let log = dir.join("lvsmon.log");
+    let mut child = Command::new(LVSMON)
+        .args(["run", "--dry-run", "-f"])
+        .arg(&cfg)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg("--control")
+        .arg(dir.join("lvsmon.sock"))
+        .arg("--log-file")
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + LIMIT;
+    while !pid_file.exists() {
+        assert!(Instant::now() < until, "no pid file");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    wait("the reload", || {
+        std::fs::read_to_string(&log)
+            .map(|t| t.contains("reloaded "))
+            .unwrap_or(false)
+    });
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "lvsmon ended on the HUP"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
