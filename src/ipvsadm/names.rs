@@ -136,13 +136,11 @@ pub fn proto_word(ipproto: u16) -> Option<&'static str> {
 /// last part fills the remaining bytes. glibc stops at the first whitespace and ignores
 /// what follows it.
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let s = match s.find([' ', '\t', '\n', '\r', '\x0b', '\x0c']) {
-        Some(i) => &s[..i],
-        None => s,
-    };
+    let b = s.as_bytes();
+    let end = b.iter().position(|&c| is_c_space(c)).unwrap_or(b.len());
     let mut parts = [0u64; 4];
     let mut n = 0;
-    for part in s.split('.') {
+    for part in b[..end].split(|&c| c == b'.') {
         if n == 4 {
             return None;
         }
@@ -179,16 +177,19 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(v as u32))
 }
 
+/// C `isspace` in the C locale.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
+}
+
 /// One inet_aton part: `0x1f`, `017`, `12`; digits only, not empty.
-fn parse_c_number(p: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
-        (h, 16)
-    } else if p.len() > 1 && p.starts_with('0') {
-        (&p[1..], 8)
-    } else {
-        (p, 10)
+fn parse_c_number(p: &[u8]) -> Option<u64> {
+    let (digits, radix) = match p {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
+        [b'0', rest @ ..] if !rest.is_empty() => (rest, 8),
+        _ => (p, 10),
     };
-    if p.is_empty() || (radix != 16 && digits.is_empty() && p != "0") {
+    if p.is_empty() {
         return None;
     }
     if digits.is_empty() {
@@ -196,9 +197,10 @@ fn parse_c_number(p: &str) -> Option<u64> {
         return if radix == 16 { None } else { Some(0) };
     }
     let mut v: u64 = 0;
-    for c in digits.chars() {
-        let d = c.to_digit(radix)? as u64;
-        v = v.checked_mul(radix as u64)?.checked_add(d)?;
+    for &c in digits {
+        let d = (c as char).to_digit(radix)? as u64;
+        // v <= 0xffff_ffff before this step, so this cannot overflow a u64.
+        v = v * radix as u64 + d;
         if v > 0xffff_ffff {
             return None;
         }
@@ -206,20 +208,26 @@ fn parse_c_number(p: &str) -> Option<u64> {
     Some(v)
 }
 
-/// C `strtol(s, &end, 10)` followed by ipvsadm's checks (`*end == '\0' && end != s`, no
-/// ERANGE): leading whitespace and a sign are accepted.
-pub fn strtol_whole(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
+/// Optional C whitespace, then an optional sign: (negative, rest).
+fn c_sign(s: &str) -> (bool, &[u8]) {
+    let b = s.as_bytes();
+    let t = &b[b.iter().position(|&c| !is_c_space(c)).unwrap_or(b.len())..];
+    match t.first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    }
+}
+
+/// C `strtol(s, &end, 10)` followed by ipvsadm's checks (`*end == '\0' && end != s`, no
+/// ERANGE): leading whitespace and a sign are accepted.
+pub fn strtol_whole(s: &str) -> Option<i64> {
+    let (neg, digits) = c_sign(s);
+    if digits.is_empty() || !digits.iter().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let mut v: i64 = 0;
-    for b in digits.bytes() {
+    for &b in digits {
         v = v.checked_mul(10)?.checked_add((b - b'0') as i64)?;
     }
     Some(if neg { -v } else { v })
@@ -228,14 +236,9 @@ pub fn strtol_whole(s: &str) -> Option<i64> {
 /// C `atoi` (and sscanf's %d): optional whitespace and sign, then the digits up to the
 /// first non-digit; 0 when there are none.
 pub fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, d) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
+    let (neg, d) = c_sign(s);
     let mut v: i64 = 0;
-    for b in d.bytes().take_while(|b| b.is_ascii_digit()).take(18) {
+    for &b in d.iter().take_while(|b| b.is_ascii_digit()).take(18) {
         v = v * 10 + (b - b'0') as i64;
     }
     if neg {
