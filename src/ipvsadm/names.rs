@@ -198,7 +198,16 @@ fn parse_c_number(p: &[u8]) -> Option<u64> {
     }
     let mut v: u64 = 0;
     for &c in digits {
-        let d = (c as char).to_digit(radix)? as u64;
+        // char::to_digit for radix 8, 10, 16 on one byte.
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        } as u64;
+        if d >= radix as u64 {
+            return None;
+        }
         // v <= 0xffff_ffff before this step, so this cannot overflow a u64.
         v = v * radix as u64 + d;
         if v > 0xffff_ffff {
@@ -267,6 +276,10 @@ mod tests {
             ("24", "0.0.0.24"),
             ("010.0.0.1", "8.0.0.1"),
             ("4294967295", "255.255.255.255"),
+            ("0XfF.0", "255.0.0.0"),
+            ("0", "0.0.0.0"),
+            ("1.2.3.4 junk", "1.2.3.4"),
+            ("0377.0xff.255.0", "255.255.255.0"),
         ];
         for (s, want) in ok {
             assert_eq!(inet_aton(s), Some(want.parse().unwrap()), "{s}");
@@ -279,6 +292,15 @@ mod tests {
             "08.1.1.1",
             "a.b.c.d",
             ":80",
+            "0x",
+            "1.0x.1",
+            "09",
+            "0xg",
+            "1.2.3.4.",
+            "4294967296",
+            "1.16777216",
+            "+1.2.3.4",
+            "１.2.3.4",
         ] {
             assert_eq!(inet_aton(s), None, "{s}");
         }
