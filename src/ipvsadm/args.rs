@@ -599,7 +599,7 @@ fn parse_service(buf: &str, svc: &mut SvcState, names: &Names) -> u8 {
     }
     // Every IPv6 text has at least two colons ("::" at least); skipping the parse for the
     // others changes no result.
-    let v6 = if host.bytes().filter(|&b| b == b':').nth(1).is_some() {
+    let v6 = if host.bytes().filter(|&b| b == b':').count() >= 2 {
         host.parse::<Ipv6Addr>().ok()
     } else {
         None
@@ -611,7 +611,7 @@ fn parse_service(buf: &str, svc: &mut SvcState, names: &Names) -> u8 {
     } else {
         // ipvsadm re-searches the (bracket-stripped) host for the port separator here.
         port_str = None;
-        if let Some(i) = host.rfind(':') {
+        if let Some(i) = host.bytes().rposition(|b| b == b':') {
             port_str = Some(&host[i + 1..]);
             host = &host[..i];
         }

@@ -137,23 +137,61 @@ pub fn proto_word(ipproto: u16) -> Option<&'static str> {
 /// what follows it.
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     let b = s.as_bytes();
-    let end = b.iter().position(|&c| is_c_space(c)).unwrap_or(b.len());
+    let b = &b[..b.iter().position(|&c| is_c_space(c)).unwrap_or(b.len())];
     let mut parts = [0u64; 4];
     let mut n = 0;
-    for part in b[..end].split(|&c| c == b'.') {
+    let mut i = 0;
+    // One pass; each part is `0x1f`, `017` or `12`, not empty. Bounded: each pass of
+    // the outer loop consumes a part and its '.'.
+    loop {
         if n == 4 {
             return None;
         }
-        parts[n] = parse_c_number(part)?;
-        n += 1;
-    }
-    let v: u64 = match n {
-        1 => {
-            if parts[0] > 0xffff_ffff {
+        let start = i;
+        let radix: u64 = match (b.get(i), b.get(i + 1)) {
+            (Some(b'0'), Some(b'x' | b'X')) => 16,
+            (Some(b'0'), Some(&c)) if c != b'.' => 8,
+            _ => 10,
+        };
+        i += match radix {
+            16 => 2,
+            8 => 1,
+            _ => 0,
+        };
+        let digits = i;
+        let mut v: u64 = 0;
+        while i < b.len() && b[i] != b'.' {
+            // char::to_digit for radix 8, 10, 16 on one byte.
+            let c = b[i];
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            } as u64;
+            if d >= radix {
                 return None;
             }
-            parts[0]
+            // v <= 0xffff_ffff before this step, so this cannot overflow a u64.
+            v = v * radix + d;
+            if v > 0xffff_ffff {
+                return None;
+            }
+            i += 1;
         }
+        // An empty part, or "0x" alone (glibc rejects it; "0" is a digit).
+        if i == start || (radix == 16 && i == digits) {
+            return None;
+        }
+        parts[n] = v;
+        n += 1;
+        if i == b.len() {
+            break;
+        }
+        i += 1;
+    }
+    let v: u64 = match n {
+        1 => parts[0],
         2 => {
             if parts[0] > 0xff || parts[1] > 0xff_ffff {
                 return None;
@@ -166,13 +204,12 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
             }
             parts[0] << 24 | parts[1] << 16 | parts[2]
         }
-        4 => {
+        _ => {
             if parts.iter().any(|&p| p > 0xff) {
                 return None;
             }
             parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
         }
-        _ => return None,
     };
     Some(Ipv4Addr::from(v as u32))
 }
@@ -180,41 +217,6 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 /// C `isspace` in the C locale.
 fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
-}
-
-/// One inet_aton part: `0x1f`, `017`, `12`; digits only, not empty.
-fn parse_c_number(p: &[u8]) -> Option<u64> {
-    let (digits, radix) = match p {
-        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
-        [b'0', rest @ ..] if !rest.is_empty() => (rest, 8),
-        _ => (p, 10),
-    };
-    if p.is_empty() {
-        return None;
-    }
-    if digits.is_empty() {
-        // "0" is a digit; "0x" alone has none and glibc rejects it.
-        return if radix == 16 { None } else { Some(0) };
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        // char::to_digit for radix 8, 10, 16 on one byte.
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        } as u64;
-        if d >= radix as u64 {
-            return None;
-        }
-        // v <= 0xffff_ffff before this step, so this cannot overflow a u64.
-        v = v * radix as u64 + d;
-        if v > 0xffff_ffff {
-            return None;
-        }
-    }
-    Some(v)
 }
 
 /// Optional C whitespace, then an optional sign: (negative, rest).
@@ -232,11 +234,14 @@ fn c_sign(s: &str) -> (bool, &[u8]) {
 /// ERANGE): leading whitespace and a sign are accepted.
 pub fn strtol_whole(s: &str) -> Option<i64> {
     let (neg, digits) = c_sign(s);
-    if digits.is_empty() || !digits.iter().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() {
         return None;
     }
     let mut v: i64 = 0;
     for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
         v = v.checked_mul(10)?.checked_add((b - b'0') as i64)?;
     }
     Some(if neg { -v } else { v })
