@@ -220,9 +220,11 @@ mod tests {
         assert!(matches!(ops[1], Op::AddDest(..)));
     }
 
-    // Host measurement of the restore parser on the bench inputs (not timed here; run
-    // under `valgrind --tool=callgrind --toggle-collect='*restore*plan*'`, see
-    // bench/RESULTS.md).
+    // Host measurement of the restore parser on the bench inputs; nothing is timed here.
+    // Instruction counts (repeatable on a loaded machine): build the lib tests with
+    // CARGO_PROFILE_RELEASE_STRIP=false cargo test --release --lib --no-run, then run that
+    // binary under valgrind --tool=callgrind --toggle-collect='lvsmon::ipvsadm::restore::plan'
+    // with --ignored --exact ipvsadm::restore::tests::plan_bench_1x1000 (or _100x10).
     #[test]
     #[ignore]
     fn plan_bench_1x1000() {
