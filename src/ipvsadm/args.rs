@@ -374,7 +374,7 @@ impl PoptError {
 
 /// The part of popt's poptGetNextOpt that ipvsadm's table exercises.
 struct Popt<'a> {
-    argv: &'a [String],
+    argv: &'a [&'a str],
     next: usize,
     /// Rest of a short-option cluster (byte offset into argv[next - 1]).
     cluster: Option<(usize, usize)>,
@@ -383,7 +383,7 @@ struct Popt<'a> {
 }
 
 impl<'a> Popt<'a> {
-    fn new(argv: &'a [String]) -> Popt<'a> {
+    fn new(argv: &'a [&'a str]) -> Popt<'a> {
         Popt {
             argv,
             next: 1,
@@ -396,7 +396,7 @@ impl<'a> Popt<'a> {
     /// poptBadOption(con, POPT_BADOPTION_NOALIAS): the last argv word consumed.
     fn bad_option(&self) -> &'a str {
         if self.next > 0 {
-            self.argv[self.next - 1].as_str()
+            self.argv[self.next - 1]
         } else {
             ""
         }
@@ -412,7 +412,7 @@ impl<'a> Popt<'a> {
                     if self.next >= self.argv.len() {
                         return Ok(None);
                     }
-                    let word = self.argv[self.next].as_str();
+                    let word = self.argv[self.next];
                     self.next += 1;
                     if self.rest_leftover || !word.starts_with('-') || word == "-" {
                         self.leftovers.push(word);
@@ -439,9 +439,9 @@ impl<'a> Popt<'a> {
                     }
                 }
                 Some((w, off)) => {
-                    let word = self.argv[w].as_str();
+                    let word = self.argv[w];
                     let c = word.as_bytes()[off];
-                    let Some(d) = TABLE.iter().find(|d| d.short != 0 && d.short == c) else {
+                    let Some(d) = short_opt(c) else {
                         return Err(PoptError::BadOpt);
                     };
                     // "-x=VALUE": what follows '=' is the option's argument (popt
@@ -468,7 +468,7 @@ impl<'a> Popt<'a> {
                 return Ok(Some((def.tag, Some(a))));
             }
             if let Some((w, off)) = self.cluster.take() {
-                let word = self.argv[w].as_str();
+                let word = self.argv[w];
                 return Ok(Some((def.tag, Some(word.get(off..).unwrap_or("")))));
             }
             if self.next >= self.argv.len() {
@@ -477,7 +477,7 @@ impl<'a> Popt<'a> {
                 }
                 return Err(PoptError::NoArg);
             }
-            let word = self.argv[self.next].as_str();
+            let word = self.argv[self.next];
             if def.kind == ArgKind::Optional && word.starts_with('-') {
                 return Ok(Some((def.tag, None)));
             }
@@ -487,20 +487,45 @@ impl<'a> Popt<'a> {
     }
 }
 
-/// The service as ipvsadm's `ipvs_service_t` holds it while options are parsed.
-#[derive(Clone, Debug)]
-struct SvcState {
+/// TABLE's first entry for each short option byte (+1; 0: none), built at compile time
+/// so that a short option costs one index instead of a scan of the table.
+const SHORT_INDEX: [u8; 128] = {
+    let mut idx = [0u8; 128];
+    let mut i = TABLE.len();
+    // Backwards, so that the first entry for a byte is the one left (popt's first match).
+    while i > 0 {
+        i -= 1;
+        let c = TABLE[i].short;
+        if c != 0 && c < 128 {
+            idx[c as usize] = (i + 1) as u8;
+        }
+    }
+    idx
+};
+
+/// popt's search of the table for a short option: the first entry with that letter.
+fn short_opt(c: u8) -> Option<&'static OptDef> {
+    match SHORT_INDEX.get(c as usize) {
+        Some(&i) if i != 0 => Some(&TABLE[i as usize - 1]),
+        _ => None,
+    }
+}
+
+/// The service as ipvsadm's `ipvs_service_t` holds it while options are parsed. The
+/// names borrow from the command line.
+#[derive(Clone, Copy, Debug)]
+struct SvcState<'a> {
     af: u16,
     protocol: u16,
     addr: IpAddr,
     port: u16,
     fwmark: u32,
-    sched: String,
+    sched: &'a str,
     flags: u32,
     timeout: u32,
     /// Network-order bytes for IPv4 (as inet_aton leaves them), prefix length for IPv6.
     netmask: u32,
-    pe: String,
+    pe: &'a str,
 }
 
 #[derive(Clone, Debug)]
@@ -520,9 +545,9 @@ struct DestState {
 const AF_INET: u16 = libc::AF_INET as u16;
 const AF_INET6: u16 = libc::AF_INET6 as u16;
 
-struct Entry {
+struct Entry<'a> {
     cmd: Option<Cmd>,
-    svc: SvcState,
+    svc: SvcState<'a>,
     dest: DestState,
     timeouts: Timeouts,
     daemon: SyncDaemonSpec,
@@ -572,14 +597,21 @@ fn parse_service(buf: &str, svc: &mut SvcState, names: &Names) -> u8 {
         host = &inner[..close];
         port_str = Some(p);
     }
-    if let Ok(a6) = host.parse::<Ipv6Addr>() {
+    // Every IPv6 text has at least two colons ("::" at least); skipping the parse for the
+    // others changes no result.
+    let v6 = if host.bytes().filter(|&b| b == b':').count() >= 2 {
+        host.parse::<Ipv6Addr>().ok()
+    } else {
+        None
+    };
+    if let Some(a6) = v6 {
         svc.addr = IpAddr::V6(a6);
         svc.af = AF_INET6;
         svc.netmask = 128;
     } else {
         // ipvsadm re-searches the (bracket-stripped) host for the port separator here.
         port_str = None;
-        if let Some(i) = host.rfind(':') {
+        if let Some(i) = host.bytes().rposition(|b| b == b':') {
             port_str = Some(&host[i + 1..]);
             host = &host[..i];
         }
@@ -685,7 +717,17 @@ fn command_of(tag: Tag) -> Option<Cmd> {
 /// messages). `reading_stdin` is true for lines of `-R` input, where a nested `-R` is
 /// refused the way ipvsadm refuses it.
 pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<IpvsadmCommand, Early> {
-    let program = argv.first().map(String::as_str).unwrap_or("ipvsadm");
+    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    parse_words(&words, names, reading_stdin)
+}
+
+/// `parse` on borrowed words (what `-R` input uses: no copy of each line).
+pub fn parse_words(
+    argv: &[&str],
+    names: &Names,
+    reading_stdin: bool,
+) -> Result<IpvsadmCommand, Early> {
+    let program = argv.first().copied().unwrap_or("ipvsadm");
     let mut ce = Entry {
         cmd: None,
         svc: SvcState {
@@ -694,11 +736,11 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
             addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
             fwmark: 0,
-            sched: String::new(),
+            sched: "",
             flags: 0,
             timeout: 0,
             netmask: 0xffff_ffff,
-            pe: String::new(),
+            pe: "",
         },
         dest: DestState {
             af: 0,
@@ -769,7 +811,7 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
         }
     }
 
-    let mut sched_flags_arg = String::new();
+    let mut sched_flags_arg = "";
     loop {
         let (tag, arg) = match popt.next_opt() {
             Ok(Some(x)) => x,
@@ -807,7 +849,7 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
             }
             S(b's') => {
                 set_option(o, optc::SCHEDULER)?;
-                ce.svc.sched = truncated(a, 15).to_string();
+                ce.svc.sched = truncated(a, 15);
             }
             S(b'p') => {
                 set_option(o, optc::PERSISTENT)?;
@@ -836,7 +878,7 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
             }
             S(b'r') => {
                 set_option(o, optc::SERVER)?;
-                let mut t = ce.svc.clone();
+                let mut t = ce.svc;
                 let parse = parse_service(a, &mut t, names);
                 ce.dest.af = t.af;
                 ce.dest.addr = t.addr;
@@ -937,11 +979,11 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
             }
             Tag::Pe => {
                 set_option(o, optc::PERSISTENCE_ENGINE)?;
-                ce.svc.pe = truncated(a, 15).to_string();
+                ce.svc.pe = truncated(a, 15);
             }
             S(b'b') => {
                 set_option(o, optc::SCHED_FLAGS)?;
-                sched_flags_arg = truncated(a, 127).to_string();
+                sched_flags_arg = truncated(a, 127);
             }
             Tag::McastGroup => {
                 set_option(o, optc::MCAST_GROUP)?;
@@ -1036,7 +1078,7 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
     }
     if !sched_flags_arg.is_empty() {
         ce.svc.flags &= !(svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3);
-        ce.svc.flags |= parse_sched_flags(&ce.svc.sched, &sched_flags_arg)?;
+        ce.svc.flags |= parse_sched_flags(ce.svc.sched, sched_flags_arg)?;
     }
 
     generic_opt_check(cmd, ce.options)?;
@@ -1056,7 +1098,7 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
             ));
         }
         if ce.svc.sched.is_empty() {
-            ce.svc.sched = DEF_SCHED.to_string();
+            ce.svc.sched = DEF_SCHED;
         }
     }
     if cmd == Cmd::StartDaemon && ce.daemon.ifname.is_empty() {
@@ -1094,14 +1136,49 @@ pub fn parse(argv: &[String], names: &Names, reading_stdin: bool) -> Result<Ipvs
     build(cmd, &ce)
 }
 
+/// One MATRIX row as bit masks over the options: (required '+', illegal 'x', the '1's).
+const fn row_masks(row: &[u8]) -> (u64, u64, u64) {
+    let (mut req, mut ill, mut one) = (0u64, 0u64, 0u64);
+    let mut j = 0;
+    while j < row.len() {
+        match row[j] {
+            b'+' => req |= 1 << j,
+            b'x' => ill |= 1 << j,
+            b'1' => one |= 1 << j,
+            _ => {}
+        }
+        j += 1;
+    }
+    (req, ill, one)
+}
+
+const MATRIX_MASKS: [(u64, u64, u64); 14] = {
+    let mut m = [(0, 0, 0); 14];
+    let mut i = 0;
+    while i < 14 {
+        m[i] = row_masks(MATRIX[i]);
+        i += 1;
+    }
+    m
+};
+
 fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), Early> {
     let i = cmd_index(cmd);
+    // The common case in a few instructions; matrix_check words the failures.
+    let (req, ill, one) = MATRIX_MASKS[i];
+    if options & ill == 0 && options & req == req && (options & one).count_ones() <= 1 {
+        return Ok(());
+    }
     let row = MATRIX[i];
     matrix_check(row, |j| j, options, "command", CMD_NAMES[i])
 }
 
 fn tunnel_opt_check(tun_type: usize, options: u64) -> Result<(), Early> {
     let row = TUN_MATRIX[tun_type];
+    // No tunnel option and none required: nothing to check.
+    if !row.contains(&b'+') && TUN_OPTS.iter().all(|&b| !has(options, b)) {
+        return Ok(());
+    }
     matrix_check(
         row,
         |j| TUN_OPTS[j] as usize,
@@ -1184,12 +1261,12 @@ fn service_spec(svc: &SvcState) -> ServiceSpec {
         u32::from_be_bytes(svc.netmask.to_ne_bytes())
     };
     let mut sched = SchedName::new();
-    let _ = sched.push_str(truncated(&svc.sched, 15));
+    let _ = sched.push_str(truncated(svc.sched, 15));
     let pe_name = if svc.pe.is_empty() {
         None
     } else {
         let mut p = PeName::new();
-        let _ = p.push_str(truncated(&svc.pe, 15));
+        let _ = p.push_str(truncated(svc.pe, 15));
         Some(p)
     };
     ServiceSpec {
@@ -1375,3 +1452,36 @@ Daemon Options:
   --mcast-port port                   UDP port (default=8848)
   --mcast-ttl ttl                     Multicast TTL (default=1)
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mask fast path of generic_opt_check accepts exactly what the column walk
+    /// accepts, for every command and every set of up to two options.
+    #[test]
+    fn matrix_masks_agree_with_the_walk() {
+        for (i, row) in MATRIX.iter().enumerate() {
+            let (req, ill, one) = MATRIX_MASKS[i];
+            for a in 0..=34u32 {
+                for b in a..=34u32 {
+                    let bit = |x: u32| if x == 34 { 0 } else { 1u64 << x };
+                    let options = bit(a) | bit(b);
+                    let fast = options & ill == 0
+                        && options & req == req
+                        && (options & one).count_ones() <= 1;
+                    let walk = matrix_check(&row[..], |j| j, options, "command", "x").is_ok();
+                    assert_eq!(fast, walk, "row {i} options {options:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_index_is_the_first_table_match() {
+        for c in 0..=255u8 {
+            let scan = TABLE.iter().find(|d| d.short != 0 && d.short == c);
+            assert_eq!(short_opt(c).map(|d| d.tag), scan.map(|d| d.tag), "{c}");
+        }
+    }
+}

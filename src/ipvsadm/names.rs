@@ -136,26 +136,62 @@ pub fn proto_word(ipproto: u16) -> Option<&'static str> {
 /// last part fills the remaining bytes. glibc stops at the first whitespace and ignores
 /// what follows it.
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let s = match s.find([' ', '\t', '\n', '\r', '\x0b', '\x0c']) {
-        Some(i) => &s[..i],
-        None => s,
-    };
+    let b = s.as_bytes();
+    let b = &b[..b.iter().position(|&c| is_c_space(c)).unwrap_or(b.len())];
     let mut parts = [0u64; 4];
     let mut n = 0;
-    for part in s.split('.') {
+    let mut i = 0;
+    // One pass; each part is `0x1f`, `017` or `12`, not empty. Bounded: each pass of
+    // the outer loop consumes a part and its '.'.
+    loop {
         if n == 4 {
             return None;
         }
-        parts[n] = parse_c_number(part)?;
-        n += 1;
-    }
-    let v: u64 = match n {
-        1 => {
-            if parts[0] > 0xffff_ffff {
+        let start = i;
+        let radix: u64 = match (b.get(i), b.get(i + 1)) {
+            (Some(b'0'), Some(b'x' | b'X')) => 16,
+            (Some(b'0'), Some(&c)) if c != b'.' => 8,
+            _ => 10,
+        };
+        i += match radix {
+            16 => 2,
+            8 => 1,
+            _ => 0,
+        };
+        let digits = i;
+        let mut v: u64 = 0;
+        while i < b.len() && b[i] != b'.' {
+            // char::to_digit for radix 8, 10, 16 on one byte.
+            let c = b[i];
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            } as u64;
+            if d >= radix {
                 return None;
             }
-            parts[0]
+            // v <= 0xffff_ffff before this step, so this cannot overflow a u64.
+            v = v * radix + d;
+            if v > 0xffff_ffff {
+                return None;
+            }
+            i += 1;
         }
+        // An empty part, or "0x" alone (glibc rejects it; "0" is a digit).
+        if i == start || (radix == 16 && i == digits) {
+            return None;
+        }
+        parts[n] = v;
+        n += 1;
+        if i == b.len() {
+            break;
+        }
+        i += 1;
+    }
+    let v: u64 = match n {
+        1 => parts[0],
         2 => {
             if parts[0] > 0xff || parts[1] > 0xff_ffff {
                 return None;
@@ -168,58 +204,44 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
             }
             parts[0] << 24 | parts[1] << 16 | parts[2]
         }
-        4 => {
+        _ => {
             if parts.iter().any(|&p| p > 0xff) {
                 return None;
             }
             parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
         }
-        _ => return None,
     };
     Some(Ipv4Addr::from(v as u32))
 }
 
-/// One inet_aton part: `0x1f`, `017`, `12`; digits only, not empty.
-fn parse_c_number(p: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
-        (h, 16)
-    } else if p.len() > 1 && p.starts_with('0') {
-        (&p[1..], 8)
-    } else {
-        (p, 10)
-    };
-    if p.is_empty() || (radix != 16 && digits.is_empty() && p != "0") {
-        return None;
+/// C `isspace` in the C locale.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+/// Optional C whitespace, then an optional sign: (negative, rest).
+fn c_sign(s: &str) -> (bool, &[u8]) {
+    let b = s.as_bytes();
+    let t = &b[b.iter().position(|&c| !is_c_space(c)).unwrap_or(b.len())..];
+    match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
     }
-    if digits.is_empty() {
-        // "0" is a digit; "0x" alone has none and glibc rejects it.
-        return if radix == 16 { None } else { Some(0) };
-    }
-    let mut v: u64 = 0;
-    for c in digits.chars() {
-        let d = c.to_digit(radix)? as u64;
-        v = v.checked_mul(radix as u64)?.checked_add(d)?;
-        if v > 0xffff_ffff {
-            return None;
-        }
-    }
-    Some(v)
 }
 
 /// C `strtol(s, &end, 10)` followed by ipvsadm's checks (`*end == '\0' && end != s`, no
 /// ERANGE): leading whitespace and a sign are accepted.
 pub fn strtol_whole(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let (neg, digits) = c_sign(s);
+    if digits.is_empty() {
         return None;
     }
     let mut v: i64 = 0;
-    for b in digits.bytes() {
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
         v = v.checked_mul(10)?.checked_add((b - b'0') as i64)?;
     }
     Some(if neg { -v } else { v })
@@ -228,14 +250,9 @@ pub fn strtol_whole(s: &str) -> Option<i64> {
 /// C `atoi` (and sscanf's %d): optional whitespace and sign, then the digits up to the
 /// first non-digit; 0 when there are none.
 pub fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, d) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
+    let (neg, d) = c_sign(s);
     let mut v: i64 = 0;
-    for b in d.bytes().take_while(|b| b.is_ascii_digit()).take(18) {
+    for &b in d.iter().take_while(|b| b.is_ascii_digit()).take(18) {
         v = v * 10 + (b - b'0') as i64;
     }
     if neg {
@@ -264,6 +281,10 @@ mod tests {
             ("24", "0.0.0.24"),
             ("010.0.0.1", "8.0.0.1"),
             ("4294967295", "255.255.255.255"),
+            ("0XfF.0", "255.0.0.0"),
+            ("0", "0.0.0.0"),
+            ("1.2.3.4 junk", "1.2.3.4"),
+            ("0377.0xff.255.0", "255.255.255.0"),
         ];
         for (s, want) in ok {
             assert_eq!(inet_aton(s), Some(want.parse().unwrap()), "{s}");
@@ -276,6 +297,15 @@ mod tests {
             "08.1.1.1",
             "a.b.c.d",
             ":80",
+            "0x",
+            "1.0x.1",
+            "09",
+            "0xg",
+            "1.2.3.4.",
+            "4294967296",
+            "1.16777216",
+            "+1.2.3.4",
+            "１.2.3.4",
         ] {
             assert_eq!(inet_aton(s), None, "{s}");
         }

@@ -21,23 +21,39 @@ pub struct InputLine {
 /// ending in blanks without a final newline drops that last line; a line with no
 /// words at the very end ends the input.
 pub fn split(input: &str) -> Vec<InputLine> {
+    let mut lines = Vec::new();
+    let mut words = Vec::new();
+    for_each_line(input, &mut words, |line, w| {
+        lines.push(InputLine {
+            line,
+            words: w.iter().map(|s| s.to_string()).collect(),
+        });
+        true
+    });
+    lines
+}
+
+/// `split` without copies: calls `f(line, words)` per command line, the words borrowed
+/// from `input` and collected in `words` (which is cleared first and reused, so a whole
+/// input costs one buffer). Stops early when `f` returns false.
+fn for_each_line<'a>(
+    input: &'a str,
+    words: &mut Vec<&'a str>,
+    mut f: impl FnMut(usize, &[&'a str]) -> bool,
+) {
     let b = input.as_bytes();
     let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
-    let mut lines = Vec::new();
     let mut pos = 0;
     let mut lineno = 1;
     // Each outer pass consumes at least one byte or ends.
     'outer: loop {
         let start_line = lineno;
-        let mut words: Vec<String> = Vec::new();
+        words.clear();
         loop {
             if pos >= b.len() {
                 // fscanf() hits EOF: the line so far is returned only if it has words.
                 if !words.is_empty() {
-                    lines.push(InputLine {
-                        line: start_line,
-                        words,
-                    });
+                    f(start_line, words);
                 }
                 break 'outer;
             }
@@ -52,11 +68,8 @@ pub fn split(input: &str) -> Vec<InputLine> {
                     match c {
                         b'\n' => {
                             lineno += 1;
-                            if !words.is_empty() {
-                                lines.push(InputLine {
-                                    line: start_line,
-                                    words,
-                                });
+                            if !words.is_empty() && !f(start_line, words) {
+                                break 'outer;
                             }
                             continue 'outer;
                         }
@@ -75,25 +88,21 @@ pub fn split(input: &str) -> Vec<InputLine> {
             }
             let token = &input[s..pos];
             if token != "ipvsadm" {
-                words.push(token.to_string());
+                words.push(token);
             }
             if pos < b.len() {
                 let tail = b[pos];
                 pos += 1;
                 if tail == b'\n' {
                     lineno += 1;
-                    if !words.is_empty() {
-                        lines.push(InputLine {
-                            line: start_line,
-                            words,
-                        });
+                    if !words.is_empty() && !f(start_line, words) {
+                        break 'outer;
                     }
                     continue 'outer;
                 }
             }
         }
     }
-    lines
 }
 
 /// What one input line does once validated.
@@ -139,26 +148,33 @@ pub struct Rejected {
 pub fn plan(input: &str, program: &str, names: &Names) -> Result<Plan, Rejected> {
     let mut steps = Vec::new();
     let mut earlier = Vec::new();
-    for l in split(input) {
-        let mut argv = Vec::with_capacity(l.words.len() + 1);
-        argv.push(program.to_string());
-        argv.extend(l.words.iter().cloned());
-        match args::parse(&argv, names, true) {
-            Ok(cmd) => steps.push((l.line, Step::Run(cmd))),
+    let mut rejected = None;
+    // argv for args::parse: the program name, then the line's words.
+    let mut argv: Vec<&str> = vec![program];
+    for_each_line(input, &mut Vec::new(), |line, words| {
+        argv.truncate(1);
+        argv.extend_from_slice(words);
+        match args::parse_words(&argv, names, true) {
+            Ok(cmd) => steps.push((line, Step::Run(cmd))),
             Err(e) if !e.fatal => {
                 earlier.push(e.clone());
-                steps.push((l.line, Step::Skip(e)));
+                steps.push((line, Step::Skip(e)));
             }
             Err(e) => {
-                return Err(Rejected {
-                    line: l.line,
-                    earlier,
-                    error: e,
-                })
+                rejected = Some((line, e));
+                return false;
             }
         }
+        true
+    });
+    match rejected {
+        Some((line, error)) => Err(Rejected {
+            line,
+            earlier,
+            error,
+        }),
+        None => Ok(Plan { steps }),
     }
-    Ok(Plan { steps })
 }
 
 #[cfg(test)]
@@ -170,6 +186,55 @@ mod tests {
             line,
             words: w.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// The bench's rules text (bench/vm/table.sh `restore_file NVS NRS`): `ipvsadm -S -n`
+    /// style, NAT real servers in the documentation ranges, several ports per address.
+    fn bench_input(nvs: usize, nrs: usize) -> String {
+        let mut t = String::new();
+        let mut k = 0;
+        for s in 0..nvs {
+            let vs = format!("192.0.2.{}:{}", 10 + s / 50, 80 + s % 50);
+            t.push_str(&format!("-A -t {vs} -s rr\n"));
+            for _ in 0..nrs {
+                let (slot, port) = (k % 506, 8000 + k / 506);
+                let a = if slot < 253 {
+                    format!("198.51.100.{}", 2 + slot)
+                } else {
+                    format!("203.0.113.{}", 2 + slot - 253)
+                };
+                t.push_str(&format!("-a -t {vs} -r {a}:{port} -m -w 1\n"));
+                k += 1;
+            }
+        }
+        t
+    }
+
+    fn plan_bench(nvs: usize, nrs: usize) {
+        let text = bench_input(nvs, nrs);
+        let names = Names::system();
+        let p = plan(&text, "lvsmon restore", &names).unwrap();
+        let ops = p.ops();
+        assert_eq!(ops.len(), nvs * (nrs + 1));
+        assert!(matches!(ops[0], Op::AddService(_)));
+        assert!(matches!(ops[1], Op::AddDest(..)));
+    }
+
+    // Host measurement of the restore parser on the bench inputs; nothing is timed here.
+    // Instruction counts (repeatable on a loaded machine): build the lib tests with
+    // CARGO_PROFILE_RELEASE_STRIP=false cargo test --release --lib --no-run, then run that
+    // binary under valgrind --tool=callgrind --toggle-collect='lvsmon::ipvsadm::restore::plan'
+    // with --ignored --exact ipvsadm::restore::tests::plan_bench_1x1000 (or _100x10).
+    #[test]
+    #[ignore]
+    fn plan_bench_1x1000() {
+        plan_bench(1, 1000);
+    }
+
+    #[test]
+    #[ignore]
+    fn plan_bench_100x10() {
+        plan_bench(100, 10);
     }
 
     #[test]
