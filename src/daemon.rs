@@ -87,6 +87,8 @@ pub fn reload_config(
 }
 
 pub fn run(opts: RunOptions) -> u8 {
+    // Before the config and the tables are allocated, so none of them is ever huge.
+    crate::sys::process::forbid_huge_pages();
     // The config is checked before anything else so that a bad one is reported on the
     // terminal that started lvsmon, even with --daemon or --syslog.
     let loaded = crate::config::Source::read(&opts.config)

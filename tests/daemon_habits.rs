@@ -1,6 +1,7 @@
 //! Daemon habits: the pid file refuses a second lvsmon and is taken over when stale,
 //! `--daemon` detaches and still serves the control socket, SIGUSR1 writes the state table
-//! to the log, SIGTERM without --keep-on-exit removes what lvsmon added.
+//! to the log, SIGTERM without --keep-on-exit removes what lvsmon added, the daemon keeps
+//! transparent huge pages off and its scripts do not inherit that.
 
 mod common;
 
@@ -255,4 +256,48 @@ fn a_hup_sent_as_soon_as_the_pid_file_exists_reloads() {
         .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// The `THP_enabled` line of /proc/PID/status (Linux 5.0+): "1" unless the process asked
+/// for no transparent huge pages.
+fn thp_enabled(status: &str) -> Option<String> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_string())
+}
+
+#[test]
+fn the_daemon_keeps_huge_pages_off_and_its_scripts_do_not_inherit_that() {
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    assert!(
+        thp_enabled(&own).is_some(),
+        "this kernel's /proc/PID/status has no THP_enabled line:\n{own}"
+    );
+    let dir = scratch("thp");
+    let seen = dir.join("script-status");
+    let script = dir.join("check.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat /proc/$$/status > {}.tmp\nmv {0}.tmp {0}\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = common::Daemon::start(
+        &dir,
+        &format!(
+            "virtual_server 192.0.2.32 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.3.9 80 {{\n    MISC_CHECK {{\n      misc_path {}\n    }}\n  }}\n}}\n",
+            script.display()
+        ),
+    );
+    let daemon = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
+    assert_eq!(thp_enabled(&daemon).as_deref(), Some("0"), "{daemon}");
+    wait("the script's status", || seen.exists());
+    let child = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(thp_enabled(&child).as_deref(), Some("1"), "{child}");
+    assert_eq!(d.stop(), 0);
 }

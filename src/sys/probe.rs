@@ -253,6 +253,7 @@ pub fn spawn(argv: &[*const libc::c_char], ids: Option<Ids>) -> io::Result<libc:
                 libc::_exit(127);
             }
         }
+        crate::sys::process::allow_huge_pages();
         libc::execvp(argv[0], argv.as_ptr());
         libc::_exit(127)
     }

@@ -48,7 +48,7 @@ pub fn spawn(argv: &[String], ids: Option<(u32, u32)>) -> io::Result<u32> {
     syscall!(sigemptyset(&mut empty))?;
 
     // SAFETY: the child branch below calls only async-signal-safe functions (dup2,
-    // getuid, setgroups, setgid, setuid, signal, sigprocmask, execvp, write, _exit) on
+    // getuid, setgroups, setgid, setuid, signal, sigprocmask, prctl, execvp, write, _exit) on
     // data prepared before the fork, then execs or exits.
     let pid = syscall!(fork())?;
     if pid == 0 {
@@ -118,6 +118,7 @@ fn child(
         // across exec, so scripts would inherit it.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::sigprocmask(libc::SIG_SETMASK, empty, std::ptr::null_mut());
+        crate::sys::process::allow_huge_pages();
         libc::execvp(argv[0], argv.as_ptr());
     }
     errno()
