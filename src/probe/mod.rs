@@ -1,6 +1,7 @@
 //! Probes: one non-blocking attempt at checking a target, driven by the reactor.
-//! A `ProbeSlot` owns every buffer a probe needs (allocated once in `new`) and runs one
-//! attempt at a time: `start` opens the socket (or child) and registers it under the
+//! A `ProbeSlot` owns the buffers a probe keeps between events (allocated once in `new`;
+//! HTTP_GET shares one scratch per thread for what it needs only during a call) and runs
+//! one attempt at a time: `start` opens the socket (or child) and registers it under the
 //! caller's token; `on_event` and `on_deadline` advance it until `Step::Done`. Events are
 //! treated as hints: a spurious or stale event is harmless (the call it leads to checks
 //! for itself). For TCP sockets the readiness an event reports also saves system calls:
@@ -23,6 +24,7 @@ pub mod http;
 pub mod outcome;
 mod smtp;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -46,6 +48,26 @@ const BUF_BYTES: usize = MAX_HTTP_HEADER_BYTES;
 /// Bytes of the request buffer (HTTP request, SMTP command, DNS query, ICMP echo,
 /// MISC_CHECK argv strings); keepalived's own request buffer is 2048 bytes too.
 const REQ_BYTES: usize = 2048;
+/// Bytes every HTTP probe of a thread shares: its request is written there just before it
+/// is sent and its reply read there (the reactor drives one probe at a time). A probe in
+/// flight then keeps nothing in its slot's own buffers, which stay out of the resident
+/// set unless a reply head arrives in pieces or the check is of another kind; with
+/// hundreds of probes in flight (a slow network, a slow machine) the slots' buffers
+/// would each cost a page.
+struct Scratch {
+    req: [u8; REQ_BYTES],
+    buf: [u8; BUF_BYTES],
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            req: [0; REQ_BYTES],
+            buf: [0; BUF_BYTES],
+        })
+    };
+}
+
 /// Arguments of one MISC_CHECK command line.
 const MAX_ARGV: usize = 64;
 /// Datagrams read per event before yielding (ping sockets also see foreign replies).
@@ -78,7 +100,7 @@ enum Phase {
     Idle,
     /// TCP connect in progress: waiting for WRITABLE.
     Connecting,
-    /// Writing `req[sent..req_len]`.
+    /// Writing the request (`sent` bytes of it are out).
     Sending,
     /// Reading the reply.
     Receiving,
@@ -512,6 +534,28 @@ fn is_would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
+/// Writes `data[*sent..]` to the attempt's socket. Ok(true) once all of it is out.
+fn send_rest(io: &mut Io, data: &[u8], sent: &mut usize, calls: &mut u64) -> Result<bool, Reason> {
+    // Each write moves `sent` forward by at least one byte or returns.
+    while *sent < data.len() {
+        let rest = &data[*sent..];
+        *calls += 1;
+        let res = match io {
+            Io::Tcp(s) => s.write(rest),
+            Io::Dgram(s) => s.send(rest).map(|_| rest.len()),
+            _ => return Err(Reason::Local(libc::EBADF)),
+        };
+        match res {
+            Ok(0) => return Err(Reason::ClosedEarly),
+            Ok(n) => *sent += n,
+            Err(e) if is_would_block(&e) => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(reason_of(&e)),
+        }
+    }
+    Ok(true)
+}
+
 impl ProbeSlot {
     fn reset_buffers(&mut self) {
         self.filled = 0;
@@ -735,7 +779,7 @@ impl ProbeSlot {
                             if ready.is_none() {
                                 return Ok(None);
                             }
-                            self.prepare_http(h, check.target)?;
+                            self.prepare_http(h)?;
                             self.phase = Phase::Sending;
                             continue;
                         }
@@ -761,7 +805,7 @@ impl ProbeSlot {
                     }
                     match &check.kind {
                         CheckKind::Http(h) if !h.urls.is_empty() => {
-                            self.prepare_http(h, check.target)?;
+                            self.prepare_http(h)?;
                             self.phase = Phase::Sending;
                         }
                         CheckKind::Smtp(_) => self.phase = Phase::Receiving,
@@ -770,7 +814,7 @@ impl ProbeSlot {
                     }
                 }
                 Phase::Sending => {
-                    if !self.send_pending()? {
+                    if !self.send_pending(check)? {
                         return Ok(None);
                     }
                     self.phase = Phase::Receiving;
@@ -849,49 +893,65 @@ impl ProbeSlot {
         Ok(None)
     }
 
-    fn prepare_http(&mut self, h: &HttpCheck, target: SocketAddr) -> Result<(), Reason> {
-        let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
-        self.req_len = http::write_request(self.req, h, url, target)
-            .ok_or(Reason::Local(libc::ENAMETOOLONG))?;
+    fn prepare_http(&mut self, h: &HttpCheck) -> Result<(), Reason> {
+        if self.url >= h.urls.len() {
+            return Err(Reason::Local(libc::EINVAL));
+        }
+        // The request itself is written by `send_pending`, into the shared scratch.
         self.sent = 0;
         Ok(())
     }
 
-    /// Writes what is left of the request. Ok(true) once all of it is out.
-    fn send_pending(&mut self) -> Result<bool, Reason> {
-        // Each write moves `sent` forward by at least one byte or returns.
-        while self.sent < self.req_len {
-            let data = &self.req[self.sent..self.req_len];
-            self.socket_calls += 1;
-            let res = match &mut self.io {
-                Io::Tcp(s) => s.write(data),
-                Io::Dgram(s) => s.send(data).map(|_| data.len()),
-                _ => return Err(Reason::Local(libc::EBADF)),
-            };
-            match res {
-                Ok(0) => return Err(Reason::ClosedEarly),
-                Ok(n) => self.sent += n,
-                Err(e) if is_would_block(&e) => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(reason_of(&e)),
-            }
+    /// Writes what is left of the request. Ok(true) once all of it is out. An HTTP
+    /// request is written afresh into the shared scratch on each call (it depends only on
+    /// the check and the url), so the slot's own buffer stays untouched; the other kinds
+    /// keep theirs in `req` (a DNS query carries its id, a datagram is sent whole).
+    fn send_pending(&mut self, check: &Check) -> Result<bool, Reason> {
+        match &check.kind {
+            CheckKind::Http(h) => SCRATCH.with_borrow_mut(|scratch| {
+                let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
+                let len = http::write_request(&mut scratch.req, h, url, check.target)
+                    .ok_or(Reason::Local(libc::ENAMETOOLONG))?;
+                send_rest(
+                    &mut self.io,
+                    &scratch.req[..len],
+                    &mut self.sent,
+                    &mut self.socket_calls,
+                )
+            }),
+            _ => send_rest(
+                &mut self.io,
+                &self.req[..self.req_len],
+                &mut self.sent,
+                &mut self.socket_calls,
+            ),
         }
-        Ok(true)
     }
 
     fn http_read(&mut self, h: &HttpCheck) -> Result<HttpStep, Reason> {
         let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
-        let head_cap = MAX_HTTP_HEADER_BYTES.min(self.buf.len());
+        SCRATCH.with_borrow_mut(|scratch| self.http_read_into(url, &mut scratch.buf))
+    }
+
+    /// Reads the reply into the shared `scratch`: a head that arrives whole (the usual
+    /// case) is judged there, and body bytes are only hashed, so the slot's own buffer
+    /// is written only when a head arrives in pieces (`filled` > 0 then: the bytes so
+    /// far, kept until the rest comes).
+    fn http_read_into(&mut self, url: &Url, scratch: &mut [u8]) -> Result<HttpStep, Reason> {
+        let head_cap = MAX_HTTP_HEADER_BYTES.min(self.buf.len()).min(scratch.len());
         // Every read returns at least one byte or ends the loop, and the bytes are
         // bounded (head_cap, then MAX_HTTP_REPLY_BYTES of body).
         for _ in 0..(MAX_HTTP_REPLY_BYTES + MAX_HTTP_HEADER_BYTES + 2) {
             let Io::Tcp(s) = &mut self.io else {
                 return Err(Reason::Local(libc::EBADF));
             };
+            let kept = !self.head_done && self.filled > 0;
             let room = if self.head_done {
-                &mut self.buf[..]
-            } else {
+                &mut scratch[..]
+            } else if kept {
                 &mut self.buf[self.filled..head_cap]
+            } else {
+                &mut scratch[..head_cap]
             };
             self.socket_calls += 1;
             let n = match s.read(room) {
@@ -911,13 +971,18 @@ impl ProbeSlot {
                 return self.digest_verdict(url);
             }
             if self.head_done {
-                if self.feed_body(n)? {
+                if self.feed_body(&scratch[..n])? {
                     return self.digest_verdict(url);
                 }
                 continue;
             }
-            self.filled += n;
-            match http::parse_head(&self.buf[..self.filled]) {
+            let total = if kept { self.filled + n } else { n };
+            let head = if kept {
+                &self.buf[..total]
+            } else {
+                &scratch[..total]
+            };
+            match http::parse_head(head) {
                 http::Head::Partial { code } => {
                     if let Some(code) = code {
                         http::judge_status(url, code)?;
@@ -926,13 +991,17 @@ impl ProbeSlot {
                             return Ok(HttpStep::UrlPassed);
                         }
                     }
-                    if self.filled == head_cap {
+                    if total == head_cap {
                         return Err(if code.is_some() {
                             Reason::ReplyTooLarge
                         } else {
                             Reason::BadReply("HTTP status line too long")
                         });
                     }
+                    if !kept {
+                        self.buf[..n].copy_from_slice(&scratch[..n]);
+                    }
+                    self.filled = total;
                 }
                 http::Head::Bad { code, what } => {
                     if let Some(code) = code {
@@ -960,10 +1029,14 @@ impl ProbeSlot {
                     self.body_len = 0;
                     Digest::reset(&mut self.md5);
                     // The body bytes that came with the head.
-                    let rest = self.filled - len;
-                    self.buf.copy_within(len..self.filled, 0);
+                    let rest = total - len;
+                    if kept {
+                        scratch[..rest].copy_from_slice(&self.buf[len..total]);
+                    } else {
+                        scratch.copy_within(len..total, 0);
+                    }
                     self.filled = 0;
-                    if self.feed_body(rest)? {
+                    if self.feed_body(&scratch[..rest])? {
                         return self.digest_verdict(url);
                     }
                 }
@@ -972,17 +1045,17 @@ impl ProbeSlot {
         Ok(HttpStep::Wait)
     }
 
-    /// Hashes `buf[..n]` as body bytes. Ok(true) once Content-Length bytes are in.
-    fn feed_body(&mut self, n: usize) -> Result<bool, Reason> {
+    /// Hashes `bytes` as body bytes. Ok(true) once Content-Length bytes are in.
+    fn feed_body(&mut self, bytes: &[u8]) -> Result<bool, Reason> {
         let want = match self.content_length {
-            Some(cl) => (cl - self.body_len).min(n as u64) as usize,
-            None => n,
+            Some(cl) => (cl - self.body_len).min(bytes.len() as u64) as usize,
+            None => bytes.len(),
         };
         self.body_len += want as u64;
         if self.body_len > MAX_HTTP_REPLY_BYTES as u64 {
             return Err(Reason::ReplyTooLarge);
         }
-        self.md5.update(&self.buf[..want]);
+        self.md5.update(&bytes[..want]);
         Ok(matches!(self.content_length, Some(cl) if self.body_len == cl))
     }
 
@@ -1199,6 +1272,107 @@ mod tests {
         assert!(echo_reply_matches(&ip, true, false, 9, 7));
         assert!(!echo_reply_matches(&ip, true, false, 10, 7));
         assert!(!echo_reply_matches(&[0x4f], true, false, 9, 7));
+    }
+
+    /// Serves one connection on loopback: reads the request head, then writes `pieces`
+    /// with a pause between them.
+    fn serve_once(pieces: &'static [&'static [u8]]) -> SocketAddr {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            c.set_nodelay(true).unwrap();
+            let mut head = [0u8; 1024];
+            let mut n = 0;
+            while !head[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < head.len() {
+                match c.read(&mut head[n..]) {
+                    Ok(0) | Err(_) => return,
+                    Ok(k) => n += k,
+                }
+            }
+            for p in pieces {
+                let _ = c.write_all(p);
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        });
+        addr
+    }
+
+    /// One HTTP_GET with a digest (so the whole body is read) on `slot`, to its verdict.
+    fn get_with_digest(slot: &mut ProbeSlot, target: SocketAddr) -> Outcome {
+        let body_md5: [u8; 16] = Md5::digest(b"hello\n").into();
+        let check = Check {
+            kind: CheckKind::Http(HttpCheck {
+                tls: false,
+                urls: vec![Url {
+                    path: "/".into(),
+                    digest: Some(body_md5),
+                    status: Default::default(),
+                    virtualhost: None,
+                }],
+                virtualhost: None,
+            }),
+            target,
+            bindto: None,
+            bind_port: None,
+            connect_timeout: Duration::from_secs(5),
+            retry: 0,
+            delay_before_retry: Duration::from_secs(1),
+            delay_loop: Duration::from_secs(1),
+            warmup: Duration::ZERO,
+        };
+        let mut poll = mio::Poll::new().unwrap();
+        let mut events = mio::Events::with_capacity(8);
+        let mut step = slot.start(&check, poll.registry(), Token(1), Instant::now());
+        for _ in 0..1000 {
+            if let Step::Done(o) = step {
+                return o;
+            }
+            let now = Instant::now();
+            let deadline = slot.deadline().unwrap();
+            if now >= deadline {
+                step = slot.on_deadline(poll.registry(), now);
+                continue;
+            }
+            poll.poll(&mut events, Some(deadline - now)).unwrap();
+            for e in events.iter() {
+                if let Step::Pending = step {
+                    step = slot.on_event(&check, e, poll.registry(), Instant::now());
+                }
+            }
+        }
+        panic!("no verdict");
+    }
+
+    #[test]
+    fn a_whole_reply_leaves_the_slots_buffers_untouched() {
+        static WHOLE: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"];
+        let mut slot = ProbeSlot::pool(1).pop().unwrap();
+        let o = get_with_digest(&mut slot, serve_once(WHOLE));
+        assert_eq!(o.result, Ok(Up::default()));
+        // Never written, so never made resident (the pool's pages are mapped lazily).
+        assert!(slot.req.iter().all(|&b| b == 0));
+        assert!(slot.buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_head_in_pieces_is_kept_in_the_slot_until_whole() {
+        static PIECES: &[&[u8]] = &[
+            b"HTTP/1.0 20",
+            b"0 OK\r\nContent-Len",
+            b"gth: 6\r\n\r\nhel",
+            b"lo\n",
+        ];
+        let mut slot = ProbeSlot::pool(1).pop().unwrap();
+        let o = get_with_digest(&mut slot, serve_once(PIECES));
+        assert_eq!(o.result, Ok(Up::default()));
+        assert!(slot
+            .buf
+            .starts_with(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhel"));
+        static WRONG: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nCont", b"ent-Length: 6\r\n\r\nhullo\n"];
+        let o = get_with_digest(&mut slot, serve_once(WRONG));
+        assert_eq!(o.result, Err(Reason::DigestMismatch));
     }
 
     #[test]
