@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Checker, CheckerId, Director, Real, ServiceName, SlotMeta, Sorry, Svc};
-use crate::health::checker::{warmup_delay, CheckerState, Timers, XorShift};
+use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
+use crate::model::sorted_index::SortedIndex;
 use crate::model::table::{FixedTable, Full};
 use crate::sched::Sched;
 
@@ -159,14 +160,8 @@ fn assemble(
     let mut free = free_ids.into_iter();
     let mut fresh_ids: Vec<CheckerId> = Vec::with_capacity(fresh.len());
     for c in &fresh {
-        let timers = Timers {
-            retry: c.retry,
-            delay_before_retry: c.delay_before_retry,
-            delay_loop: c.delay_loop,
-        };
         let checker = Checker {
             check: (*c).clone(),
-            timers,
             state: CheckerState::new(false),
             users: 0..0,
             live: true,
@@ -239,7 +234,7 @@ fn assemble(
             }
             let believed = old.and_then(|o| {
                 let p = prev?;
-                let &s = o.slot_index.get(&(p as u16, addr))?;
+                let s = o.slot_of(p as u16, addr)?;
                 o.dests[s].believed
             });
             dests.push(DestEntry {
@@ -440,7 +435,8 @@ fn assemble(
         fanout,
         sched,
         svc_index,
-        slot_index,
+        // Only looked up from here on.
+        slot_index: SortedIndex::from_pairs(slot_index.into_iter().map(|(k, v)| (k, v as u32))),
         events,
         rng,
         dirty: true,

@@ -25,17 +25,19 @@ impl Director {
                 continue;
             };
             services += 1;
-            let e = &mut self.svc_entries[si as usize];
-            e.believed = Some(ks.spec.clone());
+            let mut foreign = false;
             for kd in &ks.dests {
-                match self.slot_index.get(&(si, kd.spec.addr)) {
-                    Some(&slot) => {
+                match self.slot_of(si, kd.spec.addr) {
+                    Some(slot) => {
                         self.dests[slot].believed = Some(kd.spec);
                         dests += 1;
                     }
-                    None => e.foreign = true,
+                    None => foreign = true,
                 }
             }
+            let e = &mut self.svc_entries[si as usize];
+            e.believed = Some(ks.spec.clone());
+            e.foreign |= foreign;
         }
         log::info!(
             "adopted from the kernel: {} managed services, {} managed destinations",
@@ -89,7 +91,7 @@ impl Director {
             self.svc_entries[si].believed = Some(ks.spec.clone());
             let mut foreign = false;
             for kd in &ks.dests {
-                let Some(&slot) = self.slot_index.get(&(si as u16, kd.spec.addr)) else {
+                let Some(slot) = self.slot_of(si as u16, kd.spec.addr) else {
                     foreign = true;
                     continue;
                 };

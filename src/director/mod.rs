@@ -26,6 +26,7 @@ pub(crate) mod testlog;
 mod tests;
 
 use crate::model::fasthash::FastMap;
+use crate::model::sorted_index::SortedIndex;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -121,8 +122,9 @@ pub fn protocol_name(p: Protocol) -> &'static str {
 
 #[derive(Clone, Debug)]
 struct Checker {
+    /// Its timers are read from here (`Timers::of`), not kept beside it: 40 bytes a
+    /// checker.
     check: Check,
-    timers: Timers,
     state: CheckerState,
     /// Real servers using this checker: a range of `Director::fanout`.
     users: Range<usize>,
@@ -200,7 +202,7 @@ pub struct Director {
     fanout: Vec<u32>,
     sched: crate::sched::Sched,
     svc_index: FastMap<ServiceKey, u16>,
-    slot_index: FastMap<(u16, SocketAddr), usize>,
+    slot_index: SortedIndex<(u16, SocketAddr), u32>,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
     /// Something changed since `reconcile` last found nothing to do.
@@ -238,6 +240,11 @@ impl Director {
         }
     }
 
+    /// The destination slot of `addr` in service `si`.
+    fn slot_of(&self, si: u16, addr: SocketAddr) -> Option<usize> {
+        self.slot_index.get(&(si, addr)).map(|&s| s as usize)
+    }
+
     /// Whether `reconcile` may have something to do (it returns at once otherwise).
     pub fn needs_reconcile(&self) -> bool {
         self.dirty
@@ -250,7 +257,7 @@ impl Director {
         self.checkers
             .iter()
             .filter(|c| c.live)
-            .map(|c| c.timers.delay_loop)
+            .map(|c| c.check.delay_loop)
             .min()
             .unwrap_or(Duration::from_secs(60))
             .max(Duration::from_millis(100))
@@ -303,7 +310,7 @@ impl Director {
             self.sched.schedule(id, now + DEFER_DELAY);
             return;
         }
-        let (t, delay) = c.state.record(&c.timers, outcome, now);
+        let (t, delay) = c.state.record(&Timers::of(&c.check), outcome, now);
         self.sched.schedule(id, now + delay);
         if t == Transition::None {
             return;
@@ -436,7 +443,7 @@ impl Director {
         let Some(&si) = self.svc_index.get(key) else {
             return;
         };
-        let Some(&slot) = self.slot_index.get(&(si, addr)) else {
+        let Some(slot) = self.slot_of(si, addr) else {
             return;
         };
         if benign {

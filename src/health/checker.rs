@@ -25,6 +25,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::model::config::Check;
 use crate::probe::outcome::{Outcome, Reason, Up};
 
 /// The timers and retry count a checker obeys (from its `Check`).
@@ -33,6 +34,16 @@ pub struct Timers {
     pub retry: u32,
     pub delay_before_retry: Duration,
     pub delay_loop: Duration,
+}
+
+impl Timers {
+    pub fn of(check: &Check) -> Timers {
+        Timers {
+            retry: check.retry,
+            delay_before_retry: check.delay_before_retry,
+            delay_loop: check.delay_loop,
+        }
+    }
 }
 
 /// What one attempt changed.

@@ -3,4 +3,5 @@
 pub mod config;
 pub mod fasthash;
 pub mod limits;
+pub mod sorted_index;
 pub mod table;
