@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::slot_index::SlotIndex;
 use super::{Checker, CheckerId, Director, Real, ServiceName, SlotMeta, Sorry, Svc};
 use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
@@ -18,7 +19,6 @@ use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
-use crate::model::sorted_index::SortedIndex;
 use crate::model::table::{FixedTable, Full};
 use crate::sched::Sched;
 
@@ -203,7 +203,7 @@ fn assemble(
     let mut dests: Vec<DestEntry> = Vec::with_capacity(real_count + cfg.services.len());
     let mut slot_meta: Vec<SlotMeta> = Vec::with_capacity(dests.capacity());
     let mut svc_index: FastMap<ServiceKey, u16> = fast_map(cfg.services.len());
-    let mut slot_index: FastMap<(u16, SocketAddr), usize> = fast_map(dests.capacity());
+    let mut slot_index = SlotIndex::with_capacity(dests.capacity());
     let mut users: Vec<Vec<u32>> = vec![Vec::new(); checkers.len()];
     // Checkers whose users include an alpha real server start down.
     let mut alpha: Vec<bool> = vec![false; checkers.len()];
@@ -226,7 +226,7 @@ fn assemble(
                            slot_meta: &mut Vec<SlotMeta>,
                            sorry: bool|
          -> usize {
-            if let Some(&s) = slot_index.get(&(si as u16, addr)) {
+            if let Some(s) = slot_index.get(dests, si as u16, addr) {
                 if !sorry {
                     slot_meta[s].sorry_only = false;
                 }
@@ -247,7 +247,7 @@ fn assemble(
                 sorry_only: sorry,
                 ..SlotMeta::default()
             });
-            slot_index.insert((si as u16, addr), dests.len() - 1);
+            slot_index.insert(dests, dests.len() - 1);
             dests.len() - 1
         };
         for r in &vs.reals {
@@ -308,7 +308,7 @@ fn assemble(
         if let (Some(o), Some(p)) = (old, prev) {
             for s in o.svcs[p].dests.clone() {
                 let d = &o.dests[s];
-                if d.believed.is_some() && !slot_index.contains_key(&(si as u16, d.addr)) {
+                if d.believed.is_some() && slot_index.get(&dests, si as u16, d.addr).is_none() {
                     dests.push(DestEntry {
                         svc: si as u16,
                         addr: d.addr,
@@ -316,7 +316,7 @@ fn assemble(
                         believed: d.believed,
                     });
                     slot_meta.push(o.slot_meta[s]);
-                    slot_index.insert((si as u16, d.addr), dests.len() - 1);
+                    slot_index.insert(&dests, dests.len() - 1);
                 }
             }
         }
@@ -369,7 +369,7 @@ fn assemble(
                         ..d.clone()
                     });
                     slot_meta.push(o.slot_meta[sl]);
-                    slot_index.insert((si as u16, d.addr), dests.len() - 1);
+                    slot_index.insert(&dests, dests.len() - 1);
                 }
             }
             svc_entries.push(SvcEntry {
@@ -435,8 +435,7 @@ fn assemble(
         fanout,
         sched,
         svc_index,
-        // Only looked up from here on.
-        slot_index: SortedIndex::from_pairs(slot_index.into_iter().map(|(k, v)| (k, v as u32))),
+        slot_index,
         events,
         rng,
         dirty: true,

@@ -16,6 +16,7 @@
 
 mod build;
 mod kernel;
+mod slot_index;
 
 pub use build::{service_key, service_spec};
 pub use status::Rfc3339;
@@ -26,7 +27,7 @@ pub(crate) mod testlog;
 mod tests;
 
 use crate::model::fasthash::FastMap;
-use crate::model::sorted_index::SortedIndex;
+use slot_index::SlotIndex;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -202,7 +203,7 @@ pub struct Director {
     fanout: Vec<u32>,
     sched: crate::sched::Sched,
     svc_index: FastMap<ServiceKey, u16>,
-    slot_index: SortedIndex<(u16, SocketAddr), u32>,
+    slot_index: SlotIndex,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
     /// Something changed since `reconcile` last found nothing to do.
@@ -242,7 +243,7 @@ impl Director {
 
     /// The destination slot of `addr` in service `si`.
     fn slot_of(&self, si: u16, addr: SocketAddr) -> Option<usize> {
-        self.slot_index.get(&(si, addr)).map(|&s| s as usize)
+        self.slot_index.get(&self.dests, si, addr)
     }
 
     /// Whether `reconcile` may have something to do (it returns at once otherwise).

@@ -3,5 +3,4 @@
 pub mod config;
 pub mod fasthash;
 pub mod limits;
-pub mod sorted_index;
 pub mod table;
