@@ -101,7 +101,9 @@ fn secs(d: Duration) -> String {
     if us % 1_000_000 == 0 {
         format!("{} s", us / 1_000_000)
     } else {
-        let s = format!("{:.6}", d.as_secs_f64());
+        // Integer digits: formatting an f64 would pull ~6.5 KB of float printing into
+        // the binary for this one line.
+        let s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
         format!("{} s", s.trim_end_matches('0'))
     }
 }
@@ -270,5 +272,54 @@ mod tests {
             e
         );
         let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+#[cfg(test)]
+mod sharing_and_printing_tests {
+    use super::*;
+    use crate::model::config::CheckKind;
+    use std::sync::Arc;
+
+    fn urls_of(cfg: &Config) -> Vec<Arc<[crate::model::config::Url]>> {
+        let mut out = Vec::new();
+        for vs in &cfg.services {
+            for r in &vs.reals {
+                for c in &r.checks {
+                    if let CheckKind::Http(h) = &c.kind {
+                        out.push(h.urls.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn seconds_print_without_trailing_zeros() {
+        use std::time::Duration;
+        assert_eq!(secs(Duration::from_secs(3)), "3 s");
+        assert_eq!(secs(Duration::from_micros(2_500_000)), "2.5 s");
+        assert_eq!(secs(Duration::from_micros(1)), "0.000001 s");
+        assert_eq!(secs(Duration::from_micros(10_250_000)), "10.25 s");
+    }
+
+    #[test]
+    fn real_servers_with_the_same_urls_share_one_list() {
+        let rs = |addr: &str, path: &str| {
+            format!("  real_server {addr} 80 {{\n    HTTP_GET {{\n      url {{\n        path {path}\n        status_code 200\n      }}\n    }}\n  }}\n")
+        };
+        let text = format!(
+            "virtual_server 192.0.2.1 80 {{\n{}{}{}}}\n",
+            rs("127.0.0.1", "/"),
+            rs("127.0.0.2", "/"),
+            rs("127.0.0.3", "/health")
+        );
+        let cfg = parse_str("t.conf", &text).unwrap();
+        let u = urls_of(&cfg);
+        assert_eq!(u.len(), 3);
+        assert!(Arc::ptr_eq(&u[0], &u[1]));
+        assert!(!Arc::ptr_eq(&u[1], &u[2]));
+        assert_eq!(&*u[2][0].path, "/health");
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::error::{fmt_pos, perr, PResult};
@@ -14,7 +15,7 @@ use crate::config::parse::{
 };
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec};
 use crate::model::config::{
-    Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer, SorryServer,
+    Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer, SorryServer, Url,
     VirtualServer, VsTarget,
 };
 use crate::model::limits::{MAX_REALS, MAX_SERVICES};
@@ -50,9 +51,23 @@ struct Ctx<'a> {
     raw: &'a RawConfig,
     warnings: Vec<String>,
     total_reals: usize,
+    /// The url list of the last HTTP_GET resolved: real servers of a service usually
+    /// carry the same one, and each checker then shares it instead of its own copy.
+    last_urls: Option<Arc<[Url]>>,
 }
 
 impl Ctx<'_> {
+    fn share_urls(&mut self, urls: &[Url]) -> Arc<[Url]> {
+        match &self.last_urls {
+            Some(last) if **last == *urls => last.clone(),
+            _ => {
+                let fresh: Arc<[Url]> = urls.into();
+                self.last_urls = Some(fresh.clone());
+                fresh
+            }
+        }
+    }
+
     fn warn(&mut self, pos: Pos, msg: String) {
         let line = format!("{}: {}", fmt_pos(self.files, pos), msg);
         if !self.warnings.contains(&line) {
@@ -75,6 +90,7 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         raw,
         warnings,
         total_reals: 0,
+        last_urls: None,
     };
     let mut services: Vec<VirtualServer> = Vec::new();
     for vs in &raw.vss {
@@ -671,7 +687,7 @@ fn check(
             virtualhost,
         } => CheckKind::Http(HttpCheck {
             tls: *tls,
-            urls: urls.clone(),
+            urls: cx.share_urls(urls),
             virtualhost: virtualhost
                 .clone()
                 .or_else(|| r.virtualhost.clone())

@@ -30,7 +30,8 @@ fn http_check(target: &str) -> Check {
                 digest: None,
                 status: StatusCodes::new(),
                 virtualhost: None,
-            }],
+            }]
+            .into(),
             virtualhost: None,
         }),
         target: sa(target),

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ipvs::rule::{Family, Forward, Protocol, SchedName, TunnelSpec};
@@ -150,8 +151,9 @@ impl CheckKind {
 pub struct HttpCheck {
     /// SSL_GET (parsed, refused as "not supported in this build").
     pub tls: bool,
-    /// At most `MAX_URLS` (checked when the config is resolved).
-    pub urls: Vec<Url>,
+    /// At most `MAX_URLS` (checked when the config is resolved). Shared: the checkers of
+    /// real servers with the same url list hold one copy.
+    pub urls: Arc<[Url]>,
     /// Host header: checker's, else real server's, else service's `virtualhost`;
     /// None = the target address.
     pub virtualhost: Option<String>,

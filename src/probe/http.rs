@@ -161,7 +161,7 @@ mod tests {
     fn host_is_address_with_port_or_virtualhost_without() {
         let mut check = HttpCheck {
             tls: false,
-            urls: vec![],
+            urls: Vec::new().into(),
             virtualhost: None,
         };
         let u = url("/health");
@@ -182,7 +182,7 @@ mod tests {
     fn request_that_does_not_fit_is_refused() {
         let check = HttpCheck {
             tls: false,
-            urls: vec![],
+            urls: Vec::new().into(),
             virtualhost: None,
         };
         let mut buf = [0u8; 40];

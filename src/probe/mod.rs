@@ -1310,7 +1310,8 @@ mod tests {
                     digest: Some(body_md5),
                     status: Default::default(),
                     virtualhost: None,
-                }],
+                }]
+                .into(),
                 virtualhost: None,
             }),
             target,
