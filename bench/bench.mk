@@ -28,7 +28,7 @@ bench-keepalived:
 bench-host: bench-tools bench-keepalived bench-reload-host
 	mkdir -p $(BENCH_RAW)
 	timeout 60 $(BENCH_DIR)/footprint.sh $(STATIC_BIN) $(BENCH_KA) /usr/sbin/ipvsadm > $(BENCH_RAW)/footprint.txt
-	timeout 300 $(BENCH_DIR)/loopback.sh $(STATIC_BIN) $(BENCH_RESP) $(BENCH_RAW)/loopback.txt
+	timeout 400 $(BENCH_DIR)/loopback.sh $(STATIC_BIN) $(BENCH_RESP) $(BENCH_RAW)/loopback.txt
 	timeout 120 $(BENCH_DIR)/alloc.sh $(BENCH_ALLOC) $(BENCH_RAW)/alloc.txt
 
 bench-vm: bench-tools bench-keepalived vm-initramfs
@@ -38,7 +38,7 @@ bench-vm: bench-tools bench-keepalived vm-initramfs
 	-$(BENCH_DIR)/run-vm.sh table 700 $(BENCH_RAW)/vm.txt
 	-$(BENCH_DIR)/run-vm.sh reload 400 $(BENCH_RAW)/vm.txt
 	-$(BENCH_DIR)/run-vm.sh failover 900 $(BENCH_RAW)/vm.txt
-	-$(BENCH_DIR)/run-vm.sh scale 900 $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh scale 1200 $(BENCH_RAW)/vm.txt
 
 # Item 4 on the host (no VM): in-process reload of the 4096-real config, wall time and
 # callgrind instruction counts (bench/reload_host.sh, bench/reload_host/).

@@ -4,6 +4,9 @@
 # bench responder (non-forking, threads) on ports 8000-8007 there. For each run: checks per
 # second counted by the responder, CPU of all the tool's processes over the window
 # (/proc/PID/stat utime+stime), RSS summed over them (VmRSS) at the end of the window.
+# Third at each size, the responder's bare checker (`responder floor`, bench/responder/src/
+# floor.rs) on the same config: the same connections with nothing else, i.e. the CPU per
+# check below which no checker can go.
 need_lvsmon
 R=/usr/bin/responder
 WARM=${BENCH_WARM:-8}; WIN=${BENCH_WIN:-20}
@@ -44,24 +47,36 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     sleep 1
     if [ "$tool" = lvsmon ]; then
         $LVSMON run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$reals.log 2>&1 &
+    elif [ "$tool" = floor ]; then
+        # ends by itself after the window and prints its counts
+        $R floor /tmp/s.conf $((WARM + WIN + 3)) > /tmp/scale-$tool-$reals.log 2>&1 &
     else
         keepalived -C -n -l -f /tmp/s.conf -p /tmp/ka.pid -c /tmp/kac.pid > /tmp/scale-$tool-$reals.log 2>&1 &
     fi
     tpid=$!
     sleep $((WARM + 1))
-    pids=$(pidof $tool)
+    if [ "$tool" = floor ]; then pids=$tpid; else pids=$(pidof $tool); fi
     t0=$(ticks "$pids"); s0=$($R now)
     sleep "$WIN"
     t1=$(ticks "$pids"); s1=$($R now); kb=$(rss "$pids")
     inv=$($IPVSADM -S -n | grep -c '^-a')
-    kill -TERM $tpid; wait $tpid
-    wait_until 20 "$tool to exit" sh -c "! pidof $tool"
+    if [ "$tool" = floor ]; then
+        wait $tpid
+    else
+        kill -TERM $tpid; wait $tpid
+        wait_until 20 "$tool to exit" sh -c "! pidof $tool"
+    fi
     wait $rpid
     cpu=$(awk -v a=$t0 -v b=$t1 -v hz=$hz -v s0=$s0 -v s1=$s1 'BEGIN{printf "%.1f", 100*(b-a)/hz/(s1-s0)}')
     secs=$(awk -v a=$t0 -v b=$t1 -v hz=$hz 'BEGIN{printf "%.2f", (b-a)/hz}')
     line=$(grep '^RESPONDER conns' /tmp/resp.out | cut -d' ' -f2-)
     # real servers judged down in the run (lvsmon: "is DOWN", keepalived: "Removing service")
+    # (the bare checker judges nothing: its failed and timed-out checks instead)
     downs=$(grep -c -e "is DOWN" -e "Removing service" /tmp/scale-$tool-$reals.log)
+    if [ "$tool" = floor ]; then
+        downs=$(sed -n 's/^FLOOR checks=.* failed=\([0-9]*\) timeouts=\([0-9]*\)$/\1 \2/p' /tmp/scale-$tool-$reals.log | awk '{print $1 + $2}')
+        grep '^FLOOR checks' /tmp/scale-$tool-$reals.log | sed 's/^/DIAG /'
+    fi
     # diagnostics on the console: why real servers were judged down, and when
     grep -e "is DOWN" -e "Removing service" -e "failed" /tmp/scale-$tool-$reals.log |
         sed -e 's/.*is DOWN: //' -e 's/.*\(Removing service\).*/\1/' -e 's/.*\(failed.*\)/\1/' |
@@ -73,6 +88,6 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
 
 for size in 100 1000 4000; do
     step "scale $size real servers"
-    if [ "$size" = 1000 ]; then order="keepalived lvsmon"; else order="lvsmon keepalived"; fi
+    if [ "$size" = 1000 ]; then order="keepalived lvsmon floor"; else order="lvsmon keepalived floor"; fi
     for tool in $order; do run_one $tool $size; done
 done

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::control::protocol::Request;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// Larger than any status reply of a full table (4096 real servers × ~400 bytes).
+/// Larger than any status reply of a full table (16384 real servers × ~400 bytes).
 const MAX_REPLY: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug)]

@@ -4,9 +4,9 @@
 /// Virtual services (including sorry-server-only services).
 pub const MAX_SERVICES: usize = 256;
 /// Real servers across all virtual services.
-pub const MAX_REALS: usize = 4096;
+pub const MAX_REALS: usize = 16384;
 /// Distinct checkers after identical checks are merged.
-pub const MAX_CHECKERS: usize = 4096;
+pub const MAX_CHECKERS: usize = 16384;
 /// Checks per real server.
 pub const MAX_CHECKS_PER_REAL: usize = 8;
 /// Probes with a socket or child process open at the same time.

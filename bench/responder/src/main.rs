@@ -15,6 +15,8 @@
 //! still running while the scenario collects its numbers does not see every real server
 //! refuse at once.
 
+mod floor;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -60,6 +62,7 @@ fn pct(v: &[u64], p: f64) -> f64 {
 /// `responder now`: wall-clock seconds with microseconds (busybox date has no %N).
 /// `responder time CMD ARGS...`: runs CMD (stdin, stdout inherited), then prints
 /// `elapsed_us=N rc=C` on stderr and exits with CMD's code.
+/// `responder floor CONFIG SECONDS`: the bare checker of src/floor.rs.
 fn helpers(a: &[String]) {
     match a.get(1).map(String::as_str) {
         Some("now") => {
@@ -69,6 +72,7 @@ fn helpers(a: &[String]) {
             println!("{}.{:06}", t.as_secs(), t.subsec_micros());
             std::process::exit(0);
         }
+        Some("floor") => floor::run(&a[2..]),
         Some("time") if a.len() > 2 => {
             let t0 = Instant::now();
             let st = std::process::Command::new(&a[2]).args(&a[3..]).status();
