@@ -5,7 +5,7 @@
 # both tools by polling `ipvsadm -Ln` (every ~50 ms plus the cost of one ipvsadm under TCG).
 need_lvsmon
 R=/usr/bin/responder
-TRIALS=${BENCH_TRIALS:-8}
+TRIALS=${BENCH_TRIALS:-16}
 net_up
 rs_add rs1 198.51.100.2
 rs_add rs2 198.51.100.3

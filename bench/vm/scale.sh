@@ -34,6 +34,9 @@ ulimit -n 65536
 
 ticks() { awk '{s += $14 + $15} END {print s + 0}' $(for p in $1; do echo /proc/$p/stat; done) 2>/dev/null; }
 rss() { awk '/^VmRSS/{s += $2} END {print s + 0}' $(for p in $1; do echo /proc/$p/status; done) 2>/dev/null; }
+# the kernel's softirq thread: network work the kernel defers there when the vCPU is
+# saturated is charged to no tool, so its share says how comparable CPU per check is
+softirqd=$(grep -l '^ksoftirqd/' /proc/[0-9]*/comm 2>/dev/null | sed 's|/proc/\([0-9]*\)/comm|\1|' | tr '\n' ' ')
 
 run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     tool=$1; reals=$2
@@ -56,9 +59,9 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     tpid=$!
     sleep $((WARM + 1))
     if [ "$tool" = floor ]; then pids=$tpid; else pids=$(pidof $tool); fi
-    t0=$(ticks "$pids"); s0=$($R now)
+    t0=$(ticks "$pids"); k0=$(ticks "$softirqd"); s0=$($R now)
     sleep "$WIN"
-    t1=$(ticks "$pids"); s1=$($R now); kb=$(rss "$pids")
+    t1=$(ticks "$pids"); k1=$(ticks "$softirqd"); s1=$($R now); kb=$(rss "$pids")
     inv=$($IPVSADM -S -n | grep -c '^-a')
     if [ "$tool" = floor ]; then
         wait $tpid
@@ -69,6 +72,7 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
     wait $rpid
     cpu=$(awk -v a=$t0 -v b=$t1 -v hz=$hz -v s0=$s0 -v s1=$s1 'BEGIN{printf "%.1f", 100*(b-a)/hz/(s1-s0)}')
     secs=$(awk -v a=$t0 -v b=$t1 -v hz=$hz 'BEGIN{printf "%.2f", (b-a)/hz}')
+    soft=$(awk -v a=$k0 -v b=$k1 -v hz=$hz -v s0=$s0 -v s1=$s1 'BEGIN{printf "%.1f", 100*(b-a)/hz/(s1-s0)}')
     line=$(grep '^RESPONDER conns' /tmp/resp.out | cut -d' ' -f2-)
     # real servers judged down in the run (lvsmon: "is DOWN", keepalived: "Removing service")
     # (the bare checker judges nothing: its failed and timed-out checks instead)
@@ -82,7 +86,7 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
         sed -e 's/.*is DOWN: //' -e 's/.*\(Removing service\).*/\1/' -e 's/.*\(failed.*\)/\1/' |
         sort | uniq -c | sed "s/^/DIAG $tool $reals down reasons: /"
     grep -m 5 "is DOWN" /tmp/scale-$tool-$reals.log | sed "s/^/DIAG /"
-    echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs rss_kb=$kb in_table=$inv down_lines=$downs $line"
+    echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs ksoftirqd_pct=$soft rss_kb=$kb in_table=$inv down_lines=$downs $line"
     $IPVSADM -C
 }
 

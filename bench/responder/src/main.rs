@@ -10,6 +10,10 @@
 //! late_p50_ms late_p99_ms` where gap is the time between two successive connections to
 //! the same real server and late = gap - INTERVAL_MS (how far a check started after the
 //! tool's interval; it includes the previous check's own duration, microseconds here).
+//! `sched_p50_ms sched_p99_ms` measure the same against the keepalived timing model both
+//! tools follow (the next check starts delay_loop after the previous one completes): the
+//! time from the end of the responder's reply to a server until that server's next check
+//! arrives, minus INTERVAL_MS, i.e. how late each tool started a check by its own rules.
 //! Connections in the first WARMUP_S seconds only seed the per-server clocks. With
 //! LINGER_S it keeps answering (uncounted) that many seconds after the summary, so a tool
 //! still running while the scenario collects its numbers does not see every real server
@@ -27,8 +31,10 @@ use std::time::{Duration, Instant};
 const REPLY: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
 
 struct Record {
-    last: HashMap<SocketAddr, Instant>,
+    /// Per real server: when its last check arrived and when the reply to it was written.
+    last: HashMap<SocketAddr, (Instant, Instant)>,
     gaps_us: Vec<u64>,
+    sched_late_us: Vec<u64>,
     conns: u64,
 }
 
@@ -106,6 +112,7 @@ fn main() {
     let rec = Arc::new(Mutex::new(Record {
         last: HashMap::new(),
         gaps_us: Vec::with_capacity(1 << 20),
+        sched_late_us: Vec::with_capacity(1 << 20),
         conns: 0,
     }));
     let mut joins = Vec::new();
@@ -126,18 +133,28 @@ fn main() {
                     continue;
                 }
                 let now = Instant::now();
-                if let Ok(local) = s.local_addr() {
+                let local = s.local_addr().ok();
+                if let Some(local) = local {
                     let mut r = rec.lock().unwrap();
-                    let prev = r.last.insert(local, now);
+                    let prev = r.last.insert(local, (now, now));
                     if now.duration_since(start) >= warmup {
                         r.conns += 1;
-                        if let Some(p) = prev {
-                            let g = now.duration_since(p).as_micros() as u64;
+                        if let Some((arrived, replied)) = prev {
+                            let g = now.duration_since(arrived).as_micros() as u64;
                             r.gaps_us.push(g);
+                            let since_reply = now.duration_since(replied).as_micros() as u64;
+                            r.sched_late_us
+                                .push(since_reply.saturating_sub(interval_us));
                         }
                     }
                 }
                 handle(s);
+                if let Some(local) = local {
+                    let done = Instant::now();
+                    if let Some(e) = rec.lock().unwrap().last.get_mut(&local) {
+                        e.1 = done;
+                    }
+                }
             }));
         }
     }
@@ -151,14 +168,16 @@ fn main() {
     stop.store(true, Ordering::SeqCst);
     let r = rec.lock().unwrap();
     let mut gaps = r.gaps_us.clone();
+    let mut sched = r.sched_late_us.clone();
     let conns = r.conns;
     let servers = r.last.len();
     drop(r);
     gaps.sort_unstable();
+    sched.sort_unstable();
     let late: Vec<u64> = gaps.iter().map(|g| g.saturating_sub(interval_us)).collect();
     let window = secs.saturating_sub(warmup.as_secs()).max(1) as f64;
     println!(
-        "RESPONDER conns={} servers={} window_s={} rate={:.1}/s gap_p50_ms={:.1} gap_p99_ms={:.1} gap_max_ms={:.1} late_p50_ms={:.1} late_p99_ms={:.1}",
+        "RESPONDER conns={} servers={} window_s={} rate={:.1}/s gap_p50_ms={:.1} gap_p99_ms={:.1} gap_max_ms={:.1} late_p50_ms={:.1} late_p99_ms={:.1} sched_p50_ms={:.1} sched_p99_ms={:.1}",
         conns,
         servers,
         window,
@@ -167,7 +186,9 @@ fn main() {
         pct(&gaps, 0.99),
         pct(&gaps, 1.0),
         pct(&late, 0.5),
-        pct(&late, 0.99)
+        pct(&late, 0.99),
+        pct(&sched, 0.5),
+        pct(&sched, 0.99)
     );
     let _ = std::io::stdout().flush();
     std::thread::sleep(linger);
