@@ -411,7 +411,7 @@ for s in summary:
     w("| " + " | ".join(s) + " |")
 w("")
 w("## What `make bench` does\n")
-w("1. builds the static lvsmon (`make static`), bench/responder (static musl, std only) and "
+w("1. builds the static lvsmon (`make static`), bench/responder (static musl; std and libc) and "
   "bench/alloc (lvsmon linked as a library); fetches Debian's keepalived 2.2.7 "
   "(`apt-get download`, `dpkg-deb -x`, bench/get-keepalived.sh);")
 w("2. host items: bench/footprint.sh, bench/loopback.sh (lvsmon `run --dry-run` and the "
