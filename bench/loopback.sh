@@ -3,7 +3,7 @@
 # HTTP_GET every 1 s against bench's responder (0.0.0.0:$port, every loopback address).
 # Usage: loopback.sh LVSMON RESPONDER RAWFILE  (4096 and 10 000 real servers, one lvsmon
 # instance each; beside each, the responder's bare checker (`responder floor`) on the same
-# config: the CPU any checker must spend on the same connections).
+# config: what the connections themselves cost in CPU).
 set -euo pipefail
 lv=$1; resp=$2; raw=$3
 here=$(cd "$(dirname "$0")" && pwd)

@@ -5,8 +5,8 @@
 # second counted by the responder, CPU of all the tool's processes over the window
 # (/proc/PID/stat utime+stime), RSS summed over them (VmRSS) at the end of the window.
 # Third at each size, the responder's bare checker (`responder floor`, bench/responder/src/
-# floor.rs) on the same config: the same connections with nothing else, i.e. the CPU per
-# check below which no checker can go.
+# floor.rs) on the same config: the same connections with nothing else, i.e. what they
+# cost in CPU whoever makes them.
 need_lvsmon
 R=/usr/bin/responder
 WARM=${BENCH_WARM:-8}; WIN=${BENCH_WIN:-20}
