@@ -354,6 +354,26 @@ if sc:
               + ". Under emulation one vCPU runs the tool, the responder and the kernel, "
               "so these numbers move between boots; KVM hangs on this host "
               "(board/qemu/run-vm.sh), so no run on hardware speed was possible.\n")
+    rp = os.path.join(raw, "vm-scale-repeat.txt")
+    if os.path.exists(rp):
+        rep = [kv(l) for l in open(rp) if l.startswith("BENCH scale")]
+        w("How much a boot moves these numbers: the scale scenario booted once more with the "
+          "same build (`raw/vm-scale-repeat.txt`), lvsmon and keepalived at 1000 and 4000 "
+          "real servers, this run first:\n")
+        w("| reals | tool | checks/s | late by its own rule p50 / p99 ms | judged down | CPU ms per check |")
+        w("|---:|---|---:|---:|---:|---:|")
+        for n in ("1000", "4000"):
+            for tool in ("lvsmon", "keepalived"):
+                for rows in (sc, rep):
+                    d = [x for x in rows if x["reals"] == n and x["tool"] == tool]
+                    if not d:
+                        continue
+                    d = d[0]
+                    rate = float(d.get("rate", "0") or 0)
+                    cpc = float(d["cpu_s"]) * 1000 / (rate * 20) if rate > 0 else float("nan")
+                    w(f"| {n} | {tool} | {d.get('rate')} | {d.get('sched_p50_ms', 'n/a')} / "
+                      f"{d.get('sched_p99_ms', 'n/a')} | {d.get('down_lines')} | {f(cpc, 3)} |")
+        w("")
 else:
     w("missing (no BENCH scale lines in raw/vm.txt)\n")
 
