@@ -24,6 +24,18 @@ def lines(name, prefix):
     return [kv(l) for l in open(p) if l.startswith(prefix)]
 
 
+def cpu_per_check_ms(d):
+    """CPU ms per check of one scale row: the tool's CPU seconds over the 20 s window
+    divided by the checks the responder counted in it."""
+    rate = float(d.get("rate", "0") or 0)
+    return float(d["cpu_s"]) * 1000 / (rate * 20) if rate > 0 else float("nan")
+
+
+def floor_completed(rows):
+    """Whether the bare checker's row exists and failed no check (the VM not overloaded)."""
+    return bool(rows) and int(rows[0].get("down_lines", "0") or 0) == 0
+
+
 def f(x, nd=1):
     if x != x:  # NaN: nothing measured
         return "n/a"
@@ -268,9 +280,7 @@ if sc:
     w("| reals | tool | processes | checks/s (target = reals) | CPU % | CPU ms per check | ksoftirqd CPU % | RSS KiB | in table at end | judged down (log lines) | gap - 1 s, p50 / p99 ms | late by its own rule, p50 / p99 ms |")
     w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in sc:
-        rate = float(d.get("rate", "0") or 0)
-        cpc = float(d["cpu_s"]) * 1000 / (rate * 20) if rate > 0 else float("nan")
-        d["_cpc"] = cpc
+        cpc = d["_cpc"] = cpu_per_check_ms(d)
         w(f"| {d['reals']} | {d['tool']} | {d['procs']} | {d.get('rate', '?')} | {d['cpu_pct']} | {f(cpc, 3)} | {d.get('ksoftirqd_pct', 'n/a')} | {d['rss_kb']} | {d['in_table']} | {d.get('down_lines', '?')} | {d.get('late_p50_ms', '?')} / {d.get('late_p99_ms', '?')} | {d.get('sched_p50_ms', 'n/a')} / {d.get('sched_p99_ms', 'n/a')} |")
     w("")
     w("*gap - 1 s* is measured by the responder between two checks of one server. Both "
@@ -297,7 +307,7 @@ if sc:
         if l and k:
             l, k = l[0], k[0]
             fc = (f", floor {f(fl[0]['_cpc'], 3)} ms"
-                  if fl and int(fl[0].get("down_lines", "0") or 0) == 0 else "")
+                  if floor_completed(fl) else "")
             summary.append((f"scale {n} reals, HTTP_GET 1 s",
                             f"{l.get('rate')} checks/s, {f(l['_cpc'], 3)} ms CPU/check, {l['rss_kb']} KiB",
                             f"keepalived {k.get('rate')} checks/s, {f(k['_cpc'], 3)} ms CPU/check, {k['rss_kb']} KiB",
@@ -308,7 +318,7 @@ if sc:
         k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
         fl = [d for d in sc if d["reals"] == n and d["tool"] == "floor"]
         # an overloaded floor run (failed checks) is not the cost of the work itself
-        if l and k and fl and int(fl[0].get("down_lines", "0") or 0) == 0:
+        if l and k and floor_completed(fl):
             L, K, F = l[0]["_cpc"], k[0]["_cpc"], fl[0]["_cpc"]
             rows.append(f"| {n} | {f(F, 3)} | {f(L, 3)} ({f(L / F, 2)}x) | {f(K, 3)} ({f(K / F, 2)}x) | "
                         f"{f(K / F, 2)}x | {f(L - F, 3)} / {f(K - F, 3)} |")
@@ -369,10 +379,9 @@ if sc:
                     if not d:
                         continue
                     d = d[0]
-                    rate = float(d.get("rate", "0") or 0)
-                    cpc = float(d["cpu_s"]) * 1000 / (rate * 20) if rate > 0 else float("nan")
                     w(f"| {n} | {tool} | {d.get('rate')} | {d.get('sched_p50_ms', 'n/a')} / "
-                      f"{d.get('sched_p99_ms', 'n/a')} | {d.get('down_lines')} | {f(cpc, 3)} |")
+                      f"{d.get('sched_p99_ms', 'n/a')} | {d.get('down_lines')} | "
+                      f"{f(cpu_per_check_ms(d), 3)} |")
         w("")
 else:
     w("missing (no BENCH scale lines in raw/vm.txt)\n")
@@ -487,8 +496,8 @@ def floor_verdict():
     for n in ("100", "1000", "4000"):
         k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
         fl = [d for d in sc if d["reals"] == n and d["tool"] == "floor"]
-        if (k and fl and k[0]["_cpc"] == k[0]["_cpc"] and fl[0]["_cpc"] == fl[0]["_cpc"]
-                and int(fl[0].get("down_lines", "0") or 0) == 0):
+        if (k and floor_completed(fl) and k[0]["_cpc"] == k[0]["_cpc"]
+                and fl[0]["_cpc"] == fl[0]["_cpc"]):
             out.append((n, k[0]["_cpc"] / fl[0]["_cpc"]))
     if not out:
         return "No floor measured in this run."
