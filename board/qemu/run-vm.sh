@@ -12,8 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$here/out
 scenario=${1:?usage: run-vm.sh SCENARIO [BUDGET_SECONDS]}
 budget=${2:-150}
-[ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] || {
-    echo "run-vm: no $out/vmlinuz or initramfs; run make vm-initramfs" >&2; exit 1; }
+# The several-Director scenarios boot the image with keepalived and BIRD appended
+# (build-initramfs.sh); every other scenario the smaller base image.
+initrd=$out/initramfs.cpio.gz
+case $scenario in ha-*|demo-ha) initrd=$out/initramfs-ha.cpio.gz ;; esac
+[ -f "$out/vmlinuz" ] && [ -f "$initrd" ] || {
+    echo "run-vm: no $out/vmlinuz or $initrd; run make vm-initramfs" >&2; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || {
     echo "run-vm: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 1; }
 
@@ -31,14 +35,14 @@ set +e
 if [ -n "${LVSMON_VM_ECHO:-}" ]; then
     timeout -k 5 "$((budget + 60))" qemu-system-x86_64 "${accel[@]}" "${cpu[@]}" -smp 1 -m 256 \
         -nic none -nographic -no-reboot -serial stdio -monitor none \
-        -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+        -kernel "$out/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet loglevel=3 scenario=$scenario budget=$budget" \
         < /dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
 else
     timeout -k 5 "$((budget + 60))" qemu-system-x86_64 "${accel[@]}" "${cpu[@]}" -smp 1 -m 256 \
         -nic none -nographic -no-reboot -serial stdio -monitor none \
-        -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+        -kernel "$out/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet loglevel=3 scenario=$scenario budget=$budget" \
         < /dev/null > "$log" 2>&1
     rc=$?
