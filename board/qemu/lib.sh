@@ -20,7 +20,9 @@ CLIENT=203.0.113.2
 fail() {
     echo "$*" > /tmp/fail-reason
     if [ -s /tmp/lvsmon.log ]; then echo "--- last lines of lvsmon's log"; tail -n 30 /tmp/lvsmon.log; fi
-    # A scenario with several daemons names their logs in FAIL_LOGS.
+    # A scenario with several daemons names their logs in FAIL_LOGS, and a function that
+    # prints its own state in FAIL_HOOK.
+    [ -n "${FAIL_HOOK:-}" ] && $FAIL_HOOK
     for f in ${FAIL_LOGS:-}; do
         [ -s "$f" ] && { echo "--- last lines of $f"; tail -n 20 "$f"; }
     done

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Boot the test VM for one scenario and turn its verdict into an exit code.
-# Usage: run-vm.sh SCENARIO [BUDGET_SECONDS]
+# Usage: run-vm.sh SCENARIO [BUDGET_SECONDS]  (default: the scenario's `# vm-budget: N`, or 150)
 # The VM has no network device (-nic none) and runs under `timeout`; the serial console is
 # logged to board/qemu/out/logs/SCENARIO.log. Exit 0 on "LVSMON-VERDICT: PASS", 1 otherwise.
 # LVSMON_VM_ECHO=1 also echoes the console while it runs. Software emulation (TCG) is the
@@ -11,7 +11,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/out
 scenario=${1:?usage: run-vm.sh SCENARIO [BUDGET_SECONDS]}
-budget=${2:-150}
+# Without BUDGET_SECONDS: the scenario's own `# vm-budget: N` line, else 150 s.
+budget=${2:-$(sed -n 's/^# vm-budget: *\([0-9][0-9]*\).*/\1/p' "$here"/scenarios*/"$scenario.sh" 2>/dev/null | head -n1)}
+budget=${budget:-150}
 # The several-Director scenarios boot the image with keepalived and BIRD appended
 # (build-initramfs.sh); every other scenario the smaller base image.
 initrd=$out/initramfs.cpio.gz

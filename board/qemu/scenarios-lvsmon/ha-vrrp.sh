@@ -10,8 +10,10 @@
 #   netns client 203.0.113.2 --(vc0/vc1)-- root: router 203.0.113.1, 192.0.2.1 on lan0
 #   lan0 (bridge): d1 192.0.2.2, d2 192.0.2.3 (VIP 192.0.2.10 on the VRRP master's eth0)
 #                  rs1 192.0.2.21, rs2 192.0.2.22 (DR: VIP on lo; reply straight to the router)
+# vm-budget: 240  (run-vm.sh: seconds the scenario may take; ~60 s on an idle machine)
 need_ha_tools
 FAIL_LOGS="/tmp/ka-d1.log /tmp/ka-d2.log /tmp/lvsmon-d1.log /tmp/lvsmon-d2.log"
+FAIL_HOOK=ha_diag
 SVC=$VIP:9000
 ADVERT=1
 PREEMPT_DELAY=8
@@ -82,11 +84,20 @@ long_open() { [ -f /tmp/long.txt ] && [ "$(long_flowing /tmp/long.txt 100000)" =
 # flowing_all: every long connection open and fed within the last second.
 flowing_all() { [ "$(long_flowing /tmp/long.txt 1000)" = 50 ]; }
 
+ha_diag() {
+    [ -f /tmp/long.txt ] || return 0
+    echo "--- client: $(long_summary /tmp/long.txt); connections not streaming within 1 s:"
+    awk '$5 != "open" || $7 >= 1000' /tmp/long.txt | head -n 20
+    for d in d1 d2; do
+        [ -e /run/netns/$d ] && echo "--- $d holds $(synced $d) long connections; daemons: $(daemons $d)"
+    done
+}
+
 # kill_director NAME: the machine dies: links down first (no farewell advert can leave),
-# then every process -9. T_FAULT: the epoch ms of the fault.
+# then every process -9. T_FAULT: the epoch ms when its link was down.
 kill_director() {
-    T_FAULT=$($STREAMS now)
     $IP link set "$1-eth0" down
+    T_FAULT=$($STREAMS now)
     ha_kill_ns "$1"
 }
 # director_node NAME ADDR: the Director's namespace on lan0 (made again after a "reboot").
@@ -168,9 +179,15 @@ director_start d1
 # preempt_delay: d1 stays backup long enough to learn every connection from d2's master
 # sync daemon (each is sent again every 50 packets, ~5 s here) before it takes over.
 wait_until 10 "d1 to run a backup sync daemon" sh -c "$IP netns exec d1 $IPVSADM -L --daemon | grep -q 'backup sync daemon'"
-wait_until 40 "d1 to take the VIP back (preempt)" is_master d1 d2
+# How many long connections d1 had learned when it took over (sampled until then).
+n=0; learned=0
+while ! is_master d1 d2; do
+    learned=$(synced d1)
+    n=$((n + 1)); [ $n -lt 100 ] || fail "d1 did not take the VIP back (preempt)"
+    usleep 200000
+done
 t_pre=$($STREAMS now)
-echo "d1 took the VIP back $(( t_pre - t_back )) ms after its start"
+echo "d1 took the VIP back $(( t_pre - t_back )) ms after its start, holding $learned of the 50 long connections"
 wait_until 30 "a new connection after d1's return" has_short_ok "$($STREAMS now)"
 sleep 2
 wait_until 40 "all 50 long connections streaming through d1" flowing_all
