@@ -23,6 +23,7 @@ mod file;
 pub mod http;
 pub mod outcome;
 mod smtp;
+mod udp_reply;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -36,7 +37,7 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
-use crate::model::config::{Check, CheckKind, HttpCheck, MiscCheck, Url};
+use crate::model::config::{Check, CheckKind, HttpCheck, MiscCheck, SockOpts, Url};
 use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::{Outcome, Reason, Up};
 use crate::sys::probe as sys;
@@ -521,13 +522,15 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
 }
 
 /// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
-/// TCP SO_LINGER) with a fixed source port, plus bind.
-fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
-    match bind {
-        None => 2,
-        Some(b) if b.port() == 0 => 3,
-        Some(_) => 4 + u64::from(tcp),
-    }
+/// TCP SO_LINGER) with a fixed source port, plus bind, plus SO_MARK and SO_BINDTODEVICE.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool, opts: &SockOpts) -> u64 {
+    let sockopts = u64::from(opts.fwmark != 0) + u64::from(opts.bind_if.is_some());
+    sockopts
+        + match bind {
+            None => 2,
+            Some(b) if b.port() == 0 => 3,
+            Some(_) => 4 + u64::from(tcp),
+        }
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -570,8 +573,8 @@ impl ProbeSlot {
     fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
         self.reset_buffers();
         let bind = bind_addr(check);
-        self.socket_calls += open_calls(bind, true) + 1;
-        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind)
+        self.socket_calls += open_calls(bind, true, &check.sock) + 1;
+        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind, &check.sock)
             .map_err(|e| reason_of(&e))?;
         let mut s = TcpStream::from_std(std::net::TcpStream::from(fd));
         registry
@@ -587,10 +590,11 @@ impl ProbeSlot {
         kind: sys::SockKind,
         target: SocketAddr,
         bind: Option<SocketAddr>,
+        opts: &SockOpts,
         registry: &Registry,
     ) -> io::Result<()> {
-        self.socket_calls += open_calls(bind, false) + 1;
-        let fd = sys::open_connected(kind, target, bind)?;
+        self.socket_calls += open_calls(bind, false, opts) + 1;
+        let fd = sys::open_connected(kind, target, bind, opts)?;
         let mut s = UdpSocket::from_std(std::net::UdpSocket::from(fd));
         registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)?;
         self.io = Io::Dgram(s);
@@ -622,8 +626,14 @@ impl ProbeSlot {
             }
             _ => return Err(Reason::Local(libc::EINVAL)),
         }
-        self.open_dgram(sys::SockKind::Udp, check.target, bind_addr(check), registry)
-            .map_err(|e| reason_of(&e))
+        self.open_dgram(
+            sys::SockKind::Udp,
+            check.target,
+            bind_addr(check),
+            &check.sock,
+            registry,
+        )
+        .map_err(|e| reason_of(&e))
     }
 
     fn open_ping(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
@@ -631,7 +641,13 @@ impl ProbeSlot {
         let target = SocketAddr::new(check.target.ip(), 0);
         let bind = check.bindto.map(|ip| SocketAddr::new(ip, 0));
         self.raw_ping = false;
-        if let Err(e) = self.open_dgram(sys::SockKind::PingDgram, target, bind, registry) {
+        if let Err(e) = self.open_dgram(
+            sys::SockKind::PingDgram,
+            target,
+            bind,
+            &check.sock,
+            registry,
+        ) {
             match e.raw_os_error() {
                 // Ping sockets need net.ipv4.ping_group_range to include our group; a
                 // raw socket (CAP_NET_RAW) is the fallback, as in iputils ping.
@@ -639,7 +655,7 @@ impl ProbeSlot {
                 | Some(libc::EPERM)
                 | Some(libc::EPROTONOSUPPORT)
                 | Some(libc::ESOCKTNOSUPPORT) => {
-                    self.open_dgram(sys::SockKind::PingRaw, target, bind, registry)
+                    self.open_dgram(sys::SockKind::PingRaw, target, bind, &check.sock, registry)
                         .map_err(|e| reason_of(&e))?;
                     self.raw_ping = true;
                 }
@@ -850,18 +866,7 @@ impl ProbeSlot {
                         SmtpStep::Up => return Ok(Some(Up::default())),
                     },
                     CheckKind::Udp(u) => {
-                        return self.dgram_read(|reply, _| match &u.require_reply {
-                            None => Some(Ok(())),
-                            // keepalived compares up to the shorter of the two.
-                            Some(want) => {
-                                let n = reply.len().min(want.len());
-                                Some(if reply[..n] == want[..n] {
-                                    Ok(())
-                                } else {
-                                    Err(Reason::BadReply("UDP reply differs from require_reply"))
-                                })
-                            }
-                        });
+                        return self.dgram_read(|reply, _| Some(udp_reply::judge(u, reply)));
                     }
                     CheckKind::Dns(_) => {
                         let id = self.id;
@@ -1317,6 +1322,7 @@ mod tests {
             target,
             bindto: None,
             bind_port: None,
+            sock: Default::default(),
             connect_timeout: Duration::from_secs(5),
             retry: 0,
             delay_before_retry: Duration::from_secs(1),
