@@ -1320,6 +1320,8 @@ mod tests {
             connect_timeout: Duration::from_secs(5),
             retry: 0,
             delay_before_retry: Duration::from_secs(1),
+            rise: 1,
+            jitter_percent: 0,
             delay_loop: Duration::from_secs(1),
             warmup: Duration::ZERO,
         };
