@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod control;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod pidfile;
 pub mod probe;
 pub mod reactor;
+pub mod reload;
 pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]

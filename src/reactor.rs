@@ -493,18 +493,18 @@ impl Reactor {
 
     /// Re-reads the config; a bad one is logged and the running one stays. The error is
     /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
-    /// the running config's end it early (see `daemon::reload_config`).
+    /// the running config's end it early (see `reload::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        let cfg = match crate::daemon::reload_config(
+        let cfg = match crate::reload::reload_config(
             &path,
             &mut self.config_fingerprint,
             &mut self.director,
             now,
             false,
         )? {
-            crate::daemon::Reloaded::Unchanged => return Ok(()),
-            crate::daemon::Reloaded::Applied(cfg) => cfg,
+            crate::reload::Reloaded::Unchanged => return Ok(()),
+            crate::reload::Reloaded::Applied(cfg) => cfg,
         };
         self.wanted_globals = Globals::from_config(&cfg);
         self.apply_globals();
@@ -513,7 +513,7 @@ impl Reactor {
         self.cancel_probes();
         // New checkers' warmup counts from now, not from before the (possibly long) load.
         self.director.spread_first_checks(Instant::now());
-        self.drift_interval = crate::daemon::drift_interval(&cfg);
+        self.drift_interval = crate::reload::drift_interval(&cfg);
         log::info!("reloaded {}", path.display());
         Ok(())
     }
