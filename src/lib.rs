@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod control;
@@ -20,6 +21,7 @@ pub mod notify_fifo;
 pub mod pidfile;
 pub mod probe;
 pub mod reactor;
+pub mod reload;
 pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]

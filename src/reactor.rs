@@ -2,7 +2,8 @@
 //! pipe. It is the only place that reads the clock; everything it drives (director,
 //! probes, control server) takes `now` as an argument. Idle means asleep in `poll` until
 //! the earliest deadline: the next due check, a probe's deadline, a control client's
-//! deadline, a script's deadline, or the next drift check.
+//! deadline, a script's deadline, the next step of a slow-start ramp, or the next drift
+//! check.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -274,6 +275,7 @@ impl Reactor {
                 return Ok(Exit::Deadline);
             }
             self.start_due_probes(now);
+            self.director.advance_ramps(now);
             self.reconcile(now);
             self.run_scripts(now);
 
@@ -334,6 +336,7 @@ impl Reactor {
             .min();
         [
             self.director.next_due(),
+            self.director.next_ramp_step(),
             probes,
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),
@@ -516,18 +519,18 @@ impl Reactor {
 
     /// Re-reads the config; a bad one is logged and the running one stays. The error is
     /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
-    /// the running config's end it early (see `daemon::reload_config`).
+    /// the running config's end it early (see `reload::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        let cfg = match crate::daemon::reload_config(
+        let cfg = match crate::reload::reload_config(
             &path,
             &mut self.config_fingerprint,
             &mut self.director,
             now,
             false,
         )? {
-            crate::daemon::Reloaded::Unchanged => return Ok(()),
-            crate::daemon::Reloaded::Applied(cfg) => cfg,
+            crate::reload::Reloaded::Unchanged => return Ok(()),
+            crate::reload::Reloaded::Applied(cfg) => cfg,
         };
         crate::track_files::initialise(&cfg.track_file_inits, false);
         self.wanted_globals = Globals::from_config(&cfg);
@@ -543,7 +546,7 @@ impl Reactor {
         self.cancel_probes();
         // New checkers' warmup counts from now, not from before the (possibly long) load.
         self.director.spread_first_checks(Instant::now());
-        self.drift_interval = crate::daemon::drift_interval(&cfg);
+        self.drift_interval = crate::reload::drift_interval(&cfg);
         log::info!("reloaded {}", path.display());
         Ok(())
     }

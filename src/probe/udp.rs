@@ -1,16 +1,59 @@
-//! UDP_CHECK's reply rule (keepalived check_udp.c, check_udp_reply): pure, no I/O.
+//! UDP_CHECK: sends the configured payload on a connected datagram socket and judges the
+//! reply against `require_reply`; without `require_reply`, keepalived counts an attempt
+//! that drew no ICMP error within connect_timeout as a success (see `on_deadline`).
 //!
-//! A reply is judged only when `require_reply` gave bytes. It must then be between
-//! `min_reply_length` and `max_reply_length` bytes long (keepalived's defaults 0 and 255,
-//! so a longer reply fails unless max_reply_length is raised), and match the pattern
-//! over the shorter of the two, ignoring the nibbles written as X. A `require_reply`
-//! without bytes asks only that some reply comes.
+//! The reply rule is keepalived's (check_udp.c, check_udp_reply): a reply is judged only
+//! when `require_reply` gave bytes. It must then be between `min_reply_length` and
+//! `max_reply_length` bytes long (keepalived's defaults 0 and 255, so a longer reply
+//! fails unless max_reply_length is raised), and match the pattern over the shorter of
+//! the two, ignoring the nibbles written as X. A `require_reply` without bytes asks only
+//! that some reply comes.
 
-use crate::model::config::UdpCheck;
-use crate::probe::outcome::Reason;
+use mio::Registry;
+
+use crate::model::config::{Check, UdpCheck};
+use crate::probe::outcome::{Reason, Up};
+use crate::probe::{bind_addr, reason_of, sys, ProbeSlot};
+
+/// Sent when no payload is configured. keepalived sends random bytes; any bytes will do,
+/// so a fixed recognisable text is sent instead.
+const UDP_DEFAULT_PAYLOAD: &[u8] = b"lvsmon udp check";
+
+impl ProbeSlot {
+    pub(super) fn open_udp(
+        &mut self,
+        check: &Check,
+        u: &UdpCheck,
+        registry: &Registry,
+    ) -> Result<(), Reason> {
+        self.reset_buffers();
+        let payload: &[u8] = if u.payload.is_empty() {
+            UDP_DEFAULT_PAYLOAD
+        } else {
+            &u.payload
+        };
+        let n = payload.len();
+        let dst = self.req.get_mut(..n).ok_or(Reason::Local(libc::EMSGSIZE))?;
+        dst.copy_from_slice(payload);
+        self.req_len = n;
+        self.silence_is_up = u.require_reply.is_none();
+        self.open_dgram(
+            sys::SockKind::Udp,
+            check.target,
+            bind_addr(check),
+            &check.sock,
+            registry,
+        )
+        .map_err(|e| reason_of(&e))
+    }
+
+    pub(super) fn udp_read(&mut self, u: &UdpCheck) -> Result<Option<Up>, Reason> {
+        self.dgram_read(|reply, _| Some(judge(u, reply)))
+    }
+}
 
 /// The verdict on one datagram received for `u`.
-pub fn judge(u: &UdpCheck, reply: &[u8]) -> Result<(), Reason> {
+pub(super) fn judge(u: &UdpCheck, reply: &[u8]) -> Result<(), Reason> {
     let want = match &u.require_reply {
         Some(w) if !w.is_empty() => w,
         _ => return Ok(()),
