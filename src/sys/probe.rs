@@ -10,7 +10,7 @@ use std::ffi::CStr;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// The socket flavours a probe opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,14 @@ pub fn open_connected(
     target: SocketAddr,
     bind: Option<SocketAddr>,
 ) -> io::Result<OwnedFd> {
+    let fd = open(kind, target)?;
+    connect(&fd, kind, target, bind)?;
+    Ok(fd)
+}
+
+/// A non-blocking, close-on-exec socket of `kind` for `target`'s address family, not
+/// connected yet (for options that must be set before connect, such as `set_mark`).
+pub fn open(kind: SockKind, target: SocketAddr) -> io::Result<OwnedFd> {
     let family = match target {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -90,7 +98,30 @@ pub fn open_connected(
         proto
     ))?;
     // SAFETY: `raw` was just returned by socket(2) and is owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Sets the firewall mark (SO_MARK, needs CAP_NET_ADMIN) of the packets `fd` sends.
+pub fn set_mark(fd: &OwnedFd, mark: u32) -> io::Result<()> {
+    syscall!(setsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_MARK,
+        &mark as *const _ as *const libc::c_void,
+        mem::size_of::<u32>() as libc::socklen_t
+    ))?;
+    Ok(())
+}
+
+/// Binds `fd` (a socket of `kind` from `open`) to `bind` when given and starts
+/// connecting it to `target`; a connect still in progress is not an error.
+pub fn connect(
+    fd: &OwnedFd,
+    kind: SockKind,
+    target: SocketAddr,
+    bind: Option<SocketAddr>,
+) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
     if let Some(local) = bind {
         if local.port() != 0 {
             // A fixed source port is reused by every attempt; without SO_REUSEADDR the
@@ -126,10 +157,31 @@ pub fn open_connected(
     }
     let (ss, len) = sockaddr(&target);
     match syscall!(connect(raw, &ss as *const _ as *const libc::sockaddr, len)) {
-        Ok(_) => Ok(fd),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(fd),
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Waits until `fd` is writable (a connect in progress has ended, well or not) or
+/// `timeout_ms` has passed: Ok(false) on the timeout. For the blocking `genhash` CLI;
+/// the daemon's probes wait in the reactor instead.
+pub fn wait_writable(fd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // EINTR: a signal (the CLI sets no handler, so only a stop/continue) restarts the
+    // wait; bounded so that a signal storm cannot spin here forever.
+    for _ in 0..64 {
+        match syscall!(poll(&mut pfd, 1, timeout_ms)) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::EINTR))
 }
 
 /// The unspecified address of `target`'s family with `port`: the source for a
