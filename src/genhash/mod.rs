@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
 
+use crate::model::config::SockOpts;
 use crate::probe::http::{parse_head, write_get, Head};
 use crate::sys::probe as sys;
 
@@ -129,25 +130,31 @@ fn is_timeout(e: &io::Error) -> bool {
 /// Opens the socket (with the fwmark), connects within `timeout` and hands back a
 /// connected stream, or keepalived's message for what went wrong.
 fn connect(opts: &Opts, timeout: Duration) -> Result<TcpStream, &'static str> {
-    let fd = sys::open(sys::SockKind::Tcp, opts.target).map_err(|_| "Error connecting")?;
-    if opts.fwmark != 0 {
-        sys::set_mark(&fd, opts.fwmark).map_err(|_| "Error connecting")?;
-    }
-    if let Err(e) = sys::connect(&fd, sys::SockKind::Tcp, opts.target, None) {
-        return Err(match e.raw_os_error() {
-            Some(
-                libc::ENETUNREACH
-                | libc::EHOSTUNREACH
-                | libc::ECONNREFUSED
-                | libc::EHOSTDOWN
-                | libc::ENETDOWN
-                | libc::ECONNRESET
-                | libc::ECONNABORTED
-                | libc::ETIMEDOUT,
-            ) => "HTTP_CHECK - network unreachable",
-            _ => "Error connecting",
-        });
-    }
+    let sock = SockOpts {
+        fwmark: opts.fwmark,
+        bind_if: None,
+    };
+    // keepalived sorts a connect(2) that fails at once into "failed to connect" errors
+    // (the network is unreachable...) and errors of its own making (a socket option or
+    // bind refused); genhash prints the first kind, and loops for ever on the second.
+    let fd = match sys::open_connected(sys::SockKind::Tcp, opts.target, None, &sock) {
+        Ok(fd) => fd,
+        Err(e) => {
+            return Err(match e.raw_os_error() {
+                Some(
+                    libc::ENETUNREACH
+                    | libc::EHOSTUNREACH
+                    | libc::ECONNREFUSED
+                    | libc::EHOSTDOWN
+                    | libc::ENETDOWN
+                    | libc::ECONNRESET
+                    | libc::ECONNABORTED
+                    | libc::ETIMEDOUT,
+                ) => "HTTP_CHECK - network unreachable",
+                _ => "Error connecting",
+            })
+        }
+    };
     let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
     match sys::wait_writable(&fd, ms) {
         Ok(true) => {}

@@ -529,9 +529,12 @@ mod tests {
             target,
             bindto: None,
             bind_port: None,
+            sock: Default::default(),
             connect_timeout: Duration::from_secs(5),
             retry: 0,
             delay_before_retry: Duration::from_secs(1),
+            rise: 1,
+            jitter_percent: 0,
             delay_loop: Duration::from_secs(1),
             warmup: Duration::ZERO,
         };
