@@ -16,7 +16,7 @@ use crate::config::parse::{
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec};
 use crate::model::config::{
     is_hashing, Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer,
-    SorryServer, Url, VirtualServer, VsTarget,
+    SorryServer, TrackFileInit, Url, VirtualServer, VsTarget,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 
@@ -123,11 +123,43 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
             services.push(v);
         }
     }
+    let lvs_notify_fifo = match &raw.lvs_notify_fifo {
+        Some(f) if f.path.as_os_str().is_empty() => {
+            // keepalived runs a fifo script only for a fifo it opened.
+            cx.warnings
+                .push("lvs_notify_fifo_script without an lvs_notify_fifo - ignored".to_string());
+            None
+        }
+        other => other.clone(),
+    };
+    // In file order, so a file two track_files name is initialised by the last one, as
+    // keepalived's end handlers would.
+    let mut inits: Vec<&crate::config::parse::TrackFile> = raw
+        .track_files
+        .values()
+        .filter(|t| t.init.is_some())
+        .collect();
+    inits.sort_by_key(|t| (t.pos.file, t.pos.line, t.pos.col));
+    let track_file_inits = inits
+        .into_iter()
+        .filter_map(|t| {
+            t.init.map(|(value, overwrite)| TrackFileInit {
+                path: t.path.clone(),
+                value,
+                overwrite,
+            })
+        })
+        .collect();
     Ok(Config {
         files: files.to_vec(),
         services,
         sync_daemon: raw.sync_daemon.clone(),
         lvs_timeouts: raw.lvs_timeouts,
+        lvs_flush: raw.lvs_flush,
+        lvs_flush_on_stop: raw.lvs_flush_on_stop,
+        net_namespace_ipvs: raw.net_namespace_ipvs.clone(),
+        lvs_notify_fifo,
+        track_file_inits,
         warnings: cx.warnings,
     })
 }
@@ -685,6 +717,7 @@ fn agent(vs: &RawVs, r: &RawRs, a: &RawAgent, rs_addr: SocketAddr) -> Check {
         target: SocketAddr::new(a.address.unwrap_or(rs_addr.ip()), a.port),
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout,
         retry: 0,
         delay_before_retry: delay_loop,
@@ -742,6 +775,19 @@ fn check(
     let ip = c.connect_ip.unwrap_or(rs_addr.ip());
     let port = c.connect_port.unwrap_or(rs_addr.port());
     let target = SocketAddr::new(ip, port);
+    if let IpAddr::V6(v6) = ip {
+        // keepalived check_conn_opts: "Checker link local address ... requires a bind_if"
+        // (a link-local address names no interface by itself).
+        if v6.segments()[0] & 0xffc0 == 0xfe80 && c.sock.bind_if.is_none() {
+            return perr(
+                c.pos,
+                format!(
+                    "the check target {} is link-local: it needs a 'bind_if'",
+                    ip
+                ),
+            );
+        }
+    }
     if let Some(b) = c.bindto {
         if Family::of(&b) != Family::of(&ip) {
             return perr(
@@ -805,10 +851,13 @@ fn check(
             | CheckKind::Smtp(_)
     );
     if needs_port && port == 0 {
-        return perr(
+        // A fwmark real server needs no port, and keepalived accepts such a check as it
+        // is: it connects to port 0, which the kernel refuses, so the check never passes.
+        // We do the same and say so.
+        cx.warn(
             c.pos,
             format!(
-                "{} on real_server {} has no port to connect to: add 'connect_port'",
+                "{} on real_server {} has no port to connect to: it checks port 0 and always fails, as keepalived's does (add 'connect_port')",
                 kind.name(),
                 rs_addr.ip()
             ),
@@ -820,6 +869,7 @@ fn check(
             target,
             bindto: c.bindto,
             bind_port: c.bind_port,
+            sock: c.sock.clone(),
             connect_timeout,
             retry,
             delay_before_retry,

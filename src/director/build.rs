@@ -424,7 +424,7 @@ fn assemble(
     if let Some(o) = old {
         for ev in o.events.iter() {
             if events.push(ev.clone()).is_err() {
-                log::warn!("pending script dropped at reload: {:?}", ev.script.argv);
+                log::warn!("pending notification dropped at reload: {:?}", ev.kind);
             }
         }
     }
@@ -445,6 +445,7 @@ fn assemble(
         late_starts: old.map_or(0, |o| o.late_starts),
         next_ramp_step: None,
         dirty: true,
+        notify_all: cfg.lvs_notify_fifo.is_some(),
     };
 
     // 5. Health of each real server from its checkers. A kept real server whose health

@@ -37,6 +37,7 @@ pub(super) fn http_check(target: &str) -> Check {
         target: sa(target),
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: Duration::from_secs(1),
         retry: 3,
         delay_before_retry: Duration::from_secs(2),
@@ -557,6 +558,12 @@ fn teardown_and_adoption_leave_foreign_entries_alone() {
             "-D -t 192.0.2.20:80",
         ]
     );
+    // lvs_flush_on_stop VS: each configured service goes in one operation, the one that
+    // was there before lvsmon too (keepalived's clear_service_vs); the unconfigured
+    // 192.0.2.99:80 stays.
+    d.teardown_as(&mut ops, true);
+    let text: Vec<String> = ops.iter().map(|o| RuleText(o).to_string()).collect();
+    assert_eq!(text, ["-D -t 192.0.2.10:80", "-D -t 192.0.2.20:80"]);
 }
 
 #[test]
@@ -647,7 +654,7 @@ fn quorum_with_hysteresis_runs_scripts_on_the_exact_transitions() {
     let mut take = |d: &mut Director| -> Vec<String> {
         d.take_events(&mut evs);
         evs.iter()
-            .map(|e| format!("{:?} {}", e.kind, e.script.argv[0]))
+            .map(|e| format!("{:?} {}", e.kind, e.script.as_ref().unwrap().argv[0]))
             .collect()
     };
     h.run_until(500, &[]);
@@ -699,7 +706,7 @@ fn omega_runs_down_scripts_for_what_is_up_at_shutdown() {
     h.d.take_events(&mut evs);
     let got: Vec<_> = evs
         .iter()
-        .map(|e| (e.kind, e.script.argv[0].as_str(), e.real))
+        .map(|e| (e.kind, e.script.as_ref().unwrap().argv[0].as_str(), e.real))
         .collect();
     assert_eq!(
         got,

@@ -314,6 +314,7 @@ fn agent_harness(sched: &str) -> (Harness, CheckerId) {
         target: sa("198.51.100.2:9777"),
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: ms(500),
         retry: 0,
         delay_before_retry: ms(1000),

@@ -48,7 +48,7 @@ use md5::{Digest, Md5};
 use mio::net::UdpSocket;
 use mio::{Registry, Token};
 
-use crate::model::config::{Check, CheckKind};
+use crate::model::config::{Check, CheckKind, SockOpts};
 use crate::model::limits::MAX_HTTP_HEADER_BYTES;
 use crate::probe::outcome::{Outcome, Reason, Up};
 use crate::probe::stream::Stream;
@@ -463,13 +463,15 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
 }
 
 /// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
-/// TCP SO_LINGER) with a fixed source port, plus bind.
-fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
-    match bind {
-        None => 2,
-        Some(b) if b.port() == 0 => 3,
-        Some(_) => 4 + u64::from(tcp),
-    }
+/// TCP SO_LINGER) with a fixed source port, plus bind, plus SO_MARK and SO_BINDTODEVICE.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool, opts: &SockOpts) -> u64 {
+    let sockopts = u64::from(opts.fwmark != 0) + u64::from(opts.bind_if.is_some());
+    sockopts
+        + match bind {
+            None => 2,
+            Some(b) if b.port() == 0 => 3,
+            Some(_) => 4 + u64::from(tcp),
+        }
 }
 
 /// Writes `data[*sent..]` to the attempt's socket. Ok(true) once all of it is out.
