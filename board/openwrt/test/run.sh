@@ -70,6 +70,8 @@ config virtual_server web
 	option lb_algo wrr
 	option lb_kind NAT
 	option delay_loop 5
+	option delay_loop_jitter 10
+	option slow_start 10
 	option persistence_timeout 300
 	option sorry_server "198.51.100.99 80"
 
@@ -84,6 +86,12 @@ config real_server
 	option connect_timeout 3
 	option retry 2
 	option delay_before_retry 1
+	option rise 3
+	option slow_start 5
+	option agent_port 9777
+	option agent_address 198.51.100.201
+	option agent_interval 2
+	option agent_timeout 1
 
 config real_server
 	option virtual_server web
@@ -129,6 +137,8 @@ config real_server
 WEB_CONF='# Generated from /etc/config/lvsmon by /etc/init.d/lvsmon: edit that file instead.
 virtual_server 192.0.2.10 80 {
     delay_loop 5
+    delay_loop_jitter 10
+    slow_start 10
     lb_algo wrr
     lb_kind NAT
     protocol TCP
@@ -136,6 +146,7 @@ virtual_server 192.0.2.10 80 {
     sorry_server 198.51.100.99 80
     real_server 198.51.100.1 80 {
         weight 3
+        slow_start 5
         HTTP_GET {
             url {
                 path /health?full=1
@@ -144,6 +155,13 @@ virtual_server 192.0.2.10 80 {
             connect_timeout 3
             retry 2
             delay_before_retry 1
+            rise 3
+        }
+        agent_check {
+            port 9777
+            address 198.51.100.201
+            interval 2
+            timeout 1
         }
     }
     real_server 198.51.100.2 8080 {
