@@ -83,8 +83,21 @@ all_synced() { [ "$(synced "$1")" = 50 ]; }
 long_open() { [ -f /tmp/long.txt ] && [ "$(long_flowing /tmp/long.txt 100000)" = "$1" ]; }
 # flowing_all: every long connection open and fed within the last second.
 flowing_all() { [ "$(long_flowing /tmp/long.txt 1000)" = 50 ]; }
+# advancing: over 3 s every long connection got at least 10 more bytes (a stream that
+# only gets the real server's retransmissions, its ACKs lost, gets one now and then).
+advancing() {
+    cp /tmp/long.txt /tmp/long-t0.txt
+    sleep 3
+    n=$(awk 'NR == FNR { b[$2] = $6; next } $5 == "open" && $6 >= b[$2] + 10 { n++ } END { print n + 0 }' /tmp/long-t0.txt /tmp/long.txt)
+    echo "$n of 50 long connections advanced by 10 bytes or more in 3 s"
+    [ "$n" = 50 ] || fail "only $n of 50 long connections kept streaming"
+}
 
 ha_diag() {
+    echo "--- router's neighbour entry for the VIP: $($IP neigh show $VIP)"
+    for d in d1 d2; do [ -e /run/netns/$d ] && echo "--- $d eth0 $($IP netns exec $d cat /sys/class/net/eth0/address): $($IP netns exec $d $IP -4 -br addr show dev eth0)"; done
+    [ -e /run/netns/d2 ] && { echo "--- d2 ipvsadm -Lnc:"; $IP netns exec d2 $IPVSADM -Lnc | head -n 6; }
+    [ -f /tmp/short.log ] && { echo "--- last short connections:"; sort -n /tmp/short.log | tail -n 5; }
     [ -f /tmp/long.txt ] || return 0
     echo "--- client: $(long_summary /tmp/long.txt); connections not streaming within 1 s:"
     awk '$5 != "open" || $7 >= 1000' /tmp/long.txt | head -n 20
@@ -144,6 +157,8 @@ wait_until 30 "d1 to be VRRP master (VIP on d1 only)" is_master d1 d2
 wait_until 20 "both Directors to program rs1 and rs2" both_tables
 echo "d1 daemons: $(daemons d1)"
 echo "d2 daemons: $(daemons d2)"
+demo_show "cat keepalived.conf   (the same file on d1 and d2)" cat /tmp/ha.conf
+demo_show "lvsmon status   (on d1)" $LVSMON status --control /run/lvsmon-d1.sock
 daemons d1 | grep -q "master sync daemon" || fail "the master d1 runs no master sync daemon: $(daemons d1)"
 daemons d2 | grep -q "backup sync daemon" || fail "the backup d2 runs no backup sync daemon: $(daemons d2)"
 
@@ -153,6 +168,7 @@ echo "client: $(long_summary /tmp/long.txt)"
 wait_until 30 "d2 to hold all 50 long connections (synced)" all_synced d2
 echo "d2 holds $(synced d2) of the 50 long connections"
 cp /tmp/long.txt /tmp/long-before.txt
+demo_show "ipvsadm -Lnc   (on the backup d2: the master's connections, synced)" sh -c "$IP netns exec d2 $IPVSADM -Lnc | head -n 8"
 
 step "the master d1 dies (links down, kill -9)"
 kill_director d1
@@ -166,10 +182,13 @@ echo "new-connection outage ${outage} ms (bound: master-down ${MASTER_DOWN_MS} m
 # The long connections stall until the real server's next retransmission reaches the
 # client after the takeover (exponential backoff); then every one streams again.
 wait_until 40 "all 50 long connections streaming through d2" flowing_all
+advancing
 echo "client after the failover: $(long_summary /tmp/long.txt)"
 expect_eq "long connections after the failover" "$(long_summary /tmp/long.txt)" "$(long_summary /tmp/long-before.txt)"
 expect_eq "real server of each connection after the failover" "$(long_map /tmp/long.txt)" "$(long_map /tmp/long-before.txt)"
 echo "short connections since the fault: $(short_after "$t_kill")"
+demo_show "ip -4 addr show eth0   (on d2: it holds the VIP now)" $IP netns exec d2 $IP -4 addr show dev eth0
+demo_show "lvsmon status   (on d2)" $LVSMON status --control /run/lvsmon-d2.sock
 
 step "the old master d1 returns as after a reboot (new namespace: empty IPVS, no VIP)"
 $IP netns del d1
@@ -191,6 +210,7 @@ echo "d1 took the VIP back $(( t_pre - t_back )) ms after its start, holding $le
 wait_until 30 "a new connection after d1's return" has_short_ok "$($STREAMS now)"
 sleep 2
 wait_until 40 "all 50 long connections streaming through d1" flowing_all
+advancing
 echo "client after the return: $(long_summary /tmp/long.txt)"
 expect_eq "long connections after the return" "$(long_summary /tmp/long.txt)" "$(long_summary /tmp/long-before.txt)"
 expect_eq "real server of each connection after the return" "$(long_map /tmp/long.txt)" "$(long_map /tmp/long-before.txt)"
