@@ -24,7 +24,7 @@ fn sa(s: &str) -> SocketAddr {
 fn http_check(target: &str) -> Check {
     Check {
         kind: CheckKind::Http(HttpCheck {
-            tls: false,
+            tls: None,
             urls: vec![Url {
                 path: "/".into(),
                 digest: None,
