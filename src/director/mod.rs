@@ -14,6 +14,7 @@
 //! still cleans up after itself); every other kernel entry is left alone, and a managed
 //! service that also holds foreign destinations is never deleted whole.
 
+mod agent;
 mod build;
 mod kernel;
 mod ramp;
@@ -335,6 +336,10 @@ impl Director {
             self.sched.schedule(id, now + DEFER_DELAY);
             return;
         }
+        if c.check.kind == CheckKind::Agent {
+            self.on_agent_outcome(id, outcome, now);
+            return;
+        }
         let next = c
             .state
             .record(&Timers::of(&c.check), outcome, now, self.rng.next_u64());
@@ -645,7 +650,9 @@ impl Director {
                         (_, None) => {}
                     }
                 }
-                weight.clamp(0, 65535)
+                let weight = weight.clamp(0, 65535);
+                // An agent's percentage scales the weight the checks chose.
+                self.agent_weight(r, weight)
             }
         }
     }
