@@ -10,6 +10,7 @@
 # The client alternates requests to the two VIPs, ten each, as soon as rs1 is in both
 # tables, and the answers are counted. Under emulation the ten pairs take a few seconds,
 # so the bound allows for the ramp having climbed meanwhile: at most 7 of 10 to rs1.
+# vm-budget: 240  (run-vm.sh: seconds the scenario may take; 162 s of VM uptime with the host at load ~20)
 need_lvsmon
 net_up
 rs_add rs1 198.51.100.2
