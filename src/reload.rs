@@ -30,7 +30,7 @@ pub enum Reloaded {
     /// The config was parsed, resolved and handed to the director (which keeps unchanged
     /// real servers and checkers as they are); the caller applies the rest of it
     /// (global settings, probe restarts, drift interval).
-    Applied(Config),
+    Applied(Box<Config>),
 }
 
 /// The config half of a reload: reads the config at `path` and, unless its fingerprint
@@ -73,5 +73,5 @@ pub fn reload_config(
         return Err(format!("reload of {} refused: {}", path.display(), e));
     }
     *running = Some(fingerprint);
-    Ok(Reloaded::Applied(cfg))
+    Ok(Reloaded::Applied(Box::new(cfg)))
 }

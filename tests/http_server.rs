@@ -338,6 +338,12 @@ fn hostile_clients_get_their_error_and_checks_go_on() {
     // Every client got an answer. The first 16 held a slot until their deadline
     // (408); on a loaded machine connecting 1000 clients can outlast that deadline, and
     // later ones then get the freed slots: still a bounded number.
+    let during_flood = checks_ok(&d, &a) - checks_before;
+    assert!(
+        during_flood >= 5,
+        "{} checks while 1000 clients were held",
+        during_flood
+    );
     assert_eq!(held + busy, 1000);
     assert!(held >= 16, "{} held, {} refused at once", held, busy);
     assert!(busy >= 900, "{} held, {} refused at once", held, busy);
@@ -407,13 +413,14 @@ fn hostile_clients_get_their_error_and_checks_go_on() {
     assert!(reply.starts_with("HTTP/1.1 200 OK"), "{}", reply);
     assert_eq!(reply.matches("HTTP/1.1").count(), 1, "{}", reply);
 
-    // Nothing received changed the state, and the checks went on at their pace: at
-    // delay_loop 0.1 s, at least a third of the nominal count (a generous bound).
+    // Nothing received changed the state, and the checks went on: at delay_loop 0.1 s,
+    // at least a tenth of the nominal count (a generous bound: the machine running the
+    // tests may be busy; a loop held up by the clients would run none for seconds).
     let elapsed = started.elapsed();
     let done = checks_ok(&d, &a) - checks_before;
     let nominal = (elapsed.as_secs_f64() / 0.1) as i64;
     assert!(
-        done >= nominal / 3,
+        done >= nominal / 10,
         "{} checks in {:?} (nominal {})",
         done,
         elapsed,
