@@ -104,7 +104,22 @@ pub struct RawRs {
     pub timers: Timers,
     /// lvsmon extension: `slow_start SECONDS` and where it was written.
     pub slow_start: Option<(u32, Pos)>,
+    /// lvsmon extension: `agent_check { ... }`.
+    pub agent: Option<RawAgent>,
     pub checks: Vec<RawCheck>,
+}
+
+/// `agent_check { port N [address A] [interval T] [timeout T] }` (HAProxy's agent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawAgent {
+    pub pos: Pos,
+    pub port: u16,
+    /// Default: the real server's address.
+    pub address: Option<IpAddr>,
+    /// Default: the real server's delay_loop.
+    pub interval: Option<Duration>,
+    /// Default: the real server's connect_timeout.
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -759,6 +774,40 @@ fn slow_start(s: &Stmt) -> PResult<(u32, Pos)> {
     let usage = "a number of seconds (0-86400)";
     let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)? as u32;
     Ok((secs, s.kw.pos))
+}
+
+/// `agent_check { port N [address A] [interval T] [timeout T] }`.
+fn agent_check(s: &Stmt) -> PResult<RawAgent> {
+    nargs(s, 0, 0, "a { } block")?;
+    let body = need_block(s)?;
+    let mut a = RawAgent {
+        pos: s.kw.pos,
+        port: 0,
+        address: None,
+        interval: None,
+        timeout: None,
+    };
+    for st in body {
+        let st = &st;
+        check_special(st.kw)?;
+        let kw = st.kw.text;
+        match kw {
+            "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
+            "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
+            "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+            "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+            _ => {
+                return perr(
+                    st.kw.pos,
+                    format!("unknown keyword '{}' in agent_check", kw),
+                )
+            }
+        }
+    }
+    if a.port == 0 {
+        return perr(s.kw.pos, "'agent_check' needs a 'port'");
+    }
+    Ok(a)
 }
 
 fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
@@ -1452,6 +1501,7 @@ impl Parser<'_> {
             virtualhost: None,
             timers: Timers::default(),
             slow_start: None,
+            agent: None,
             checks: Vec::new(),
         };
         let body = need_block(s)?;
@@ -1489,6 +1539,12 @@ impl Parser<'_> {
                 "notify_down" => rs.notify_down = Some(script(st, true)?),
                 "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
                 "slow_start" => rs.slow_start = Some(slow_start(st)?),
+                "agent_check" => {
+                    if rs.agent.is_some() {
+                        return perr(st.kw.pos, "a second 'agent_check' in one real_server");
+                    }
+                    rs.agent = Some(agent_check(st)?);
+                }
                 "smtp_alert" => {
                     self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");

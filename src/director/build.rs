@@ -17,7 +17,7 @@ use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
 use crate::ipvsadm::rule::AddrPort;
-use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
+use crate::model::config::{Check, CheckKind, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 use crate::model::table::{FixedTable, Full};
@@ -408,7 +408,8 @@ fn assemble(
     let mut sched = Sched::new(checkers.len());
     for &id in &fresh_ids {
         let c = &mut checkers[id as usize];
-        c.state = CheckerState::new(alpha[id as usize]);
+        // An agent has not spoken yet: it holds nothing against the server.
+        c.state = CheckerState::new(alpha[id as usize] && c.check.kind != CheckKind::Agent);
         let delay = warmup_delay(c.check.warmup, rng.next_u64());
         sched.schedule(id, now + delay);
     }

@@ -14,6 +14,7 @@
 //! still cleans up after itself); every other kernel entry is left alone, and a managed
 //! service that also holds foreign destinations is never deleted whole.
 
+mod agent;
 mod build;
 mod kernel;
 mod metrics;
@@ -355,6 +356,11 @@ impl Director {
             self.sched.schedule(id, now + DEFER_DELAY);
             return;
         }
+        if c.check.kind == CheckKind::Agent {
+            self.on_agent_outcome(id, outcome, now);
+            return;
+        }
+        // Health checks only: an agent's answers are not checks of the real server.
         self.note_check(id, outcome, now);
         let Some(c) = self.checkers.get_mut(id as usize) else {
             return;
@@ -720,7 +726,9 @@ impl Director {
                         (_, None) => {}
                     }
                 }
-                weight.clamp(0, 65535)
+                let weight = weight.clamp(0, 65535);
+                // An agent's percentage scales the weight the checks chose.
+                self.agent_weight(r, weight)
             }
         }
     }

@@ -725,7 +725,10 @@ fn misc_dynamic_weight_changes_the_current_weight() {
     let mut due = FixedTable::new("due", 4);
     h.d.due(t, &mut due);
     let o = Outcome {
-        result: Ok(Up { weight: Some(5) }),
+        result: Ok(Up {
+            weight: Some(5),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -756,7 +759,10 @@ fn file_check_weight_is_added_to_the_configured_weight() {
     h.d.due(t, &mut due);
     // The tracked file says 2, weight 2: configured 3 + 4 = 7.
     let o = Outcome {
-        result: Ok(Up { weight: Some(4) }),
+        result: Ok(Up {
+            weight: Some(4),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -914,11 +920,11 @@ fn status_json_is_the_documented_format() {
         r#"{"services":[{"service":"TCP 192.0.2.10:80","protocol":"TCP","address":"192.0.2.10:80","fwmark":null,"#,
         r#""scheduler":"wrr","quorum_up":true,"sorry_server":{"address":"198.51.100.9:80","in_table":false},"reals":["#,
         r#"{"address":"198.51.100.2:80","health":"up","configured_weight":1,"current_weight":1,"in_table":true,"#,
-        r#""rising":null,"late":0,"slow_start":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null,"#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null,"#,
         r#""checks_ok":21,"checks_failed":0,"transitions":0,"history":["#,
         &h1,
         r#"]},{"address":"198.51.100.3:80","health":"down","configured_weight":3,"current_weight":0,"in_table":false,"#,
-        r#""rising":null,"late":0,"slow_start":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
         r#""last_change":"2026-11-21T16:59:46Z","override":null,"checks_ok":0,"checks_failed":18,"transitions":1,"history":["#,
         &h2,
         r#"]}]},"#,

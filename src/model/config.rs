@@ -149,6 +149,16 @@ pub struct RealServer {
     pub checks: Vec<Check>,
 }
 
+/// Schedulers that hash flows to real servers (`sh`, `dh`, `mh`, `lblc`, `lblcr`): every
+/// change of weight moves flows to other servers, so lvsmon refuses a slow-start ramp
+/// with them and lets an agent only take a server out (0) or put it back (full weight).
+pub const HASHING_SCHEDULERS: [&str; 5] = ["sh", "dh", "mh", "lblc", "lblcr"];
+
+/// Whether `sched` is one of `HASHING_SCHEDULERS`.
+pub fn is_hashing(sched: &str) -> bool {
+    HASHING_SCHEDULERS.contains(&sched)
+}
+
 /// One check with every timer and address resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Check {
@@ -195,6 +205,10 @@ pub enum CheckKind {
     Misc(MiscCheck),
     Ping,
     File(FileCheck),
+    /// lvsmon extension: HAProxy's agent protocol (`agent_check` in a real server); the
+    /// agent's address and port are the check's target, its interval the delay_loop,
+    /// its timeout the connect_timeout.
+    Agent,
 }
 
 impl CheckKind {
@@ -210,6 +224,7 @@ impl CheckKind {
             CheckKind::Misc(_) => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File(_) => "FILE_CHECK",
+            CheckKind::Agent => "agent_check",
         }
     }
 }
