@@ -150,7 +150,7 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
             })
         })
         .collect();
-    Ok(Config {
+    let mut cfg = Config {
         files: files.to_vec(),
         services,
         sync_daemon: raw.sync_daemon.clone(),
@@ -161,7 +161,13 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         lvs_notify_fifo,
         track_file_inits,
         warnings: cx.warnings,
-    })
+    };
+    let security = crate::config::script_security::Settings {
+        script_user: raw.script_user.clone(),
+        enabled: raw.script_security,
+    };
+    crate::config::script_security::apply(&mut cfg, &security, files);
+    Ok(cfg)
 }
 
 /// The kernel's identity of a service: protocol + address, or fwmark + family.
