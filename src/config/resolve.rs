@@ -811,6 +811,8 @@ fn check(
             tls,
             urls,
             virtualhost,
+            protocol,
+            fast_recovery,
         } => CheckKind::Http(HttpCheck {
             tls: *tls,
             urls: cx.share_urls(urls),
@@ -818,6 +820,8 @@ fn check(
                 .clone()
                 .or_else(|| r.virtualhost.clone())
                 .or_else(|| vs.virtualhost.clone()),
+            protocol: *protocol,
+            fast_recovery: *fast_recovery,
         }),
         RawKind::Udp(u) => CheckKind::Udp(u.clone()),
         RawKind::Dns(d) => CheckKind::Dns(d.clone()),
