@@ -14,6 +14,7 @@ pub mod director;
 pub mod genhash;
 pub mod globals;
 pub mod health;
+pub mod http;
 pub mod ipvs;
 pub mod ipvsadm;
 pub mod logging;
@@ -21,10 +22,13 @@ pub mod model;
 pub mod notify_fifo;
 pub mod pidfile;
 pub mod probe;
+pub mod prom;
 pub mod reactor;
 pub mod reload;
 pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod track_files;

@@ -47,11 +47,23 @@ fn cases() -> Vec<(String, &'static str)> {
         (rs("  HTTP_GET { url { digest 00 } }"), "4:27: 'digest' needs 32 hex digits (an MD5 digest), got '00'"),
         (rs("  HTTP_GET { url { status_code 200 } }"), "4:14: url block needs a 'path'"),
         (rs("  HTTP_GET { url { path /\n status_code 200-199 } }"), "5:14: 'status_code' needs an HTTP status code (100-599) or a range like 200-299, got '200-199'"),
+        #[cfg(feature = "regex")]
         (rs("  HTTP_GET { url { path /\n regex \"a(?=b)\" } }"), "5:8: 'regex' does not compile: look-around is not supported (lvsmon's regex has no look-around or back-references)"),
         (rs("  HTTP_GET { url { path /\n regex a b } }"), "5:10: 'regex' needs one pattern (quote it)"),
         (rs("  HTTP_GET { url { path /\n regex_min_offset x } }"), "5:19: 'regex_min_offset' needs a byte offset, got 'x'"),
         (rs("  HTTP_GET { url { path / }\n http_protocol 2 }"), "5:16: 'http_protocol' needs 1.0, 1.0C or 1.1, got '2'"),
-        (rs("  SSL_GET { url { path / }\n enable_sni }"), "5:2: 'enable_sni' is not supported by lvsmon"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n verify maybe }"), "5:9: 'verify' needs one of on|off|true|false|yes|no, got 'maybe'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n sni_name 192.0.2.1 }"), "5:11: 'sni_name' needs a DNS host name (TLS sends no IP address as SNI, RFC 6066 3), got '192.0.2.1'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n enable_sni\n virtualhost www.example.org:8443 }"), "4:3: SSL_GET: virtualhost 'www.example.org:8443' can be neither sent as SNI nor verified (not a DNS name); set 'sni_name'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { }"), "4:3: SSL_GET needs at least one url { } block"),
+        #[cfg(not(feature = "tls"))]
+        (rs("  SSL_GET { url { path / } }"), "4:3: SSL_GET needs a build with the \"tls\" feature (this lvsmon was built without it); use HTTP_GET or TCP_CHECK"),
+        (rs("  HTTP_GET { url { path / }\n tls_compliant }"), "5:2: unknown keyword 'tls_compliant' in HTTP_GET"),
+        (rs("  HTTP_GET { url { path /\n tls_compliant } }"), "5:2: unknown keyword 'tls_compliant' in url"),
         (rs("  UDP_CHECK { payload 0g }"), "4:23: 'payload' needs hex digits, got '0g'"),
         (rs("  UDP_CHECK { require_reply 0Xg }"), "4:29: 'require_reply' needs hex digits (X for any nibble), got '0Xg'"),
         (rs("  UDP_CHECK { payload 0X }"), "4:23: 'payload' needs hex digits, got '0X'"),

@@ -11,6 +11,10 @@ pub const MAX_CHECKERS: usize = 16384;
 pub const MAX_CHECKS_PER_REAL: usize = 8;
 /// Probes with a socket or child process open at the same time.
 pub const MAX_IN_FLIGHT: usize = 512;
+/// SSL_GET connections open at once (each holds rustls's state, allocated at connect
+/// and freed at close; see README "Memory"). A check that finds them all in use is
+/// counted as not run and retried soon, as when every probe slot is busy.
+pub const MAX_TLS_IN_FLIGHT: usize = 128;
 /// `url { }` blocks in one HTTP_GET.
 pub const MAX_URLS: usize = 8;
 /// Status-code ranges in one `status_code` line.
@@ -27,6 +31,12 @@ pub const MAX_HTTP_REPLY_BYTES: usize = 1024 * 1024;
 pub const MAX_HTTP_HEADER_BYTES: usize = 8 * 1024;
 /// Bytes of one control-socket request.
 pub const MAX_CONTROL_REQUEST: usize = 1024;
+/// Recent checks kept per real server (`status --history`, the status page).
+pub const HISTORY_LEN: usize = 64;
+/// HTTP clients served at once (`run --http`).
+pub const MAX_HTTP_CLIENTS: usize = 16;
+/// Bytes of one HTTP request (request line and headers; no body is read).
+pub const MAX_HTTP_REQUEST: usize = 8 * 1024;
 /// Control-socket clients served at once.
 pub const MAX_CONTROL_CLIENTS: usize = 8;
 /// Kernel operations queued by one reconcile pass.
