@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Scrape cost at scale (issue 13's bench), host only, --dry-run: lvsmon checks N real
 servers (TCP_CHECK every 1 s against one accepting socket on 0.0.0.0, reached through
-N addresses of 127.0.0.0/8) with --http open. Two windows of the same length on the same
-daemon: without a scraper, then with one GET /metrics every second. Per window: checks
+N addresses of 127.0.0.0/8) with --http open. Windows of the same length on the same
+daemon, alternately without a scraper and with one GET /metrics every second. Per window: checks
 completed, checks that started late (the sum of status --json's per real server "late"),
 and lvsmon's CPU; with the scraper, each scrape's wall time and size.
 Usage: scrape.py LVSMON RAWFILE [N] [WINDOW_SECONDS]"""
@@ -83,7 +83,9 @@ try:
             break
     time.sleep(12)  # warmup spreads first checks over delay_loop; let every real be checked
     res = {}
-    for name, scraping in (("idle", False), ("scraped", True)):
+    # Alternating windows: this host is shared, and the load of others moves a window
+    # more than a scraper does; two of each show how much.
+    for name, scraping in (("idle-1", False), ("scraped-1", True), ("idle-2", False), ("scraped-2", True)):
         c0, l0, _ = status(); t0 = ticks(); start = time.monotonic()
         lat, sizes = [], []
         while time.monotonic() - start < win:
