@@ -49,9 +49,11 @@ const _: () = assert!(MAX_IN_FLIGHT <= 1 << SLOT_BITS);
 const EVENTS_CAPACITY: usize = 256;
 /// Checks started in one turn of the loop. Each connect runs a share of the kernel's TCP
 /// work in our context; starting every due check before looking at the sockets again
-/// would leave replies that arrive meanwhile unread, and with delay_loop counted from a
-/// check's completion those checks then fall due together again: a bunch that grows
-/// (measured under emulation at 1000 real servers: checks started 51 ms late at p50).
+/// would leave replies that arrive meanwhile unread, which delays their completion (with
+/// keepalived's rule, delay_loop counted from a check's completion, those checks then
+/// fell due together again: a bunch that grew; measured under emulation at 1000 real
+/// servers: checks started 51 ms late at p50; start to start, a delayed completion no
+/// longer moves the next start, but reading replies late still skews latencies).
 /// Checks not started stay due and are taken on the next turn, after a poll that does
 /// not sleep.
 const START_BATCH: usize = 16;

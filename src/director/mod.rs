@@ -309,8 +309,8 @@ impl Director {
     /// from config load, and loading a large config and programming its table can take
     /// longer than a whole warmup on a slow router, which would leave every first check
     /// due at the same instant, a thundering herd against the real servers. Evenly spaced
-    /// first checks stay spread: each next attempt is due `delay_loop` after its own
-    /// completion. A `warmup` of 0 keeps its meaning (first checks at once).
+    /// first checks stay spread: each next attempt is due `delay_loop` after the start of
+    /// its own previous one. A `warmup` of 0 keeps its meaning (first checks at once).
     pub fn spread_first_checks(&mut self, now: Instant) {
         let fresh = |c: &Checker| c.live && !c.running && c.state.last_check.is_none();
         let n = self.checkers.iter().filter(|c| fresh(c)).count() as u128;
