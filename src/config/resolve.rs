@@ -920,6 +920,8 @@ fn check(
             tls,
             urls,
             virtualhost,
+            protocol,
+            fast_recovery,
         } => {
             let virtualhost = virtualhost
                 .clone()
@@ -933,6 +935,8 @@ fn check(
                 tls,
                 urls: cx.share_urls(urls),
                 virtualhost,
+                protocol: *protocol,
+                fast_recovery: *fast_recovery,
             })
         }
         RawKind::Udp(u) => CheckKind::Udp(u.clone()),
