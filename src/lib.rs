@@ -4,6 +4,7 @@
 // IpvsError carries the failed Op by value so that an error never allocates.
 #![allow(clippy::result_large_err)]
 
+pub mod announce;
 pub mod cli;
 pub mod clients;
 pub mod commands;

@@ -30,7 +30,7 @@ pub enum Reloaded {
     /// The config was parsed, resolved and handed to the director (which keeps unchanged
     /// real servers and checkers as they are); the caller applies the rest of it
     /// (global settings, probe restarts, drift interval).
-    Applied(Config),
+    Applied(Box<Config>),
 }
 
 /// The config half of a reload: reads the config at `path` and, unless its fingerprint
@@ -65,13 +65,26 @@ pub fn reload_config(
         return Ok(Reloaded::Unchanged);
     }
     let cfg = source.resolve().map_err(|e| refused(&e))?;
+    if let Some(v) = &cfg.vip_announce {
+        if let Err(e) = crate::announce::iface::check_interface(&v.interface) {
+            return Err(refused(&format_args!(
+                "{}: vip_announce interface '{}' {}",
+                crate::config::position(&cfg, v.interface_pos),
+                v.interface,
+                e
+            )));
+        }
+    }
     for w in &cfg.warnings {
         log::warn!("{}", w);
+    }
+    for n in &cfg.notes {
+        log::info!("{}", n);
     }
     if let Err(e) = director.reload(&cfg, now) {
         log::error!("reload of {} refused: {}", path.display(), e);
         return Err(format!("reload of {} refused: {}", path.display(), e));
     }
     *running = Some(fingerprint);
-    Ok(Reloaded::Applied(cfg))
+    Ok(Reloaded::Applied(Box::new(cfg)))
 }

@@ -123,13 +123,17 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
             services.push(v);
         }
     }
-    Ok(Config {
+    let mut cfg = Config {
         files: files.to_vec(),
         services,
         sync_daemon: raw.sync_daemon.clone(),
         lvs_timeouts: raw.lvs_timeouts,
+        vip_announce: raw.vip_announce.clone(),
         warnings: cx.warnings,
-    })
+        notes: Vec::new(),
+    };
+    crate::config::directors::apply(&mut cfg, &|pos| fmt_pos(files, pos));
+    Ok(cfg)
 }
 
 /// The kernel's identity of a service: protocol + address, or fwmark + family.

@@ -28,8 +28,13 @@ pub struct Config {
     pub sync_daemon: Option<SyncDaemon>,
     /// `lvs_timeouts` from `global_defs` (issue 4).
     pub lvs_timeouts: Option<LvsTimeouts>,
+    /// The `vip_announce` block (route health injection, issue 15).
+    pub vip_announce: Option<VipAnnounce>,
     /// One line per skipped block (`global_defs`, `vrrp_*`, `static_*`), already worded.
     pub warnings: Vec<String>,
+    /// Behaviour lvsmon chose that is worth one info line at load (not a problem):
+    /// see `config::directors`.
+    pub notes: Vec<String>,
 }
 
 /// What a `virtual_server` line names. A `group` is expanded by config resolution into
@@ -221,6 +226,39 @@ pub struct SyncDaemon {
     pub port: Option<u16>,
     pub ttl: Option<u8>,
     pub maxlen: Option<u16>,
+}
+
+/// `vip_announce { interface NAME  rule all|any  on_stop withdraw|keep }`: lvsmon puts
+/// each service address (VIP/32 or /128) on a dummy interface while its rule holds, for a
+/// routing daemon to announce (an lvsmon extension; keepalived has none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VipAnnounce {
+    /// The `vip_announce` keyword.
+    pub pos: Pos,
+    /// At most IFNAMSIZ - 1 (15) bytes.
+    pub interface: String,
+    /// The interface name's position: a run-time refusal (not a dummy) points here.
+    pub interface_pos: Pos,
+    pub rule: AnnounceRule,
+    pub on_stop: OnStop,
+}
+
+/// When a VIP is announced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnounceRule {
+    /// While every virtual service on the address has quorum (the default).
+    All,
+    /// While at least one of them has quorum.
+    Any,
+}
+
+/// What TERM does to the announced VIPs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStop {
+    /// Remove them (the default): the routers move traffic to the other Directors.
+    Withdraw,
+    /// Leave them: IPVS keeps forwarding with the last table (fail-static).
+    Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

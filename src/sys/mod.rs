@@ -21,4 +21,5 @@ macro_rules! syscall {
 pub mod netlink;
 pub mod probe;
 pub mod process;
+pub mod rtnetlink;
 pub mod spawn;
