@@ -2,7 +2,8 @@
 //! pipe. It is the only place that reads the clock; everything it drives (director,
 //! probes, control server) takes `now` as an argument. Idle means asleep in `poll` until
 //! the earliest deadline: the next due check, a probe's deadline, a control client's
-//! deadline, a script's deadline, or the next drift check.
+//! deadline, a script's deadline, the next step of a slow-start ramp, or the next drift
+//! check.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -307,6 +308,7 @@ impl Reactor {
                 return Ok(Exit::Deadline);
             }
             self.start_due_probes(now);
+            self.director.advance_ramps(now);
             self.reconcile(now);
             self.run_scripts(now);
 
@@ -367,6 +369,7 @@ impl Reactor {
             .min();
         [
             self.director.next_due(),
+            self.director.next_ramp_step(),
             probes,
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),

@@ -181,6 +181,32 @@ pub fn summary(cfg: &Config) -> String {
                 .collect();
             let _ = write!(out, ", {}", list.join(" + "));
         }
+        // lvsmon extensions, each named once per service with its distinct values.
+        let mut rises: Vec<u32> = Vec::new();
+        let mut jitters: Vec<u32> = Vec::new();
+        let mut ramps: Vec<Duration> = Vec::new();
+        for rs in &vs.reals {
+            for c in &rs.checks {
+                if c.rise > 1 && !rises.contains(&c.rise) {
+                    rises.push(c.rise);
+                }
+                if c.jitter_percent > 0 && !jitters.contains(&c.jitter_percent) {
+                    jitters.push(c.jitter_percent);
+                }
+            }
+            if rs.slow_start > Duration::ZERO && !ramps.contains(&rs.slow_start) {
+                ramps.push(rs.slow_start);
+            }
+        }
+        for r in &rises {
+            let _ = write!(out, ", rise {}", r);
+        }
+        for j in &jitters {
+            let _ = write!(out, ", delay_loop_jitter {}%", j);
+        }
+        for d in &ramps {
+            let _ = write!(out, ", slow_start {}", secs(*d));
+        }
         if let Some(s) = &vs.sorry_server {
             let _ = write!(out, ", sorry {}", s.addr);
         }

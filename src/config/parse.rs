@@ -24,6 +24,8 @@ pub struct Timers {
     pub connect_timeout: Option<Duration>,
     pub retry: Option<u32>,
     pub delay_before_retry: Option<Duration>,
+    /// lvsmon extension: consecutive successes a down checker needs to come back.
+    pub rise: Option<u32>,
     pub warmup: Option<Duration>,
     pub delay_loop: Option<Duration>,
     pub alpha: Option<bool>,
@@ -78,6 +80,10 @@ pub struct RawVs {
     pub sorry_inhibit: bool,
     pub sorry_fwd: Option<FwdSpec>,
     pub timers: Timers,
+    /// lvsmon extension: `delay_loop_jitter PERCENT` (0 = none).
+    pub jitter_percent: u32,
+    /// lvsmon extension: `slow_start SECONDS` and where it was written.
+    pub slow_start: Option<(u32, Pos)>,
     pub reals: Vec<RawRs>,
 }
 
@@ -96,6 +102,8 @@ pub struct RawRs {
     pub notify_down: Option<Script>,
     pub virtualhost: Option<String>,
     pub timers: Timers,
+    /// lvsmon extension: `slow_start SECONDS` and where it was written.
+    pub slow_start: Option<(u32, Pos)>,
     pub checks: Vec<RawCheck>,
 }
 
@@ -718,6 +726,14 @@ fn dns_type(t: &Token) -> PResult<u16> {
     })
 }
 
+/// `slow_start SECONDS` (0 = off), with the keyword's position: the scheduler it is
+/// refused with is only known once the virtual server is resolved.
+fn slow_start(s: &Stmt) -> PResult<(u32, Pos)> {
+    let usage = "a number of seconds (0-86400)";
+    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)? as u32;
+    Ok((secs, s.kw.pos))
+}
+
 fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
     let kw = s.kw.text;
     match kw {
@@ -730,6 +746,10 @@ fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<b
         }
         "delay_before_retry" => {
             timers.delay_before_retry = Some(timer(arg1(s, "a number of seconds")?, kw, true)?)
+        }
+        "rise" => {
+            let t = arg1(s, "a number of successes (1 or more)")?;
+            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)? as u32);
         }
         "warmup" => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
         "delay_loop" => {
@@ -1178,6 +1198,8 @@ impl Parser<'_> {
             sorry_inhibit: false,
             sorry_fwd: None,
             timers: Timers::default(),
+            jitter_percent: 0,
+            slow_start: None,
             reals: Vec::new(),
         };
         let mut sorry_inhibit_pos = None;
@@ -1319,6 +1341,11 @@ impl Parser<'_> {
                     let rs = self.real_server(st)?;
                     vs.reals.push(rs);
                 }
+                "slow_start" => vs.slow_start = Some(slow_start(st)?),
+                "delay_loop_jitter" => {
+                    let usage = "a percentage of delay_loop (0-50)";
+                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
+                }
                 "ha_suspend" => {
                     flag(st)?;
                     self.ignore(
@@ -1370,6 +1397,7 @@ impl Parser<'_> {
             notify_down: None,
             virtualhost: None,
             timers: Timers::default(),
+            slow_start: None,
             checks: Vec::new(),
         };
         let body = need_block(s)?;
@@ -1397,6 +1425,7 @@ impl Parser<'_> {
                 "notify_up" => rs.notify_up = Some(script(st, true)?),
                 "notify_down" => rs.notify_down = Some(script(st, true)?),
                 "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
+                "slow_start" => rs.slow_start = Some(slow_start(st)?),
                 "smtp_alert" => {
                     boolean(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");

@@ -362,6 +362,9 @@ fn one_service(
         persistence_timeout = Some(DEFAULT_PERSISTENCE);
     }
 
+    // Refused even with no real server to ramp: the line is wrong where it stands.
+    slow_start(vs, vs.slow_start)?;
+
     // Real servers.
     let mut reals: Vec<RealServer> = Vec::with_capacity(vs.reals.len());
     // Addresses seen so far: duplicate detection in O(n log n), not a scan per server.
@@ -567,6 +570,30 @@ fn fix_port(
     vport
 }
 
+/// Schedulers that hash flows to real servers: every weight change moves flows, so a
+/// weight that climbs step by step would reshuffle them at each step.
+const HASHING_SCHEDULERS: [&str; 5] = ["sh", "dh", "mh", "lblc", "lblcr"];
+
+/// The seconds of a `slow_start`, refused at its position under a hashing scheduler.
+fn slow_start(vs: &RawVs, slow: Option<(u32, Pos)>) -> PResult<u32> {
+    let Some((secs, pos)) = slow else {
+        return Ok(0);
+    };
+    let sched = vs.sched.as_deref().unwrap_or(DEFAULT_SCHED);
+    if secs > 0 && HASHING_SCHEDULERS.contains(&sched) {
+        return perr(
+            pos,
+            format!(
+                "'slow_start' cannot be used with the {} scheduler: it hashes flows to real \
+                 servers, so every step of the ramp would move established clients to \
+                 other servers",
+                sched
+            ),
+        );
+    }
+    Ok(secs)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn real(
     cx: &mut Ctx,
@@ -620,6 +647,7 @@ fn real(
         lthreshold: r.lthreshold,
         notify_up: r.notify_up.clone(),
         notify_down: r.notify_down.clone(),
+        slow_start: Duration::from_secs(u64::from(slow_start(vs, r.slow_start.or(vs.slow_start))?)),
         // A checker's own `alpha` overrides the real server's; the real server starts
         // down when any of its checkers does (all must be up for it to be up).
         alpha: if checks.is_empty() {
@@ -656,6 +684,12 @@ fn check(
         .or(r.timers.delay_before_retry)
         .or(vs.timers.delay_before_retry)
         .unwrap_or_else(|| default_delay_before_retry(&c.kind, delay_loop));
+    let rise = c
+        .timers
+        .rise
+        .or(r.timers.rise)
+        .or(vs.timers.rise)
+        .unwrap_or(1);
     let warmup = c
         .timers
         .warmup
@@ -753,6 +787,8 @@ fn check(
             connect_timeout,
             retry,
             delay_before_retry,
+            rise,
+            jitter_percent: vs.jitter_percent,
             delay_loop,
             warmup,
         },

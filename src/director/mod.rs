@@ -19,6 +19,7 @@ mod announce;
 mod announce_tests;
 mod build;
 mod kernel;
+mod ramp;
 mod slot_index;
 
 pub use build::{service_key, service_spec};
@@ -28,6 +29,8 @@ mod status;
 pub(crate) mod testlog;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_health;
 
 use crate::model::fasthash::FastMap;
 use slot_index::SlotIndex;
@@ -39,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use crate::health::checker::{CheckerState, Timers, Transition, XorShift};
 use crate::health::quorum;
+use crate::health::slow_start::Ramp;
 use crate::ipvs::backend::IpvsError;
 use crate::ipvs::reconcile::{self, DestEntry, SvcEntry};
 use crate::ipvs::rule::{DestSpec, Forward, Op, Protocol, SchedName, ServiceKey, TunnelSpec};
@@ -186,6 +190,10 @@ struct Real {
     up: bool,
     last_change: Option<Instant>,
     ov: Option<Override>,
+    /// `slow_start` in whole seconds (0 = none).
+    slow_start: u32,
+    /// The weight ramp after a return, while it lasts (see `ramp`).
+    ramp: Option<Ramp>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -214,6 +222,11 @@ pub struct Director {
     slot_index: SlotIndex,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
+    /// Periodic check starts that came late (the attempt before was still in flight),
+    /// since start; kept across reloads.
+    late_starts: u64,
+    /// The earliest next step of any weight ramp (see `ramp`).
+    next_ramp_step: Option<Instant>,
     /// Something changed since `reconcile` last found nothing to do.
     dirty: bool,
 }
@@ -244,6 +257,7 @@ impl Director {
                 continue;
             }
             c.running = true;
+            c.state.start(now);
             // Cannot fail: capacity checked above.
             let _ = out.push(id);
         }
@@ -297,6 +311,13 @@ impl Director {
         }
     }
 
+    /// Periodic check starts, over all checkers since start, that were due while the
+    /// checker's previous attempt was still in flight (each started when that attempt
+    /// completed). A counter: it only grows.
+    pub fn late_starts(&self) -> u64 {
+        self.late_starts
+    }
+
     /// Earliest instant at which `due` will return something.
     pub fn next_due(&self) -> Option<Instant> {
         self.sched.peek()
@@ -323,8 +344,12 @@ impl Director {
             // A first check: a service may have settled (vip_announce).
             self.announce.mark_dirty();
         }
-        let (t, delay) = c.state.record(&Timers::of(&c.check), outcome, now);
-        self.sched.schedule(id, now + delay);
+        let next = c
+            .state
+            .record(&Timers::of(&c.check), outcome, now, self.rng.next_u64());
+        self.sched.schedule(id, next.at);
+        self.late_starts += u64::from(next.late);
+        let t = next.transition;
         if t == Transition::None {
             return;
         }
@@ -599,10 +624,20 @@ impl Director {
         }
     }
 
-    /// The weight a live real server should carry: operator override, else the weight its
-    /// checks chose (MISC_CHECK misc_dynamic, FILE_CHECK), else the configured one. A
-    /// configured 0 stays 0.
+    /// The weight a live real server should carry now: operator override, else its full
+    /// weight scaled down by a slow-start ramp in progress.
     fn effective_weight(&self, r: &Real) -> i32 {
+        match (r.ov, r.ramp) {
+            (Some(_), _) | (None, None) => self.full_weight(r),
+            (None, Some(ramp)) => ramp.weight(self.full_weight(r), r.slow_start),
+        }
+    }
+
+    /// The weight a live real server carries once any ramp is over: operator override,
+    /// else the weight its checks chose (MISC_CHECK misc_dynamic, FILE_CHECK), else the
+    /// configured one. A configured 0 stays 0. Quorum counts this weight: a returning
+    /// server is healthy, its ramp only spares it the flood.
+    fn full_weight(&self, r: &Real) -> i32 {
         match r.ov {
             Some(Override::Drain) => 0,
             Some(Override::Weight(w)) => w,
@@ -638,7 +673,7 @@ impl Director {
         if up == r.up {
             if reweigh && up {
                 self.dirty = true;
-                let w = self.effective_weight(r);
+                let w = self.full_weight(r);
                 log::info!(
                     "{} real server {} weight is now {}",
                     ServiceName(&key),
@@ -655,13 +690,27 @@ impl Director {
         r.last_change = Some(now);
         let addr = r.addr;
         let script = if up {
-            log::info!(
-                "{} real server {} is UP",
-                ServiceName(&key),
-                AddrPort(&addr)
-            );
-            r.notify_up.clone().map(|s| (ScriptKind::NotifyUp, s))
+            if r.slow_start > 0 {
+                log::info!(
+                    "{} real server {} is UP (slow start: full weight in {} s)",
+                    ServiceName(&key),
+                    AddrPort(&addr),
+                    r.slow_start
+                );
+            } else {
+                log::info!(
+                    "{} real server {} is UP",
+                    ServiceName(&key),
+                    AddrPort(&addr)
+                );
+            }
+            self.start_ramp(ri, now);
+            self.reals[ri]
+                .notify_up
+                .clone()
+                .map(|s| (ScriptKind::NotifyUp, s))
         } else {
+            r.ramp = None;
             match reason {
                 Some(why) => log::info!(
                     "{} real server {} is DOWN: {}",
@@ -689,7 +738,7 @@ impl Director {
             .clone()
             .map(|ri| &self.reals[ri])
             .filter(|r| r.up)
-            .map(|r| i64::from(self.effective_weight(r).max(0)))
+            .map(|r| i64::from(self.full_weight(r).max(0)))
             .sum()
     }
 

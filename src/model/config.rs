@@ -101,6 +101,9 @@ pub struct RealServer {
     pub notify_down: Option<Script>,
     /// Start down until the first success (`alpha`, inherited from the service).
     pub alpha: bool,
+    /// lvsmon extension (`slow_start`, inherited from the service): a returning real
+    /// server ramps from a small weight to its own over this long (0 = at once).
+    pub slow_start: Duration,
     /// Checks whose targets are fully resolved; all must be up for the server to be up.
     /// No checks = always up (keepalived's behaviour).
     pub checks: Vec<Check>,
@@ -118,6 +121,12 @@ pub struct Check {
     /// Failed attempts tolerated before the checker is declared down.
     pub retry: u32,
     pub delay_before_retry: Duration,
+    /// lvsmon extension: consecutive successful attempts a down checker needs to come
+    /// back up (1 = keepalived's rule).
+    pub rise: u32,
+    /// lvsmon extension (`delay_loop_jitter`): each periodic attempt starts delay_loop
+    /// plus or minus up to this percentage of it after the previous one (0 = exactly).
+    pub jitter_percent: u32,
     pub delay_loop: Duration,
     /// Maximum random delay before the first check (0 = none).
     pub warmup: Duration,
