@@ -88,6 +88,7 @@ pub fn run(opts: RunOptions) -> u8 {
             }
         }
     };
+    crate::track_files::initialise(&cfg.track_file_inits, true);
     if opts.daemon {
         if let Err(e) = crate::sys::process::daemonize() {
             log::error!("cannot become a daemon: {}", e);
@@ -117,7 +118,16 @@ pub fn run(opts: RunOptions) -> u8 {
     } else {
         // A kernel without IPVS (module not loaded yet) is not fatal: checking goes on and
         // the table is applied when IPVS appears (see ipvs::lazy).
-        match crate::ipvs::lazy::Lazy::new(crate::ipvs::lazy::kernel_opener(opts.ipvs_api)) {
+        let mut opener = crate::ipvs::lazy::kernel_opener(opts.ipvs_api);
+        if let Some(name) = &cfg.net_namespace_ipvs {
+            let ns = crate::sys::netns::path_of(name);
+            log::info!(
+                "programming the IPVS table of network namespace {}",
+                ns.display()
+            );
+            opener = crate::ipvs::lazy::in_namespace(ns, opener);
+        }
+        match crate::ipvs::lazy::Lazy::new(opener) {
             Ok(b) => Box::new(b),
             Err(e) => {
                 log::error!("cannot open the IPVS interface: {}", e);
@@ -161,6 +171,11 @@ pub fn run(opts: RunOptions) -> u8 {
     );
     reactor.set_vip_iface(vip, vip_opener);
     reactor.set_globals(crate::globals::Globals::from_config(&cfg));
+    reactor.set_notify_fifo(
+        cfg.lvs_notify_fifo
+            .as_ref()
+            .and_then(crate::notify_fifo::Fifo::open),
+    );
     reactor.set_config_fingerprint(fingerprint);
     drop(cfg);
     reactor.start();

@@ -18,6 +18,7 @@ pub mod ipvs;
 pub mod ipvsadm;
 pub mod logging;
 pub mod model;
+pub mod notify_fifo;
 pub mod pidfile;
 pub mod probe;
 pub mod reactor;
@@ -26,3 +27,4 @@ pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+pub mod track_files;

@@ -22,6 +22,7 @@ use crate::globals::Globals;
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::{AddrPort, RuleText};
+use crate::model::config::FlushOnStop;
 use crate::model::limits::{MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
@@ -88,6 +89,8 @@ pub struct Reactor {
     signal_pipe: std::fs::File,
     scripts: ScriptRunner,
     script_events: FixedTable<crate::director::ScriptEvent>,
+    /// `lvs_notify_fifo`, when configured and opened.
+    fifo: Option<crate::notify_fifo::Fifo>,
     settings: Settings,
     drift_interval: Duration,
     next_drift_at: Instant,
@@ -196,6 +199,7 @@ impl Reactor {
             vip: None,
             vip_opener: || None,
             vip_ops: FixedTable::new("VIP operations", MAX_VIP_OPS),
+            fifo: None,
         })
     }
 
@@ -243,6 +247,11 @@ impl Reactor {
         }
     }
 
+    /// The `lvs_notify_fifo` every transition is written to, open for the daemon's life.
+    pub fn set_notify_fifo(&mut self, fifo: Option<crate::notify_fifo::Fifo>) {
+        self.fifo = fifo;
+    }
+
     /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
     pub fn set_globals(&mut self, globals: Globals) {
         self.wanted_globals = globals;
@@ -264,6 +273,12 @@ impl Reactor {
 
     /// Reads the kernel table and adopts it, then applies the first difference.
     pub fn start(&mut self) {
+        for op in self.wanted_globals.start_ops() {
+            match self.backend.apply(&op) {
+                Ok(()) => log::info!("lvs_flush: emptied the IPVS table ({})", RuleText(&op)),
+                Err(e) => log::error!("lvs_flush: {}", e),
+            }
+        }
         self.apply_globals();
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.adopt(&self.kernel),
@@ -507,6 +522,9 @@ impl Reactor {
         self.director.take_events(&mut self.script_events);
         for i in 0..self.script_events.len() {
             let ev = &self.script_events[i];
+            if ev.script.is_none() && self.fifo.is_none() {
+                continue;
+            }
             // Formatting allocates, but scripts run only on transitions, never per check.
             let why = match ev.real {
                 Some(real) => format!(
@@ -521,12 +539,20 @@ impl Reactor {
                     ServiceName(&ev.service)
                 ),
             };
-            self.scripts.spawn(&ev.script, &why, now);
+            if let Some(fifo) = self.fifo.as_mut() {
+                fifo.announce(ev);
+            }
+            if let Some(script) = &ev.script {
+                self.scripts.spawn(script, &why, now);
+            }
         }
         self.script_events.clear();
     }
 
     fn check_drift(&mut self) {
+        if let Some(fifo) = self.fifo.as_mut() {
+            fifo.reap();
+        }
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.observe(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table: {}", e),
@@ -561,7 +587,14 @@ impl Reactor {
             crate::reload::Reloaded::Applied(cfg) => cfg,
         };
         self.prepare_vip_iface(vip_before, now);
+        crate::track_files::initialise(&cfg.track_file_inits, false);
         self.wanted_globals = Globals::from_config(&cfg);
+        if self.wanted_globals.net_namespace_ipvs != self.globals.net_namespace_ipvs {
+            log::warn!(
+                "net_namespace_ipvs changed: it takes effect when lvsmon restarts (as in keepalived); the running table stays where it is"
+            );
+            self.wanted_globals.net_namespace_ipvs = self.globals.net_namespace_ipvs.clone();
+        }
         self.apply_globals();
         // Checker ids survive a reload; probes in flight are restarted so none reports
         // against a spec that has changed.
@@ -609,11 +642,26 @@ impl Reactor {
             log::info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
         } else {
             self.ops.clear();
-            self.director.teardown(&mut self.ops);
-            log::info!(
-                "stopping; removing the {} IPVS entries lvsmon added",
-                self.ops.len()
-            );
+            match self.globals.flush_on_stop {
+                FlushOnStop::Full => {
+                    let _ = self.ops.push(Op::Flush);
+                    log::info!("stopping; lvs_flush_on_stop: flushing the whole IPVS table");
+                }
+                FlushOnStop::Vs => {
+                    self.director.teardown_as(&mut self.ops, true);
+                    log::info!(
+                        "stopping; lvs_flush_on_stop VS: deleting the {} services lvsmon programmed",
+                        self.ops.len()
+                    );
+                }
+                FlushOnStop::No => {
+                    self.director.teardown(&mut self.ops);
+                    log::info!(
+                        "stopping; removing the {} IPVS entries lvsmon added",
+                        self.ops.len()
+                    );
+                }
+            }
             self.backend
                 .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
             for op in self.globals.teardown() {
@@ -623,6 +671,8 @@ impl Reactor {
             }
         }
         self.run_scripts(now);
+        // Removes the FIFO (if lvsmon made it) and stops its reader.
+        self.fifo = None;
     }
 
     /// Applies an operator override to the service the request names. A request names a

@@ -117,3 +117,75 @@ fn slow_start_is_refused_with_hashing_schedulers_where_it_is_written() {
         ok(&format!(" lb_algo {sched}\n slow_start 10"), "", "");
     }
 }
+
+#[test]
+fn agent_check_is_a_check_of_its_own_with_inherited_timers() {
+    use lvsmon::model::config::CheckKind;
+    let c = ok(
+        " delay_loop 3\n connect_timeout 2",
+        "  agent_check {\n   port 9777\n  }",
+        "",
+    );
+    let checks = &c.services[0].reals[0].checks;
+    assert_eq!(checks.len(), 2);
+    let a = &checks[1];
+    assert_eq!(a.kind, CheckKind::Agent);
+    assert_eq!(a.target, "198.51.100.2:9777".parse().unwrap());
+    assert_eq!(
+        (a.delay_loop, a.connect_timeout, a.retry, a.rise),
+        (Duration::from_secs(3), Duration::from_secs(2), 0, 1)
+    );
+    let c = ok(
+        "",
+        "  agent_check {\n   port 9777\n   address 198.51.100.50\n   interval 0.5\n   timeout 0.25\n  }",
+        "",
+    );
+    let a = &c.services[0].reals[0].checks[1];
+    assert_eq!(a.target, "198.51.100.50:9777".parse().unwrap());
+    assert_eq!(
+        (a.delay_loop, a.connect_timeout),
+        (Duration::from_millis(500), Duration::from_millis(250))
+    );
+    let summary = lvsmon::config::summary(&c);
+    assert!(
+        summary.contains("TCP_CHECK every 60 s + agent_check every 0.5 s"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn agent_check_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "  agent_check {\n  }",
+            "h.conf:5:3: 'agent_check' needs a 'port'",
+        ),
+        (
+            "  agent_check {\n   port 0\n  }",
+            "h.conf:6:9: 'port' needs a port number (1-65535), got '0'",
+        ),
+        (
+            "  agent_check {\n   port 1\n   send x\n  }",
+            "h.conf:7:4: unknown keyword 'send' in agent_check",
+        ),
+        (
+            "  agent_check {\n   port 1\n   address nowhere\n  }",
+            "h.conf:7:12: 'address' needs an IPv4 or IPv6 address, got 'nowhere'",
+        ),
+        (
+            "  agent_check {\n   port 1\n   interval 0\n  }",
+            "h.conf:7:13: 'interval' needs a number of seconds greater than 0, got '0'",
+        ),
+        (
+            "  agent_check 7",
+            "h.conf:5:15: unexpected '7' after 'agent_check' (expected a { } block)",
+        ),
+        (
+            "  agent_check {\n   port 1\n  }\n  agent_check {\n   port 2\n  }",
+            "h.conf:8:3: a second 'agent_check' in one real_server",
+        ),
+    ];
+    for (rs, want) in cases {
+        assert_eq!(parse("", rs, "").err().as_deref(), Some(*want), "{rs:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The health extensions against the whole daemon in --dry-run, on loopback: `rise 3`
-//! keeps a real server that flaps every second out of the table, and `slow_start 5`
-//! brings a returning one back through the exact `-e` weight steps.
+//! keeps a real server that flaps every second out of the table, `slow_start 5` brings
+//! a returning one back through the exact `-e` weight steps, and an agent answering
+//! drain, then 50%, then up gives exactly the edits its words call for.
 
 mod common;
 
@@ -11,16 +12,18 @@ use std::time::{Duration, Instant};
 
 use common::{free_port, scratch, Daemon, RealServer};
 
-fn config(port: u16, vs_extra: &str, rs_extra: &str) -> String {
-    let real = |addr: &str| {
+/// Two real servers, 127.0.11.1 and .2, weight 10, TCP_CHECK with retry 0; `vs_extra`
+/// goes into the service, `rs1_extra` into the first real server only.
+fn config(port: u16, vs_extra: &str, rs1_extra: &str) -> String {
+    let real = |addr: &str, extra: &str| {
         format!(
-            "    real_server {addr} {port} {{\n        weight 10\n{rs_extra}\n        TCP_CHECK {{\n            connect_timeout 0.5\n            retry 0\n        }}\n    }}\n"
+            "    real_server {addr} {port} {{\n        weight 10\n{extra}\n        TCP_CHECK {{\n            connect_timeout 0.5\n            retry 0\n        }}\n    }}\n"
         )
     };
     format!(
         "virtual_server 192.0.2.30 80 {{\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n{vs_extra}\n{}{}}}\n",
-        real("127.0.11.1"),
-        real("127.0.11.2")
+        real("127.0.11.1", rs1_extra),
+        real("127.0.11.2", "")
     )
 }
 
@@ -62,7 +65,7 @@ fn rise_three_keeps_a_server_flapping_every_second_out() {
     std::thread::sleep(Duration::from_secs(8));
     stop.store(true, Ordering::SeqCst);
     let ups = flapping.join().unwrap();
-    assert!(ups >= 5, "the server came up only {ups} times");
+    assert!(ups >= 3, "the server came up only {ups} times");
     let del = format!("-d -t 192.0.2.30:80 -r {flapper}");
     let add = format!("-a -t 192.0.2.30:80 -r {flapper} -m -w 10");
     let mine = |d: &Daemon| -> Vec<String> {
@@ -137,6 +140,87 @@ fn slow_start_five_logs_the_exact_weight_steps() {
         "real server {a} is UP (slow start: full weight in 5 s)"
     )));
     // The steady server was never touched after the start.
+    let other: Vec<String> = d.ops().into_iter().filter(|o| o.contains(&b)).collect();
+    assert_eq!(other, [format!("-a -t 192.0.2.30:80 -r {b} -m -w 10")]);
+    assert_eq!(d.stop(), 0);
+}
+
+/// An agent on `addr` that answers every connection with the current `reply` and closes
+/// (bounded: 60 s).
+fn agent(
+    addr: SocketAddr,
+    reply: Arc<std::sync::Mutex<&'static str>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind(addr).unwrap();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(60);
+        while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+            match l.accept() {
+                Ok((mut c, _)) => {
+                    let text = *reply.lock().unwrap();
+                    let _ = c.write_all(text.as_bytes());
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    })
+}
+
+#[test]
+fn an_agent_answering_drain_then_half_then_up_gives_the_expected_edits() {
+    let dir = scratch("agent");
+    let port = free_port();
+    let agent_port = free_port();
+    let a = format!("127.0.11.1:{port}");
+    let b = format!("127.0.11.2:{port}");
+    let _sa = RealServer::start(a.parse().unwrap());
+    let _sb = RealServer::start(b.parse().unwrap());
+    let reply = Arc::new(std::sync::Mutex::new("ready\n"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let agent_addr: SocketAddr = format!("127.0.11.1:{agent_port}").parse().unwrap();
+    let server = agent(agent_addr, reply.clone(), stop.clone());
+    let rs_extra = format!(
+        "        agent_check {{\n            port {agent_port}\n            interval 0.2\n            timeout 0.5\n        }}"
+    );
+    let d = Daemon::start(&dir, &config(port, "    delay_loop 0.3", &rs_extra));
+    let weight = |d: &Daemon| d.real(&a).get("current_weight").as_i64();
+    d.wait_for("a in the table", Duration::from_secs(10), |d| {
+        weight(d) == Some(10)
+    });
+
+    *reply.lock().unwrap() = "drain\n";
+    d.wait_for("a drained", Duration::from_secs(10), |d| {
+        weight(d) == Some(0)
+    });
+    assert_eq!(d.real(&a).get("in_table").as_bool(), Some(true));
+    *reply.lock().unwrap() = "50%\n";
+    d.wait_for("the agent's 50 %", Duration::from_secs(10), |d| {
+        d.real(&a).get("agent").get("percent").as_i64() == Some(50)
+    });
+    assert_eq!(weight(&d), Some(0), "a percentage does not lift a drain");
+    *reply.lock().unwrap() = "up\n";
+    d.wait_for("a at half weight", Duration::from_secs(10), |d| {
+        weight(d) == Some(5)
+    });
+    stop.store(true, Ordering::SeqCst);
+    server.join().unwrap();
+
+    let mine: Vec<String> = d.ops().into_iter().filter(|o| o.contains(&a)).collect();
+    let rule = |op: &str, w: u32| format!("{op} -t 192.0.2.30:80 -r {a} -m -w {w}");
+    assert_eq!(
+        mine,
+        [rule("-a", 10), rule("-e", 0), rule("-e", 5)],
+        "{}",
+        d.log_text()
+    );
+    let log = d.log_text();
+    for said in ["agent: drain", "agent: drain, 50%", "agent: 50%"] {
+        let line = format!("real server {a} {said}\n");
+        assert_eq!(log.matches(&line).count(), 1, "{line:?} in\n{log}");
+    }
     let other: Vec<String> = d.ops().into_iter().filter(|o| o.contains(&b)).collect();
     assert_eq!(other, [format!("-a -t 192.0.2.30:80 -r {b} -m -w 10")]);
     assert_eq!(d.stop(), 0);

@@ -1,6 +1,6 @@
 //! The steady state allocates nothing: the real reactor, director, probes and dry-run
 //! backend run many check cycles against loopback servers (some up, one refusing, one
-//! answering 503; with jittered start-to-start intervals and `rise`) under a counting
+//! answering 503, an agent; with jittered start-to-start intervals and `rise`) under a counting
 //! allocator; after warm-up the count must stay at zero. A slow-start ramp's steps are
 //! counted the same way.
 //! Only allocations made on the reactor's thread are counted, so the test servers'
@@ -88,6 +88,18 @@ fn check_cycles_allocate_nothing_after_warm_up() {
         "real_server {} {} {{\n HTTP_GET {{\n url {{\n path /\n }}\n connect_timeout 0.5\n retry 0\n }}\n}}\n",
         bad.ip(), bad.port()
     ));
+    // An agent (agent_check) on the first real server, answering the same words each
+    // time: its replies are read and applied with nothing allocated.
+    let l = TcpListener::bind("127.0.1.1:0").unwrap();
+    let agent_port = l.local_addr().unwrap().port();
+    serve(l, b"up 50%\n", stop.clone());
+    reals = reals.replacen(
+        " HTTP_GET {",
+        &format!(
+            " agent_check {{\n port {agent_port}\n interval 0.05\n timeout 0.5\n }}\n HTTP_GET {{"
+        ),
+        1,
+    );
     // A closed port: every probe is refused.
     let closed = TcpListener::bind("127.0.1.21:0")
         .unwrap()

@@ -17,7 +17,7 @@ use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
 use crate::ipvsadm::rule::AddrPort;
-use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
+use crate::model::config::{Check, CheckKind, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 use crate::model::table::{FixedTable, Full};
@@ -404,7 +404,8 @@ fn assemble(
     let mut sched = Sched::new(checkers.len());
     for &id in &fresh_ids {
         let c = &mut checkers[id as usize];
-        c.state = CheckerState::new(alpha[id as usize]);
+        // An agent has not spoken yet: it holds nothing against the server.
+        c.state = CheckerState::new(alpha[id as usize] && c.check.kind != CheckKind::Agent);
         let delay = warmup_delay(c.check.warmup, rng.next_u64());
         sched.schedule(id, now + delay);
     }
@@ -426,7 +427,7 @@ fn assemble(
     if let Some(o) = old {
         for ev in o.events.iter() {
             if events.push(ev.clone()).is_err() {
-                log::warn!("pending script dropped at reload: {:?}", ev.script.argv);
+                log::warn!("pending notification dropped at reload: {:?}", ev.kind);
             }
         }
     }
@@ -467,6 +468,7 @@ fn assemble(
         late_starts: old.map_or(0, |o| o.late_starts),
         next_ramp_step: None,
         dirty: true,
+        notify_all: cfg.lvs_notify_fifo.is_some(),
     };
 
     // 5. Health of each real server from its checkers. A kept real server whose health

@@ -14,6 +14,7 @@
 //! still cleans up after itself); every other kernel entry is left alone, and a managed
 //! service that also holds foreign destinations is never deleted whole.
 
+mod agent;
 mod announce;
 #[cfg(test)]
 mod announce_tests;
@@ -66,13 +67,14 @@ pub enum ScriptKind {
     QuorumDown,
 }
 
-/// A script the reactor should run. keepalived 2.x runs `notify_up`/`notify_down` and
-/// `quorum_up`/`quorum_down` exactly as configured (the argv of `script`), adding no
-/// arguments; `service` and `real` say what it is about, for logs.
+/// A transition the reactor should announce: the script to run, if one is configured,
+/// and with `lvs_notify_fifo` a line on the FIFO. keepalived 2.x runs `notify_up`/
+/// `notify_down` and `quorum_up`/`quorum_down` exactly as configured (the argv of
+/// `script`), adding no arguments; `service` and `real` say what it is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptEvent {
     pub kind: ScriptKind,
-    pub script: Arc<Script>,
+    pub script: Option<Arc<Script>>,
     pub service: ServiceKey,
     /// The real server, for notify_up/notify_down.
     pub real: Option<SocketAddr>,
@@ -229,6 +231,8 @@ pub struct Director {
     next_ramp_step: Option<Instant>,
     /// Something changed since `reconcile` last found nothing to do.
     dirty: bool,
+    /// `lvs_notify_fifo` is set: every transition is an event, with or without a script.
+    notify_all: bool,
 }
 
 impl Director {
@@ -343,6 +347,10 @@ impl Director {
         if c.state.last_check.is_none() {
             // A first check: a service may have settled (vip_announce).
             self.announce.mark_dirty();
+        }
+        if c.check.kind == CheckKind::Agent {
+            self.on_agent_outcome(id, outcome, now);
+            return;
         }
         let next = c
             .state
@@ -544,17 +552,14 @@ impl Director {
             let key = s.key;
             let reals = s.reals.clone();
             if s.quorum_up {
-                if let Some(sc) = s.quorum_down_script.clone() {
-                    self.push_event(ScriptKind::QuorumDown, sc, key, None);
-                }
+                let sc = s.quorum_down_script.clone();
+                self.push_event(ScriptKind::QuorumDown, sc, key, None);
             }
             for ri in reals {
                 let r = &self.reals[ri];
                 if r.up {
-                    if let Some(sc) = r.notify_down.clone() {
-                        let addr = r.addr;
-                        self.push_event(ScriptKind::NotifyDown, sc, key, Some(addr));
-                    }
+                    let (sc, addr) = (r.notify_down.clone(), r.addr);
+                    self.push_event(ScriptKind::NotifyDown, sc, key, Some(addr));
                 }
             }
         }
@@ -609,10 +614,13 @@ impl Director {
     fn push_event(
         &mut self,
         kind: ScriptKind,
-        script: Arc<Script>,
+        script: Option<Arc<Script>>,
         service: ServiceKey,
         real: Option<SocketAddr>,
     ) {
+        if script.is_none() && !self.notify_all {
+            return;
+        }
         let ev = ScriptEvent {
             kind,
             script,
@@ -654,7 +662,9 @@ impl Director {
                         (_, None) => {}
                     }
                 }
-                weight.clamp(0, 65535)
+                let weight = weight.clamp(0, 65535);
+                // An agent's percentage scales the weight the checks chose.
+                self.agent_weight(r, weight)
             }
         }
     }
@@ -705,10 +715,7 @@ impl Director {
                 );
             }
             self.start_ramp(ri, now);
-            self.reals[ri]
-                .notify_up
-                .clone()
-                .map(|s| (ScriptKind::NotifyUp, s))
+            (ScriptKind::NotifyUp, self.reals[ri].notify_up.clone())
         } else {
             r.ramp = None;
             match reason {
@@ -724,11 +731,9 @@ impl Director {
                     AddrPort(&addr)
                 ),
             }
-            r.notify_down.clone().map(|s| (ScriptKind::NotifyDown, s))
+            (ScriptKind::NotifyDown, r.notify_down.clone())
         };
-        if let Some((kind, s)) = script {
-            self.push_event(kind, s, key, Some(addr));
-        }
+        self.push_event(script.0, script.1, key, Some(addr));
         self.update_quorum(si, false);
     }
 
@@ -795,14 +800,12 @@ impl Director {
                 h
             ),
         }
-        if let Some(sc) = script {
-            let kind = if up {
-                ScriptKind::QuorumUp
-            } else {
-                ScriptKind::QuorumDown
-            };
-            self.push_event(kind, sc, key, None);
-        }
+        let kind = if up {
+            ScriptKind::QuorumUp
+        } else {
+            ScriptKind::QuorumDown
+        };
+        self.push_event(kind, script, key, None);
     }
 
     fn real_dest(&self, r: &Real, weight: i32) -> DestSpec {

@@ -10,6 +10,7 @@ use super::{protocol_name, Director, Override, Real, ServiceName};
 use crate::health::checker::{CheckerState, Timers};
 use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
+use crate::model::config::CheckKind;
 
 /// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
 struct JsonEsc<'a>(&'a mut String);
@@ -85,11 +86,14 @@ impl fmt::Display for Rfc3339 {
     }
 }
 
-/// The checker whose attempt finished last, for a real server's "last" fields.
+/// The health checker whose attempt finished last, for a real server's "last" fields
+/// (an agent's attempts are shown as what it said, not as a check result).
 fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
     r.checkers
         .iter()
-        .map(|&c| &d.checkers[c as usize].state)
+        .map(|&c| &d.checkers[c as usize])
+        .filter(|c| c.check.kind != CheckKind::Agent)
+        .map(|c| &c.state)
         .filter(|s| s.last_check.is_some())
         .max_by_key(|s| s.last_check)
 }
@@ -225,6 +229,24 @@ impl Director {
                             out,
                             "{{\"elapsed\":{},\"seconds\":{},\"weight\":{}}}",
                             k, n, w
+                        );
+                    }
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"agent\":");
+                match self.agent_of(r) {
+                    Some(a) => {
+                        out.push_str("{\"percent\":");
+                        match a.percent {
+                            Some(p) => {
+                                let _ = write!(out, "{}", p);
+                            }
+                            None => out.push_str("null"),
+                        }
+                        let _ = write!(
+                            out,
+                            ",\"drain\":{},\"maint\":{},\"down\":{}}}",
+                            a.drain, a.maint, a.down
                         );
                     }
                     None => out.push_str("null"),
@@ -459,6 +481,13 @@ impl Director {
                 let mut notes = 0;
                 if let Some((k, n, w)) = self.ramp_progress(ri) {
                     let _ = write!(out, "slow start {}/{} s (weight {})", k, n, w);
+                    notes += 1;
+                }
+                if let Some(a) = self.agent_of(r).filter(|a| a.is_set()) {
+                    if notes > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "agent: {}", a);
                     notes += 1;
                 }
                 if notes == 0 {

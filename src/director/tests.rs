@@ -37,6 +37,7 @@ pub(super) fn http_check(target: &str) -> Check {
         target: sa(target),
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: Duration::from_secs(1),
         retry: 3,
         delay_before_retry: Duration::from_secs(2),
@@ -557,6 +558,12 @@ fn teardown_and_adoption_leave_foreign_entries_alone() {
             "-D -t 192.0.2.20:80",
         ]
     );
+    // lvs_flush_on_stop VS: each configured service goes in one operation, the one that
+    // was there before lvsmon too (keepalived's clear_service_vs); the unconfigured
+    // 192.0.2.99:80 stays.
+    d.teardown_as(&mut ops, true);
+    let text: Vec<String> = ops.iter().map(|o| RuleText(o).to_string()).collect();
+    assert_eq!(text, ["-D -t 192.0.2.10:80", "-D -t 192.0.2.20:80"]);
 }
 
 #[test]
@@ -647,7 +654,7 @@ fn quorum_with_hysteresis_runs_scripts_on_the_exact_transitions() {
     let mut take = |d: &mut Director| -> Vec<String> {
         d.take_events(&mut evs);
         evs.iter()
-            .map(|e| format!("{:?} {}", e.kind, e.script.argv[0]))
+            .map(|e| format!("{:?} {}", e.kind, e.script.as_ref().unwrap().argv[0]))
             .collect()
     };
     h.run_until(500, &[]);
@@ -699,7 +706,7 @@ fn omega_runs_down_scripts_for_what_is_up_at_shutdown() {
     h.d.take_events(&mut evs);
     let got: Vec<_> = evs
         .iter()
-        .map(|e| (e.kind, e.script.argv[0].as_str(), e.real))
+        .map(|e| (e.kind, e.script.as_ref().unwrap().argv[0].as_str(), e.real))
         .collect();
     assert_eq!(
         got,
@@ -718,7 +725,10 @@ fn misc_dynamic_weight_changes_the_current_weight() {
     let mut due = FixedTable::new("due", 4);
     h.d.due(t, &mut due);
     let o = Outcome {
-        result: Ok(Up { weight: Some(5) }),
+        result: Ok(Up {
+            weight: Some(5),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -749,7 +759,10 @@ fn file_check_weight_is_added_to_the_configured_weight() {
     h.d.due(t, &mut due);
     // The tracked file says 2, weight 2: configured 3 + 4 = 7.
     let o = Outcome {
-        result: Ok(Up { weight: Some(4) }),
+        result: Ok(Up {
+            weight: Some(4),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -895,9 +908,9 @@ fn status_json_is_the_documented_format() {
         r#"{"services":[{"service":"TCP 192.0.2.10:80","protocol":"TCP","address":"192.0.2.10:80","fwmark":null,"#,
         r#""scheduler":"wrr","quorum_up":true,"sorry_server":{"address":"198.51.100.9:80","in_table":false},"reals":["#,
         r#"{"address":"198.51.100.2:80","health":"up","configured_weight":1,"current_weight":1,"in_table":true,"#,
-        r#""rising":null,"late":0,"slow_start":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null},"#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null},"#,
         r#"{"address":"198.51.100.3:80","health":"down","configured_weight":3,"current_weight":0,"in_table":false,"#,
-        r#""rising":null,"late":0,"slow_start":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
         r#""last_change":"2026-11-21T16:59:46Z","override":null}]},"#,
         r#"{"service":"FWM 7","protocol":"FWM","address":null,"fwmark":7,"scheduler":"wrr","quorum_up":false,"sorry_server":null,"reals":[]}]}"#
     );

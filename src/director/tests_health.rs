@@ -1,6 +1,8 @@
 //! The lvsmon health extensions on a fake clock, with the dry-run kernel: `rise`, the
-//! start-to-start schedule and its late count, and `slow_start` ramps (exact `-e`
-//! sequences, overrides, reloads and failures mid-ramp). Shares the harness of `tests`.
+//! start-to-start schedule and its late count, `slow_start` ramps (exact `-e`
+//! sequences, overrides, reloads and failures mid-ramp) and agent replies (every
+//! keyword's operation and log line; silence and refusals). Shares the harness of
+//! `tests`.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::tests::{cfg, ops_at, real, sa, vs, Harness, R1, R2, VIP};
 use super::*;
 use crate::model::config::{Config, RealServer};
-use crate::probe::outcome::Up;
+use crate::probe::outcome::{Admin, AgentReply, Up};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -301,4 +303,161 @@ fn a_reload_mid_ramp_continues_it_and_a_failure_ends_it() {
             edit(10_000, 4),
         ]
     );
+}
+
+/// R1 (weight 10) with an agent at `198.51.100.2:9777` and no health check; R2 steady.
+fn agent_harness(sched: &str) -> (Harness, CheckerId) {
+    let mut r1 = rs(R1, 10, 1, 0);
+    r1.checks.clear();
+    r1.checks.push(Check {
+        kind: CheckKind::Agent,
+        target: sa("198.51.100.2:9777"),
+        bindto: None,
+        bind_port: None,
+        sock: Default::default(),
+        connect_timeout: ms(500),
+        retry: 0,
+        delay_before_retry: ms(1000),
+        rise: 1,
+        jitter_percent: 0,
+        delay_loop: ms(1000),
+        warmup: Duration::ZERO,
+    });
+    let mut c = two(r1, rs(R2, 10, 1, 0));
+    c.services[0].sched = sched.try_into().unwrap();
+    let mut h = Harness::new(&c);
+    h.take_applied();
+    let id = (0..h.d.checker_count() as CheckerId)
+        .find(|&i| h.d.check(i).kind == CheckKind::Agent)
+        .unwrap();
+    super::testlog::take();
+    (h, id)
+}
+
+/// Runs one agent attempt at `at_ms` with `result`; returns the ops and log lines.
+fn agent_says(
+    h: &mut Harness,
+    id: CheckerId,
+    at_ms: u64,
+    result: Result<Up, Reason>,
+) -> (Vec<String>, Vec<String>) {
+    h.now = h.t0 + ms(at_ms);
+    let now = h.now;
+    // The agent's next attempt is due by then (one a second from t0).
+    h.d.sched.schedule(id, now);
+    h.d.due(now, &mut h.due);
+    assert!(h.due.contains(&id));
+    for i in 0..h.due.len() {
+        let c = h.due[i];
+        let o = Outcome {
+            result: if c == id { result } else { Ok(Up::default()) },
+            latency: ms(1),
+        };
+        h.d.on_outcome(c, &o, now);
+    }
+    h.sync();
+    let ops = h.take_applied().into_iter().map(|(_, op)| op).collect();
+    let log = super::testlog::take()
+        .into_iter()
+        .filter(|l| !l.starts_with("dry-run: "))
+        .collect();
+    (ops, log)
+}
+
+fn says(percent: Option<u8>, admin: Option<Admin>, up: Option<bool>) -> Result<Up, Reason> {
+    Ok(Up {
+        weight: None,
+        agent: Some(AgentReply { percent, admin, up }),
+    })
+}
+
+const AGENT_R1: &str = "TCP 192.0.2.10:80 real server 198.51.100.2:80";
+
+#[test]
+fn agent_replies_drive_the_weight_and_the_table() {
+    let (mut h, id) = agent_harness("wlc");
+    let e = |w: u32| {
+        vec![format!(
+            "-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w {}",
+            w
+        )]
+    };
+    let log = |s: &str| format!("{} agent: {}", AGENT_R1, s);
+    let weight = |w: u32| format!("{} weight is now {}", AGENT_R1, w);
+    let (ops, lines) = agent_says(&mut h, id, 1000, says(None, Some(Admin::Drain), None));
+    assert_eq!((ops, lines), (e(0), vec![log("drain"), weight(0)]));
+    assert!(
+        line_of(&h, R1).contains("agent: drain"),
+        "{}",
+        line_of(&h, R1)
+    );
+    assert!(status_json(&h)
+        .contains(r#""agent":{"percent":null,"drain":true,"maint":false,"down":false}"#));
+    // A percentage while drained changes the standing orders but not the weight.
+    let (ops, lines) = agent_says(&mut h, id, 2000, says(Some(50), None, None));
+    assert_eq!((ops, lines), (vec![], vec![log("drain, 50%"), weight(0)]));
+    // up lifts the drain: half the weight.
+    let (ops, lines) = agent_says(&mut h, id, 3000, says(None, None, Some(true)));
+    assert_eq!((ops, lines), (e(5), vec![log("50%"), weight(5)]));
+    assert!(line_of(&h, R1).contains("agent: 50%"));
+    // The same reply again: nothing at all.
+    assert_eq!(
+        agent_says(&mut h, id, 4000, says(Some(50), None, Some(true))),
+        (vec![], vec![])
+    );
+    // down / stopped: out of the table, logged as a transition.
+    let (ops, lines) = agent_says(&mut h, id, 5000, says(None, None, Some(false)));
+    assert_eq!(ops, ["-d -t 192.0.2.10:80 -r 198.51.100.2:80"]);
+    assert_eq!(lines, [log("down, 50%"), format!("{} is DOWN", AGENT_R1)]);
+    // maint keeps it out after up... ready brings it back at 50 %.
+    let (ops, _) = agent_says(&mut h, id, 6000, says(None, Some(Admin::Maint), Some(true)));
+    assert!(ops.is_empty());
+    let (ops, lines) = agent_says(&mut h, id, 7000, says(Some(100), Some(Admin::Ready), None));
+    assert_eq!(ops, ["-a -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 10"]);
+    assert_eq!(lines, [log("100%"), format!("{} is UP", AGENT_R1)]);
+}
+
+#[test]
+fn an_agent_that_cannot_be_heard_changes_nothing_and_bad_replies_are_logged_once() {
+    let (mut h, id) = agent_harness("wlc");
+    let (ops, _) = agent_says(&mut h, id, 1000, says(Some(30), None, None));
+    assert_eq!(ops, ["-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 3"]);
+    for (t, r) in [
+        (2000, Reason::ConnectionRefused),
+        (3000, Reason::Timeout { ms: 500 }),
+        (4000, Reason::ClosedEarly),
+    ] {
+        assert_eq!(agent_says(&mut h, id, t, Err(r)), (vec![], vec![]));
+    }
+    let bad = Err(Reason::BadReply("percentage over 100"));
+    let (ops, lines) = agent_says(&mut h, id, 5000, bad);
+    assert!(ops.is_empty());
+    assert_eq!(
+        lines,
+        [format!(
+            "{} agent 198.51.100.2:9777 reply ignored: bad reply: percentage over 100",
+            AGENT_R1
+        )]
+    );
+    // The same refusal again is not logged again; a good reply re-arms the complaint.
+    assert_eq!(agent_says(&mut h, id, 6000, bad), (vec![], vec![]));
+    assert_eq!(
+        agent_says(&mut h, id, 7000, says(Some(30), None, None)),
+        (vec![], vec![])
+    );
+    assert_eq!(agent_says(&mut h, id, 8000, bad).1.len(), 1);
+    // Still 3 (30 % of 10) in the table: nothing the agent did not say changed.
+    assert!(status_json(&h).contains(r#""current_weight":3"#));
+}
+
+#[test]
+fn with_a_hashing_scheduler_an_agent_sets_only_zero_or_the_full_weight() {
+    let (mut h, id) = agent_harness("sh");
+    assert!(agent_says(&mut h, id, 1000, says(Some(50), None, None))
+        .0
+        .is_empty());
+    let (ops, _) = agent_says(&mut h, id, 2000, says(Some(0), None, None));
+    assert_eq!(ops, ["-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 0"]);
+    let (ops, _) = agent_says(&mut h, id, 3000, says(Some(1), None, None));
+    assert_eq!(ops, ["-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 10"]);
 }

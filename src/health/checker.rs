@@ -32,6 +32,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::health::agent::AgentState;
 use crate::model::config::Check;
 use crate::probe::outcome::{Outcome, Reason, Up};
 
@@ -105,6 +106,19 @@ pub struct CheckerState {
     pub started: Option<Instant>,
     /// Periodic starts that came late because the attempt before was still in flight.
     pub late: u64,
+    /// An agent_check's standing orders (unused by the other kinds).
+    pub agent: AgentState,
+}
+
+/// What an agent's attempt did besides scheduling (see `record_agent`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentNote {
+    /// Unreachable, silent, or the same orders again: nothing to say.
+    Quiet,
+    /// The orders changed (log them).
+    Changed,
+    /// A reply that is not the protocol, the first of a run (log it).
+    Refused(Reason),
 }
 
 impl CheckerState {
@@ -120,6 +134,7 @@ impl CheckerState {
             last_change: None,
             started: None,
             late: 0,
+            agent: AgentState::default(),
         }
     }
 
@@ -184,6 +199,17 @@ impl CheckerState {
                 late: false,
             };
         }
+        self.periodic(transition, timers, now, random)
+    }
+
+    /// The next periodic start: `interval` after this attempt's start, or now (late).
+    fn periodic(
+        &mut self,
+        transition: Transition,
+        timers: &Timers,
+        now: Instant,
+        random: u64,
+    ) -> Next {
         let due = self.started.unwrap_or(now) + timers.interval(random);
         let late = due < now;
         self.late += u64::from(late);
@@ -192,6 +218,52 @@ impl CheckerState {
             at: due.max(now),
             late,
         }
+    }
+
+    /// Records an agent_check attempt (see `health::agent`): a reply applies its orders
+    /// (the checker is up while the agent allows it, its weight changes with them); an
+    /// agent that cannot be reached or is silent changes nothing and is no failure; a
+    /// reply that is not the protocol changes nothing either. Always periodic: no retry,
+    /// no rise.
+    pub fn record_agent(
+        &mut self,
+        timers: &Timers,
+        outcome: &Outcome,
+        now: Instant,
+        random: u64,
+    ) -> (Next, AgentNote) {
+        self.last_result = Some(outcome.result);
+        self.last_latency = Some(outcome.latency);
+        self.last_check = Some(now);
+        let (transition, note) = match outcome.result {
+            Ok(Up {
+                agent: Some(reply), ..
+            }) => {
+                if self.agent.apply(&reply) {
+                    let up = self.agent.allows_up();
+                    let t = if up == self.up {
+                        Transition::WeightChanged
+                    } else {
+                        self.up = up;
+                        self.last_change = Some(now);
+                        if up {
+                            Transition::WentUp
+                        } else {
+                            Transition::WentDown
+                        }
+                    };
+                    (t, AgentNote::Changed)
+                } else {
+                    (Transition::None, AgentNote::Quiet)
+                }
+            }
+            Err(r @ (Reason::BadReply(_) | Reason::ReplyTooLarge)) if !self.agent.complained => {
+                self.agent.complained = true;
+                (Transition::None, AgentNote::Refused(r))
+            }
+            _ => (Transition::None, AgentNote::Quiet),
+        };
+        (self.periodic(transition, timers, now, random), note)
     }
 
     /// `(successes, rise)` while a down checker is on its way back (at least one success).
@@ -480,7 +552,10 @@ mod tests {
         let now = Instant::now();
         let mut s = CheckerState::new(false);
         let w = |n| Outcome {
-            result: Ok(Up { weight: Some(n) }),
+            result: Ok(Up {
+                weight: Some(n),
+                agent: None,
+            }),
             latency: Duration::ZERO,
         };
         assert_eq!(at_once(&mut s, &T, &w(5), now).0, Transition::WeightChanged);

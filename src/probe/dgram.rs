@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use mio::net::UdpSocket;
 use mio::{Interest, Registry};
 
+use crate::model::config::SockOpts;
 use crate::probe::outcome::{Reason, Up};
 use crate::probe::{open_calls, reason_of, sys, Io, Phase, ProbeSlot};
 
@@ -20,10 +21,11 @@ impl ProbeSlot {
         kind: sys::SockKind,
         target: SocketAddr,
         bind: Option<SocketAddr>,
+        opts: &SockOpts,
         registry: &Registry,
     ) -> io::Result<()> {
-        self.socket_calls += open_calls(bind, false) + 1;
-        let fd = sys::open_connected(kind, target, bind)?;
+        self.socket_calls += open_calls(bind, false, opts) + 1;
+        let fd = sys::open_connected(kind, target, bind, opts)?;
         let mut s = UdpSocket::from_std(std::net::UdpSocket::from(fd));
         registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)?;
         self.io = Io::Dgram(s);

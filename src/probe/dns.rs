@@ -193,8 +193,14 @@ impl ProbeSlot {
         self.id = next_id();
         self.req_len =
             write_query(self.req, self.id, &d.name, d.qtype).ok_or(Reason::Local(libc::EINVAL))?;
-        self.open_dgram(sys::SockKind::Udp, check.target, bind_addr(check), registry)
-            .map_err(|e| reason_of(&e))
+        self.open_dgram(
+            sys::SockKind::Udp,
+            check.target,
+            bind_addr(check),
+            &check.sock,
+            registry,
+        )
+        .map_err(|e| reason_of(&e))
     }
 
     pub(super) fn dns_read(&mut self) -> Result<Option<Up>, Reason> {

@@ -483,6 +483,7 @@ mod tests {
             target,
             bindto: None,
             bind_port: None,
+            sock: Default::default(),
             connect_timeout: Duration::from_secs(5),
             retry: 0,
             delay_before_retry: Duration::from_secs(1),

@@ -120,6 +120,7 @@ impl ProbeSlot {
             // keepalived misc_dynamic: 2-255 is up with weight = status - 2.
             Ok(Some(sys::Exit::Code(c))) if m.dynamic && c >= 2 => Ok(Some(Up {
                 weight: Some(c - 2),
+                agent: None,
             })),
             Ok(Some(sys::Exit::Code(c))) => Err(Reason::ScriptExit(c)),
             Ok(Some(sys::Exit::Signal(s))) => Err(Reason::ScriptSignal(s)),

@@ -21,9 +21,11 @@
 //! This file holds the slot, its buffers and the phase machine every kind shares
 //! (connect, send, receive, verdict); what is particular to a kind lives in the module
 //! named for it: `tcp` (connecting, TCP_CHECK), `http` (HTTP_GET: request, reply,
-//! digest), `stream` (the byte stream under HTTP), `smtp`, `dgram` (the datagram socket
+//! digest), `stream` (the byte stream under HTTP), `smtp`, `agent` (HAProxy's agent
+//! protocol, `agent_check`), `dgram` (the datagram socket
 //! under `udp`, `dns` and `ping`), `misc` (MISC_CHECK scripts) and `file` (FILE_CHECK).
 
+mod agent;
 mod dgram;
 pub mod dns;
 mod file;
@@ -46,7 +48,7 @@ use md5::{Digest, Md5};
 use mio::net::UdpSocket;
 use mio::{Registry, Token};
 
-use crate::model::config::{Check, CheckKind};
+use crate::model::config::{Check, CheckKind, SockOpts};
 use crate::model::limits::MAX_HTTP_HEADER_BYTES;
 use crate::probe::outcome::{Outcome, Reason, Up};
 use crate::probe::stream::Stream;
@@ -356,7 +358,7 @@ impl ProbeSlot {
             // SSL_GET is refused by config resolution ("not supported in this build");
             // should one get here, plain HTTP must not stand in for TLS.
             CheckKind::Http(h) if h.tls => Err(Reason::Local(libc::EPROTONOSUPPORT)),
-            CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) => {
+            CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) | CheckKind::Agent => {
                 self.smtp = smtp::Stage::Banner;
                 self.open_tcp(check, registry)
             }
@@ -461,13 +463,15 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
 }
 
 /// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
-/// TCP SO_LINGER) with a fixed source port, plus bind.
-fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
-    match bind {
-        None => 2,
-        Some(b) if b.port() == 0 => 3,
-        Some(_) => 4 + u64::from(tcp),
-    }
+/// TCP SO_LINGER) with a fixed source port, plus bind, plus SO_MARK and SO_BINDTODEVICE.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool, opts: &SockOpts) -> u64 {
+    let sockopts = u64::from(opts.fwmark != 0) + u64::from(opts.bind_if.is_some());
+    sockopts
+        + match bind {
+            None => 2,
+            Some(b) if b.port() == 0 => 3,
+            Some(_) => 4 + u64::from(tcp),
+        }
 }
 
 /// Writes `data[*sent..]` to the attempt's socket. Ok(true) once all of it is out.
@@ -534,7 +538,7 @@ impl ProbeSlot {
                             self.prepare_http(h)?;
                             self.phase = Phase::Sending;
                         }
-                        CheckKind::Smtp(_) => self.phase = Phase::Receiving,
+                        CheckKind::Smtp(_) | CheckKind::Agent => self.phase = Phase::Receiving,
                         // TCP_CHECK: the connect is the check.
                         _ => return Ok(Some(Up::default())),
                     },
@@ -575,6 +579,7 @@ impl ProbeSlot {
                         smtp::ReadStep::Send => self.phase = Phase::Sending,
                         smtp::ReadStep::Up => return Ok(Some(Up::default())),
                     },
+                    CheckKind::Agent => return self.agent_read(),
                     CheckKind::Udp(u) => return self.udp_read(u),
                     CheckKind::Dns(_) => return self.dns_read(),
                     CheckKind::Ping => return self.ping_read(check),

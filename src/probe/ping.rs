@@ -59,7 +59,13 @@ impl ProbeSlot {
         let target = SocketAddr::new(check.target.ip(), 0);
         let bind = check.bindto.map(|ip| SocketAddr::new(ip, 0));
         self.raw_ping = false;
-        if let Err(e) = self.open_dgram(sys::SockKind::PingDgram, target, bind, registry) {
+        if let Err(e) = self.open_dgram(
+            sys::SockKind::PingDgram,
+            target,
+            bind,
+            &check.sock,
+            registry,
+        ) {
             match e.raw_os_error() {
                 // Ping sockets need net.ipv4.ping_group_range to include our group; a
                 // raw socket (CAP_NET_RAW) is the fallback, as in iputils ping.
@@ -67,7 +73,7 @@ impl ProbeSlot {
                 | Some(libc::EPERM)
                 | Some(libc::EPROTONOSUPPORT)
                 | Some(libc::ESOCKTNOSUPPORT) => {
-                    self.open_dgram(sys::SockKind::PingRaw, target, bind, registry)
+                    self.open_dgram(sys::SockKind::PingRaw, target, bind, &check.sock, registry)
                         .map_err(|e| reason_of(&e))?;
                     self.raw_ping = true;
                 }

@@ -24,8 +24,8 @@ impl ProbeSlot {
     pub(super) fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
         self.reset_buffers();
         let bind = bind_addr(check);
-        self.socket_calls += open_calls(bind, true) + 1;
-        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind)
+        self.socket_calls += open_calls(bind, true, &check.sock) + 1;
+        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind, &check.sock)
             .map_err(|e| reason_of(&e))?;
         let mut s = TcpStream::from_std(std::net::TcpStream::from(fd));
         registry

@@ -310,6 +310,7 @@ pub fn check(kind: CheckKind, target: SocketAddr, timeout_ms: u64) -> Check {
         target,
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: Duration::from_millis(timeout_ms),
         retry: 0,
         delay_before_retry: Duration::from_secs(1),
