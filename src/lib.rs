@@ -12,6 +12,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod director;
+pub mod genhash;
 pub mod globals;
 pub mod health;
 pub mod ipvs;

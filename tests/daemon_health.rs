@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use common::{free_port, scratch, Daemon, RealServer};
 
-/// Two real servers, 127.0.11.1 and .2, weight 10, TCP_CHECK with retry 0; `vs_extra`
-/// goes into the service, `rs1_extra` into the first real server only.
-fn config(port: u16, vs_extra: &str, rs1_extra: &str) -> String {
+/// Two real servers, `net`.1 and `net`.2, weight 10, TCP_CHECK with retry 0; `vs_extra`
+/// goes into the service, `rs1_extra` into the first real server only. Each test has a
+/// `net` of its own, so that ports picked by parallel tests cannot collide.
+fn config(net: &str, port: u16, vs_extra: &str, rs1_extra: &str) -> String {
     let real = |addr: &str, extra: &str| {
         format!(
             "    real_server {addr} {port} {{\n        weight 10\n{extra}\n        TCP_CHECK {{\n            connect_timeout 0.5\n            retry 0\n        }}\n    }}\n"
@@ -22,8 +23,8 @@ fn config(port: u16, vs_extra: &str, rs1_extra: &str) -> String {
     };
     format!(
         "virtual_server 192.0.2.30 80 {{\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n{vs_extra}\n{}{}}}\n",
-        real("127.0.11.1", rs1_extra),
-        real("127.0.11.2", "")
+        real(&format!("{net}.1"), rs1_extra),
+        real(&format!("{net}.2"), "")
     )
 }
 
@@ -51,8 +52,12 @@ fn rise_three_keeps_a_server_flapping_every_second_out() {
     let flapper = format!("127.0.11.1:{port}");
     let steady = format!("127.0.11.2:{port}");
     let _steady = RealServer::start(steady.parse().unwrap());
-    // delay_loop 0.6: an up second holds at most two checks, never the three rise wants.
-    let d = Daemon::start(&dir, &config(port, "    delay_loop 0.6\n    rise 3", ""));
+    // delay_loop 0.8: an up second holds at most two checks, never the three rise wants
+    // (even when a loaded machine stretches it by half a second).
+    let d = Daemon::start(
+        &dir,
+        &config("127.0.11", port, "    delay_loop 0.8\n    rise 3", ""),
+    );
     d.wait_for("flapper down", Duration::from_secs(10), |d| {
         d.real(&flapper).get("health").as_str() == Some("down")
     });
@@ -92,13 +97,13 @@ fn rise_three_keeps_a_server_flapping_every_second_out() {
 fn slow_start_five_logs_the_exact_weight_steps() {
     let dir = scratch("slowstart");
     let port = free_port();
-    let a = format!("127.0.11.1:{port}");
-    let b = format!("127.0.11.2:{port}");
+    let a = format!("127.0.12.1:{port}");
+    let b = format!("127.0.12.2:{port}");
     let mut server_a = RealServer::start(a.parse().unwrap());
     let _server_b = RealServer::start(b.parse().unwrap());
     let d = Daemon::start(
         &dir,
-        &config(port, "    delay_loop 0.3\n    slow_start 5", ""),
+        &config("127.0.12", port, "    delay_loop 0.3\n    slow_start 5", ""),
     );
     d.wait_for("both checked", Duration::from_secs(10), |d| {
         d.real(&a).get("last_result").as_str() == Some("ok")
@@ -173,19 +178,23 @@ fn agent(
 fn an_agent_answering_drain_then_half_then_up_gives_the_expected_edits() {
     let dir = scratch("agent");
     let port = free_port();
-    let agent_port = free_port();
-    let a = format!("127.0.11.1:{port}");
-    let b = format!("127.0.11.2:{port}");
+    // Bounded: two draws in a row are almost never equal.
+    let agent_port = (0..100).map(|_| free_port()).find(|&p| p != port).unwrap();
+    let a = format!("127.0.13.1:{port}");
+    let b = format!("127.0.13.2:{port}");
     let _sa = RealServer::start(a.parse().unwrap());
     let _sb = RealServer::start(b.parse().unwrap());
     let reply = Arc::new(std::sync::Mutex::new("ready\n"));
     let stop = Arc::new(AtomicBool::new(false));
-    let agent_addr: SocketAddr = format!("127.0.11.1:{agent_port}").parse().unwrap();
+    let agent_addr: SocketAddr = format!("127.0.13.1:{agent_port}").parse().unwrap();
     let server = agent(agent_addr, reply.clone(), stop.clone());
     let rs_extra = format!(
         "        agent_check {{\n            port {agent_port}\n            interval 0.2\n            timeout 0.5\n        }}"
     );
-    let d = Daemon::start(&dir, &config(port, "    delay_loop 0.3", &rs_extra));
+    let d = Daemon::start(
+        &dir,
+        &config("127.0.13", port, "    delay_loop 0.3", &rs_extra),
+    );
     let weight = |d: &Daemon| d.real(&a).get("current_weight").as_i64();
     d.wait_for("a in the table", Duration::from_secs(10), |d| {
         weight(d) == Some(10)

@@ -18,6 +18,15 @@ use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::Reason;
 use crate::probe::{send_rest, BoundedWriter, Io, ProbeSlot, BUF_BYTES, REQ_BYTES};
 
+/// The HTTP version and connection header of a request (keepalived's `-P` of genhash:
+/// `1.0`, `1.0c` = 1.0 with `Connection: close`, `1.1` = 1.1 with `Connection: close`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http10,
+    Http10Close,
+    Http11Close,
+}
+
 /// Writes the request for `url` into `out`. Host follows keepalived's check_http.c: the
 /// url's virtualhost, else the checker's (already inherited from the real server and the
 /// service by config resolution), with no port; else the target address with its port,
@@ -29,20 +38,40 @@ pub fn write_request(
     url: &Url,
     target: SocketAddr,
 ) -> Option<usize> {
-    let mut w = BoundedWriter::new(out);
     let host = url.virtualhost.as_deref().or(check.virtualhost.as_deref());
+    write_get(out, &url.path, host, target, Protocol::Http10Close)
+}
+
+/// Writes `GET path` for `protocol` into `out`, with Host as `write_request` says (the
+/// virtualhost `host` without a port, else the target address with its port). Returns
+/// the request length, or None when it does not fit in `out`.
+pub fn write_get(
+    out: &mut [u8],
+    path: &str,
+    host: Option<&str>,
+    target: SocketAddr,
+    protocol: Protocol,
+) -> Option<usize> {
+    let mut w = BoundedWriter::new(out);
+    let version = match protocol {
+        Protocol::Http10 | Protocol::Http10Close => "1.0",
+        Protocol::Http11Close => "1.1",
+    };
     let res = (|| -> std::fmt::Result {
         write!(
             w,
-            "GET {} HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: ",
-            url.path
+            "GET {} HTTP/{}\r\nUser-Agent: lvsmon\r\nHost: ",
+            path, version
         )?;
         match (host, target) {
             (Some(h), _) => w.write_str(h)?,
             (None, SocketAddr::V4(a)) => write!(w, "{}:{}", a.ip(), a.port())?,
             (None, SocketAddr::V6(a)) => write!(w, "[{}]:{}", a.ip(), a.port())?,
         }
-        w.write_str("\r\nConnection: close\r\n\r\n")
+        if protocol != Protocol::Http10 {
+            w.write_str("\r\nConnection: close")?;
+        }
+        w.write_str("\r\n\r\n")
     })();
     match res {
         Ok(()) => Some(w.len()),
@@ -383,6 +412,23 @@ mod tests {
         let mut u2 = url("/");
         u2.virtualhost = Some("url.example".into());
         assert!(req(&check, &u2, v6).contains("\r\nHost: url.example\r\n"));
+    }
+
+    #[test]
+    fn genhash_protocols() {
+        let t: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let get = |p| {
+            let mut buf = [0u8; 256];
+            let n = write_get(&mut buf, "/x", None, t, p).unwrap();
+            String::from_utf8(buf[..n].to_vec()).unwrap()
+        };
+        assert_eq!(
+            get(Protocol::Http10),
+            "GET /x HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:80\r\n\r\n"
+        );
+        assert!(get(Protocol::Http10Close).ends_with("\r\nConnection: close\r\n\r\n"));
+        assert!(get(Protocol::Http11Close).starts_with("GET /x HTTP/1.1\r\n"));
+        assert!(get(Protocol::Http11Close).ends_with("\r\nConnection: close\r\n\r\n"));
     }
 
     #[test]

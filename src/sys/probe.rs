@@ -10,7 +10,7 @@ use std::ffi::CStr;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::model::config::SockOpts;
 
@@ -155,6 +155,27 @@ pub fn open_connected(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(fd),
         Err(e) => Err(e),
     }
+}
+
+/// Waits until `fd` is writable (a connect in progress has ended, well or not) or
+/// `timeout_ms` has passed: Ok(false) on the timeout. For the blocking `genhash` CLI;
+/// the daemon's probes wait in the reactor instead.
+pub fn wait_writable(fd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // EINTR: a signal (the CLI sets no handler, so only a stop/continue) restarts the
+    // wait; bounded so that a signal storm cannot spin here forever.
+    for _ in 0..64 {
+        match syscall!(poll(&mut pfd, 1, timeout_ms)) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::EINTR))
 }
 
 /// The unspecified address of `target`'s family with `port`: the source for a
