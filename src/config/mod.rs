@@ -27,6 +27,7 @@ mod error;
 pub(crate) mod lex;
 mod parse;
 mod resolve;
+pub mod script_security;
 mod tree;
 
 use std::fmt::Write as _;

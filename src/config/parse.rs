@@ -195,6 +195,9 @@ pub struct RawConfig {
     pub lvs_flush_on_stop: FlushOnStop,
     pub net_namespace_ipvs: Option<String>,
     pub lvs_notify_fifo: Option<NotifyFifo>,
+    /// `script_user USER [GROUP]` and `enable_script_security` (global_defs).
+    pub script_user: Option<(String, Option<String>, Pos)>,
+    pub script_security: bool,
     pub warnings: Vec<String>,
 }
 
@@ -1046,6 +1049,8 @@ impl Parser<'_> {
                     | "lvs_flush_onstop"
                     | "lvs_notify_fifo"
                     | "lvs_notify_fifo_script"
+                    | "script_user"
+                    | "enable_script_security"
             )
         };
         if body.iter().any(|st| !ours(&st)) {
@@ -1111,6 +1116,19 @@ impl Parser<'_> {
                     return perr(st.kw.pos, "'lvs_notify_fifo_script' is given twice");
                 }
                 fifo.script = Some(sc);
+            }
+            "script_user" => {
+                no_block(st)?;
+                nargs(st, 1, 2, "a user name and optionally a group name")?;
+                self.out.script_user = Some((
+                    st.args[0].text.to_string(),
+                    st.args.get(1).map(|t| t.text.to_string()),
+                    st.kw.pos,
+                ));
+            }
+            "enable_script_security" => {
+                flag(st)?;
+                self.out.script_security = true;
             }
             _ => {}
         }

@@ -165,6 +165,11 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         notes: Vec::new(),
     };
     crate::config::directors::apply(&mut cfg, &|pos| fmt_pos(files, pos));
+    let security = crate::config::script_security::Settings {
+        script_user: raw.script_user.clone(),
+        enabled: raw.script_security,
+    };
+    crate::config::script_security::apply(&mut cfg, &security, files);
     Ok(cfg)
 }
 
