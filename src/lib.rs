@@ -26,6 +26,7 @@ pub mod reactor;
 pub mod reload;
 pub mod sched;
 pub mod scripts;
+pub mod syncd;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
 pub mod track_files;

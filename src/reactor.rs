@@ -101,6 +101,8 @@ pub struct Reactor {
     /// The kernel-wide settings from global_defs that lvsmon has applied.
     globals: Globals,
     wanted_globals: Globals,
+    /// The sync daemons lvsmon started (only those are stopped).
+    syncd: crate::syncd::SyncDaemons,
     /// Set after a pass with failures: no reconcile before this instant.
     reconcile_not_before: Option<Instant>,
     /// See `set_config_fingerprint`.
@@ -194,6 +196,7 @@ impl Reactor {
             wakeups: 0,
             globals: Globals::default(),
             wanted_globals: Globals::default(),
+            syncd: crate::syncd::SyncDaemons::default(),
             reconcile_not_before: None,
             config_fingerprint: None,
             vip: None,
@@ -261,13 +264,9 @@ impl Reactor {
     /// sync daemon already running (lvsmon restarted) is not an error.
     fn apply_globals(&mut self) {
         let ops = self.wanted_globals.ops_from(&self.globals);
-        for op in &ops {
-            match self.backend.apply(op) {
-                Ok(()) => log::info!("applied {}", RuleText(op)),
-                Err(e) if e.errno == libc::EEXIST => {}
-                Err(e) => log::error!("{}", e),
-            }
-        }
+        // Which sync daemons lvsmon runs, adopts or leaves to keepalived: crate::syncd.
+        self.syncd
+            .apply(&ops, &self.wanted_globals, self.backend.as_mut());
         self.globals = self.wanted_globals.clone();
     }
 
@@ -664,11 +663,7 @@ impl Reactor {
             }
             self.backend
                 .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
-            for op in self.globals.teardown() {
-                if let Err(e) = self.backend.apply(&op) {
-                    log::warn!("{}", e);
-                }
-            }
+            self.syncd.teardown(self.backend.as_mut());
         }
         self.run_scripts(now);
         // Removes the FIFO (if lvsmon made it) and stops its reader.

@@ -100,6 +100,17 @@ pub fn apply(cfg: &mut Config, at: &dyn Fn(crate::model::config::Pos) -> String)
             ));
         }
     }
+    if let Some(inst) = cfg
+        .sync_daemon
+        .as_ref()
+        .and_then(|d| d.vrrp_instance.as_ref())
+    {
+        notes.push(format!(
+            "{}: lvs_sync_daemon names VRRP instance {}: keepalived's VRRP half (keepalived -P) runs the sync daemon in that instance's role; lvsmon starts and stops none",
+            at(cfg.sync_daemon.as_ref().map(|d| d.pos).unwrap_or_default()),
+            inst
+        ));
+    }
     cfg.notes.extend(notes);
     cfg.warnings.extend(warnings);
 }

@@ -1147,7 +1147,9 @@ impl Parser<'_> {
             return bad(iface, "lvs_sync_daemon", "an interface name of 1-15 bytes");
         }
         let mut d = SyncDaemon {
+            pos: s.kw.pos,
             interface: iface.text.to_string(),
+            vrrp_instance: None,
             syncid: 0,
             master: true,
             backup: true,
@@ -1158,7 +1160,6 @@ impl Parser<'_> {
         };
         let mut i = 1;
         let mut inst: Option<&Token> = None;
-        let mut have_id = false;
         while i < s.args.len() {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
@@ -1173,7 +1174,6 @@ impl Parser<'_> {
                     inst = Some(need("a vrrp instance name")?);
                 }
                 "id" => {
-                    have_id = true;
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -1216,18 +1216,10 @@ impl Parser<'_> {
             i += 2;
         }
         if let Some(t) = inst {
-            let id = if have_id {
-                ""
-            } else {
-                "; syncid is 0 (keepalived would use the instance's virtual_router_id)"
-            };
-            self.warn(
-                t.pos,
-                format!(
-                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run{}",
-                    t.text, id
-                ),
-            );
+            // keepalived's checker leaves such a daemon to its VRRP half
+            // (checker_ipvs_syncd_needed); so does lvsmon, so that keepalived -P runs it
+            // in the instance's role (crate::syncd).
+            d.vrrp_instance = Some(t.text.to_string());
         }
         Ok(d)
     }

@@ -312,7 +312,12 @@ pub struct Script {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncDaemon {
+    /// The `lvs_sync_daemon` keyword.
+    pub pos: Pos,
     pub interface: String,
+    /// The VRRP instance named (`inst NAME` or the old positional form): then
+    /// keepalived's VRRP half runs the daemon and lvsmon leaves it alone (crate::syncd).
+    pub vrrp_instance: Option<String>,
     pub syncid: u8,
     pub master: bool,
     pub backup: bool,
