@@ -144,9 +144,12 @@ pub fn run(opts: RunOptions) -> u8 {
             return EXIT_CONFIG;
         }
     };
+    let mut director = director;
+    director.set_log_checks(opts.log_checks);
     let settings = Settings {
         config_path: opts.config.clone(),
         keep_on_exit: opts.keep_on_exit,
+        http: opts.http,
     };
     let mut reactor = match Reactor::new(
         director,
@@ -170,6 +173,12 @@ pub fn run(opts: RunOptions) -> u8 {
         if opts.dry_run { ", dry run" } else { "" }
     );
     reactor.set_vip_iface(vip, vip_opener);
+    if let Some(addr) = reactor.http_addr() {
+        log::info!(
+            "serving /metrics, /status.json and the status page on http://{}/",
+            addr
+        );
+    }
     reactor.set_globals(crate::globals::Globals::from_config(&cfg));
     reactor.set_notify_fifo(
         cfg.lvs_notify_fifo

@@ -53,7 +53,11 @@ fn main() -> ExitCode {
             }
             Command::Run(opts) => lvsmon::daemon::run(opts),
             Command::Check { config } => lvsmon::commands::check(&config),
-            Command::Status { json, control } => lvsmon::commands::status(json, &control),
+            Command::Status {
+                json,
+                history,
+                control,
+            } => lvsmon::commands::status(json, history, &control),
             Command::Control { request, control } => lvsmon::commands::control(&request, &control),
             Command::Ipvsadm { argv, api, input } => {
                 lvsmon::commands::ipvsadm(&argv, api, input.as_deref())

@@ -77,6 +77,7 @@ fn reactor(name: &str, text: &str, backend: Refusing) -> Reactor {
         lvsmon::reactor::Settings {
             config_path: name.into(),
             keep_on_exit: true,
+            http: None,
         },
     )
     .unwrap();
