@@ -31,4 +31,6 @@ pub mod scripts;
 pub mod syncd;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod track_files;
