@@ -21,7 +21,7 @@ use crate::control::server::{ClientEvent, ControlServer};
 use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
 use crate::globals::Globals;
 use crate::http::exposition::{self, Process};
-use crate::http::server::{HttpEvent, HttpServer, Route};
+use crate::http::server::{HttpEvent, HttpServer, Reply, Route};
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::{AddrPort, RuleText};
@@ -740,9 +740,9 @@ impl Reactor {
     }
 
     /// Serves one HTTP request. Building a reply allocates (the body grows the reused
-    /// buffer, /metrics dumps the kernel table, reads /proc); a reply buffer grown past
-    /// `STATUS_TEXT_BYTES` is given back afterwards, so what a scrape takes is bounded and freed. Nothing
-    /// here changes the director's state.
+    /// buffer, /metrics dumps the kernel table, reads /proc); the reply is handed to the
+    /// connection, which frees a large one when it closes, so what a scrape takes is
+    /// bounded (one reply) and freed. Nothing here changes the director's state.
     fn on_http(&mut self, token: Token, now: Instant) {
         let Some(http) = self.http.as_mut() else {
             return;
@@ -752,38 +752,42 @@ impl Reactor {
             return;
         };
         let wall = SystemTime::now();
-        self.status_text.clear();
+        let mut out = std::mem::take(&mut self.status_text);
+        out.clear();
         let content_type = match route {
             Route::Page => "text/html; charset=utf-8",
-            Route::StatusJson => {
-                self.director
-                    .write_status_json(&mut self.status_text, now, wall);
-                "application/json"
-            }
+            Route::StatusJson => "application/json",
+            Route::Metrics => crate::prom::CONTENT_TYPE,
+        };
+        let reply = Reply::start(&mut out, content_type);
+        match route {
+            Route::Page => out.push_str(crate::http::PAGE),
+            Route::StatusJson => self.director.write_status_json(&mut out, now, wall),
             Route::Metrics => {
-                self.director
-                    .write_metrics(&mut self.status_text, now, wall);
+                self.director.write_metrics(&mut out, now, wall);
                 // Read at scrape time, not per check. The drift check's table is reused:
                 // it is always dumped afresh before it is read.
                 match self.backend.dump(&mut self.kernel) {
-                    Ok(()) => exposition::write_ipvs(&mut self.status_text, &self.kernel),
+                    Ok(()) => exposition::write_ipvs(&mut out, &self.kernel),
                     Err(e) => log::warn!("/metrics: cannot read the IPVS table: {}", e),
                 }
-                exposition::write_process(&mut self.status_text, &self.process);
+                exposition::write_process(&mut out, &self.process);
                 if let Some(http) = self.http.as_ref() {
-                    http.write_metrics(&mut self.status_text);
+                    http.write_metrics(&mut out);
                 }
-                crate::prom::CONTENT_TYPE
             }
-        };
-        let body = match route {
-            Route::Page => crate::http::PAGE.as_bytes(),
-            _ => self.status_text.as_bytes(),
-        };
+        }
+        reply.finish(&mut out, head);
         let http = self.http.as_mut().expect("checked above");
-        http.respond(slot, self.poll.registry(), content_type, body, head);
+        // The reply is handed to the connection, not copied; its old buffer (cleared,
+        // hence valid UTF-8) comes back to build the next one in. The connection gives a
+        // large buffer back to the system when it closes (clients.rs).
+        let back = http.respond(slot, self.poll.registry(), out.into_bytes());
+        self.status_text = String::from_utf8(back).unwrap_or_default();
         if self.status_text.capacity() > STATUS_TEXT_BYTES {
             self.status_text = String::with_capacity(STATUS_TEXT_BYTES);
+        } else {
+            self.status_text.reserve(STATUS_TEXT_BYTES);
         }
     }
 

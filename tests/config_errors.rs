@@ -47,8 +47,11 @@ fn cases() -> Vec<(String, &'static str)> {
         (rs("  HTTP_GET { url { digest 00 } }"), "4:27: 'digest' needs 32 hex digits (an MD5 digest), got '00'"),
         (rs("  HTTP_GET { url { status_code 200 } }"), "4:14: url block needs a 'path'"),
         (rs("  HTTP_GET { url { path /\n status_code 200-199 } }"), "5:14: 'status_code' needs an HTTP status code (100-599) or a range like 200-299, got '200-199'"),
-        (rs("  HTTP_GET { url { path /\n regex ok } }"), "5:2: 'regex' is not supported by lvsmon"),
-        (rs("  HTTP_GET { url { path / }\n http_protocol 1.1 }"), "5:16: 'http_protocol 1.1' is not supported by lvsmon (it sends HTTP/1.0)"),
+        #[cfg(feature = "regex")]
+        (rs("  HTTP_GET { url { path /\n regex \"a(?=b)\" } }"), "5:8: 'regex' does not compile: look-around is not supported (lvsmon's regex has no look-around or back-references)"),
+        (rs("  HTTP_GET { url { path /\n regex a b } }"), "5:10: 'regex' needs one pattern (quote it)"),
+        (rs("  HTTP_GET { url { path /\n regex_min_offset x } }"), "5:19: 'regex_min_offset' needs a byte offset, got 'x'"),
+        (rs("  HTTP_GET { url { path / }\n http_protocol 2 }"), "5:16: 'http_protocol' needs 1.0, 1.0C or 1.1, got '2'"),
         #[cfg(feature = "tls")]
         (rs("  SSL_GET { url { path / }\n verify maybe }"), "5:9: 'verify' needs one of on|off|true|false|yes|no, got 'maybe'"),
         #[cfg(feature = "tls")]

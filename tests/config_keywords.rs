@@ -400,7 +400,7 @@ fn check_kinds() {
             "",
             "HTTP_GET { url { path /a\n digest 640205B7b0fc66c1ea91c463fac6334d\n status_code 200 301-302\n virtualhost u.example } url { path /b } }",
             |c| format!("{:?}", http0(c).urls),
-            "[Url { path: \"/a\", digest: Some([100, 2, 5, 183, 176, 252, 102, 193, 234, 145, 196, 99, 250, 198, 51, 77]), status: [(200, 200), (301, 302)], virtualhost: Some(\"u.example\") }, Url { path: \"/b\", digest: None, status: [], virtualhost: None }]",
+            "[Url { path: \"/a\", digest: Some([100, 2, 5, 183, 176, 252, 102, 193, 234, 145, 196, 99, 250, 198, 51, 77]), status: [(200, 200), (301, 302)], virtualhost: Some(\"u.example\"), regex: None }, Url { path: \"/b\", digest: None, status: [], virtualhost: None, regex: None }]",
         ),
         ("", "", HTTP, |c| format!("{} {:?}", http0(c).tls.is_some(), http0(c).virtualhost), "false None"),
         ("virtualhost vs.example", "", HTTP, |c| format!("{:?}", http0(c).virtualhost), "Some(\"vs.example\")"),

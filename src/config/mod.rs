@@ -17,10 +17,10 @@
 //! without a port to connect to, an undefined group or track_file, a service defined
 //! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
 //! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
-//! behaviour lvsmon does not implement are refused by name: `regex*`, `http_protocol`
-//! other than 1.0, `fast_recovery`, FILE_CHECK `dynamic`, `BFD_CHECK`, and
-//! keepalived's `@`conditional, `$PARAM=` and `~SEQ`/`~LST` preprocessing. Glob brace expansion (`{a,b}`) in
-//! `include` is not supported; `*`, `?` and `[...]` are.
+//! behaviour lvsmon does not implement are refused by name: FILE_CHECK `dynamic`,
+//! `BFD_CHECK`, and keepalived's `@`conditional, `$PARAM=` and `~SEQ`/`~LST`
+//! preprocessing. Glob brace expansion (`{a,b}`) in `include` is not supported; `*`,
+//! `?` and `[...]` are.
 
 mod directors;
 mod error;

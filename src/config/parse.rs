@@ -13,9 +13,9 @@ use crate::config::lex::Token;
 use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
-    AnnounceRule, DnsCheck, FlushOnStop, IfName, LvsTimeouts, NotifyFifo, OnStop, Pos, Script,
-    SmtpCheck, SockOpts, StatusCodes, SyncDaemon, UdpCheck, Url, VipAnnounce,
-    UDP_DEFAULT_MAX_REPLY,
+    AnnounceRule, DnsCheck, FlushOnStop, HttpProtocol, IfName, LvsTimeouts, NotifyFifo, OnStop,
+    Pos, Script, SmtpCheck, SockOpts, StatusCodes, SyncDaemon, UdpCheck, Url, UrlRegex,
+    VipAnnounce, UDP_DEFAULT_MAX_REPLY,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
@@ -143,6 +143,8 @@ pub enum RawKind {
         tls: Option<RawTls>,
         urls: Vec<Url>,
         virtualhost: Option<String>,
+        protocol: HttpProtocol,
+        fast_recovery: bool,
     },
     Udp(UdpCheck),
     Dns(DnsCheck),
@@ -1778,6 +1780,8 @@ impl Parser<'_> {
             timers: Timers::default(),
         };
         let mut urls: Vec<Url> = Vec::new();
+        let mut http_protocol = HttpProtocol::default();
+        let mut fast_recovery = false;
         let mut virtualhost = None;
         let mut payload = Vec::new();
         let mut require_reply = None;
@@ -1843,7 +1847,11 @@ impl Parser<'_> {
                             format!("more than MAX_URLS ({}) url blocks in {}", MAX_URLS, name),
                         );
                     }
-                    let (u, compliant) = url(st, name == "SSL_GET")?;
+                    let mut warn = Vec::new();
+                    let (u, compliant) = url(st, name == "SSL_GET", &mut warn)?;
+                    for (pos, msg) in warn {
+                        self.warn(pos, msg);
+                    }
                     if compliant {
                         tls.compliant_urls |= 1 << urls.len();
                     }
@@ -1854,18 +1862,17 @@ impl Parser<'_> {
                 }
                 ("HTTP_GET" | "SSL_GET", "http_protocol") => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
-                    if t.text != "1.0" {
-                        return perr(
-                            t.pos,
-                            format!(
-                                "'http_protocol {}' is not supported by lvsmon (it sends HTTP/1.0)",
-                                t.text
-                            ),
-                        );
-                    }
+                    http_protocol = match t.text {
+                        "1.0" => HttpProtocol::Http10,
+                        "1.0C" | "1.0c" => HttpProtocol::Http10Close,
+                        "1.1" => HttpProtocol::Http11Close,
+                        _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
+                    };
                 }
                 ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
-                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+                    if let Some(v) = self.kbool(st)? {
+                        fast_recovery = v;
+                    }
                 }
                 ("SSL_GET", "enable_sni") => {
                     if let Some(v) = self.kbool(st)? {
@@ -2007,6 +2014,8 @@ impl Parser<'_> {
                     tls: (name == "SSL_GET").then_some(tls),
                     urls,
                     virtualhost,
+                    protocol: http_protocol,
+                    fast_recovery,
                 }
             }
             "UDP_CHECK" => {
@@ -2181,15 +2190,135 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
     Ok((w, reverse))
 }
 
+/// PCRE2 options keepalived accepts in `regex_options` that have a counterpart in
+/// lvsmon's regex engine, as the inline flag that sets it.
+const REGEX_FLAGS: [(&str, char); 5] = [
+    ("caseless", 'i'),
+    ("multiline", 'm'),
+    ("dotall", 's'),
+    ("extended", 'x'),
+    ("ungreedy", 'U'),
+];
+/// The other names keepalived's regex_options knows (check_http.c regex_options[]).
+const REGEX_OTHER_OPTIONS: [&str; 19] = [
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "dollar_endonly",
+    "dupnames",
+    "firstline",
+    "match_unset_backref",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+];
+
+/// The url's regex settings as read, compiled at the end of the block.
+#[derive(Default)]
+struct RegexSpec<'t> {
+    pattern: Option<(String, Pos)>,
+    flags: String,
+    no_match: bool,
+    min_offset: Option<(u64, Pos)>,
+    max_offset: Option<(u64, Pos)>,
+    any_setting: Option<Pos>,
+    _t: std::marker::PhantomData<&'t ()>,
+}
+
+fn regex_offset(st: &Stmt, kw: &str) -> PResult<(u64, Pos)> {
+    let t = arg1(st, "a byte offset")?;
+    Ok((
+        uint(t, kw, "a byte offset", 0, u64::from(u32::MAX))?,
+        st.kw.pos,
+    ))
+}
+
+/// keepalived's url_check for the regex: settings without a `regex` are dropped with a
+/// warning, a min offset above the max drops both, and the pattern is compiled (once,
+/// here: a bad one is an error at its position).
+fn finish_regex(spec: RegexSpec, warn: &mut Vec<(Pos, String)>) -> PResult<Option<UrlRegex>> {
+    let Some((pattern, pos)) = spec.pattern else {
+        if let Some(p) = spec.any_setting {
+            warn.push((
+                p,
+                "regex settings without a 'regex' - ignored, as keepalived does".to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    let (mut min, mut max) = (spec.min_offset, spec.max_offset);
+    if let (Some((lo, p)), Some((hi, _))) = (min, max) {
+        if lo > hi {
+            warn.push((
+                p,
+                format!(
+                    "regex_min_offset {} > regex_max_offset {} - both ignored, as keepalived does",
+                    lo, hi
+                ),
+            ));
+            min = None;
+            max = None;
+        }
+    }
+    let source = if spec.flags.is_empty() {
+        pattern
+    } else {
+        format!("(?{}){}", spec.flags, pattern)
+    };
+    let re = compile_regex(&source, pos)?;
+    Ok(Some(UrlRegex {
+        source,
+        re,
+        no_match: spec.no_match,
+        min_offset: min.map_or(0, |m| m.0),
+        max_offset: max.map(|m| m.0),
+    }))
+}
+
+/// Compiles a url's regex, once, when the config is read.
+#[cfg(feature = "regex")]
+fn compile_regex(source: &str, pos: Pos) -> PResult<crate::model::config::Regex> {
+    regex_lite::Regex::new(source).or_else(|e| {
+        let text = e.to_string();
+        let last = text.lines().last().unwrap_or("").trim().to_string();
+        perr(
+            pos,
+            format!(
+                "'regex' does not compile: {} (lvsmon's regex has no look-around or back-references)",
+                last
+            ),
+        )
+    })
+}
+
+/// The size-tuned builds have no regex engine: `regex` is refused by name.
+#[cfg(not(feature = "regex"))]
+fn compile_regex(_: &str, pos: Pos) -> PResult<crate::model::config::Regex> {
+    perr(
+        pos,
+        "'regex' needs lvsmon built with the regex feature (this size-tuned build has none)",
+    )
+}
+
 /// One `url { }` block, and whether it says `tls_compliant` (SSL_GET only, as in
-/// keepalived).
-fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
+/// keepalived). Warnings (regex settings keepalived only logs about) go to `warn`.
+fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool)> {
     nargs(s, 0, 0, "a { } block")?;
     let body = need_block(s)?;
     let mut path = None;
     let mut digest = None;
     let mut status = StatusCodes::new();
     let mut virtualhost = None;
+    let mut rx = RegexSpec::default();
     let mut compliant = false;
     for st in body {
         let st = &st;
@@ -2244,9 +2373,74 @@ fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
                 }
             }
             "virtualhost" => virtualhost = Some(string1(st, "a host name")?),
-            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
-            | "regex_max_offset" => {
-                return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+            // keepalived reads the pattern as a quoted, escaped string (one word).
+            "regex" => {
+                no_block(st)?;
+                let usage = "one pattern (quote it)";
+                if st.args.is_empty() {
+                    return perr(st.kw.pos, format!("'regex' needs {}", usage));
+                }
+                let words = split_quoted_escaped(&raw_rest(st)).map_err(|m| {
+                    crate::config::error::Perr {
+                        pos: st.args[0].pos,
+                        msg: format!("'regex': {}", m),
+                    }
+                })?;
+                if words.len() != 1 {
+                    let at = st.args.get(1).unwrap_or(&st.args[0]);
+                    return perr(at.pos, format!("'regex' needs {}", usage));
+                }
+                rx.pattern = words.into_iter().next().map(|w| (w, st.args[0].pos));
+            }
+            "regex_no_match" => {
+                flag(st)?;
+                rx.no_match = true;
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_options" => {
+                no_block(st)?;
+                for t in st.args {
+                    if let Some((_, f)) = REGEX_FLAGS.iter().find(|(n, _)| *n == t.text) {
+                        if !rx.flags.contains(*f) {
+                            rx.flags.push(*f);
+                        }
+                    } else if REGEX_OTHER_OPTIONS.contains(&t.text) {
+                        warn.push((
+                            t.pos,
+                            format!(
+                                "regex option '{}' has no effect in lvsmon's regex engine",
+                                t.text
+                            ),
+                        ));
+                    } else {
+                        warn.push((
+                            t.pos,
+                            format!(
+                                "unknown regex option '{}' ignored, as keepalived ignores it",
+                                t.text
+                            ),
+                        ));
+                    }
+                }
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_min_offset" => {
+                rx.min_offset = Some(regex_offset(st, kw)?);
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_max_offset" => {
+                rx.max_offset = Some(regex_offset(st, kw)?);
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_stack" => {
+                no_block(st)?;
+                nargs(st, 2, 2, "a start and a maximum size")?;
+                uint(&st.args[0], kw, "a size", 0, u64::MAX)?;
+                uint(&st.args[1], kw, "a size", 0, u64::MAX)?;
+                warn.push((
+                    st.kw.pos,
+                    "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
+                ));
             }
             _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
         }
@@ -2254,12 +2448,14 @@ fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
     let Some(path) = path else {
         return perr(s.kw.pos, "url block needs a 'path'");
     };
+    let regex = finish_regex(rx, warn)?;
     Ok((
         Url {
             path,
             digest,
             status,
             virtualhost,
+            regex,
         },
         compliant,
     ))

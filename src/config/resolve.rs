@@ -923,6 +923,8 @@ fn check(
             tls,
             urls,
             virtualhost,
+            protocol,
+            fast_recovery,
         } => {
             let virtualhost = virtualhost
                 .clone()
@@ -936,6 +938,8 @@ fn check(
                 tls,
                 urls: cx.share_urls(urls),
                 virtualhost,
+                protocol: *protocol,
+                fast_recovery: *fast_recovery,
             })
         }
         RawKind::Udp(u) => CheckKind::Udp(u.clone()),

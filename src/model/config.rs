@@ -244,6 +244,22 @@ pub struct HttpCheck {
     /// Host header: checker's, else real server's, else service's `virtualhost`;
     /// None = the target address.
     pub virtualhost: Option<String>,
+    /// `http_protocol`: 1.0 (keepalived's default), 1.0C or 1.1.
+    pub protocol: HttpProtocol,
+    /// `fast_recovery`: accepted; lvsmon's checks already behave so (see the man page).
+    pub fast_recovery: bool,
+}
+
+/// keepalived's `http_protocol`: the request's version and its Connection header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HttpProtocol {
+    /// `1.0`: HTTP/1.0, no Connection header (the server may keep the connection).
+    #[default]
+    Http10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    Http10Close,
+    /// `1.1`: HTTP/1.1 with `Connection: close` (chunked replies are decoded).
+    Http11Close,
 }
 
 /// SSL_GET: HTTP_GET over TLS (keepalived's keywords, and lvsmon's `verify`).
@@ -275,6 +291,58 @@ pub struct Url {
     /// Accepted status codes; empty = keepalived's default 200-299.
     pub status: StatusCodes,
     pub virtualhost: Option<String>,
+    /// `regex` and its companions; compiled when the config is loaded.
+    pub regex: Option<UrlRegex>,
+}
+
+/// A url's `regex` (keepalived's PCRE2 match over the body): the compiled expression,
+/// `regex_no_match`, and the body offsets a match must start within.
+#[derive(Clone, Debug)]
+pub struct UrlRegex {
+    /// The pattern as written, with the `regex_options` flags applied (identity).
+    pub source: String,
+    pub re: Regex,
+    /// `regex_no_match`: the url passes when the regex does NOT match.
+    pub no_match: bool,
+    /// `regex_min_offset`: a match must start at or after this body offset.
+    pub min_offset: u64,
+    /// `regex_max_offset`: ... and at or before this one (None = anywhere).
+    pub max_offset: Option<u64>,
+}
+
+/// The compiled regex: regex-lite's, in builds with the `regex` feature.
+#[cfg(feature = "regex")]
+pub type Regex = regex_lite::Regex;
+
+/// Builds without the `regex` feature refuse `regex` when the config is read, so no
+/// `UrlRegex` is ever made there.
+#[cfg(not(feature = "regex"))]
+#[derive(Clone, Debug)]
+pub enum Regex {}
+
+impl PartialEq for UrlRegex {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            &self.source,
+            self.no_match,
+            self.min_offset,
+            self.max_offset,
+        ) == (&o.source, o.no_match, o.min_offset, o.max_offset)
+    }
+}
+
+impl Eq for UrlRegex {}
+
+impl std::hash::Hash for UrlRegex {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (
+            &self.source,
+            self.no_match,
+            self.min_offset,
+            self.max_offset,
+        )
+            .hash(h)
+    }
 }
 
 /// Inclusive status-code ranges (`status_code 200 301-302`).
