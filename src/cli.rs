@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use argh::FromArgs;
 
+use crate::config::LoadOptions;
 use crate::control::protocol::{self, Target};
 
 pub const DEFAULT_CONFIG: &str = "/etc/lvsmon.conf";
@@ -71,6 +72,10 @@ pub struct RunArgs {
     /// log every probe result
     #[argh(switch, short = 'v')]
     pub verbose: bool,
+    /// instance name selecting `@NAME` config lines (keepalived's -i; default: the host
+    /// name up to its first dot)
+    #[argh(option, short = 'i')]
+    pub instance: Option<String>,
 }
 
 #[derive(FromArgs, Debug)]
@@ -80,6 +85,13 @@ pub struct CheckArgs {
     /// configuration file (default /etc/lvsmon.conf)
     #[argh(option, short = 'f')]
     pub config: Option<PathBuf>,
+    /// instance name selecting `@NAME` config lines (keepalived's -i; default: the host
+    /// name up to its first dot)
+    #[argh(option, short = 'i')]
+    pub instance: Option<String>,
+    /// exit 1 if the configuration has any warning (as `keepalived -t` does)
+    #[argh(switch)]
+    pub strict: bool,
 }
 
 #[derive(FromArgs, Debug)]
@@ -229,6 +241,8 @@ pub struct RunOptions {
     pub keep_on_exit: bool,
     pub ipvs_api: IpvsApi,
     pub verbose: bool,
+    /// How the config is read (the instance name of `-i`).
+    pub load: LoadOptions,
 }
 
 /// A validated command: everything main needs, nothing left to check.
@@ -238,6 +252,8 @@ pub enum Command {
     Run(RunOptions),
     Check {
         config: PathBuf,
+        load: LoadOptions,
+        strict: bool,
     },
     Status {
         json: bool,
@@ -325,10 +341,17 @@ impl Top {
                     keep_on_exit: a.keep_on_exit,
                     ipvs_api: parse_api(&a.ipvs_api)?,
                     verbose: a.verbose,
+                    load: LoadOptions {
+                        instance: a.instance,
+                    },
                 })
             }
             Sub::Check(a) => Command::Check {
                 config: a.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+                load: LoadOptions {
+                    instance: a.instance,
+                },
+                strict: a.strict,
             },
             Sub::Status(a) => Command::Status {
                 json: a.json,

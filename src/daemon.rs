@@ -54,6 +54,7 @@ pub enum Reloaded {
 /// kernel operation, because the director keeps what did not change.
 pub fn reload_config(
     path: &Path,
+    load: &crate::config::LoadOptions,
     running: &mut Option<u64>,
     director: &mut Director,
     now: Instant,
@@ -63,7 +64,7 @@ pub fn reload_config(
         log::error!("reload refused, keeping the running config: {}", e);
         format!("reload refused, the running config stays: {}", e)
     };
-    let source = crate::config::Source::read(path).map_err(|e| refused(&e))?;
+    let source = crate::config::Source::read_with(path, load).map_err(|e| refused(&e))?;
     let fingerprint = source.fingerprint();
     if !force && *running == Some(fingerprint) {
         log::info!(
@@ -91,7 +92,7 @@ pub fn run(opts: RunOptions) -> u8 {
     crate::sys::process::forbid_huge_pages();
     // The config is checked before anything else so that a bad one is reported on the
     // terminal that started lvsmon, even with --daemon or --syslog.
-    let loaded = crate::config::Source::read(&opts.config)
+    let loaded = crate::config::Source::read_with(&opts.config, &opts.load)
         .and_then(|src| Ok((src.resolve()?, src.fingerprint())));
     let (cfg, fingerprint) = match loaded {
         Ok(c) => c,
@@ -160,6 +161,7 @@ pub fn run(opts: RunOptions) -> u8 {
     };
     let settings = Settings {
         config_path: opts.config.clone(),
+        config_load: opts.load.clone(),
         keep_on_exit: opts.keep_on_exit,
     };
     let mut reactor = match Reactor::new(

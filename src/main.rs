@@ -42,7 +42,11 @@ fn main() -> ExitCode {
                 EXIT_OK
             }
             Command::Run(opts) => lvsmon::daemon::run(opts),
-            Command::Check { config } => lvsmon::commands::check(&config),
+            Command::Check {
+                config,
+                load,
+                strict,
+            } => lvsmon::commands::check(&config, &load, strict),
             Command::Status { json, control } => lvsmon::commands::status(json, &control),
             Command::Control { request, control } => lvsmon::commands::control(&request, &control),
             Command::Ipvsadm { argv, api, input } => {

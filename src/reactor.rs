@@ -63,6 +63,8 @@ struct Slot {
 
 pub struct Settings {
     pub config_path: PathBuf,
+    /// How the config is read on a reload (the instance name of `run -i`).
+    pub config_load: crate::config::LoadOptions,
     pub keep_on_exit: bool,
 }
 
@@ -495,6 +497,7 @@ impl Reactor {
         let path = self.settings.config_path.clone();
         let cfg = match crate::daemon::reload_config(
             &path,
+            &self.settings.config_load,
             &mut self.config_fingerprint,
             &mut self.director,
             now,

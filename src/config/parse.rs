@@ -222,40 +222,6 @@ fn fmt_args(s: &Stmt) -> String {
     out
 }
 
-fn check_special(t: &Token) -> PResult<()> {
-    if t.quoted {
-        return Ok(());
-    }
-    let w = t.text;
-    if w.starts_with('@') {
-        return perr(
-            t.pos,
-            format!(
-                "conditional configuration ('{}') is not supported by lvsmon",
-                w
-            ),
-        );
-    }
-    if w.starts_with("~SEQ") || w.starts_with("~LST") {
-        return perr(
-            t.pos,
-            format!("'{}' sequence/list blocks are not supported by lvsmon", w),
-        );
-    }
-    if let Some(rest) = w.strip_prefix('$') {
-        if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            return perr(
-                t.pos,
-                format!(
-                    "parameter definitions ('{}') are not supported by lvsmon",
-                    w
-                ),
-            );
-        }
-    }
-    Ok(())
-}
-
 fn no_block(s: &Stmt) -> PResult<()> {
     if s.block.is_some() {
         return perr(
@@ -761,7 +727,6 @@ impl Parser<'_> {
     }
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
-        check_special(s.kw)?;
         let kw = s.kw.text;
         match kw {
             "global_defs" => self.global_defs(s),
@@ -930,7 +895,6 @@ impl Parser<'_> {
         let mut reverse = false;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
@@ -969,7 +933,6 @@ impl Parser<'_> {
         let mut entries = Vec::new();
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -1086,7 +1049,6 @@ impl Parser<'_> {
         let mut sorry_fwd_pos = None;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if kw != "alpha" && check_timers_kw(st, &mut vs.timers, true)? {
                 continue;
@@ -1277,7 +1239,6 @@ impl Parser<'_> {
         let body = need_block(s)?;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             if check_timers_kw(st, &mut rs.timers, true)? {
                 continue;
             }
@@ -1371,7 +1332,6 @@ impl Parser<'_> {
         let mut host_conn_set = false;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if name != "FILE_CHECK" {
                 if connection && self.conn_kw(st, &mut c)? {
@@ -1456,7 +1416,6 @@ impl Parser<'_> {
                     h.pos = st.kw.pos;
                     for hs in hbody {
                         let hs = &hs;
-                        check_special(hs.kw)?;
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
@@ -1637,7 +1596,6 @@ fn url(s: &Stmt) -> PResult<Url> {
     let mut virtualhost = None;
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {
             "path" => path = Some(string1(st, "a URL path")?),
