@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build a minimal static musl sysroot for one Rust target that has no prebuilt
-# std in rustup (armv7/armv6/mipsel/mips musl). Output: cross/sysroot/<triple>/lib
-# with libc.a (+ musl's empty libm/libpthread/... archives), crt1.o crti.o crtn.o,
+# std in rustup (armv7/armv6/mipsel/mips musl); for x86_64 and aarch64 musl only its
+# headers are used (by ring's C code in the tls build; rustup's libc.a is linked).
+# Output: cross/sysroot/<triple>/include and lib, with libc.a (+ musl's empty libm/libpthread/... archives), crt1.o crti.o crtn.o,
 # empty crtbegin/crtend objects, and libunwind.a (a two-function stand-in,
 # cross/unwind-stub.c). rustc links it with rust-lld, -C link-self-contained=yes
 # and -L native=<this dir>/lib (see cross/cross.mk).
@@ -15,38 +16,18 @@
 # The result is cached: a stamp file names the musl version and flags; rerunning
 # with the same inputs does nothing.
 set -eu
+. "$(dirname "$0")/lib.sh"
 
 triple=${1:?usage: build-sysroot.sh TRIPLE}
-here=$(cd "$(dirname "$0")" && pwd)
+here=$cross_dir
 top=$here/sysroot
 out=$top/$triple
 
-# Target -> Debian cross prefix, C flags matching rustc's target spec
-# (rustc --print target-spec-json), musl arch.
-case $triple in
-armv7-unknown-linux-musleabihf)
-	gnu=arm-linux-gnueabihf
-	# rustc: +v7,+vfp3d16,+thumb2,-neon, hard-float ABI.
-	cflags="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
-	musl_target=arm-linux-musleabihf ;;
-arm-unknown-linux-musleabi)
-	gnu=arm-linux-gnueabi
-	# rustc: +v6,+strict-align, soft-float ABI (ARM1176, e.g. Raspberry Pi 1).
-	cflags="-march=armv6 -marm -mfloat-abi=soft"
-	musl_target=arm-linux-musleabi ;;
-mipsel-unknown-linux-musl)
-	gnu=mipsel-linux-gnu
-	# rustc: cpu mips32r2, +soft-float. lld refuses to mix float ABIs.
-	cflags="-march=mips32r2 -msoft-float"
-	musl_target=mipsel-linux-muslsf ;;
-mips-unknown-linux-musl)
-	gnu=mips-linux-gnu
-	cflags="-march=mips32r2 -msoft-float"
-	musl_target=mips-linux-muslsf ;;
-*)
-	echo "build-sysroot.sh: no sysroot recipe for $triple (stable targets need none)" >&2
-	exit 1 ;;
-esac
+# Target -> Debian cross prefix, C flags, musl arch (cross/lib.sh).
+sysroot_recipe "$triple" || {
+	echo "build-sysroot.sh: no sysroot recipe for $triple" >&2
+	exit 1
+}
 
 cc=$gnu-gcc
 for tool in "$cc" apt-get dpkg-source; do

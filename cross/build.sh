@@ -1,12 +1,16 @@
 #!/bin/sh
 # Build the static lvsmon binary for one target of cross/targets.
-# Usage: cross/build.sh TRIPLE [--std prebuilt|build-std] [--opt s|z|2|3] [--no-strip]
-#                     [--std-features LIST] [--rustflags "FLAGS"]
+# Usage: cross/build.sh TRIPLE [--features LIST] [--std prebuilt|build-std] [--opt s|z|2|3]
+#                     [--no-strip] [--std-features LIST] [--rustflags "FLAGS"]
+#   --features is the exact list of lvsmon's cargo features (comma-separated; default
+#     empty: the plain build, --no-default-features). "tls" is SSL_GET and genhash -S.
 #   --std / --opt override the table (used to measure size levers, cross/SIZES.md).
 #   --std-features sets -Zbuild-std-features (default: optimize_for_size);
 #   --rustflags replaces the extra rustflags (default: see $extra below).
 #   --no-strip keeps symbols (for cross/depcost.sh).
-# Result: target/TRIPLE/release/lvsmon, and the wall time on stderr.
+# Result: target/TRIPLE/release/lvsmon, and the wall time on stderr; a copy named for
+# the variant (lvsmon-plain without features, lvsmon-tls with tls) stays beside it, so
+# both builds of a target can be measured (cross/size.sh) and tested side by side.
 # Heavy: runs cargo under `nice -n 15` (the machine is shared).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -24,9 +28,11 @@ strip=true
 # (--icf=all, -5 KB: Rust makes no promise that two functions have distinct
 # addresses).
 std_features=optimize_for_size
+features=
 extra="-C force-unwind-tables=no -Zlocation-detail=none -C link-arg=--icf=all"
 while [ $# -gt 0 ]; do
 	case $1 in
+	--features) features=${2?}; shift 2 ;;
 	--std-features) std_features=${2?}; shift 2 ;;
 	--rustflags) extra=${2?}; shift 2 ;;
 	--std) std=${2:?}; shift 2 ;;
@@ -37,6 +43,14 @@ while [ $# -gt 0 ]; do
 done
 
 cd "$top_dir"
+case ",$features," in
+*,tls,*) variant=tls ;;
+,,) variant=plain ;;
+*) variant=$(echo "$features" | tr , -) ;;
+esac
+# The exact feature set, whatever Cargo.toml's defaults are.
+feature_args="--no-default-features"
+[ -n "$features" ] && feature_args="$feature_args --features $features"
 # CARGO_TARGET_<TRIPLE>_RUSTFLAGS: upper case, '-' -> '_'.
 var=CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
 case $triple in
@@ -47,7 +61,7 @@ esac
 case $std in
 prebuilt)
 	# .cargo/config.toml holds the linker and rustflags for the stable targets.
-	set -- cargo +stable build --release --locked --target "$triple"
+	set -- cargo +stable build --release --locked --target "$triple" $feature_args
 	;;
 build-std)
 	case $triple in
@@ -76,9 +90,24 @@ build-std)
 	# CROSS_NIGHTLY pins the toolchain (e.g. nightly-2026-05-20, what cross/SIZES.md
 	# was measured with): -Z flags and std's features can change between nightlies.
 	set -- cargo "+${CROSS_NIGHTLY:-nightly}" build --release --locked --target "$triple" \
-		-Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
+		$feature_args -Zbuild-std=std,panic_abort "-Zbuild-std-features=$std_features"
 	;;
 *) echo "cross/build.sh: std must be prebuilt or build-std, not $std" >&2; exit 1 ;;
+esac
+
+# ring (the crypto under rustls, feature tls) compiles C and assembly with the cc crate:
+# the target's Debian cross gcc (the one that built the sysroot), the target's ISA and
+# float-ABI flags, and the musl headers of cross/sysroot/<triple> in place of glibc's
+# (-nostdinc; gcc's own stddef/stdint wrappers stay). Without this cc would look for
+# <arch>-linux-musl-gcc, which Debian does not ship.
+case ",$features," in
+*,tls,*)
+	"$cross_dir/build-sysroot.sh" "$triple"
+	sysroot_recipe "$triple"
+	tvar=$(echo "$triple" | tr - _)
+	ccflags="$cflags -nostdinc -isystem $cross_dir/sysroot/$triple/include -isystem $("$gnu-gcc" -print-file-name=include)"
+	export "CC_$tvar=$gnu-gcc" "AR_$tvar=$gnu-ar" "CFLAGS_$tvar=$ccflags"
+	;;
 esac
 
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt
@@ -102,5 +131,7 @@ mips*)
 esac
 end=$(date +%s)
 # Sidecar read by cross/size.sh: how this binary was built, and how long it took.
-echo "std=$std opt=$opt strip=$strip seconds=$((end - start)) std_features=$std_features rustflags=$extra" >"$bin.cross"
-echo "cross: $triple ($std, opt-level $opt) built in $((end - start)) s: $bin" >&2
+echo "std=$std opt=$opt strip=$strip seconds=$((end - start)) features=$variant std_features=$std_features rustflags=$extra" >"$bin.cross"
+cp "$bin" "$bin-$variant"
+cp "$bin.cross" "$bin-$variant.cross"
+echo "cross: $triple ($variant, $std, opt-level $opt) built in $((end - start)) s: $bin (and $bin-$variant)" >&2

@@ -7,25 +7,31 @@ CROSS_CI_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$5 == "yes" { print $$1 }
 CROSS_SYSROOT_TARGETS := $(shell awk '!/^\#/ && NF >= 5 && $$3 == "build-std" { print $$1 }' cross/targets)
 
 # Debian packages and rustup components the cross tier needs (`make cross-deps`).
-# The cross C compilers only build the musl sysroots (no C++ since the sysroot's
-# libunwind became cross/unwind-stub.c).
-CROSS_APT := qemu-user-static busybox-static file binutils dpkg-dev \
-	gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu dash
+# The cross C compilers build the musl sysroots (no C++ since the sysroot's libunwind
+# became cross/unwind-stub.c) and, for the tls build, ring's C and assembly (hence
+# the aarch64 one, and the x86_64 sysroot's headers; openssl serves the TLS checks).
+CROSS_APT := qemu-user-static busybox-static file binutils dpkg-dev openssl \
+	gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu \
+	gcc-aarch64-linux-gnu dash
 
 .PHONY: cross cross-all cross-ci cross-sysroots cross-deps size test-cross check-scripts test-board
 
-# make cross TARGET=<triple>: binary at target/<triple>/release/lvsmon.
+# make cross TARGET=<triple> [FEATURES=tls]: binary at target/<triple>/release/lvsmon
+# (and a copy as lvsmon-plain or lvsmon-tls). FEATURES is the exact feature list: empty
+# is the plain router build (--no-default-features), tls adds SSL_GET and genhash -S.
+FEATURES ?=
 cross:
-	@test -n "$(TARGET)" || { echo "usage: make cross TARGET=<triple>; one of: $(CROSS_TARGETS)" >&2; exit 1; }
-	cross/build.sh $(TARGET)
+	@test -n "$(TARGET)" || { echo "usage: make cross TARGET=<triple> [FEATURES=tls]; one of: $(CROSS_TARGETS)" >&2; exit 1; }
+	cross/build.sh $(TARGET) --features "$(FEATURES)"
 
-# One target after the other; each build's wall time goes to target/cross-times.txt.
+# Both builds of every target, one after the other; each build's wall time goes to
+# target/cross-times.txt.
 cross-all:
 	@mkdir -p target && : >target/cross-times.txt
-	@for t in $(CROSS_TARGETS); do \
-		cross/build.sh $$t || exit 1; \
-		echo "$$t $$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' target/$$t/release/lvsmon.cross) s" >>target/cross-times.txt; \
-	done
+	@for t in $(CROSS_TARGETS); do for f in "" tls; do \
+		cross/build.sh $$t --features "$$f" || exit 1; \
+		echo "$$t $${f:-plain} $$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' target/$$t/release/lvsmon.cross) s" >>target/cross-times.txt; \
+	done; done
 	@cat target/cross-times.txt
 
 # The musl sysroots for the build-std targets (cached under cross/sysroot/).
@@ -39,14 +45,15 @@ test-cross:
 	cross/test-cross.sh $(CROSS_TARGETS)
 
 # What CI can afford: x86_64, aarch64 and mipsel (the "ci" column of cross/targets),
-# built and tested, with the wall time of each step printed at the end.
+# both builds of each (plain and tls) built and tested, with the wall time of each step
+# printed at the end.
 cross-ci:
 	@mkdir -p target && : >target/cross-ci-times.txt
 	@start=$$(date +%s); \
-	for t in $(CROSS_CI_TARGETS); do \
-		s=$$(date +%s); cross/build.sh $$t || exit 1; \
-		echo "build $$t: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
-	done; \
+	for t in $(CROSS_CI_TARGETS); do for f in "" tls; do \
+		s=$$(date +%s); cross/build.sh $$t --features "$$f" || exit 1; \
+		echo "build $$t $${f:-plain}: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
+	done; done; \
 	s=$$(date +%s); cross/test-cross.sh $(CROSS_CI_TARGETS); rc=$$?; \
 	echo "test-cross: $$(( $$(date +%s) - s )) s" >>target/cross-ci-times.txt; \
 	echo "cross-ci total: $$(( $$(date +%s) - start )) s" >>target/cross-ci-times.txt; \
@@ -69,5 +76,6 @@ check-scripts:
 test-board:
 	board/openwrt/test/run.sh
 	board/init/test/run.sh
+	board/buildroot/test/run.sh
 
 test: check-scripts test-board cross-ci

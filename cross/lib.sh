@@ -17,3 +17,38 @@ target_field() {
 all_targets() {
 	awk -v ci="${1:-}" '!/^#/ && NF >= 5 && (ci == "" || $5 == "yes") { print $1 }' "$cross_dir/targets"
 }
+
+# sysroot_recipe TRIPLE -> sets gnu (Debian cross prefix), cflags (C flags matching
+# rustc's target spec, `rustc --print target-spec-json`) and musl_target (musl's
+# configure target) for the musl sysroot of TRIPLE; returns 1 for a target without one.
+# Used by build-sysroot.sh, and by build.sh to point the C compiler of a C-building
+# dependency (ring, for the tls feature) at the same target and headers.
+sysroot_recipe() {
+	case $1 in
+	x86_64-unknown-linux-musl)
+		# Headers only: the link uses rustup's self-contained libc.a.
+		gnu=x86_64-linux-gnu cflags="" musl_target=x86_64-linux-musl ;;
+	aarch64-unknown-linux-musl)
+		gnu=aarch64-linux-gnu cflags="" musl_target=aarch64-linux-musl ;;
+	armv7-unknown-linux-musleabihf)
+		gnu=arm-linux-gnueabihf
+		# rustc: +v7,+vfp3d16,+thumb2,-neon, hard-float ABI.
+		cflags="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
+		musl_target=arm-linux-musleabihf ;;
+	arm-unknown-linux-musleabi)
+		gnu=arm-linux-gnueabi
+		# rustc: +v6,+strict-align, soft-float ABI (ARM1176, e.g. Raspberry Pi 1).
+		cflags="-march=armv6 -marm -mfloat-abi=soft"
+		musl_target=arm-linux-musleabi ;;
+	mipsel-unknown-linux-musl)
+		gnu=mipsel-linux-gnu
+		# rustc: cpu mips32r2, +soft-float. lld refuses to mix float ABIs.
+		cflags="-march=mips32r2 -msoft-float"
+		musl_target=mipsel-linux-muslsf ;;
+	mips-unknown-linux-musl)
+		gnu=mips-linux-gnu
+		cflags="-march=mips32r2 -msoft-float"
+		musl_target=mips-linux-muslsf ;;
+	*) return 1 ;;
+	esac
+}

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Run the cross binaries under qemu-user (Debian's qemu-user-static) and check
 # what qemu-user can check: it cannot open generic netlink sockets, so the kernel
-# half is tested on real kernels in the qemu board instead.
+# half is tested on real kernels in the qemu board instead. Both builds of a target
+# are checked: the plain one (target/<triple>/release/lvsmon-plain) by every check,
+# the tls one (lvsmon-tls) by the tls-* checks, which talk to a loopback
+# `openssl s_server` with certificates from a CA the script makes.
 # Usage: cross/test-cross.sh [TRIPLE...]    (default: every target in cross/targets)
 # The checks that run are listed in cross/test-cross.checks (yes/no with a reason).
 # Env: CROSS_CHECKS   another checks file (to try a check before enabling it)
@@ -16,13 +19,17 @@ cd "$top_dir"
 [ $# -gt 0 ] || set -- $(all_targets)
 checks_file=${CROSS_CHECKS:-$cross_dir/test-cross.checks}
 budget=$((600 * 1024))
-ref=target/x86_64-unknown-linux-musl/release/lvsmon # runs natively: the reference
+# The x86_64 builds run natively: the references for check-samples.
+ref=target/x86_64-unknown-linux-musl/release/lvsmon-plain
+ref_tls=target/x86_64-unknown-linux-musl/release/lvsmon-tls
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lvsmon-test-cross.XXXXXX")
 server_pid=
 daemon_pid=
+tls_pid=
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	[ -n "$tls_pid" ] && kill "$tls_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -114,6 +121,12 @@ check_check_bad() {
 }
 
 check_check_samples() {
+	samples_against "$ref"
+}
+
+# samples_against REF: every sample config gives the same exit code, stdout and
+# stderr with $bin under qemu as with REF run natively.
+samples_against() {
 	samples=${CROSS_SAMPLES:-}
 	if [ -z "$samples" ]; then
 		for d in tests/samples /work/shared/samples; do
@@ -121,14 +134,14 @@ check_check_samples() {
 		done
 	fi
 	[ -n "$samples" ] && [ -d "$samples" ] || { fail "no sample directory (set CROSS_SAMPLES)"; return; }
-	[ -x "$ref" ] || { fail "reference $ref missing (make cross TARGET=x86_64-unknown-linux-musl)"; return; }
+	[ -x "$1" ] || { fail "reference $1 missing (make cross TARGET=x86_64-unknown-linux-musl)"; return; }
 	n=0 said=
 	for f in "$samples"/*; do
 		[ -f "$f" ] || continue
 		case $f in *.md) continue ;; esac
 		n=$((n + 1))
 		run sample check -f "$f"
-		timeout 30 "$ref" check -f "$f" >"$tmp/ref.out" 2>"$tmp/ref.err"
+		timeout 30 "$1" check -f "$f" >"$tmp/ref.out" 2>"$tmp/ref.err"
 		echo $? >"$tmp/ref.rc"
 		[ -s "$tmp/sample.out" ] || [ -s "$tmp/sample.err" ] && said=1
 		for s in rc out err; do
@@ -196,13 +209,146 @@ check_dry_run_daemon() {
 	pass
 }
 
+# ---------- the tls build (lvsmon-tls) ----------
+
+# make_ca: a test CA and a server certificate for rs.lvsmon.test signed by it, in
+# $tmp/tls (once per run).
+make_ca() {
+	[ -f "$tmp/tls/server.pem" ] && return 0
+	command -v openssl >/dev/null || return 1
+	mkdir -p "$tmp/tls/www"
+	(
+		cd "$tmp/tls" &&
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+				-subj /CN=lvsmon-test-ca -keyout ca.key -out ca.pem &&
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+				-subj /CN=rs.lvsmon.test -keyout server.key -out server.csr &&
+			printf 'subjectAltName=DNS:rs.lvsmon.test\n' >san.ext &&
+			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-days 2 -extfile san.ext -out server.pem
+	) >"$tmp/tls/openssl.log" 2>&1 || return 1
+	printf 'hello from s_server\n' >"$tmp/tls/www/index.html"
+}
+
+# start_tls: openssl s_server -WWW serving $tmp/tls/www on 127.0.0.1:$tls_port.
+start_tls() {
+	(cd "$tmp/tls/www" && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$tls_port" \
+		-cert ../server.pem -key ../server.key) >"$tmp/tls/s_server.log" 2>&1 &
+	tls_pid=$!
+	i=0
+	# Up once its socket listens (bounded).
+	while [ "$i" -lt 50 ]; do
+		kill -0 "$tls_pid" 2>/dev/null || return 1
+		[ -n "$(ss -Hltn "sport = :$tls_port" 2>/dev/null)" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+stop_tls() {
+	[ -n "$tls_pid" ] && { kill "$tls_pid" 2>/dev/null; wait "$tls_pid" 2>/dev/null; }
+	tls_pid=
+}
+
+# tls_setup: CA, a listening s_server on a free port, and the config for it.
+tls_setup() {
+	stop_tls
+	make_ca || { fail "could not make the test CA with openssl: $(tail -n 3 "$tmp/tls/openssl.log" 2>/dev/null)"; return 1; }
+	tries=0
+	while :; do
+		tls_port=$((20000 + ($$ * 11 + tries * 137 + 7) % 30000))
+		start_tls && break
+		stop_tls
+		tries=$((tries + 1))
+		[ "$tries" -lt 10 ] || { fail "could not start openssl s_server on 127.0.0.1"; return 1; }
+	done
+	sed -e "s/@PORT@/$tls_port/" -e "s|@DIR@|$tmp/tls|" cross/test/tls.conf.in >"$tmp/tls.conf"
+}
+
+check_tls_elf() {
+	with_tls check_elf
+}
+
+check_tls_budget() {
+	case $triple in
+	x86_64-* | aarch64-*) tls_budget=1572864 ;; # 1.5 MiB
+	*) tls_budget=1258291 ;;                    # 1.2 MiB
+	esac
+	bytes=$(wc -c <"$tls_bin" | tr -d ' ')
+	if [ "$bytes" -le "$tls_budget" ]; then pass; else fail "$bytes bytes > $tls_budget"; fi
+}
+
+# with_tls FN: run a check function with $bin set to the tls build.
+with_tls() {
+	plain_bin=$bin
+	bin=$tls_bin
+	"$@"
+	bin=$plain_bin
+}
+
+check_tls_check() {
+	tls_setup || return
+	with_tls run tlsgood check -f "$tmp/tls.conf"
+	[ "$(rc tlsgood)" = 0 ] || { fail "tls build: exit $(rc tlsgood): $(head -c 300 "$tmp/tlsgood.err")"; return; }
+	grep -q '127\.0\.0\.2' "$tmp/tlsgood.out" || { fail "tls build: summary does not name 127.0.0.2"; return; }
+	# The plain build refuses SSL_GET at its position, naming the feature.
+	run tlsplain check -f "$tmp/tls.conf"
+	[ "$(rc tlsplain)" = 1 ] || { fail "plain build: exit $(rc tlsplain), want 1"; return; }
+	grep -Eq "^$tmp/tls\.conf:[0-9]+:[0-9]+: .*tls" "$tmp/tlsplain.err" ||
+		{ fail "plain build: no FILE:LINE:COL naming the tls feature: $(head -n 1 "$tmp/tlsplain.err")"; return; }
+	pass
+}
+
+check_tls_check_samples() {
+	with_tls samples_against "$ref_tls"
+}
+
+check_tls_dry_run_daemon() {
+	stop_children
+	tls_setup || return
+	log=$tmp/tlsdaemon.log
+	timeout 120 "$qemu" "$tls_bin" run -f "$tmp/tls.conf" --dry-run --control "$tmp/tlsctl.sock" >"$log" 2>&1 &
+	daemon_pid=$!
+	rs="-t 127\\.0\\.0\\.2:443 -r 127\\.0\\.0\\.1:$tls_port( |\$)"
+	wait_for "$log" "-a $rs" 30 || { fail "no '-a' of the TLS real server in 30 s: $(tail -n 5 "$log")"; return; }
+	stop_tls
+	wait_for "$log" "-d $rs" 30 || { fail "no '-d' after s_server stopped: $(tail -n 5 "$log")"; return; }
+	start_tls || { fail "could not restart openssl s_server"; return; }
+	i=0
+	while [ "$(grep -Ec -- "-a $rs" "$log")" -lt 2 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(grep -Ec -- "-a $rs" "$log")" -ge 2 ] || { fail "no second '-a' within 30 s of s_server's return: $(tail -n 5 "$log")"; return; }
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"; drc=$?; daemon_pid=
+	[ "$drc" = 0 ] || { fail "daemon exited $drc on SIGTERM, want 0"; return; }
+	stop_tls
+	pass
+}
+
+check_tls_genhash() {
+	tls_setup || return
+	want=$(md5sum <"$tmp/tls/www/index.html" | cut -d' ' -f1)
+	# argv[0] "genhash" through qemu's -0 (the binary is not renamed).
+	timeout 30 "$qemu" -0 genhash "$tls_bin" -S -I -V rs.lvsmon.test -s 127.0.0.1 -p "$tls_port" \
+		-u /index.html >"$tmp/gh.out" 2>"$tmp/gh.err"
+	grc=$?
+	stop_tls
+	[ "$grc" = 0 ] || { fail "genhash -S exited $grc: $(head -c 300 "$tmp/gh.err")"; return; }
+	[ "$(cat "$tmp/gh.out")" = "$want" ] || { fail "genhash -S printed '$(head -c 100 "$tmp/gh.out")', want $want"; return; }
+	pass
+}
+
 disabled=$(awk '!/^#/ && NF >= 2 && $2 != "yes" { printf "%s ", $1 }' "$checks_file")
 for triple in "$@"; do
 	echo "== $triple"
-	bin=target/$triple/release/lvsmon
+	bin=target/$triple/release/lvsmon-plain
+	tls_bin=target/$triple/release/lvsmon-tls
 	qemu=qemu-$(target_field "$triple" qemu)-static || { fails=$((fails + 1)); continue; }
 	if [ ! -f "$bin" ]; then
 		check=build; fail "$bin missing (make cross TARGET=$triple)"; continue
+	fi
+	if [ ! -f "$tls_bin" ] && grep -Eq '^tls-[a-z-]+ +yes' "$checks_file"; then
+		check=build-tls; fail "$tls_bin missing (make cross TARGET=$triple FEATURES=tls)"; continue
 	fi
 	if ! command -v "$qemu" >/dev/null; then
 		check=qemu; fail "$qemu not found (make cross-deps)"; continue

@@ -1,6 +1,7 @@
 //! Command line: argh structs, turned into one validated `Command` before anything runs.
-//! The ipvsadm personality (argv[0] `ipvsadm`, or `lvsmon ipvsadm …`) is recognised in
-//! main before argh sees the arguments, since ipvsadm's options are getopt-style.
+//! The ipvsadm and genhash personalities (argv[0] `ipvsadm`/`genhash`, or `lvsmon
+//! ipvsadm …`/`lvsmon genhash …`) are recognised in main before argh sees the
+//! arguments, since their options are popt- and getopt-style.
 
 use std::path::PathBuf;
 
@@ -14,7 +15,8 @@ pub const DEFAULT_CONTROL: &str = "/var/run/lvsmon.sock";
 
 #[derive(FromArgs, Debug)]
 /// lvsmon: health-checking LVS director and ipvsadm replacement.
-/// Also runs as ipvsadm when invoked under that name or as `lvsmon ipvsadm ...`.
+/// Also runs as ipvsadm when invoked under that name or as `lvsmon ipvsadm ...`,
+/// and as keepalived's genhash under that name or as `lvsmon genhash ...`.
 pub struct Top {
     /// print the version and exit
     #[argh(switch, short = 'V')]

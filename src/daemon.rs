@@ -1,91 +1,21 @@
 //! `lvsmon run`: load and validate the config, set up logging, daemonise, take the pid
-//! file, open the backend, and hand everything to the reactor. Also the config half of a
-//! reload (`reload_config`), which the reactor calls on SIGHUP and `lvsmon reload`.
+//! file, open the backend, and hand everything to the reactor. The top layer: it uses
+//! the reactor, nothing below uses it.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cli::{LogSink, RunOptions};
 use crate::director::Director;
 use crate::ipvs::backend::Backend;
 use crate::logging::{self, Sink};
-use crate::model::config::Config;
 use crate::pidfile::PidFile;
 use crate::reactor::{Reactor, Settings};
+use crate::reload::drift_interval;
 
 /// Exit codes (STYLE.md): 0 ok, 1 config/usage error, 2 runtime error.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_CONFIG: u8 = 1;
 pub const EXIT_RUNTIME: u8 = 2;
-
-/// How often the kernel table is compared with what lvsmon believes: the shortest
-/// delay_loop of any check, so drift is noticed within one delay_loop.
-pub fn drift_interval(cfg: &Config) -> Duration {
-    cfg.services
-        .iter()
-        .flat_map(|vs| vs.reals.iter())
-        .flat_map(|rs| rs.checks.iter())
-        .map(|c| c.delay_loop)
-        .min()
-        .unwrap_or(Duration::from_secs(60))
-        .max(Duration::from_secs(1))
-}
-
-/// What `reload_config` did.
-#[derive(Debug)]
-pub enum Reloaded {
-    /// Every config file (the main one and each included one, after glob expansion) is
-    /// byte-identical to the running config's: nothing was parsed or changed.
-    Unchanged,
-    /// The config was parsed, resolved and handed to the director (which keeps unchanged
-    /// real servers and checkers as they are); the caller applies the rest of it
-    /// (global settings, probe restarts, drift interval).
-    Applied(Config),
-}
-
-/// The config half of a reload: reads the config at `path` and, unless its fingerprint
-/// equals `*running` (the running config's; see `config::Source::fingerprint`) and
-/// `force` is false, parses it and reloads `director` with it, then records the new
-/// fingerprint. On an error (logged here, and returned as the text `lvsmon reload`
-/// prints) nothing changes.
-///
-/// The short cut costs reading and tokenizing the files (to follow their includes);
-/// without it a reload of an unchanged config does all the work and still makes no
-/// kernel operation, because the director keeps what did not change.
-pub fn reload_config(
-    path: &Path,
-    load: &crate::config::LoadOptions,
-    running: &mut Option<u64>,
-    director: &mut Director,
-    now: Instant,
-    force: bool,
-) -> Result<Reloaded, String> {
-    let refused = |e: &dyn std::fmt::Display| {
-        log::error!("reload refused, keeping the running config: {}", e);
-        format!("reload refused, the running config stays: {}", e)
-    };
-    let source = crate::config::Source::read_with(path, load).map_err(|e| refused(&e))?;
-    let fingerprint = source.fingerprint();
-    if !force && *running == Some(fingerprint) {
-        log::info!(
-            "reloaded {}: unchanged ({} file{} byte-identical to the running config), nothing to do",
-            path.display(),
-            source.files().len(),
-            if source.files().len() == 1 { "" } else { "s" }
-        );
-        return Ok(Reloaded::Unchanged);
-    }
-    let cfg = source.resolve().map_err(|e| refused(&e))?;
-    for w in &cfg.warnings {
-        log::warn!("{}", w);
-    }
-    if let Err(e) = director.reload(&cfg, now) {
-        log::error!("reload of {} refused: {}", path.display(), e);
-        return Err(format!("reload of {} refused: {}", path.display(), e));
-    }
-    *running = Some(fingerprint);
-    Ok(Reloaded::Applied(cfg))
-}
 
 pub fn run(opts: RunOptions) -> u8 {
     // Before the config and the tables are allocated, so none of them is ever huge.
@@ -113,6 +43,7 @@ pub fn run(opts: RunOptions) -> u8 {
     for w in &cfg.warnings {
         log::warn!("{}", w);
     }
+    crate::track_files::initialise(&cfg.track_file_inits, true);
     if opts.daemon {
         if let Err(e) = crate::sys::process::daemonize() {
             log::error!("cannot become a daemon: {}", e);
@@ -142,7 +73,16 @@ pub fn run(opts: RunOptions) -> u8 {
     } else {
         // A kernel without IPVS (module not loaded yet) is not fatal: checking goes on and
         // the table is applied when IPVS appears (see ipvs::lazy).
-        match crate::ipvs::lazy::Lazy::new(crate::ipvs::lazy::kernel_opener(opts.ipvs_api)) {
+        let mut opener = crate::ipvs::lazy::kernel_opener(opts.ipvs_api);
+        if let Some(name) = &cfg.net_namespace_ipvs {
+            let ns = crate::sys::netns::path_of(name);
+            log::info!(
+                "programming the IPVS table of network namespace {}",
+                ns.display()
+            );
+            opener = crate::ipvs::lazy::in_namespace(ns, opener);
+        }
+        match crate::ipvs::lazy::Lazy::new(opener) {
             Ok(b) => Box::new(b),
             Err(e) => {
                 log::error!("cannot open the IPVS interface: {}", e);
@@ -186,6 +126,11 @@ pub fn run(opts: RunOptions) -> u8 {
         if opts.dry_run { ", dry run" } else { "" }
     );
     reactor.set_globals(crate::globals::Globals::from_config(&cfg));
+    reactor.set_notify_fifo(
+        cfg.lvs_notify_fifo
+            .as_ref()
+            .and_then(crate::notify_fifo::Fifo::open),
+    );
     reactor.set_config_fingerprint(fingerprint);
     drop(cfg);
     reactor.start();

@@ -3,13 +3,20 @@
 //! Pure: from the old and new config to the operations that move the kernel between them.
 
 use crate::ipvs::rule::{Op, SyncDaemonSpec, SyncState, Timeouts};
-use crate::model::config::{Config, LvsTimeouts, SyncDaemon};
+use crate::model::config::{Config, FlushOnStop, LvsTimeouts, SyncDaemon};
 
 /// What `global_defs` asks of the kernel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Globals {
     pub daemons: Vec<SyncDaemonSpec>,
     pub timeouts: Option<Timeouts>,
+    /// `lvs_flush`: empty the table before the first programming (start only).
+    pub flush_at_start: bool,
+    /// `lvs_flush_on_stop`: how the table is emptied at exit.
+    pub flush_on_stop: FlushOnStop,
+    /// `net_namespace_ipvs`: fixed when the daemon starts (keepalived: "cannot be changed
+    /// on a configuration reload"); kept here so a reload can tell it changed.
+    pub net_namespace_ipvs: Option<String>,
 }
 
 fn daemon_specs(d: &SyncDaemon) -> Vec<SyncDaemonSpec> {
@@ -58,6 +65,19 @@ impl Globals {
                 .map(daemon_specs)
                 .unwrap_or_default(),
             timeouts: cfg.lvs_timeouts.as_ref().map(timeouts),
+            flush_at_start: cfg.lvs_flush,
+            flush_on_stop: cfg.lvs_flush_on_stop,
+            net_namespace_ipvs: cfg.net_namespace_ipvs.clone(),
+        }
+    }
+
+    /// What start-up does before adopting the table: keepalived's `lvs_flush` removes
+    /// every entry (check_daemon.c: at start, never on reload).
+    pub fn start_ops(&self) -> Vec<Op> {
+        if self.flush_at_start {
+            vec![Op::Flush]
+        } else {
+            Vec::new()
         }
     }
 
@@ -146,6 +166,22 @@ mod tests {
             rules(&b.teardown()),
             ["--stop-daemon master", "--stop-daemon backup"]
         );
+    }
+
+    #[test]
+    fn lvs_flush_empties_the_table_at_start_only() {
+        let g = Globals::from_config(&cfg(&format!(
+            "global_defs {{\n lvs_flush\n lvs_flush_on_stop VS\n}}\n{VS}"
+        )));
+        assert_eq!(g.start_ops(), vec![Op::Flush]);
+        assert_eq!(g.flush_on_stop, FlushOnStop::Vs);
+        // A reload applies the difference only: no flush.
+        assert!(g.ops_from(&g).is_empty());
+        let full = Globals::from_config(&cfg(&format!(
+            "global_defs {{\n lvs_flush_onstop\n}}\n{VS}"
+        )));
+        assert_eq!(full.flush_on_stop, FlushOnStop::Full);
+        assert!(full.start_ops().is_empty());
     }
 
     #[test]

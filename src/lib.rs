@@ -5,21 +5,26 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod director;
+pub mod genhash;
 pub mod globals;
 pub mod health;
 pub mod ipvs;
 pub mod ipvsadm;
 pub mod logging;
 pub mod model;
+pub mod notify_fifo;
 pub mod pidfile;
 pub mod probe;
 pub mod reactor;
+pub mod reload;
 pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+pub mod track_files;

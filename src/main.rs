@@ -1,5 +1,5 @@
-//! Entry point: picks the personality from argv[0] or the subcommand and maps errors to
-//! exit codes. No logic lives here.
+//! Entry point: picks the personality (lvsmon, ipvsadm, genhash) from argv[0] or the
+//! subcommand and maps errors to exit codes. No logic lives here.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,6 +19,16 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     if invoked_as == "ipvsadm" {
         return ExitCode::from(lvsmon::commands::ipvsadm(&argv, cli::IpvsApi::Auto, None));
+    }
+    if invoked_as == "genhash" {
+        return ExitCode::from(lvsmon::genhash::main(&argv, false));
+    }
+    if argv.get(1).map(String::as_str) == Some("genhash") {
+        // keepalived prints its argv[0] in the usage; here that is "lvsmon", followed
+        // by " genhash" as keepalived's is by " --genhash".
+        let mut rest = argv[1..].to_vec();
+        rest[0] = argv[0].clone();
+        return ExitCode::from(lvsmon::genhash::main(&rest, true));
     }
     if argv.get(1).map(String::as_str) == Some("ipvsadm") {
         return ExitCode::from(lvsmon::commands::ipvsadm(

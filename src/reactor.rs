@@ -2,7 +2,8 @@
 //! pipe. It is the only place that reads the clock; everything it drives (director,
 //! probes, control server) takes `now` as an argument. Idle means asleep in `poll` until
 //! the earliest deadline: the next due check, a probe's deadline, a control client's
-//! deadline, a script's deadline, or the next drift check.
+//! deadline, a script's deadline, the next step of a slow-start ramp, or the next drift
+//! check.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -19,6 +20,7 @@ use crate::globals::Globals;
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::{AddrPort, RuleText};
+use crate::model::config::FlushOnStop;
 use crate::model::limits::{MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
@@ -87,6 +89,8 @@ pub struct Reactor {
     signal_pipe: std::fs::File,
     scripts: ScriptRunner,
     script_events: FixedTable<crate::director::ScriptEvent>,
+    /// `lvs_notify_fifo`, when configured and opened.
+    fifo: Option<crate::notify_fifo::Fifo>,
     settings: Settings,
     drift_interval: Duration,
     next_drift_at: Instant,
@@ -187,6 +191,7 @@ impl Reactor {
             wanted_globals: Globals::default(),
             reconcile_not_before: None,
             config_fingerprint: None,
+            fifo: None,
         })
     }
 
@@ -194,6 +199,11 @@ impl Reactor {
     /// reload finding the same one does nothing. Without it every reload is a full one.
     pub fn set_config_fingerprint(&mut self, fingerprint: u64) {
         self.config_fingerprint = Some(fingerprint);
+    }
+
+    /// The `lvs_notify_fifo` every transition is written to, open for the daemon's life.
+    pub fn set_notify_fifo(&mut self, fifo: Option<crate::notify_fifo::Fifo>) {
+        self.fifo = fifo;
     }
 
     /// The sync daemons and timeouts `global_defs` asks for; applied by `start`.
@@ -217,6 +227,12 @@ impl Reactor {
 
     /// Reads the kernel table and adopts it, then applies the first difference.
     pub fn start(&mut self) {
+        for op in self.wanted_globals.start_ops() {
+            match self.backend.apply(&op) {
+                Ok(()) => log::info!("lvs_flush: emptied the IPVS table ({})", RuleText(&op)),
+                Err(e) => log::error!("lvs_flush: {}", e),
+            }
+        }
         self.apply_globals();
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.adopt(&self.kernel),
@@ -261,6 +277,7 @@ impl Reactor {
                 return Ok(Exit::Deadline);
             }
             self.start_due_probes(now);
+            self.director.advance_ramps(now);
             self.reconcile(now);
             self.run_scripts(now);
 
@@ -321,6 +338,7 @@ impl Reactor {
             .min();
         [
             self.director.next_due(),
+            self.director.next_ramp_step(),
             probes,
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.scripts.next_deadline(now),
@@ -453,6 +471,9 @@ impl Reactor {
         self.director.take_events(&mut self.script_events);
         for i in 0..self.script_events.len() {
             let ev = &self.script_events[i];
+            if ev.script.is_none() && self.fifo.is_none() {
+                continue;
+            }
             // Formatting allocates, but scripts run only on transitions, never per check.
             let why = match ev.real {
                 Some(real) => format!(
@@ -467,12 +488,20 @@ impl Reactor {
                     ServiceName(&ev.service)
                 ),
             };
-            self.scripts.spawn(&ev.script, &why, now);
+            if let Some(fifo) = self.fifo.as_mut() {
+                fifo.announce(ev);
+            }
+            if let Some(script) = &ev.script {
+                self.scripts.spawn(script, &why, now);
+            }
         }
         self.script_events.clear();
     }
 
     fn check_drift(&mut self) {
+        if let Some(fifo) = self.fifo.as_mut() {
+            fifo.reap();
+        }
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.observe(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table: {}", e),
@@ -492,10 +521,10 @@ impl Reactor {
 
     /// Re-reads the config; a bad one is logged and the running one stays. The error is
     /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
-    /// the running config's end it early (see `daemon::reload_config`).
+    /// the running config's end it early (see `reload::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
-        let cfg = match crate::daemon::reload_config(
+        let cfg = match crate::reload::reload_config(
             &path,
             &self.settings.config_load,
             &mut self.config_fingerprint,
@@ -503,17 +532,24 @@ impl Reactor {
             now,
             false,
         )? {
-            crate::daemon::Reloaded::Unchanged => return Ok(()),
-            crate::daemon::Reloaded::Applied(cfg) => cfg,
+            crate::reload::Reloaded::Unchanged => return Ok(()),
+            crate::reload::Reloaded::Applied(cfg) => cfg,
         };
+        crate::track_files::initialise(&cfg.track_file_inits, false);
         self.wanted_globals = Globals::from_config(&cfg);
+        if self.wanted_globals.net_namespace_ipvs != self.globals.net_namespace_ipvs {
+            log::warn!(
+                "net_namespace_ipvs changed: it takes effect when lvsmon restarts (as in keepalived); the running table stays where it is"
+            );
+            self.wanted_globals.net_namespace_ipvs = self.globals.net_namespace_ipvs.clone();
+        }
         self.apply_globals();
         // Checker ids survive a reload; probes in flight are restarted so none reports
         // against a spec that has changed.
         self.cancel_probes();
         // New checkers' warmup counts from now, not from before the (possibly long) load.
         self.director.spread_first_checks(Instant::now());
-        self.drift_interval = crate::daemon::drift_interval(&cfg);
+        self.drift_interval = crate::reload::drift_interval(&cfg);
         log::info!("reloaded {}", path.display());
         Ok(())
     }
@@ -539,11 +575,26 @@ impl Reactor {
             log::info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
         } else {
             self.ops.clear();
-            self.director.teardown(&mut self.ops);
-            log::info!(
-                "stopping; removing the {} IPVS entries lvsmon added",
-                self.ops.len()
-            );
+            match self.globals.flush_on_stop {
+                FlushOnStop::Full => {
+                    let _ = self.ops.push(Op::Flush);
+                    log::info!("stopping; lvs_flush_on_stop: flushing the whole IPVS table");
+                }
+                FlushOnStop::Vs => {
+                    self.director.teardown_as(&mut self.ops, true);
+                    log::info!(
+                        "stopping; lvs_flush_on_stop VS: deleting the {} services lvsmon programmed",
+                        self.ops.len()
+                    );
+                }
+                FlushOnStop::No => {
+                    self.director.teardown(&mut self.ops);
+                    log::info!(
+                        "stopping; removing the {} IPVS entries lvsmon added",
+                        self.ops.len()
+                    );
+                }
+            }
             self.backend
                 .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
             for op in self.globals.teardown() {
@@ -553,6 +604,8 @@ impl Reactor {
             }
         }
         self.run_scripts(now);
+        // Removes the FIFO (if lvsmon made it) and stops its reader.
+        self.fifo = None;
     }
 
     /// Applies an operator override to the service the request names. A request names a

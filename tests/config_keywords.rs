@@ -413,15 +413,15 @@ fn check_kinds() {
             "Some(\"ck.example\")",
         ),
         ("", "", "HTTP_GET { http_protocol 1.0\n url { path / } }", |c| ck0(c).kind.name().to_string(), "HTTP_GET"),
-        ("", "", "UDP_CHECK { }", |c| format!("{:?}", ck0(c).kind), "Udp(UdpCheck { payload: [], require_reply: None })"),
+        ("", "", "UDP_CHECK { }", |c| format!("{:?}", ck0(c).kind), "Udp(UdpCheck { payload: [], require_reply: None, reply_mask: [], min_reply_length: 0, max_reply_length: 255 })"),
         (
             "",
             "",
             "UDP_CHECK { payload Ab12f 3 456 546443123\n require_reply }",
             |c| format!("{:x?}", ck0(c).kind),
-            "Udp(UdpCheck { payload: [ab, 12, f, 3, 45, 6, 54, 64, 43, 12, 3], require_reply: Some([]) })",
+            "Udp(UdpCheck { payload: [ab, 12, f, 3, 45, 6, 54, 64, 43, 12, 3], require_reply: Some([]), reply_mask: [], min_reply_length: 0, max_reply_length: ff })",
         ),
-        ("", "", "UDP_CHECK { require_reply 0a0B }", |c| format!("{:?}", ck0(c).kind), "Udp(UdpCheck { payload: [], require_reply: Some([10, 11]) })"),
+        ("", "", "UDP_CHECK { require_reply 0a0B }", |c| format!("{:?}", ck0(c).kind), "Udp(UdpCheck { payload: [], require_reply: Some([10, 11]), reply_mask: [], min_reply_length: 0, max_reply_length: 255 })"),
         ("", "", "DNS_CHECK { }", |c| format!("{:?}", ck0(c).kind), "Dns(DnsCheck { qtype: 6, name: \".\" })"),
         ("", "", "DNS_CHECK { type aaaa\n name example.org }", |c| format!("{:?}", ck0(c).kind), "Dns(DnsCheck { qtype: 28, name: \"example.org\" })"),
         ("", "", "DNS_CHECK { type A }", |c| format!("{:?}", ck0(c).kind), "Dns(DnsCheck { qtype: 1, name: \".\" })"),
@@ -483,7 +483,7 @@ fn global_defs_sync_daemon_and_timeouts() {
     assert_eq!(
         c.warnings,
         vec![
-            "t.conf:1:1: global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)",
+            "t.conf:1:1: global_defs skipped (lvsmon reads only its LVS keywords from it: see lvsmon.conf(5))",
             "t.conf:4:23: lvs_sync_daemon: vrrp instance 'VI_1' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run",
         ]
     );

@@ -1,4 +1,4 @@
-//! Reload short cut (daemon::reload_config): files byte-identical to the running config's
+//! Reload short cut (reload::reload_config): files byte-identical to the running config's
 //! are not parsed again and the log says so; any changed byte (a comment) takes the full
 //! path; a refused reload leaves the running config's fingerprint as it was. Whole daemon
 //! in --dry-run; an unchanged reload makes no operation either way.

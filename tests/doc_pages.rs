@@ -324,6 +324,38 @@ fn lvsmon_8_documents_every_ipvsadm_option() {
     );
 }
 
+#[test]
+fn lvsmon_8_documents_every_genhash_option() {
+    // genhash prints its usage on stderr with status 1, as keepalived's does.
+    let out = lvsmon(&["genhash", "-h"]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out);
+    let usage = text(&out.stderr);
+    let mut want = BTreeSet::new();
+    for line in usage.lines() {
+        // "   --use-ssl         -S       Use SSL ...": the long and the short name.
+        let t = line.trim_start();
+        if t.starts_with("--") {
+            want.extend(options_in(
+                &t.split_whitespace().take(2).collect::<Vec<_>>().join(" "),
+            ));
+        }
+    }
+    assert!(
+        want.len() >= 22,
+        "too few genhash options parsed: {:?}",
+        want
+    );
+    let page = read("doc/lvsmon.8");
+    let sec = plain(&section(&page, ".SH GENHASH PERSONALITY", &[".SH"]).join("\n"));
+    let have = options_in(&sec);
+    let missing: Vec<&String> = want.iter().filter(|o| !have.contains(*o)).collect();
+    assert!(
+        missing.is_empty(),
+        "lvsmon.8 GENHASH PERSONALITY lacks {:?}",
+        missing
+    );
+}
+
 // ---------- lvsmon.conf.5 against the parser ----------
 
 /// String literals of `src` shaped like a keyword or value word, outside comments and

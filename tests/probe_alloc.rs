@@ -131,7 +131,11 @@ fn probes_allocate_nothing_after_warm_up() {
             check(
                 CheckKind::Udp(UdpCheck {
                     payload: b"abc".to_vec(),
-                    require_reply: Some(b"abc".to_vec()),
+                    // `require_reply 61 6X 63`: the X-digit path runs in steady state too.
+                    require_reply: Some(b"a`c".to_vec()),
+                    reply_mask: vec![0, 0x0f, 0],
+                    min_reply_length: 3,
+                    max_reply_length: 255,
                 }),
                 echo.addr,
                 1000,

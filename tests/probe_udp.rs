@@ -13,6 +13,9 @@ fn udp(payload: &[u8], require_reply: Option<&[u8]>) -> CheckKind {
     CheckKind::Udp(UdpCheck {
         payload: payload.to_vec(),
         require_reply: require_reply.map(<[u8]>::to_vec),
+        reply_mask: Vec::new(),
+        min_reply_length: 0,
+        max_reply_length: 255,
     })
 }
 
@@ -138,4 +141,39 @@ fn no_payload_sends_default_bytes() {
     let srv = UdpServer::start(echo_nonempty);
     let o = run(&check(udp(b"", Some(b"lvsmon udp check")), srv.addr, T));
     assert_eq!(verdict(&o), "up");
+}
+
+/// keepalived's X digits and reply lengths against a real responder: `require_reply
+/// 7X 6f` with min_reply_length 2 accepts "pong" and "po" but not "p", nor "Pong".
+#[test]
+fn udp_reply_pattern_with_x_digits_and_lengths() {
+    fn pong(_: &[u8]) -> Option<Vec<u8>> {
+        Some(b"pong".to_vec())
+    }
+    fn big_p(_: &[u8]) -> Option<Vec<u8>> {
+        Some(b"Pong".to_vec())
+    }
+    fn p(_: &[u8]) -> Option<Vec<u8>> {
+        Some(b"p".to_vec())
+    }
+    let kind = |min: u16, max: u16| {
+        CheckKind::Udp(UdpCheck {
+            payload: b"ping".to_vec(),
+            require_reply: Some(vec![0x70, 0x6f]),
+            reply_mask: vec![0x0f, 0x00],
+            min_reply_length: min,
+            max_reply_length: max,
+        })
+    };
+    let up = UdpServer::start(pong);
+    assert_eq!(verdict(&run(&check(kind(2, 255), up.addr, T))), "up");
+    // Longer than max_reply_length.
+    let v = verdict(&run(&check(kind(2, 3), up.addr, T)));
+    assert!(v.contains("length"), "{}", v);
+    let wrong = UdpServer::start(big_p);
+    let v = verdict(&run(&check(kind(0, 255), wrong.addr, T)));
+    assert!(v.contains("differs from require_reply"), "{}", v);
+    let short = UdpServer::start(p);
+    let v = verdict(&run(&check(kind(2, 255), short.addr, T)));
+    assert!(v.contains("length"), "{}", v);
 }

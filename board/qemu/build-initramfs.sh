@@ -1,8 +1,16 @@
 #!/bin/bash
 # Build board/qemu/out/initramfs.cpio.gz: busybox-static, iproute2's ip, Debian's ipvsadm
 # (the oracle), the IPVS modules with their dependencies, the lvsmon static binary (when
-# built), /init and the scenarios. Needs fetch-kernel.sh to have run.
-# Usage: build-initramfs.sh [LVSMON_BINARY]   (default: target/x86_64-unknown-linux-musl/release/lvsmon)
+# built), the `streams` traffic tool (when built), /init and the scenarios. Needs
+# fetch-kernel.sh to have run.
+# Also board/qemu/out/initramfs-ha.cpio.gz: the same image with a second cpio archive
+# appended (the kernel unpacks concatenated archives in order) that adds Debian's
+# keepalived and BIRD 2 (bird, birdc) with every shared library ldd names for them. They
+# triple the image (~13 MB gzip, most of it keepalived's SNMP/perl/glib libraries), so
+# only the several-Director scenarios boot it (run-vm.sh: ha-* and demo-ha).
+# Usage: build-initramfs.sh [LVSMON_BINARY [STREAMS_BINARY]]
+#   (defaults: target/x86_64-unknown-linux-musl/release/lvsmon,
+#    target/streams/x86_64-unknown-linux-musl/release/streams)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +18,7 @@ top=$(cd "$here/../.." && pwd)
 cache=$here/cache
 out=$here/out
 lvsmon_bin=${1:-$top/target/x86_64-unknown-linux-musl/release/lvsmon}
+streams_bin=${2:-$top/target/streams/x86_64-unknown-linux-musl/release/streams}
 
 [ -f "$cache/kernel.env" ] || { echo "build-initramfs: run board/qemu/fetch-kernel.sh first" >&2; exit 1; }
 # shellcheck disable=SC1091
@@ -29,14 +38,22 @@ for applet in $(/bin/busybox --list); do
     ln -sf busybox "$stage/bin/$applet"
 done
 
-# copy_bin SRC DEST: a dynamic binary plus the shared libraries ldd names.
+# copy_bin SRC DEST [STAGE [BASE]]: a dynamic binary plus the shared libraries ldd names,
+# into STAGE (default the base image's), leaving out libraries BASE already holds.
 copy_bin() {
-    local src=$1 dest=$2 lib
+    local src=$1 dest=$2 into=${3:-$stage} base=${4:-} lib
     src=$(readlink -f "$src")
-    install -m 0755 "$src" "$stage$dest"
+    if ldd "$src" | grep -q 'not found'; then
+        echo "build-initramfs: $src has unresolved libraries on this host:" >&2
+        ldd "$src" | grep 'not found' >&2
+        exit 1
+    fi
+    mkdir -p "$into$(dirname "$dest")"
+    install -m 0755 "$src" "$into$dest"
     for lib in $(ldd "$src" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
-        mkdir -p "$stage$(dirname "$lib")"
-        [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+        [ -n "$base" ] && [ -e "$base$lib" ] && continue
+        mkdir -p "$into$(dirname "$lib")"
+        [ -e "$into$lib" ] || cp -L "$lib" "$into$lib"
     done
 }
 ipbin=$(command -v /sbin/ip || command -v /usr/sbin/ip || command -v /bin/ip)
@@ -102,6 +119,13 @@ else
     echo "build-initramfs: warning: no lvsmon binary at $lvsmon_bin; lvsmon scenarios will fail" >&2
 fi
 
+# streams (board/qemu/streams): the long-lived and short connections of the HA scenarios.
+if [ -f "$streams_bin" ]; then
+    install -m 0755 "$streams_bin" "$stage/usr/bin/streams"
+else
+    echo "build-initramfs: warning: no streams binary at $streams_bin; ha-* scenarios will fail" >&2
+fi
+
 install -m 0755 "$here/init" "$stage/init"
 install -m 0644 "$here/lib.sh" "$stage/lib.sh"
 for d in scenarios scenarios-lvsmon; do
@@ -119,3 +143,24 @@ mkdir -p "$out"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
 cp "$kroot/boot/vmlinuz-$KVER" "$out/vmlinuz"
 echo "build-initramfs: $out/initramfs.cpio.gz $(stat -c %s "$out/initramfs.cpio.gz") bytes, ${#modlist[@]} modules"
+
+# The HA layer: keepalived (its VRRP half, -P) and BIRD 2 for the several-Director
+# scenarios. Missing on the host: say so; those scenarios then fail, the others do not.
+ha=$out/stage-ha
+rm -rf "$ha"
+mkdir -p "$ha/etc/keepalived"
+missing=
+for b in /usr/sbin/keepalived /usr/sbin/bird /usr/sbin/birdc; do [ -x "$b" ] || missing="$missing $b"; done
+if [ -z "$missing" ]; then
+    copy_bin /usr/sbin/keepalived /usr/sbin/keepalived "$ha" "$stage"
+    copy_bin /usr/sbin/bird /usr/sbin/bird "$ha" "$stage"
+    copy_bin /usr/sbin/birdc /usr/sbin/birdc "$ha" "$stage"
+    # A library two of them need is copied once; one the base image holds, never.
+    (cd "$ha" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/ha.cpio.gz"
+    cat "$out/initramfs.cpio.gz" "$out/ha.cpio.gz" > "$out/initramfs-ha.cpio.gz.tmp"
+    mv "$out/initramfs-ha.cpio.gz.tmp" "$out/initramfs-ha.cpio.gz"
+    echo "build-initramfs: $out/initramfs-ha.cpio.gz $(stat -c %s "$out/initramfs-ha.cpio.gz") bytes (keepalived, bird, birdc)"
+else
+    rm -f "$out/initramfs-ha.cpio.gz"
+    echo "build-initramfs: warning: missing$missing (apt-get install keepalived bird2); ha-* scenarios will fail" >&2
+fi

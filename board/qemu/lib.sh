@@ -20,6 +20,12 @@ CLIENT=203.0.113.2
 fail() {
     echo "$*" > /tmp/fail-reason
     if [ -s /tmp/lvsmon.log ]; then echo "--- last lines of lvsmon's log"; tail -n 30 /tmp/lvsmon.log; fi
+    # A scenario with several daemons names their logs in FAIL_LOGS, and a function that
+    # prints its own state in FAIL_HOOK.
+    [ -n "${FAIL_HOOK:-}" ] && $FAIL_HOOK
+    for f in ${FAIL_LOGS:-}; do
+        [ -s "$f" ] && { echo "--- last lines of $f"; tail -n 20 "$f"; }
+    done
     echo "FAIL: $*"
     exit 1
 }
@@ -231,3 +237,76 @@ min_fds() {
 
 # vm_rss PID: VmRSS of PID in KiB.
 vm_rss() { awk '/^VmRSS:/{print $2}' /proc/$1/status; }
+
+# ---- several Directors (ha-vrrp, ha-ecmp, demo-ha) -----------------------------------
+# Every Director, real server and router is a namespace of its own; the root namespace is
+# the switch: one bridge per segment. Traffic: `streams` (board/qemu/streams) serves a
+# byte every 100 ms on port 9000 of each real server and holds the client's connections.
+STREAMS=/usr/bin/streams
+KEEPALIVED=/usr/sbin/keepalived
+BIRD=/usr/sbin/bird
+BIRDC=/usr/sbin/birdc
+
+need_ha_tools() {
+    need_lvsmon
+    for b in $STREAMS $KEEPALIVED $BIRD $BIRDC; do
+        [ -x "$b" ] || fail "no $b in the initramfs (build-initramfs.sh; run-vm.sh boots initramfs-ha for ha-*)"
+    done
+}
+
+# ha_bridge NAME: a segment (a bridge in the root namespace, no address).
+ha_bridge() {
+    $IP link add "$1" type bridge || fail "ip link add $1 type bridge"
+    $IP link set "$1" up
+}
+
+# ha_port NS BRIDGE IFNAME ADDR/LEN: NS (created when missing) joins BRIDGE through a veth
+# whose NS end is IFNAME; the root end is named NS-IFNAME (at most 15 characters).
+ha_port() {
+    ns=$1; br=$2; ifn=$3; cidr=$4
+    [ -e "/run/netns/$ns" ] || {
+        $IP netns add "$ns" || fail "ip netns add $ns"
+        in_ns "$ns" $IP link set lo up
+    }
+    $IP link add "$ns-$ifn" type veth peer name "$ifn" netns "$ns" || fail "veth $ns-$ifn"
+    $IP link set "$ns-$ifn" master "$br" up
+    in_ns "$ns" $IP addr add "$cidr" dev "$ifn"
+    in_ns "$ns" $IP link set "$ifn" up
+}
+
+# ha_dr_real NS VIP: the real-server side of DR: VIP on lo, never answered in ARP.
+ha_dr_real() {
+    for k in all default eth0; do
+        in_ns "$1" sysctl -qw net.ipv4.conf.$k.arp_ignore=1
+        in_ns "$1" sysctl -qw net.ipv4.conf.$k.arp_announce=2
+    done
+    in_ns "$1" $IP addr add "$2/32" dev lo
+}
+
+# ha_serve NS NAME: the streaming server on port 9000 (pid in /tmp/serve-NS.pid).
+ha_serve() {
+    $IP netns exec "$1" $STREAMS serve 9000 "$2" > "/tmp/serve-$1.log" 2>&1 &
+    echo $! > "/tmp/serve-$1.pid"
+}
+
+# ha_kill_ns NS: SIGKILL to every process of NS (a Director's machine dying).
+ha_kill_ns() {
+    pids=$($IP netns pids "$1")
+    [ -z "$pids" ] || kill -9 $pids 2>/dev/null
+    wait_until 5 "every process of $1 to die" sh -c "[ -z \"\$($IP netns pids $1)\" ]"
+}
+
+# long_summary FILE: "open=N other=N rs1=N rs2=N ..." from a `streams client` status file
+# (rsN counts open connections by the real server they are on).
+long_summary() {
+    o=$(awk '$5 == "open" { n++ } END { print n + 0 }' "$1")
+    x=$(awk '$5 != "open" { n++ } END { print n + 0 }' "$1")
+    by=$(awk '$5 == "open" { print $4 }' "$1" | sort | uniq -c | awk '{ printf " %s=%s", $2, $1 }')
+    echo "open=$o other=$x$by"
+}
+
+# long_flowing FILE MS: how many connections are open and got a byte within the last MS.
+long_flowing() { awk -v ms="$2" '$5 == "open" && $7 < ms { n++ } END { print n + 0 }' "$1"; }
+
+# long_map FILE: "I:NAME" per connection (the real server each one is on), one line.
+long_map() { awk '{ printf "%s:%s ", $2, $4 } END { print "" }' "$1"; }

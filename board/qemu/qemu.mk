@@ -19,8 +19,15 @@ SCENARIO ?= boot
 vm-kernel:
 	$(QEMU_DIR)/fetch-kernel.sh
 
-vm-initramfs: static vm-kernel
-	$(QEMU_DIR)/build-initramfs.sh $(STATIC_BIN)
+# streams: the HA scenarios' traffic tool (board/qemu/streams), a standalone static crate.
+VM_STREAMS := target/streams/$(MUSL_TARGET)/release/streams
+.PHONY: vm-streams
+vm-streams:
+	cd $(QEMU_DIR)/streams && RUSTFLAGS="-C target-feature=+crt-static" timeout 900 \
+		$(CARGO) build --release --offline --target $(MUSL_TARGET) --target-dir ../../../target/streams
+
+vm-initramfs: static vm-kernel vm-streams
+	$(QEMU_DIR)/build-initramfs.sh $(STATIC_BIN) $(VM_STREAMS)
 
 vm-test: vm-initramfs
 	$(QEMU_DIR)/run-all.sh $(VM_SCENARIOS)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Boot the test VM for one scenario and turn its verdict into an exit code.
-# Usage: run-vm.sh SCENARIO [BUDGET_SECONDS]
+# Usage: run-vm.sh SCENARIO [BUDGET_SECONDS]  (default: the scenario's `# vm-budget: N`, or 150)
 # The VM has no network device (-nic none) and runs under `timeout`; the serial console is
 # logged to board/qemu/out/logs/SCENARIO.log. Exit 0 on "LVSMON-VERDICT: PASS", 1 otherwise.
 # LVSMON_VM_ECHO=1 also echoes the console while it runs. Software emulation (TCG) is the
@@ -11,9 +11,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/out
 scenario=${1:?usage: run-vm.sh SCENARIO [BUDGET_SECONDS]}
-budget=${2:-150}
-[ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] || {
-    echo "run-vm: no $out/vmlinuz or initramfs; run make vm-initramfs" >&2; exit 1; }
+# Without BUDGET_SECONDS: the scenario's own `# vm-budget: N` line, else 150 s.
+budget=${2:-$(sed -n 's/^# vm-budget: *\([0-9][0-9]*\).*/\1/p' "$here"/scenarios*/"$scenario.sh" 2>/dev/null | head -n1)}
+budget=${budget:-150}
+# The several-Director scenarios boot the image with keepalived and BIRD appended
+# (build-initramfs.sh); every other scenario the smaller base image.
+initrd=$out/initramfs.cpio.gz
+case $scenario in ha-*|demo-ha) initrd=$out/initramfs-ha.cpio.gz ;; esac
+[ -f "$out/vmlinuz" ] && [ -f "$initrd" ] || {
+    echo "run-vm: no $out/vmlinuz or $initrd; run make vm-initramfs" >&2; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || {
     echo "run-vm: qemu-system-x86_64 missing: apt-get install qemu-system-x86" >&2; exit 1; }
 
@@ -31,14 +37,14 @@ set +e
 if [ -n "${LVSMON_VM_ECHO:-}" ]; then
     timeout -k 5 "$((budget + 60))" qemu-system-x86_64 "${accel[@]}" "${cpu[@]}" -smp 1 -m 256 \
         -nic none -nographic -no-reboot -serial stdio -monitor none \
-        -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+        -kernel "$out/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet loglevel=3 scenario=$scenario budget=$budget" \
         < /dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
 else
     timeout -k 5 "$((budget + 60))" qemu-system-x86_64 "${accel[@]}" "${cpu[@]}" -smp 1 -m 256 \
         -nic none -nographic -no-reboot -serial stdio -monitor none \
-        -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+        -kernel "$out/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet loglevel=3 scenario=$scenario budget=$budget" \
         < /dev/null > "$log" 2>&1
     rc=$?

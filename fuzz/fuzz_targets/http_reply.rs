@@ -1,5 +1,5 @@
 //! HTTP_GET reply judging: `lvsmon::probe::http::parse_head` and `judge_status`, fed the
-//! way the probe slot feeds them (src/probe/mod.rs `http_read`): the head grows by reads
+//! way the probe slot feeds them (src/probe/http.rs `http_read`): the head grows by reads
 //! of varying size up to MAX_HTTP_HEADER_BYTES and is re-parsed after each read.
 //!
 //! Input: byte 0 picks the read size (1..=64 bytes, 0 = all at once), byte 1 picks the

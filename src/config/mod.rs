@@ -19,9 +19,8 @@
 //! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
 //! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
 //! behaviour lvsmon does not implement are refused by name: `regex*`, `http_protocol`
-//! other than 1.0, `fast_recovery`, `enable_sni`, `bind_if`, checker `fwmark`,
-//! `min_reply_length`/`max_reply_length`, `require_reply` with X digits, FILE_CHECK
-//! `dynamic`, track_file `init_file`, `BFD_CHECK`, and keepalived's `~LST`. Glob brace expansion (`{a,b}`) in
+//! other than 1.0, `fast_recovery`, `enable_sni`, FILE_CHECK `dynamic`, `BFD_CHECK`, and
+//! keepalived's `~LST`. Glob brace expansion (`{a,b}`) in
 //! `include` is not supported; `*`, `?` and `[...]` are.
 
 mod error;
@@ -29,6 +28,7 @@ pub(crate) mod lex;
 mod parse;
 mod preprocess;
 mod resolve;
+pub mod script_security;
 mod tree;
 
 use std::fmt::Write as _;
@@ -199,6 +199,32 @@ pub fn summary(cfg: &Config) -> String {
                 .map(|(k, d)| format!("{} every {}", k, secs(*d)))
                 .collect();
             let _ = write!(out, ", {}", list.join(" + "));
+        }
+        // lvsmon extensions, each named once per service with its distinct values.
+        let mut rises: Vec<u32> = Vec::new();
+        let mut jitters: Vec<u32> = Vec::new();
+        let mut ramps: Vec<Duration> = Vec::new();
+        for rs in &vs.reals {
+            for c in &rs.checks {
+                if c.rise > 1 && !rises.contains(&c.rise) {
+                    rises.push(c.rise);
+                }
+                if c.jitter_percent > 0 && !jitters.contains(&c.jitter_percent) {
+                    jitters.push(c.jitter_percent);
+                }
+            }
+            if rs.slow_start > Duration::ZERO && !ramps.contains(&rs.slow_start) {
+                ramps.push(rs.slow_start);
+            }
+        }
+        for r in &rises {
+            let _ = write!(out, ", rise {}", r);
+        }
+        for j in &jitters {
+            let _ = write!(out, ", delay_loop_jitter {}%", j);
+        }
+        for d in &ramps {
+            let _ = write!(out, ", slow_start {}", secs(*d));
         }
         if let Some(s) = &vs.sorry_server {
             let _ = write!(out, ", sorry {}", s.addr);

@@ -13,7 +13,8 @@ use crate::config::lex::Token;
 use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
-    DnsCheck, LvsTimeouts, Pos, Script, SmtpCheck, StatusCodes, SyncDaemon, UdpCheck, Url,
+    DnsCheck, FlushOnStop, IfName, LvsTimeouts, NotifyFifo, Pos, Script, SmtpCheck, SockOpts,
+    StatusCodes, SyncDaemon, UdpCheck, Url, UDP_DEFAULT_MAX_REPLY,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
@@ -23,6 +24,8 @@ pub struct Timers {
     pub connect_timeout: Option<Duration>,
     pub retry: Option<u32>,
     pub delay_before_retry: Option<Duration>,
+    /// lvsmon extension: consecutive successes a down checker needs to come back.
+    pub rise: Option<u32>,
     pub warmup: Option<Duration>,
     pub delay_loop: Option<Duration>,
     pub alpha: Option<bool>,
@@ -77,6 +80,10 @@ pub struct RawVs {
     pub sorry_inhibit: bool,
     pub sorry_fwd: Option<FwdSpec>,
     pub timers: Timers,
+    /// lvsmon extension: `delay_loop_jitter PERCENT` (0 = none).
+    pub jitter_percent: u32,
+    /// lvsmon extension: `slow_start SECONDS` and where it was written.
+    pub slow_start: Option<(u32, Pos)>,
     pub reals: Vec<RawRs>,
 }
 
@@ -95,7 +102,24 @@ pub struct RawRs {
     pub notify_down: Option<Script>,
     pub virtualhost: Option<String>,
     pub timers: Timers,
+    /// lvsmon extension: `slow_start SECONDS` and where it was written.
+    pub slow_start: Option<(u32, Pos)>,
+    /// lvsmon extension: `agent_check { ... }`.
+    pub agent: Option<RawAgent>,
     pub checks: Vec<RawCheck>,
+}
+
+/// `agent_check { port N [address A] [interval T] [timeout T] }` (HAProxy's agent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawAgent {
+    pub pos: Pos,
+    pub port: u16,
+    /// Default: the real server's address.
+    pub address: Option<IpAddr>,
+    /// Default: the real server's delay_loop.
+    pub interval: Option<Duration>,
+    /// Default: the real server's connect_timeout.
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +130,7 @@ pub struct RawCheck {
     pub connect_port: Option<u16>,
     pub bindto: Option<IpAddr>,
     pub bind_port: Option<u16>,
+    pub sock: SockOpts,
     pub timers: Timers,
 }
 
@@ -138,6 +163,8 @@ pub struct TrackFile {
     pub path: PathBuf,
     pub weight: i32,
     pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`.
+    pub init: Option<(i32, bool)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -162,6 +189,13 @@ pub struct RawConfig {
     pub track_files: HashMap<String, TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
+    pub lvs_flush: bool,
+    pub lvs_flush_on_stop: FlushOnStop,
+    pub net_namespace_ipvs: Option<String>,
+    pub lvs_notify_fifo: Option<NotifyFifo>,
+    /// `script_user USER [GROUP]` and `enable_script_security` (global_defs).
+    pub script_user: Option<(String, Option<String>, Pos)>,
+    pub script_security: bool,
     pub warnings: Vec<String>,
 }
 
@@ -349,17 +383,20 @@ fn timer(t: &Token, kw: &str, allow_zero: bool) -> PResult<Duration> {
     }
 }
 
-fn boolean(s: &Stmt) -> PResult<bool> {
+/// keepalived's check_true_false: no value is true; `on|true|yes` and `off|false|no`.
+/// Any other value is an error to keepalived that it reports and then ignores the line
+/// for; `Err(t)` hands that word back so the caller can do the same (warn, ignore).
+fn boolean<'s>(s: &'s Stmt<'s>) -> PResult<Result<bool, &'s Token<'s>>> {
     no_block(s)?;
     nargs(s, 0, 1, "no value or one of on|off|true|false|yes|no")?;
-    match s.args.first() {
+    Ok(match s.args.first() {
         None => Ok(true),
         Some(t) => match t.text {
             "on" | "true" | "yes" => Ok(true),
             "off" | "false" | "no" => Ok(false),
-            _ => bad(t, s.kw.text, "one of on|off|true|false|yes|no"),
+            _ => Err(t),
         },
-    }
+    })
 }
 
 fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
@@ -638,26 +675,44 @@ fn addr_port(s: &Stmt) -> PResult<(IpAddr, u16)> {
     ))
 }
 
-/// Decodes keepalived's free-format hex string (`Ab12f 3 456` = AB 12 0F 03 45 06).
-fn hex_string(args: &[Token], kw: &str) -> PResult<Vec<u8>> {
+/// Decodes keepalived's free-format hex string (`Ab12f 3 456` = AB 12 0F 03 45 06:
+/// digits pair up within a word, a lone last digit is a byte of its own). With `wild`,
+/// an `X` or `x` digit is a wildcard nibble (keepalived's read_hex_str with a mask): the
+/// second vector has its bits set, and is empty when there is no wildcard.
+fn hex_string(args: &[Token], kw: &str, wild: bool) -> PResult<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
+    let mut mask = Vec::new();
+    let mut any_wild = false;
     for t in args {
         let digits: Vec<char> = t.text.chars().collect();
         for pair in digits.chunks(2) {
             let mut v: u8 = 0;
+            let mut m: u8 = 0;
             for c in pair {
-                let Some(d) = c.to_digit(16) else {
-                    return perr(
-                        t.pos,
-                        format!("'{}' needs hex digits, got '{}'", kw, t.text),
-                    );
+                let (d, w) = match c.to_digit(16) {
+                    Some(d) => (d as u8, 0),
+                    None if wild && (*c == 'x' || *c == 'X') => (0, 0x0f),
+                    None => {
+                        let want = if wild {
+                            "hex digits (X for any nibble)"
+                        } else {
+                            "hex digits"
+                        };
+                        return perr(t.pos, format!("'{}' needs {}, got '{}'", kw, want, t.text));
+                    }
                 };
-                v = (v << 4) | d as u8;
+                any_wild |= w != 0;
+                v = (v << 4) | d;
+                m = (m << 4) | w;
             }
             out.push(v);
+            mask.push(m);
         }
     }
-    Ok(out)
+    if !any_wild {
+        mask.clear();
+    }
+    Ok((out, mask))
 }
 
 fn dns_type(t: &Token) -> PResult<u16> {
@@ -682,6 +737,47 @@ fn dns_type(t: &Token) -> PResult<u16> {
     })
 }
 
+/// `slow_start SECONDS` (0 = off), with the keyword's position: the scheduler it is
+/// refused with is only known once the virtual server is resolved.
+fn slow_start(s: &Stmt) -> PResult<(u32, Pos)> {
+    let usage = "a number of seconds (0-86400)";
+    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)? as u32;
+    Ok((secs, s.kw.pos))
+}
+
+/// `agent_check { port N [address A] [interval T] [timeout T] }`.
+fn agent_check(s: &Stmt) -> PResult<RawAgent> {
+    nargs(s, 0, 0, "a { } block")?;
+    let body = need_block(s)?;
+    let mut a = RawAgent {
+        pos: s.kw.pos,
+        port: 0,
+        address: None,
+        interval: None,
+        timeout: None,
+    };
+    for st in body {
+        let st = &st;
+        let kw = st.kw.text;
+        match kw {
+            "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
+            "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
+            "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+            "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+            _ => {
+                return perr(
+                    st.kw.pos,
+                    format!("unknown keyword '{}' in agent_check", kw),
+                )
+            }
+        }
+    }
+    if a.port == 0 {
+        return perr(s.kw.pos, "'agent_check' needs a 'port'");
+    }
+    Ok(a)
+}
+
 fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
     let kw = s.kw.text;
     match kw {
@@ -695,11 +791,14 @@ fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<b
         "delay_before_retry" => {
             timers.delay_before_retry = Some(timer(arg1(s, "a number of seconds")?, kw, true)?)
         }
+        "rise" => {
+            let t = arg1(s, "a number of successes (1 or more)")?;
+            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)? as u32);
+        }
         "warmup" => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
         "delay_loop" => {
             timers.delay_loop = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
         }
-        "alpha" => timers.alpha = Some(boolean(s)?),
         _ => return Ok(false),
     }
     Ok(true)
@@ -721,6 +820,24 @@ impl Parser<'_> {
         ));
     }
 
+    /// A keepalived true/false keyword (`boolean`): an invalid value is warned about and
+    /// the line ignored (None), as keepalived reports it and carries on without it.
+    fn kbool(&mut self, s: &Stmt) -> PResult<Option<bool>> {
+        match boolean(s)? {
+            Ok(v) => Ok(Some(v)),
+            Err(t) => {
+                self.warn(
+                    t.pos,
+                    format!(
+                        "invalid {} value '{}' (on|off|true|false|yes|no) - line ignored, as keepalived does",
+                        s.kw.text, t.text
+                    ),
+                );
+                Ok(None)
+            }
+        }
+    }
+
     fn warn(&mut self, pos: Pos, msg: String) {
         let at = fmt_pos(self.files, pos);
         self.out.warnings.push(format!("{}: {}", at, msg));
@@ -737,6 +854,24 @@ impl Parser<'_> {
                 Ok(())
             }
             "track_file" | "vrrp_track_file" => self.track_file(s),
+            "net_namespace_ipvs" => {
+                no_block(s)?;
+                nargs(
+                    s,
+                    0,
+                    1,
+                    "a network namespace name, or nothing for the default one",
+                )?;
+                if self.out.net_namespace_ipvs.is_some() {
+                    return perr(s.kw.pos, "'net_namespace_ipvs' is given twice");
+                }
+                let name = s.args.first().map(|t| t.text).unwrap_or("");
+                if name.contains('/') || name == "." || name == ".." {
+                    return bad(&s.args[0], kw, "a network namespace name (no '/')");
+                }
+                self.out.net_namespace_ipvs = Some(name.to_string());
+                Ok(())
+            }
             _ if !s.kw.quoted
                 && (kw.starts_with("vrrp_")
                     || kw.starts_with("static_")
@@ -770,11 +905,24 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        let ours = |st: &Stmt| matches!(st.kw.text, "lvs_sync_daemon" | "lvs_timeouts");
+        let ours = |st: &Stmt| {
+            matches!(
+                st.kw.text,
+                "lvs_sync_daemon"
+                    | "lvs_timeouts"
+                    | "lvs_flush"
+                    | "lvs_flush_on_stop"
+                    | "lvs_flush_onstop"
+                    | "lvs_notify_fifo"
+                    | "lvs_notify_fifo_script"
+                    | "script_user"
+                    | "enable_script_security"
+            )
+        };
         if body.iter().any(|st| !ours(&st)) {
             self.warn(
                 s.kw.pos,
-                "global_defs skipped (lvsmon reads only lvs_sync_daemon and lvs_timeouts from it)"
+                "global_defs skipped (lvsmon reads only its LVS keywords from it: see lvsmon.conf(5))"
                     .to_string(),
             );
         }
@@ -783,8 +931,72 @@ impl Parser<'_> {
             match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                _ => {}
+                _ => self.global_lvs_kw(st)?,
             }
+        }
+        Ok(())
+    }
+
+    /// The other global_defs keywords lvsmon honours (keepalived's global_parser.c).
+    fn global_lvs_kw(&mut self, st: &Stmt) -> PResult<()> {
+        match st.kw.text {
+            "lvs_flush" => {
+                flag(st)?;
+                self.out.lvs_flush = true;
+            }
+            // lvs_flush_onstop: keepalived's spelling before 2.1.5, still accepted.
+            "lvs_flush_on_stop" | "lvs_flush_onstop" => {
+                no_block(st)?;
+                nargs(st, 0, 1, "no value or VS")?;
+                self.out.lvs_flush_on_stop = match st.args.first() {
+                    None => FlushOnStop::Full,
+                    Some(t) if t.text == "VS" => FlushOnStop::Vs,
+                    Some(t) => return bad(t, st.kw.text, "no value or VS"),
+                };
+            }
+            "lvs_notify_fifo" => {
+                no_block(st)?;
+                nargs(st, 1, 3, "a FIFO path and optionally a user and group")?;
+                let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
+                    path: PathBuf::new(),
+                    script: None,
+                    user: None,
+                    group: None,
+                });
+                if !fifo.path.as_os_str().is_empty() {
+                    return perr(st.kw.pos, "'lvs_notify_fifo' is given twice");
+                }
+                fifo.path = PathBuf::from(st.args[0].text);
+                fifo.user = st.args.get(1).map(|t| t.text.to_string());
+                fifo.group = st.args.get(2).map(|t| t.text.to_string());
+            }
+            "lvs_notify_fifo_script" => {
+                let sc = script(st, true)?;
+                let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
+                    path: PathBuf::new(),
+                    script: None,
+                    user: None,
+                    group: None,
+                });
+                if fifo.script.is_some() {
+                    return perr(st.kw.pos, "'lvs_notify_fifo_script' is given twice");
+                }
+                fifo.script = Some(sc);
+            }
+            "script_user" => {
+                no_block(st)?;
+                nargs(st, 1, 2, "a user name and optionally a group name")?;
+                self.out.script_user = Some((
+                    st.args[0].text.to_string(),
+                    st.args.get(1).map(|t| t.text.to_string()),
+                    st.kw.pos,
+                ));
+            }
+            "enable_script_security" => {
+                flag(st)?;
+                self.out.script_security = true;
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -893,6 +1105,7 @@ impl Parser<'_> {
         let mut path = None;
         let mut weight = 1i32;
         let mut reverse = false;
+        let mut init = None;
         for st in body {
             let st = &st;
             match st.kw.text {
@@ -902,7 +1115,26 @@ impl Parser<'_> {
                     weight = w;
                     reverse = r;
                 }
-                "init_file" => return perr(st.kw.pos, "'init_file' is not supported by lvsmon"),
+                "init_file" => {
+                    // keepalived: [VALUE] [overwrite] in any order; VALUE defaults to 0.
+                    no_block(st)?;
+                    let mut value = 0i32;
+                    let mut overwrite = false;
+                    for t in st.args {
+                        if t.text == "overwrite" {
+                            overwrite = true;
+                        } else {
+                            value = int(
+                                t,
+                                "init_file",
+                                "a value (-254..254) or 'overwrite'",
+                                -254,
+                                254,
+                            )? as i32;
+                        }
+                    }
+                    init = Some((value, overwrite));
+                }
                 other => {
                     return perr(
                         st.kw.pos,
@@ -921,6 +1153,7 @@ impl Parser<'_> {
                 path,
                 weight,
                 reverse,
+                init,
             },
         );
         Ok(())
@@ -992,9 +1225,11 @@ impl Parser<'_> {
             return perr(s.kw.pos, format!("'virtual_server' needs {}", usage));
         }
         let first = &s.args[0];
+        // keepalived's vs_handler reads the first two words and ignores any more, without
+        // a word (`virtual_server 192.0.2.1 80 tcp {`): so do we.
         let target = match first.text {
             "fwmark" if !first.quoted => {
-                nargs(s, 2, 2, "'fwmark' and a mark number")?;
+                nargs(s, 2, usize::MAX, "'fwmark' and a mark number")?;
                 RawTarget::Fwmark(uint(
                     &s.args[1],
                     "fwmark",
@@ -1004,11 +1239,10 @@ impl Parser<'_> {
                 )? as u32)
             }
             "group" if !first.quoted => {
-                nargs(s, 2, 2, "'group' and a group name")?;
+                nargs(s, 2, usize::MAX, "'group' and a group name")?;
                 RawTarget::Group(s.args[1].text.to_string())
             }
             _ => {
-                nargs(s, 1, 2, usage)?;
                 let addr = match first.text.parse::<IpAddr>() {
                     Ok(a) => a,
                     Err(_) => return bad(first, "virtual_server", usage),
@@ -1043,6 +1277,8 @@ impl Parser<'_> {
             sorry_inhibit: false,
             sorry_fwd: None,
             timers: Timers::default(),
+            jitter_percent: 0,
+            slow_start: None,
             reals: Vec::new(),
         };
         let mut sorry_inhibit_pos = None;
@@ -1050,7 +1286,7 @@ impl Parser<'_> {
         for st in body {
             let st = &st;
             let kw = st.kw.text;
-            if kw != "alpha" && check_timers_kw(st, &mut vs.timers, true)? {
+            if check_timers_kw(st, &mut vs.timers, true)? {
                 continue;
             }
             match kw {
@@ -1129,12 +1365,14 @@ impl Parser<'_> {
                     });
                 }
                 "virtualhost" => vs.virtualhost = Some(string1(st, "a host name")?),
+                // keepalived's virtual_server alpha/omega handlers read no value: `alpha 1`
+                // (and even `alpha 0`) set it, silently. So do we.
                 "alpha" => {
-                    flag(st)?;
+                    no_block(st)?;
                     vs.alpha = true;
                 }
                 "omega" => {
-                    flag(st)?;
+                    no_block(st)?;
                     vs.omega = true;
                 }
                 "inhibit_on_failure" => {
@@ -1172,8 +1410,10 @@ impl Parser<'_> {
                     });
                 }
                 "sorry_server_inhibit" => {
-                    vs.sorry_inhibit = boolean(st)?;
-                    sorry_inhibit_pos = Some(st.kw.pos);
+                    if let Some(v) = self.kbool(st)? {
+                        vs.sorry_inhibit = v;
+                        sorry_inhibit_pos = Some(st.kw.pos);
+                    }
                 }
                 "sorry_server_lvs_method" => {
                     vs.sorry_fwd = Some(lvs_method(st)?);
@@ -1182,6 +1422,11 @@ impl Parser<'_> {
                 "real_server" => {
                     let rs = self.real_server(st)?;
                     vs.reals.push(rs);
+                }
+                "slow_start" => vs.slow_start = Some(slow_start(st)?),
+                "delay_loop_jitter" => {
+                    let usage = "a percentage of delay_loop (0-50)";
+                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
                 }
                 "ha_suspend" => {
                     flag(st)?;
@@ -1192,7 +1437,7 @@ impl Parser<'_> {
                     );
                 }
                 "smtp_alert" => {
-                    boolean(st)?;
+                    self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
                 "snmp_name" => {
@@ -1234,6 +1479,8 @@ impl Parser<'_> {
             notify_down: None,
             virtualhost: None,
             timers: Timers::default(),
+            slow_start: None,
+            agent: None,
             checks: Vec::new(),
         };
         let body = need_block(s)?;
@@ -1254,14 +1501,30 @@ impl Parser<'_> {
                     )? as i32)
                 }
                 "lvs_method" | "lb_kind" => rs.fwd = Some(lvs_method(st)?),
-                "inhibit_on_failure" => rs.inhibit = Some(boolean(st)?),
+                "inhibit_on_failure" => {
+                    if let Some(v) = self.kbool(st)? {
+                        rs.inhibit = Some(v);
+                    }
+                }
+                "alpha" => {
+                    if let Some(v) = self.kbool(st)? {
+                        rs.timers.alpha = Some(v);
+                    }
+                }
                 "uthreshold" => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
                 "lthreshold" => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
                 "notify_up" => rs.notify_up = Some(script(st, true)?),
                 "notify_down" => rs.notify_down = Some(script(st, true)?),
                 "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
+                "slow_start" => rs.slow_start = Some(slow_start(st)?),
+                "agent_check" => {
+                    if rs.agent.is_some() {
+                        return perr(st.kw.pos, "a second 'agent_check' in one real_server");
+                    }
+                    rs.agent = Some(agent_check(st)?);
+                }
                 "smtp_alert" => {
-                    boolean(st)?;
+                    self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
                 "snmp_name" => {
@@ -1312,12 +1575,16 @@ impl Parser<'_> {
             connect_port: None,
             bindto: None,
             bind_port: None,
+            sock: SockOpts::default(),
             timers: Timers::default(),
         };
         let mut urls: Vec<Url> = Vec::new();
         let mut virtualhost = None;
         let mut payload = Vec::new();
         let mut require_reply = None;
+        let mut reply_mask = Vec::new();
+        let mut min_reply = 0u32;
+        let mut max_reply = u32::from(UDP_DEFAULT_MAX_REPLY);
         let mut qtype = 6u16; // SOA, keepalived's DNS_CHECK default
                               // Defaults filled in only for the checkers that use them (no allocation per check).
         let mut dname: Option<String> = None;
@@ -1341,8 +1608,14 @@ impl Parser<'_> {
                 if check_timers_kw(st, &mut c.timers, connection)? {
                     continue;
                 }
+                if kw == "alpha" {
+                    if let Some(v) = self.kbool(st)? {
+                        c.timers.alpha = Some(v);
+                    }
+                    continue;
+                }
                 if kw == "log_all_failures" {
-                    boolean(st)?;
+                    self.kbool(st)?;
                     self.ignore(
                         st.kw,
                         "log_all_failures",
@@ -1384,20 +1657,27 @@ impl Parser<'_> {
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
-                    payload = hex_string(st.args, kw)?;
+                    payload = hex_string(st.args, kw, false)?.0;
                 }
                 ("UDP_CHECK", "require_reply") => {
                     no_block(st)?;
-                    if st.args.iter().any(|t| t.text.contains(['x', 'X'])) {
-                        return perr(
-                            st.kw.pos,
-                            "'require_reply' with X (don't care) digits is not supported by lvsmon",
-                        );
-                    }
-                    require_reply = Some(hex_string(st.args, kw)?);
+                    let (data, mask) = hex_string(st.args, kw, true)?;
+                    require_reply = Some(data);
+                    reply_mask = mask;
                 }
-                ("UDP_CHECK", "min_reply_length" | "max_reply_length")
-                | ("FILE_CHECK", "dynamic") => {
+                ("UDP_CHECK", "min_reply_length") => {
+                    min_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
+                    if min_reply > 65535 {
+                        return bad(&st.args[0], kw, "a length (0-65535)");
+                    }
+                }
+                ("UDP_CHECK", "max_reply_length") => {
+                    max_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
+                    if max_reply > 65535 {
+                        return bad(&st.args[0], kw, "a length (0-65535)");
+                    }
+                }
+                ("FILE_CHECK", "dynamic") => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
                 ("DNS_CHECK", "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
@@ -1422,6 +1702,12 @@ impl Parser<'_> {
                         if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut c.timers, false)? {
                             continue;
                         }
+                        if hs.kw.text == "alpha" {
+                            if let Some(v) = self.kbool(hs)? {
+                                c.timers.alpha = Some(v);
+                            }
+                            continue;
+                        }
                         return perr(
                             hs.kw.pos,
                             format!("unknown keyword '{}' in SMTP_CHECK host", hs.kw.text),
@@ -1429,7 +1715,7 @@ impl Parser<'_> {
                     }
                     hosts.push(h);
                 }
-                ("MISC_CHECK", "misc_path") => misc_script = Some(script(st, false)?),
+                ("MISC_CHECK", "misc_path") => misc_script = Some(self.misc_path(st)?),
                 ("MISC_CHECK", "misc_timeout") => {
                     let t = arg1(st, "a number of seconds")?;
                     let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
@@ -1453,9 +1739,6 @@ impl Parser<'_> {
                 }
                 ("FILE_CHECK", "track_file") => track = Some(string1(st, "a track_file name")?),
                 ("FILE_CHECK", "weight") => file_weight_v = Some(file_weight(st)?),
-                (_, "bind_if" | "fwmark") if connection => {
-                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
-                }
                 (
                     _,
                     "regex" | "regex_no_match" | "regex_options" | "regex_stack"
@@ -1489,10 +1772,25 @@ impl Parser<'_> {
                     virtualhost,
                 }
             }
-            "UDP_CHECK" => RawKind::Udp(UdpCheck {
-                payload,
-                require_reply,
-            }),
+            "UDP_CHECK" => {
+                if min_reply > max_reply {
+                    // keepalived: "min_reply length > max_reply_length - will always fail".
+                    self.warn(
+                        s.kw.pos,
+                        format!(
+                            "UDP_CHECK min_reply_length {} > max_reply_length {}: a reply never matches",
+                            min_reply, max_reply
+                        ),
+                    );
+                }
+                RawKind::Udp(UdpCheck {
+                    payload,
+                    require_reply,
+                    reply_mask,
+                    min_reply_length: min_reply as u16,
+                    max_reply_length: max_reply as u16,
+                })
+            }
             "DNS_CHECK" => RawKind::Dns(DnsCheck {
                 qtype,
                 name: dname.unwrap_or_else(|| ".".to_string()),
@@ -1551,6 +1849,47 @@ impl Parser<'_> {
         Ok(out)
     }
 
+    /// `misc_path`: keepalived 2.2.7 splits the line into quoted/escaped words and takes
+    /// the first one as the whole command line (set_script_params_array on word 1), so
+    /// `misc_path /bin/check arg` runs `/bin/check` alone: we do the same, and warn, since
+    /// the arguments were surely meant (quote the command line to pass them).
+    fn misc_path(&mut self, s: &Stmt) -> PResult<Script> {
+        no_block(s)?;
+        let usage = "a script path (quote it together with its arguments)";
+        if s.args.is_empty() {
+            return perr(s.kw.pos, format!("'misc_path' needs {}", usage));
+        }
+        let words = split_quoted_escaped(&raw_rest(s)).map_err(|m| crate::config::error::Perr {
+            pos: s.args[0].pos,
+            msg: format!("'misc_path': {}", m),
+        })?;
+        if words.len() > 1 {
+            let at = s.args.get(1).map(|t| t.pos).unwrap_or(s.args[0].pos);
+            self.warn(
+                at,
+                format!(
+                    "misc_path: '{}' ignored, as keepalived 2.2.7 does: only the first word is the command line (quote the whole command to pass arguments)",
+                    words[1..].join(" ")
+                ),
+            );
+        }
+        let argv =
+            split_quoted_escaped(words.first().map(String::as_str).unwrap_or("")).map_err(|m| {
+                crate::config::error::Perr {
+                    pos: s.args[0].pos,
+                    msg: format!("'misc_path': {}", m),
+                }
+            })?;
+        if argv.is_empty() || argv[0].is_empty() {
+            return perr(s.args[0].pos, format!("'misc_path' needs {}", usage));
+        }
+        Ok(Script {
+            argv,
+            user: None,
+            group: None,
+        })
+    }
+
     fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
         let kw = s.kw.text;
         match kw {
@@ -1558,6 +1897,24 @@ impl Parser<'_> {
             "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
             "bindto" => c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?),
             "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            "bind_if" => {
+                let t = arg1(s, "an interface name")?;
+                let mut name = IfName::new();
+                if t.text.is_empty() || name.push_str(t.text).is_err() {
+                    return bad(t, kw, "an interface name of 1-15 bytes");
+                }
+                c.sock.bind_if = Some(name);
+            }
+            "fwmark" => {
+                let t = arg1(s, "a mark number")?;
+                c.sock.fwmark = uint(
+                    t,
+                    kw,
+                    "a mark number (0-4294967295)",
+                    0,
+                    u64::from(u32::MAX),
+                )? as u32;
+            }
             "connect_timeout" => {
                 c.timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
             }

@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use crate::config::error::{fmt_pos, perr, PResult};
 use crate::config::parse::{
-    FwdSpec, RawCheck, RawConfig, RawKind, RawRs, RawTarget, RawVs, VsgEntry,
+    FwdSpec, RawAgent, RawCheck, RawConfig, RawKind, RawRs, RawTarget, RawVs, VsgEntry,
 };
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec};
 use crate::model::config::{
-    Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer, SorryServer, Url,
-    VirtualServer, VsTarget,
+    is_hashing, Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer,
+    SorryServer, TrackFileInit, Url, VirtualServer, VsTarget,
 };
-use crate::model::limits::{MAX_REALS, MAX_SERVICES};
+use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 
 /// keepalived's defaults (keepalived.conf(5), check_data.c alloc_vs, check_api.c queue_checker).
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
@@ -123,13 +123,51 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
             services.push(v);
         }
     }
-    Ok(Config {
+    let lvs_notify_fifo = match &raw.lvs_notify_fifo {
+        Some(f) if f.path.as_os_str().is_empty() => {
+            // keepalived runs a fifo script only for a fifo it opened.
+            cx.warnings
+                .push("lvs_notify_fifo_script without an lvs_notify_fifo - ignored".to_string());
+            None
+        }
+        other => other.clone(),
+    };
+    // In file order, so a file two track_files name is initialised by the last one, as
+    // keepalived's end handlers would.
+    let mut inits: Vec<&crate::config::parse::TrackFile> = raw
+        .track_files
+        .values()
+        .filter(|t| t.init.is_some())
+        .collect();
+    inits.sort_by_key(|t| (t.pos.file, t.pos.line, t.pos.col));
+    let track_file_inits = inits
+        .into_iter()
+        .filter_map(|t| {
+            t.init.map(|(value, overwrite)| TrackFileInit {
+                path: t.path.clone(),
+                value,
+                overwrite,
+            })
+        })
+        .collect();
+    let mut cfg = Config {
         files: files.to_vec(),
         services,
         sync_daemon: raw.sync_daemon.clone(),
         lvs_timeouts: raw.lvs_timeouts,
+        lvs_flush: raw.lvs_flush,
+        lvs_flush_on_stop: raw.lvs_flush_on_stop,
+        net_namespace_ipvs: raw.net_namespace_ipvs.clone(),
+        lvs_notify_fifo,
+        track_file_inits,
         warnings: cx.warnings,
-    })
+    };
+    let security = crate::config::script_security::Settings {
+        script_user: raw.script_user.clone(),
+        enabled: raw.script_security,
+    };
+    crate::config::script_security::apply(&mut cfg, &security, files);
+    Ok(cfg)
 }
 
 /// The kernel's identity of a service: protocol + address, or fwmark + family.
@@ -358,6 +396,9 @@ fn one_service(
         persistence_timeout = Some(DEFAULT_PERSISTENCE);
     }
 
+    // Refused even with no real server to ramp: the line is wrong where it stands.
+    slow_start(vs, vs.slow_start)?;
+
     // Real servers.
     let mut reals: Vec<RealServer> = Vec::with_capacity(vs.reals.len());
     // Addresses seen so far: duplicate detection in O(n log n), not a scan per server.
@@ -563,6 +604,26 @@ fn fix_port(
     vport
 }
 
+/// The seconds of a `slow_start`, refused at its position under a hashing scheduler.
+fn slow_start(vs: &RawVs, slow: Option<(u32, Pos)>) -> PResult<u32> {
+    let Some((secs, pos)) = slow else {
+        return Ok(0);
+    };
+    let sched = vs.sched.as_deref().unwrap_or(DEFAULT_SCHED);
+    if secs > 0 && is_hashing(sched) {
+        return perr(
+            pos,
+            format!(
+                "'slow_start' cannot be used with the {} scheduler: it hashes flows to real \
+                 servers, so every step of the ramp would move established clients to \
+                 other servers",
+                sched
+            ),
+        );
+    }
+    Ok(secs)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn real(
     cx: &mut Ctx,
@@ -605,6 +666,19 @@ fn real(
         any_alpha |= alpha;
         checks.push(check);
     }
+    let health_checks = checks.len();
+    if let Some(a) = &r.agent {
+        if checks.len() >= MAX_CHECKS_PER_REAL {
+            return perr(
+                a.pos,
+                format!(
+                    "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {} (agent_check counts as one)",
+                    MAX_CHECKS_PER_REAL, r.ip
+                ),
+            );
+        }
+        checks.push(agent(vs, r, a, addr));
+    }
     Ok(RealServer {
         pos: r.pos,
         addr,
@@ -616,15 +690,48 @@ fn real(
         lthreshold: r.lthreshold,
         notify_up: r.notify_up.clone(),
         notify_down: r.notify_down.clone(),
+        slow_start: Duration::from_secs(u64::from(slow_start(vs, r.slow_start.or(vs.slow_start))?)),
         // A checker's own `alpha` overrides the real server's; the real server starts
         // down when any of its checkers does (all must be up for it to be up).
-        alpha: if checks.is_empty() {
+        // An agent never starts a server down: only health checks count here.
+        alpha: if health_checks == 0 {
             rs_alpha
         } else {
             any_alpha
         },
         checks,
     })
+}
+
+/// The check an `agent_check` runs: the agent's address (default the real server's) and
+/// port; interval and timeout default to the real server's delay_loop and
+/// connect_timeout (inherited as for its checks). No retry and no rise: each reply is
+/// applied as it comes.
+fn agent(vs: &RawVs, r: &RawRs, a: &RawAgent, rs_addr: SocketAddr) -> Check {
+    let delay_loop = a
+        .interval
+        .or(r.timers.delay_loop)
+        .or(vs.timers.delay_loop)
+        .unwrap_or(DEFAULT_DELAY_LOOP);
+    let connect_timeout = a
+        .timeout
+        .or(r.timers.connect_timeout)
+        .or(vs.timers.connect_timeout)
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    Check {
+        kind: CheckKind::Agent,
+        target: SocketAddr::new(a.address.unwrap_or(rs_addr.ip()), a.port),
+        bindto: None,
+        bind_port: None,
+        sock: Default::default(),
+        connect_timeout,
+        retry: 0,
+        delay_before_retry: delay_loop,
+        rise: 1,
+        jitter_percent: vs.jitter_percent,
+        delay_loop,
+        warmup: r.timers.warmup.or(vs.timers.warmup).unwrap_or(delay_loop),
+    }
 }
 
 fn check(
@@ -652,6 +759,12 @@ fn check(
         .or(r.timers.delay_before_retry)
         .or(vs.timers.delay_before_retry)
         .unwrap_or_else(|| default_delay_before_retry(&c.kind, delay_loop));
+    let rise = c
+        .timers
+        .rise
+        .or(r.timers.rise)
+        .or(vs.timers.rise)
+        .unwrap_or(1);
     let warmup = c
         .timers
         .warmup
@@ -668,6 +781,19 @@ fn check(
     let ip = c.connect_ip.unwrap_or(rs_addr.ip());
     let port = c.connect_port.unwrap_or(rs_addr.port());
     let target = SocketAddr::new(ip, port);
+    if let IpAddr::V6(v6) = ip {
+        // keepalived check_conn_opts: "Checker link local address ... requires a bind_if"
+        // (a link-local address names no interface by itself).
+        if v6.segments()[0] & 0xffc0 == 0xfe80 && c.sock.bind_if.is_none() {
+            return perr(
+                c.pos,
+                format!(
+                    "the check target {} is link-local: it needs a 'bind_if'",
+                    ip
+                ),
+            );
+        }
+    }
     if let Some(b) = c.bindto {
         if Family::of(&b) != Family::of(&ip) {
             return perr(
@@ -731,10 +857,13 @@ fn check(
             | CheckKind::Smtp(_)
     );
     if needs_port && port == 0 {
-        return perr(
+        // A fwmark real server needs no port, and keepalived accepts such a check as it
+        // is: it connects to port 0, which the kernel refuses, so the check never passes.
+        // We do the same and say so.
+        cx.warn(
             c.pos,
             format!(
-                "{} on real_server {} has no port to connect to: add 'connect_port'",
+                "{} on real_server {} has no port to connect to: it checks port 0 and always fails, as keepalived's does (add 'connect_port')",
                 kind.name(),
                 rs_addr.ip()
             ),
@@ -746,9 +875,12 @@ fn check(
             target,
             bindto: c.bindto,
             bind_port: c.bind_port,
+            sock: c.sock.clone(),
             connect_timeout,
             retry,
             delay_before_retry,
+            rise,
+            jitter_percent: vs.jitter_percent,
             delay_loop,
             warmup,
         },

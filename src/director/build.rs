@@ -16,7 +16,7 @@ use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
 use crate::ipvsadm::rule::AddrPort;
-use crate::model::config::{Check, Config, Script, VirtualServer, VsTarget};
+use crate::model::config::{Check, CheckKind, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 use crate::model::table::{FixedTable, Full};
@@ -286,6 +286,9 @@ fn assemble(
                 up: prev_real.map(|x| x.up).unwrap_or(true),
                 last_change: prev_real.and_then(|x| x.last_change),
                 ov: prev_real.and_then(|x| x.ov),
+                slow_start: u32::try_from(r.slow_start.as_secs()).unwrap_or(u32::MAX),
+                // A ramp in progress goes on across a reload (see step 5).
+                ramp: prev_real.and_then(|x| x.ramp),
             });
         }
         let sorry = vs.sorry_server.as_ref().map(|s| {
@@ -398,7 +401,8 @@ fn assemble(
     let mut sched = Sched::new(checkers.len());
     for &id in &fresh_ids {
         let c = &mut checkers[id as usize];
-        c.state = CheckerState::new(alpha[id as usize]);
+        // An agent has not spoken yet: it holds nothing against the server.
+        c.state = CheckerState::new(alpha[id as usize] && c.check.kind != CheckKind::Agent);
         let delay = warmup_delay(c.check.warmup, rng.next_u64());
         sched.schedule(id, now + delay);
     }
@@ -420,7 +424,7 @@ fn assemble(
     if let Some(o) = old {
         for ev in o.events.iter() {
             if events.push(ev.clone()).is_err() {
-                log::warn!("pending script dropped at reload: {:?}", ev.script.argv);
+                log::warn!("pending notification dropped at reload: {:?}", ev.kind);
             }
         }
     }
@@ -438,15 +442,28 @@ fn assemble(
         slot_index,
         events,
         rng,
+        late_starts: old.map_or(0, |o| o.late_starts),
+        next_ramp_step: None,
         dirty: true,
+        notify_all: cfg.lvs_notify_fifo.is_some(),
     };
 
     // 5. Health of each real server from its checkers. A kept real server whose health
     // changes because its checks changed logs the transition; new ones start silently.
+    // Slow start: a ramp carried over goes on while its server stays up (with the new
+    // slow_start, if that changed); a server that comes up here, or that a reload adds
+    // up, starts one. A fresh start ramps nothing: the servers were not away.
     for ri in 0..d.reals.len() {
         let up = d.real_is_up(&d.reals[ri]);
         let r = &d.reals[ri];
         let known = old_reals.contains_key(&(d.svcs[r.svc as usize].key, r.addr));
+        let returns = up && ((known && !r.up) || (!known && old.is_some()));
+        if returns {
+            d.start_ramp(ri, now);
+        } else if !up || d.reals[ri].slow_start == 0 {
+            d.reals[ri].ramp = None;
+        }
+        let r = &d.reals[ri];
         if known && up != r.up {
             let key = d.svcs[r.svc as usize].key;
             log::info!(
@@ -459,6 +476,7 @@ fn assemble(
         }
         d.reals[ri].up = up;
     }
+    d.reschedule_ramps(now);
     for si in 0..d.svcs.len() {
         let new = !old.is_some_and(|o| o.svc_index.contains_key(&d.svcs[si].key));
         d.update_quorum(si, new);

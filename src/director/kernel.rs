@@ -172,12 +172,19 @@ impl Director {
     /// each managed service is deleted whole, unless it also holds destinations lvsmon
     /// does not manage, in which case only lvsmon's destinations are deleted.
     pub fn teardown(&self, ops: &mut FixedTable<Op>) {
+        self.teardown_as(ops, false);
+    }
+
+    /// `teardown`, or with `whole_services` (keepalived's `lvs_flush_on_stop VS`) every
+    /// configured service lvsmon programmed is deleted in one operation with all its real
+    /// servers, even one that was in the table before lvsmon started.
+    pub fn teardown_as(&self, ops: &mut FixedTable<Op>, whole_services: bool) {
         ops.clear();
         for (si, e) in self.svc_entries.iter().enumerate() {
             let Some(have) = &e.believed else {
                 continue;
             };
-            let pushed = if e.foreign {
+            let pushed = if e.foreign && !whole_services {
                 self.svcs[si].dests.clone().try_for_each(|slot| {
                     if self.dests[slot].believed.is_some() {
                         ops.push(Op::DelDest(have.key, self.dests[slot].addr))?;

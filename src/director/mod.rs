@@ -14,8 +14,10 @@
 //! still cleans up after itself); every other kernel entry is left alone, and a managed
 //! service that also holds foreign destinations is never deleted whole.
 
+mod agent;
 mod build;
 mod kernel;
+mod ramp;
 mod slot_index;
 
 pub use build::{service_key, service_spec};
@@ -25,6 +27,8 @@ mod status;
 pub(crate) mod testlog;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_health;
 
 use crate::model::fasthash::FastMap;
 use slot_index::SlotIndex;
@@ -36,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use crate::health::checker::{CheckerState, Timers, Transition, XorShift};
 use crate::health::quorum;
+use crate::health::slow_start::Ramp;
 use crate::ipvs::backend::IpvsError;
 use crate::ipvs::reconcile::{self, DestEntry, SvcEntry};
 use crate::ipvs::rule::{DestSpec, Forward, Op, Protocol, SchedName, ServiceKey, TunnelSpec};
@@ -59,13 +64,14 @@ pub enum ScriptKind {
     QuorumDown,
 }
 
-/// A script the reactor should run. keepalived 2.x runs `notify_up`/`notify_down` and
-/// `quorum_up`/`quorum_down` exactly as configured (the argv of `script`), adding no
-/// arguments; `service` and `real` say what it is about, for logs.
+/// A transition the reactor should announce: the script to run, if one is configured,
+/// and with `lvs_notify_fifo` a line on the FIFO. keepalived 2.x runs `notify_up`/
+/// `notify_down` and `quorum_up`/`quorum_down` exactly as configured (the argv of
+/// `script`), adding no arguments; `service` and `real` say what it is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptEvent {
     pub kind: ScriptKind,
-    pub script: Arc<Script>,
+    pub script: Option<Arc<Script>>,
     pub service: ServiceKey,
     /// The real server, for notify_up/notify_down.
     pub real: Option<SocketAddr>,
@@ -180,6 +186,10 @@ struct Real {
     up: bool,
     last_change: Option<Instant>,
     ov: Option<Override>,
+    /// `slow_start` in whole seconds (0 = none).
+    slow_start: u32,
+    /// The weight ramp after a return, while it lasts (see `ramp`).
+    ramp: Option<Ramp>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -206,8 +216,15 @@ pub struct Director {
     slot_index: SlotIndex,
     events: FixedTable<ScriptEvent>,
     rng: XorShift,
+    /// Periodic check starts that came late (the attempt before was still in flight),
+    /// since start; kept across reloads.
+    late_starts: u64,
+    /// The earliest next step of any weight ramp (see `ramp`).
+    next_ramp_step: Option<Instant>,
     /// Something changed since `reconcile` last found nothing to do.
     dirty: bool,
+    /// `lvs_notify_fifo` is set: every transition is an event, with or without a script.
+    notify_all: bool,
 }
 
 impl Director {
@@ -236,6 +253,7 @@ impl Director {
                 continue;
             }
             c.running = true;
+            c.state.start(now);
             // Cannot fail: capacity checked above.
             let _ = out.push(id);
         }
@@ -289,6 +307,13 @@ impl Director {
         }
     }
 
+    /// Periodic check starts, over all checkers since start, that were due while the
+    /// checker's previous attempt was still in flight (each started when that attempt
+    /// completed). A counter: it only grows.
+    pub fn late_starts(&self) -> u64 {
+        self.late_starts
+    }
+
     /// Earliest instant at which `due` will return something.
     pub fn next_due(&self) -> Option<Instant> {
         self.sched.peek()
@@ -311,8 +336,16 @@ impl Director {
             self.sched.schedule(id, now + DEFER_DELAY);
             return;
         }
-        let (t, delay) = c.state.record(&Timers::of(&c.check), outcome, now);
-        self.sched.schedule(id, now + delay);
+        if c.check.kind == CheckKind::Agent {
+            self.on_agent_outcome(id, outcome, now);
+            return;
+        }
+        let next = c
+            .state
+            .record(&Timers::of(&c.check), outcome, now, self.rng.next_u64());
+        self.sched.schedule(id, next.at);
+        self.late_starts += u64::from(next.late);
+        let t = next.transition;
         if t == Transition::None {
             return;
         }
@@ -507,17 +540,14 @@ impl Director {
             let key = s.key;
             let reals = s.reals.clone();
             if s.quorum_up {
-                if let Some(sc) = s.quorum_down_script.clone() {
-                    self.push_event(ScriptKind::QuorumDown, sc, key, None);
-                }
+                let sc = s.quorum_down_script.clone();
+                self.push_event(ScriptKind::QuorumDown, sc, key, None);
             }
             for ri in reals {
                 let r = &self.reals[ri];
                 if r.up {
-                    if let Some(sc) = r.notify_down.clone() {
-                        let addr = r.addr;
-                        self.push_event(ScriptKind::NotifyDown, sc, key, Some(addr));
-                    }
+                    let (sc, addr) = (r.notify_down.clone(), r.addr);
+                    self.push_event(ScriptKind::NotifyDown, sc, key, Some(addr));
                 }
             }
         }
@@ -572,10 +602,13 @@ impl Director {
     fn push_event(
         &mut self,
         kind: ScriptKind,
-        script: Arc<Script>,
+        script: Option<Arc<Script>>,
         service: ServiceKey,
         real: Option<SocketAddr>,
     ) {
+        if script.is_none() && !self.notify_all {
+            return;
+        }
         let ev = ScriptEvent {
             kind,
             script,
@@ -587,10 +620,20 @@ impl Director {
         }
     }
 
-    /// The weight a live real server should carry: operator override, else the weight its
-    /// checks chose (MISC_CHECK misc_dynamic, FILE_CHECK), else the configured one. A
-    /// configured 0 stays 0.
+    /// The weight a live real server should carry now: operator override, else its full
+    /// weight scaled down by a slow-start ramp in progress.
     fn effective_weight(&self, r: &Real) -> i32 {
+        match (r.ov, r.ramp) {
+            (Some(_), _) | (None, None) => self.full_weight(r),
+            (None, Some(ramp)) => ramp.weight(self.full_weight(r), r.slow_start),
+        }
+    }
+
+    /// The weight a live real server carries once any ramp is over: operator override,
+    /// else the weight its checks chose (MISC_CHECK misc_dynamic, FILE_CHECK), else the
+    /// configured one. A configured 0 stays 0. Quorum counts this weight: a returning
+    /// server is healthy, its ramp only spares it the flood.
+    fn full_weight(&self, r: &Real) -> i32 {
         match r.ov {
             Some(Override::Drain) => 0,
             Some(Override::Weight(w)) => w,
@@ -607,7 +650,9 @@ impl Director {
                         (_, None) => {}
                     }
                 }
-                weight.clamp(0, 65535)
+                let weight = weight.clamp(0, 65535);
+                // An agent's percentage scales the weight the checks chose.
+                self.agent_weight(r, weight)
             }
         }
     }
@@ -626,7 +671,7 @@ impl Director {
         if up == r.up {
             if reweigh && up {
                 self.dirty = true;
-                let w = self.effective_weight(r);
+                let w = self.full_weight(r);
                 log::info!(
                     "{} real server {} weight is now {}",
                     ServiceName(&key),
@@ -643,13 +688,24 @@ impl Director {
         r.last_change = Some(now);
         let addr = r.addr;
         let script = if up {
-            log::info!(
-                "{} real server {} is UP",
-                ServiceName(&key),
-                AddrPort(&addr)
-            );
-            r.notify_up.clone().map(|s| (ScriptKind::NotifyUp, s))
+            if r.slow_start > 0 {
+                log::info!(
+                    "{} real server {} is UP (slow start: full weight in {} s)",
+                    ServiceName(&key),
+                    AddrPort(&addr),
+                    r.slow_start
+                );
+            } else {
+                log::info!(
+                    "{} real server {} is UP",
+                    ServiceName(&key),
+                    AddrPort(&addr)
+                );
+            }
+            self.start_ramp(ri, now);
+            (ScriptKind::NotifyUp, self.reals[ri].notify_up.clone())
         } else {
+            r.ramp = None;
             match reason {
                 Some(why) => log::info!(
                     "{} real server {} is DOWN: {}",
@@ -663,11 +719,9 @@ impl Director {
                     AddrPort(&addr)
                 ),
             }
-            r.notify_down.clone().map(|s| (ScriptKind::NotifyDown, s))
+            (ScriptKind::NotifyDown, r.notify_down.clone())
         };
-        if let Some((kind, s)) = script {
-            self.push_event(kind, s, key, Some(addr));
-        }
+        self.push_event(script.0, script.1, key, Some(addr));
         self.update_quorum(si, false);
     }
 
@@ -677,7 +731,7 @@ impl Director {
             .clone()
             .map(|ri| &self.reals[ri])
             .filter(|r| r.up)
-            .map(|r| i64::from(self.effective_weight(r).max(0)))
+            .map(|r| i64::from(self.full_weight(r).max(0)))
             .sum()
     }
 
@@ -734,14 +788,12 @@ impl Director {
                 h
             ),
         }
-        if let Some(sc) = script {
-            let kind = if up {
-                ScriptKind::QuorumUp
-            } else {
-                ScriptKind::QuorumDown
-            };
-            self.push_event(kind, sc, key, None);
-        }
+        let kind = if up {
+            ScriptKind::QuorumUp
+        } else {
+            ScriptKind::QuorumDown
+        };
+        self.push_event(kind, script, key, None);
     }
 
     fn real_dest(&self, r: &Real, weight: i32) -> DestSpec {

@@ -7,9 +7,10 @@ use std::fmt::{self, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{protocol_name, Director, Override, Real, ServiceName};
-use crate::health::checker::CheckerState;
+use crate::health::checker::{CheckerState, Timers};
 use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
+use crate::model::config::CheckKind;
 
 /// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
 struct JsonEsc<'a>(&'a mut String);
@@ -85,13 +86,44 @@ impl fmt::Display for Rfc3339 {
     }
 }
 
-/// The checker whose attempt finished last, for a real server's "last" fields.
+/// The health checker whose attempt finished last, for a real server's "last" fields
+/// (an agent's attempts are shown as what it said, not as a check result).
 fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
     r.checkers
         .iter()
-        .map(|&c| &d.checkers[c as usize].state)
+        .map(|&c| &d.checkers[c as usize])
+        .filter(|c| c.check.kind != CheckKind::Agent)
+        .map(|c| &c.state)
         .filter(|s| s.last_check.is_some())
         .max_by_key(|s| s.last_check)
+}
+
+/// `(successes, rise)` of a down real server on its way back: the down checker furthest
+/// from coming up, if every down checker has started rising.
+fn rising(d: &Director, r: &Real) -> Option<(u32, u32)> {
+    if r.up {
+        return None;
+    }
+    let mut worst: Option<(u32, u32)> = None;
+    for &c in r.checkers.iter() {
+        let c = &d.checkers[c as usize];
+        if c.state.up {
+            continue;
+        }
+        let (k, n) = c.state.rising(&Timers::of(&c.check))?;
+        if worst.map_or(true, |(wk, wn)| n - k > wn - wk) {
+            worst = Some((k, n));
+        }
+    }
+    worst
+}
+
+/// Late periodic starts of a real server's checkers (see `Director::late_starts`).
+fn late(d: &Director, r: &Real) -> u64 {
+    r.checkers
+        .iter()
+        .map(|&c| d.checkers[c as usize].state.late)
+        .sum()
 }
 
 struct CheckNames<'a>(&'a Director, &'a Real);
@@ -178,12 +210,48 @@ impl Director {
                 let (in_table, cur) = self.current_weight(r);
                 let _ = write!(
                     out,
-                    ",\"health\":\"{}\",\"configured_weight\":{},\"current_weight\":{},\"in_table\":{},\"check\":",
+                    ",\"health\":\"{}\",\"configured_weight\":{},\"current_weight\":{},\"in_table\":{},\"rising\":",
                     if r.up { "up" } else { "down" },
                     r.weight,
                     cur,
                     in_table
                 );
+                match rising(self, r) {
+                    Some((k, n)) => {
+                        let _ = write!(out, "{{\"successes\":{},\"rise\":{}}}", k, n);
+                    }
+                    None => out.push_str("null"),
+                }
+                let _ = write!(out, ",\"late\":{},\"slow_start\":", late(self, r));
+                match self.ramp_progress(ri) {
+                    Some((k, n, w)) => {
+                        let _ = write!(
+                            out,
+                            "{{\"elapsed\":{},\"seconds\":{},\"weight\":{}}}",
+                            k, n, w
+                        );
+                    }
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"agent\":");
+                match self.agent_of(r) {
+                    Some(a) => {
+                        out.push_str("{\"percent\":");
+                        match a.percent {
+                            Some(p) => {
+                                let _ = write!(out, "{}", p);
+                            }
+                            None => out.push_str("null"),
+                        }
+                        let _ = write!(
+                            out,
+                            ",\"drain\":{},\"maint\":{},\"down\":{}}}",
+                            a.drain, a.maint, a.down
+                        );
+                    }
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"check\":");
                 if r.checkers.is_empty() {
                     out.push_str("null");
                 } else {
@@ -251,7 +319,7 @@ impl Director {
             out.push('\n');
             let _ = writeln!(
                 out,
-                "  {:<24} {:<6} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:<20} {:<20} OVERRIDE",
+                "  {:<24} {:<11} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:>6} {:<20} {:<20} {:<10} NOTES",
                 "REAL SERVER",
                 "HEALTH",
                 "WEIGHT",
@@ -260,8 +328,10 @@ impl Director {
                 "CHECK",
                 "LAST RESULT",
                 "LATENCY",
+                "LATE",
                 "LAST CHECK",
                 "LAST CHANGE",
+                "OVERRIDE",
             );
             for ri in s.reals.clone() {
                 let r = &self.reals[ri];
@@ -307,26 +377,54 @@ impl Director {
                 }
                 let mut addr = heapless::String::<48>::new();
                 let _ = write!(addr, "{}", AddrPort(&r.addr));
+                let mut health = heapless::String::<24>::new();
+                match (r.up, rising(self, r)) {
+                    (true, _) => {
+                        let _ = health.push_str("up");
+                    }
+                    (false, Some((k, n))) => {
+                        let _ = write!(health, "rising {}/{}", k, n);
+                    }
+                    (false, None) => {
+                        let _ = health.push_str("DOWN");
+                    }
+                }
                 let _ = write!(
                     out,
-                    "  {:<24} {:<6} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:<20} {:<20} ",
+                    "  {:<24} {:<11} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:>6} {:<20} {:<20} ",
                     addr.as_str(),
-                    if r.up { "up" } else { "DOWN" },
+                    health.as_str(),
                     r.weight,
                     cur,
                     if in_table { "yes" } else { "no" },
                     check.as_str(),
                     result.as_str(),
                     latency.as_str(),
+                    late(self, r),
                     checked.as_str(),
                     changed.as_str()
                 );
-                match r.ov {
-                    None => out.push('-'),
-                    Some(Override::Drain) => out.push_str("drain"),
-                    Some(Override::Weight(w)) => {
-                        let _ = write!(out, "weight {}", w);
+                let mut ov = heapless::String::<16>::new();
+                let _ = match r.ov {
+                    None => ov.push_str("-"),
+                    Some(Override::Drain) => ov.push_str("drain"),
+                    Some(Override::Weight(w)) => write!(ov, "weight {}", w).map_err(|_| ()),
+                };
+                let _ = write!(out, "{:<10} ", ov.as_str());
+                let mut notes = 0;
+                if let Some((k, n, w)) = self.ramp_progress(ri) {
+                    let _ = write!(out, "slow start {}/{} s (weight {})", k, n, w);
+                    notes += 1;
+                }
+                if let Some(a) = self.agent_of(r).filter(|a| a.is_set()) {
+                    if notes > 0 {
+                        out.push_str(", ");
                     }
+                    let _ = write!(out, "agent: {}", a);
+                    notes += 1;
+                }
+                if notes == 0 {
+                    out.push('-');
                 }
                 out.push('\n');
             }

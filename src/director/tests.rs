@@ -17,11 +17,11 @@ use crate::model::config::{
 };
 use crate::probe::outcome::Up;
 
-fn sa(s: &str) -> SocketAddr {
+pub(super) fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
-fn http_check(target: &str) -> Check {
+pub(super) fn http_check(target: &str) -> Check {
     Check {
         kind: CheckKind::Http(HttpCheck {
             tls: false,
@@ -37,15 +37,18 @@ fn http_check(target: &str) -> Check {
         target: sa(target),
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: Duration::from_secs(1),
         retry: 3,
         delay_before_retry: Duration::from_secs(2),
+        rise: 1,
+        jitter_percent: 0,
         delay_loop: Duration::from_secs(1),
         warmup: Duration::ZERO,
     }
 }
 
-fn real(addr: &str, weight: i32) -> RealServer {
+pub(super) fn real(addr: &str, weight: i32) -> RealServer {
     RealServer {
         pos: Pos::default(),
         addr: sa(addr),
@@ -58,11 +61,12 @@ fn real(addr: &str, weight: i32) -> RealServer {
         notify_up: None,
         notify_down: None,
         alpha: false,
+        slow_start: Duration::ZERO,
         checks: vec![http_check(addr)],
     }
 }
 
-fn vs(addr: &str, reals: Vec<RealServer>) -> VirtualServer {
+pub(super) fn vs(addr: &str, reals: Vec<RealServer>) -> VirtualServer {
     VirtualServer {
         pos: Pos::default(),
         target: VsTarget::Addr(sa(addr)),
@@ -98,7 +102,7 @@ fn sorry(addr: &str) -> Option<SorryServer> {
     })
 }
 
-fn cfg(services: Vec<VirtualServer>) -> Config {
+pub(super) fn cfg(services: Vec<VirtualServer>) -> Config {
     Config {
         services,
         ..Config::default()
@@ -113,10 +117,10 @@ fn script(name: &str) -> Option<Script> {
     })
 }
 
-const R1: &str = "198.51.100.2:80";
-const R2: &str = "198.51.100.3:80";
+pub(super) const R1: &str = "198.51.100.2:80";
+pub(super) const R2: &str = "198.51.100.3:80";
 const SORRY: &str = "198.51.100.9:80";
-const VIP: &str = "192.0.2.10:80";
+pub(super) const VIP: &str = "192.0.2.10:80";
 
 /// The shell-loop scenario's service: weights 1 and 3, retry 3, delay_loop 1 s,
 /// delay_before_retry 2 s, sorry server.
@@ -130,19 +134,19 @@ fn scenario(inhibit: bool) -> Config {
     cfg(vec![v])
 }
 
-struct Harness {
-    d: Director,
-    t0: Instant,
-    now: Instant,
-    kernel: DryRun,
-    ops: FixedTable<Op>,
-    due: FixedTable<CheckerId>,
+pub(super) struct Harness {
+    pub(super) d: Director,
+    pub(super) t0: Instant,
+    pub(super) now: Instant,
+    pub(super) kernel: DryRun,
+    pub(super) ops: FixedTable<Op>,
+    pub(super) due: FixedTable<CheckerId>,
     /// (ms since t0, rule) of every op applied.
-    applied: Vec<(u64, String)>,
+    pub(super) applied: Vec<(u64, String)>,
 }
 
 impl Harness {
-    fn new(c: &Config) -> Harness {
+    pub(super) fn new(c: &Config) -> Harness {
         testlog::start();
         let t0 = Instant::now();
         let d = Director::new(c, t0, 1).unwrap();
@@ -159,12 +163,12 @@ impl Harness {
         h
     }
 
-    fn ms(&self) -> u64 {
+    pub(super) fn ms(&self) -> u64 {
         (self.now - self.t0).as_millis() as u64
     }
 
     /// reconcile → apply to the dry-run kernel → applied.
-    fn sync(&mut self) {
+    pub(super) fn sync(&mut self) {
         self.d.reconcile(&mut self.ops);
         let mut failed = Vec::new();
         self.kernel
@@ -177,13 +181,19 @@ impl Harness {
     }
 
     /// Runs every check due up to `end_ms`; targets in `down` refuse.
-    fn run_until(&mut self, end_ms: u64, down: &[&str]) {
+    pub(super) fn run_until(&mut self, end_ms: u64, down: &[&str]) {
         let end = self.t0 + Duration::from_millis(end_ms);
-        while let Some(next) = self.d.next_due() {
+        // Checks and slow-start steps, in time order.
+        while let Some(next) = [self.d.next_due(), self.d.next_ramp_step()]
+            .into_iter()
+            .flatten()
+            .min()
+        {
             if next > end {
                 break;
             }
             self.now = next;
+            self.d.advance_ramps(next);
             self.d.due(next, &mut self.due);
             let ids: Vec<CheckerId> = self.due.to_vec();
             for id in ids {
@@ -204,23 +214,23 @@ impl Harness {
         self.now = end;
     }
 
-    fn take_applied(&mut self) -> Vec<(u64, String)> {
+    pub(super) fn take_applied(&mut self) -> Vec<(u64, String)> {
         std::mem::take(&mut self.applied)
     }
 
-    fn dump(&mut self) -> KernelTable {
+    pub(super) fn dump(&mut self) -> KernelTable {
         let mut t = KernelTable::default();
         self.kernel.dump(&mut t).unwrap();
         t
     }
 }
 
-fn ops_at(list: &[(u64, &str)]) -> Vec<(u64, String)> {
+pub(super) fn ops_at(list: &[(u64, &str)]) -> Vec<(u64, String)> {
     list.iter().map(|(t, s)| (*t, s.to_string())).collect()
 }
 
 /// Log lines without the dry-run echo.
-fn director_lines() -> Vec<String> {
+pub(super) fn director_lines() -> Vec<String> {
     testlog::take()
         .into_iter()
         .filter(|l| !l.starts_with("dry-run: "))
@@ -548,6 +558,12 @@ fn teardown_and_adoption_leave_foreign_entries_alone() {
             "-D -t 192.0.2.20:80",
         ]
     );
+    // lvs_flush_on_stop VS: each configured service goes in one operation, the one that
+    // was there before lvsmon too (keepalived's clear_service_vs); the unconfigured
+    // 192.0.2.99:80 stays.
+    d.teardown_as(&mut ops, true);
+    let text: Vec<String> = ops.iter().map(|o| RuleText(o).to_string()).collect();
+    assert_eq!(text, ["-D -t 192.0.2.10:80", "-D -t 192.0.2.20:80"]);
 }
 
 #[test]
@@ -638,7 +654,7 @@ fn quorum_with_hysteresis_runs_scripts_on_the_exact_transitions() {
     let mut take = |d: &mut Director| -> Vec<String> {
         d.take_events(&mut evs);
         evs.iter()
-            .map(|e| format!("{:?} {}", e.kind, e.script.argv[0]))
+            .map(|e| format!("{:?} {}", e.kind, e.script.as_ref().unwrap().argv[0]))
             .collect()
     };
     h.run_until(500, &[]);
@@ -690,7 +706,7 @@ fn omega_runs_down_scripts_for_what_is_up_at_shutdown() {
     h.d.take_events(&mut evs);
     let got: Vec<_> = evs
         .iter()
-        .map(|e| (e.kind, e.script.argv[0].as_str(), e.real))
+        .map(|e| (e.kind, e.script.as_ref().unwrap().argv[0].as_str(), e.real))
         .collect();
     assert_eq!(
         got,
@@ -709,7 +725,10 @@ fn misc_dynamic_weight_changes_the_current_weight() {
     let mut due = FixedTable::new("due", 4);
     h.d.due(t, &mut due);
     let o = Outcome {
-        result: Ok(Up { weight: Some(5) }),
+        result: Ok(Up {
+            weight: Some(5),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -740,7 +759,10 @@ fn file_check_weight_is_added_to_the_configured_weight() {
     h.d.due(t, &mut due);
     // The tracked file says 2, weight 2: configured 3 + 4 = 7.
     let o = Outcome {
-        result: Ok(Up { weight: Some(4) }),
+        result: Ok(Up {
+            weight: Some(4),
+            agent: None,
+        }),
         latency: Duration::ZERO,
     };
     h.d.on_outcome(due[0], &o, t);
@@ -886,9 +908,9 @@ fn status_json_is_the_documented_format() {
         r#"{"services":[{"service":"TCP 192.0.2.10:80","protocol":"TCP","address":"192.0.2.10:80","fwmark":null,"#,
         r#""scheduler":"wrr","quorum_up":true,"sorry_server":{"address":"198.51.100.9:80","in_table":false},"reals":["#,
         r#"{"address":"198.51.100.2:80","health":"up","configured_weight":1,"current_weight":1,"in_table":true,"#,
-        r#""check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null},"#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null},"#,
         r#"{"address":"198.51.100.3:80","health":"down","configured_weight":3,"current_weight":0,"in_table":false,"#,
-        r#""check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
         r#""last_change":"2026-11-21T16:59:46Z","override":null}]},"#,
         r#"{"service":"FWM 7","protocol":"FWM","address":null,"fwmark":7,"scheduler":"wrr","quorum_up":false,"sorry_server":null,"reals":[]}]}"#
     );
@@ -902,7 +924,7 @@ fn status_json_is_the_documented_format() {
     );
     assert!(
         lines[3].starts_with(
-            "  198.51.100.3:80          DOWN        3      0 no    HTTP_GET   connection refused"
+            "  198.51.100.3:80          DOWN             3      0 no    HTTP_GET   connection refused"
         ),
         "{}",
         lines[3]

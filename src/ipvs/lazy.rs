@@ -35,6 +35,20 @@ pub fn kernel_opener(api: Api) -> Opener {
     })
 }
 
+/// `opener` with every open done inside the network namespace `ns` (keepalived's
+/// `net_namespace_ipvs`): the sockets it makes stay there, so the table of that
+/// namespace is the one programmed, while the checks run in lvsmon's own.
+pub fn in_namespace(ns: std::path::PathBuf, mut opener: Opener) -> Opener {
+    Box::new(move || match crate::sys::netns::within(&ns, &mut opener) {
+        Ok(r) => r,
+        Err(e) => Err(IpvsError {
+            op: None,
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+            context: "enter the net_namespace_ipvs namespace",
+        }),
+    })
+}
+
 /// Whether an open failure means "this kernel has no IPVS (yet)": the generic-netlink
 /// controller has no IPVS family (ENOENT), or no IPVS sockopt range is registered
 /// (ENOPROTOOPT, net/netfilter/nf_sockopt.c). Anything else (EPERM: not root) is fatal.

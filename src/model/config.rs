@@ -28,8 +28,53 @@ pub struct Config {
     pub sync_daemon: Option<SyncDaemon>,
     /// `lvs_timeouts` from `global_defs` (issue 4).
     pub lvs_timeouts: Option<LvsTimeouts>,
+    /// `lvs_flush` (global_defs): empty the whole IPVS table at start-up (not on reload).
+    pub lvs_flush: bool,
+    /// `lvs_flush_on_stop` (global_defs): how the table is emptied at exit.
+    pub lvs_flush_on_stop: FlushOnStop,
+    /// `net_namespace_ipvs [NAME]` (top level): the network namespace whose IPVS table is
+    /// programmed; `Some("")` = the init process's namespace. Checks stay in lvsmon's own
+    /// namespace, as keepalived's do.
+    pub net_namespace_ipvs: Option<String>,
+    /// `lvs_notify_fifo` / `lvs_notify_fifo_script` (global_defs).
+    pub lvs_notify_fifo: Option<NotifyFifo>,
+    /// track_file `init_file`: files created (or overwritten) when the daemon starts.
+    pub track_file_inits: Vec<TrackFileInit>,
     /// One line per skipped block (`global_defs`, `vrrp_*`, `static_*`), already worded.
     pub warnings: Vec<String>,
+}
+
+/// keepalived's lvs_flush_on_stop: without it the entries of each service are removed
+/// one by one (real servers, then the service).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FlushOnStop {
+    #[default]
+    No,
+    /// `lvs_flush_on_stop`: the whole table is flushed (ipvsadm -C), whoever added it.
+    Full,
+    /// `lvs_flush_on_stop VS`: each configured service is deleted with its real servers
+    /// in one operation, without removing them one by one first.
+    Vs,
+}
+
+/// A FIFO keepalived's checker writes `VS ...` / `RS ...` state lines to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyFifo {
+    pub path: PathBuf,
+    /// Run once at start with the FIFO's path as its last argument, to read it.
+    pub script: Option<Script>,
+    /// Owner given to the FIFO when lvsmon creates it (`lvs_notify_fifo PATH USER [GROUP]`).
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// `track_file { init_file [VALUE] [overwrite] }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackFileInit {
+    pub path: PathBuf,
+    pub value: i32,
+    /// Write VALUE even over an existing file (at start, never on reload).
+    pub overwrite: bool,
 }
 
 /// What a `virtual_server` line names. A `group` is expanded by config resolution into
@@ -96,9 +141,22 @@ pub struct RealServer {
     pub notify_down: Option<Script>,
     /// Start down until the first success (`alpha`, inherited from the service).
     pub alpha: bool,
+    /// lvsmon extension (`slow_start`, inherited from the service): a returning real
+    /// server ramps from a small weight to its own over this long (0 = at once).
+    pub slow_start: Duration,
     /// Checks whose targets are fully resolved; all must be up for the server to be up.
     /// No checks = always up (keepalived's behaviour).
     pub checks: Vec<Check>,
+}
+
+/// Schedulers that hash flows to real servers (`sh`, `dh`, `mh`, `lblc`, `lblcr`): every
+/// change of weight moves flows to other servers, so lvsmon refuses a slow-start ramp
+/// with them and lets an agent only take a server out (0) or put it back (full weight).
+pub const HASHING_SCHEDULERS: [&str; 5] = ["sh", "dh", "mh", "lblc", "lblcr"];
+
+/// Whether `sched` is one of `HASHING_SCHEDULERS`.
+pub fn is_hashing(sched: &str) -> bool {
+    HASHING_SCHEDULERS.contains(&sched)
 }
 
 /// One check with every timer and address resolved.
@@ -109,13 +167,32 @@ pub struct Check {
     pub target: SocketAddr,
     pub bindto: Option<IpAddr>,
     pub bind_port: Option<u16>,
+    /// `bind_if` and checker `fwmark`: options set on the probe's socket.
+    pub sock: SockOpts,
     pub connect_timeout: Duration,
     /// Failed attempts tolerated before the checker is declared down.
     pub retry: u32,
     pub delay_before_retry: Duration,
+    /// lvsmon extension: consecutive successful attempts a down checker needs to come
+    /// back up (1 = keepalived's rule).
+    pub rise: u32,
+    /// lvsmon extension (`delay_loop_jitter`): each periodic attempt starts delay_loop
+    /// plus or minus up to this percentage of it after the previous one (0 = exactly).
+    pub jitter_percent: u32,
     pub delay_loop: Duration,
     /// Maximum random delay before the first check (0 = none).
     pub warmup: Duration,
+}
+
+/// An interface name (IFNAMSIZ - 1 bytes at most).
+pub type IfName = heapless::String<15>;
+
+/// Socket options of a check's probe (keepalived's conn_opts, layer4.c): `fwmark` is
+/// SO_MARK (0 = none), `bind_if` SO_BINDTODEVICE.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SockOpts {
+    pub fwmark: u32,
+    pub bind_if: Option<IfName>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -128,6 +205,10 @@ pub enum CheckKind {
     Misc(MiscCheck),
     Ping,
     File(FileCheck),
+    /// lvsmon extension: HAProxy's agent protocol (`agent_check` in a real server); the
+    /// agent's address and port are the check's target, its interval the delay_loop,
+    /// its timeout the connect_timeout.
+    Agent,
 }
 
 impl CheckKind {
@@ -143,6 +224,7 @@ impl CheckKind {
             CheckKind::Misc(_) => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File(_) => "FILE_CHECK",
+            CheckKind::Agent => "agent_check",
         }
     }
 }
@@ -175,8 +257,20 @@ pub type StatusCodes = heapless::Vec<(u16, u16), MAX_STATUS_RANGES>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UdpCheck {
     pub payload: Vec<u8>,
+    /// `require_reply [HEX]`: a reply must come; when bytes are given the reply must
+    /// match them (over the shorter of the two, keepalived's rule).
     pub require_reply: Option<Vec<u8>>,
+    /// One byte per `require_reply` byte: the bits that are X (don't care) digits; empty
+    /// when the pattern has none.
+    pub reply_mask: Vec<u8>,
+    /// `min_reply_length` / `max_reply_length` (keepalived: 0 and 255), judged only when
+    /// `require_reply` has bytes, as keepalived does.
+    pub min_reply_length: u16,
+    pub max_reply_length: u16,
 }
+
+/// keepalived's UDP_CHECK `max_reply_length` default (UINT8_MAX).
+pub const UDP_DEFAULT_MAX_REPLY: u16 = 255;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DnsCheck {

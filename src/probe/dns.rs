@@ -1,9 +1,13 @@
-//! DNS_CHECK wire format (RFC 1035 4.1): the query lvsmon sends and a bounded check of
-//! the answer. Pure functions on byte slices: every read is bounds-checked, compression
-//! pointers must point strictly backwards (so they cannot loop) and are counted, names
-//! are limited to 255 bytes (RFC 1035 3.1).
+//! DNS_CHECK: a query on a connected UDP socket and the check of its answer. The wire
+//! format (RFC 1035 4.1) is pure functions on byte slices: every read is bounds-checked,
+//! compression pointers must point strictly backwards (so they cannot loop) and are
+//! counted, names are limited to 255 bytes (RFC 1035 3.1).
 
-use crate::probe::outcome::Reason;
+use mio::Registry;
+
+use crate::model::config::{Check, DnsCheck};
+use crate::probe::outcome::{Reason, Up};
+use crate::probe::{bind_addr, next_id, reason_of, sys, ProbeSlot};
 
 const HEADER: usize = 12;
 /// RFC 1035 2.3.4.
@@ -176,6 +180,33 @@ pub fn check_reply(msg: &[u8], id: u16, query: &[u8]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+impl ProbeSlot {
+    pub(super) fn open_dns(
+        &mut self,
+        check: &Check,
+        d: &DnsCheck,
+        registry: &Registry,
+    ) -> Result<(), Reason> {
+        self.reset_buffers();
+        self.id = next_id();
+        self.req_len =
+            write_query(self.req, self.id, &d.name, d.qtype).ok_or(Reason::Local(libc::EINVAL))?;
+        self.open_dgram(
+            sys::SockKind::Udp,
+            check.target,
+            bind_addr(check),
+            &check.sock,
+            registry,
+        )
+        .map_err(|e| reason_of(&e))
+    }
+
+    pub(super) fn dns_read(&mut self) -> Result<Option<Up>, Reason> {
+        let id = self.id;
+        self.dgram_read(|reply, query| Some(check_reply(reply, id, query).map_err(Error::reason)))
+    }
 }
 
 #[cfg(test)]

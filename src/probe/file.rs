@@ -45,7 +45,7 @@ pub fn verdict(f: &FileCheck, value: i64) -> Result<Up, Reason> {
         return if failed {
             Err(Reason::FileDown)
         } else {
-            Ok(Up { weight: None })
+            Ok(Up::default())
         };
     }
     let mut delta = value.saturating_mul(i64::from(f.weight));
@@ -57,6 +57,7 @@ pub fn verdict(f: &FileCheck, value: i64) -> Result<Up, Reason> {
     }
     Ok(Up {
         weight: Some(delta.min(i64::from(i32::MAX)) as i32),
+        agent: None,
     })
 }
 
@@ -125,20 +126,33 @@ mod tests {
 
     #[test]
     fn weight_zero_is_up_down() {
-        assert_eq!(verdict(&fc(0, false), 0), Ok(Up { weight: None }));
+        assert_eq!(verdict(&fc(0, false), 0), Ok(Up::default()));
         assert_eq!(verdict(&fc(0, false), 3), Err(Reason::FileDown));
         assert_eq!(verdict(&fc(0, true), 0), Err(Reason::FileDown));
-        assert_eq!(verdict(&fc(0, true), 1), Ok(Up { weight: None }));
+        assert_eq!(verdict(&fc(0, true), 1), Ok(Up::default()));
     }
 
     #[test]
     fn weight_multiplies() {
-        assert_eq!(verdict(&fc(2, false), 5), Ok(Up { weight: Some(10) }));
-        assert_eq!(verdict(&fc(2, true), 5), Ok(Up { weight: Some(-10) }));
+        assert_eq!(
+            verdict(&fc(2, false), 5),
+            Ok(Up {
+                weight: Some(10),
+                agent: None
+            })
+        );
+        assert_eq!(
+            verdict(&fc(2, true), 5),
+            Ok(Up {
+                weight: Some(-10),
+                agent: None
+            })
+        );
         assert_eq!(
             verdict(&fc(-1, false), i64::from(i32::MIN)),
             Ok(Up {
-                weight: Some(i32::MAX)
+                weight: Some(i32::MAX),
+                agent: None,
             })
         );
         assert_eq!(
@@ -150,6 +164,6 @@ mod tests {
     #[test]
     fn missing_file_reads_zero() {
         let mut buf = [0u8; 256];
-        assert_eq!(judge(&fc(0, false), &mut buf), Ok(Up { weight: None }));
+        assert_eq!(judge(&fc(0, false), &mut buf), Ok(Up::default()));
     }
 }

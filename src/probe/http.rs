@@ -1,12 +1,31 @@
-//! HTTP_GET pieces that do no I/O: the request text and the judgement of a status line,
-//! kept apart from the socket handling in `mod.rs` so they can be tested on byte strings.
+//! HTTP_GET: the one HTTP engine. The pure pieces first (the request text, the parse of
+//! a reply head, the judgement of a status line: tested on byte strings and fuzzed),
+//! then the engine that sends a request and reads the reply through a `Stream`, which
+//! is all it knows of the connection under it.
+//!
+//! Memory: a head that arrives whole (the usual case) is judged in a scratch buffer
+//! shared by every probe of the thread and body bytes are only hashed, so a slot's own
+//! buffer is written only when a head arrives in pieces.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use md5::Digest;
+
 use crate::model::config::{HttpCheck, StatusCodes, Url};
+use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::Reason;
-use crate::probe::BoundedWriter;
+use crate::probe::{send_rest, BoundedWriter, Io, ProbeSlot, BUF_BYTES, REQ_BYTES};
+
+/// The HTTP version and connection header of a request (keepalived's `-P` of genhash:
+/// `1.0`, `1.0c` = 1.0 with `Connection: close`, `1.1` = 1.1 with `Connection: close`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http10,
+    Http10Close,
+    Http11Close,
+}
 
 /// Writes the request for `url` into `out`. Host follows keepalived's check_http.c: the
 /// url's virtualhost, else the checker's (already inherited from the real server and the
@@ -19,20 +38,40 @@ pub fn write_request(
     url: &Url,
     target: SocketAddr,
 ) -> Option<usize> {
-    let mut w = BoundedWriter::new(out);
     let host = url.virtualhost.as_deref().or(check.virtualhost.as_deref());
+    write_get(out, &url.path, host, target, Protocol::Http10Close)
+}
+
+/// Writes `GET path` for `protocol` into `out`, with Host as `write_request` says (the
+/// virtualhost `host` without a port, else the target address with its port). Returns
+/// the request length, or None when it does not fit in `out`.
+pub fn write_get(
+    out: &mut [u8],
+    path: &str,
+    host: Option<&str>,
+    target: SocketAddr,
+    protocol: Protocol,
+) -> Option<usize> {
+    let mut w = BoundedWriter::new(out);
+    let version = match protocol {
+        Protocol::Http10 | Protocol::Http10Close => "1.0",
+        Protocol::Http11Close => "1.1",
+    };
     let res = (|| -> std::fmt::Result {
         write!(
             w,
-            "GET {} HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: ",
-            url.path
+            "GET {} HTTP/{}\r\nUser-Agent: lvsmon\r\nHost: ",
+            path, version
         )?;
         match (host, target) {
             (Some(h), _) => w.write_str(h)?,
             (None, SocketAddr::V4(a)) => write!(w, "{}:{}", a.ip(), a.port())?,
             (None, SocketAddr::V6(a)) => write!(w, "[{}]:{}", a.ip(), a.port())?,
         }
-        w.write_str("\r\nConnection: close\r\n\r\n")
+        if protocol != Protocol::Http10 {
+            w.write_str("\r\nConnection: close")?;
+        }
+        w.write_str("\r\n\r\n")
     })();
     match res {
         Ok(()) => Some(w.len()),
@@ -137,10 +176,207 @@ pub fn judge_status(url: &Url, code: u16) -> Result<(), Reason> {
     }
 }
 
+/// Bytes every HTTP probe of a thread shares: its request is written there just before it
+/// is sent and its reply read there (the reactor drives one probe at a time). A probe in
+/// flight then keeps nothing in its slot's own buffers, which stay out of the resident
+/// set unless a reply head arrives in pieces or the check is of another kind; with
+/// hundreds of probes in flight (a slow network, a slow machine) the slots' buffers
+/// would each cost a page.
+struct Scratch {
+    req: [u8; REQ_BYTES],
+    buf: [u8; BUF_BYTES],
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            req: [0; REQ_BYTES],
+            buf: [0; BUF_BYTES],
+        })
+    };
+}
+
+/// What one read pass of an HTTP reply concluded.
+pub(super) enum ReadStep {
+    Wait,
+    UrlPassed,
+}
+
+impl ProbeSlot {
+    pub(super) fn prepare_http(&mut self, h: &HttpCheck) -> Result<(), Reason> {
+        if self.url >= h.urls.len() {
+            return Err(Reason::Local(libc::EINVAL));
+        }
+        // The request itself is written by `send_pending`, into the shared scratch.
+        self.sent = 0;
+        Ok(())
+    }
+
+    /// Writes what is left of the request. Ok(true) once all of it is out. The request
+    /// is written afresh into the shared scratch on each call (it depends only on the
+    /// check and the url), so the slot's own buffer stays untouched.
+    pub(super) fn http_send(&mut self, h: &HttpCheck, target: SocketAddr) -> Result<bool, Reason> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
+            let len = write_request(&mut scratch.req, h, url, target)
+                .ok_or(Reason::Local(libc::ENAMETOOLONG))?;
+            send_rest(
+                &mut self.io,
+                &scratch.req[..len],
+                &mut self.sent,
+                &mut self.socket_calls,
+            )
+        })
+    }
+
+    pub(super) fn http_read(&mut self, h: &HttpCheck) -> Result<ReadStep, Reason> {
+        let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
+        SCRATCH.with_borrow_mut(|scratch| self.http_read_into(url, &mut scratch.buf))
+    }
+
+    /// Reads the reply into the shared `scratch`: a head that arrives whole (the usual
+    /// case) is judged there, and body bytes are only hashed, so the slot's own buffer
+    /// is written only when a head arrives in pieces (`filled` > 0 then: the bytes so
+    /// far, kept until the rest comes).
+    fn http_read_into(&mut self, url: &Url, scratch: &mut [u8]) -> Result<ReadStep, Reason> {
+        let head_cap = MAX_HTTP_HEADER_BYTES.min(self.buf.len()).min(scratch.len());
+        // Every read returns at least one byte or ends the loop, and the bytes are
+        // bounded (head_cap, then MAX_HTTP_REPLY_BYTES of body).
+        for _ in 0..(MAX_HTTP_REPLY_BYTES + MAX_HTTP_HEADER_BYTES + 2) {
+            let Io::Tcp(s) = &mut self.io else {
+                return Err(Reason::Local(libc::EBADF));
+            };
+            let kept = !self.head_done && self.filled > 0;
+            let room = if self.head_done {
+                &mut scratch[..]
+            } else if kept {
+                &mut self.buf[self.filled..head_cap]
+            } else {
+                &mut scratch[..head_cap]
+            };
+            let Some(n) = s.read(room, &mut self.socket_calls)? else {
+                return Ok(ReadStep::Wait);
+            };
+            if n == 0 {
+                // End of reply.
+                if !self.head_done {
+                    return Err(Reason::ClosedEarly);
+                }
+                if matches!(self.content_length, Some(cl) if self.body_len < cl) {
+                    return Err(Reason::ClosedEarly);
+                }
+                return self.digest_verdict(url);
+            }
+            if self.head_done {
+                if self.feed_body(&scratch[..n])? {
+                    return self.digest_verdict(url);
+                }
+                continue;
+            }
+            let total = if kept { self.filled + n } else { n };
+            let head = if kept {
+                &self.buf[..total]
+            } else {
+                &scratch[..total]
+            };
+            match parse_head(head) {
+                Head::Partial { code } => {
+                    if let Some(code) = code {
+                        judge_status(url, code)?;
+                        if url.digest.is_none() {
+                            // Without a digest the status line is the whole verdict.
+                            return Ok(ReadStep::UrlPassed);
+                        }
+                    }
+                    if total == head_cap {
+                        return Err(if code.is_some() {
+                            Reason::ReplyTooLarge
+                        } else {
+                            Reason::BadReply("HTTP status line too long")
+                        });
+                    }
+                    if !kept {
+                        self.buf[..n].copy_from_slice(&scratch[..n]);
+                    }
+                    self.filled = total;
+                }
+                Head::Bad { code, what } => {
+                    if let Some(code) = code {
+                        judge_status(url, code)?;
+                        if url.digest.is_none() {
+                            return Ok(ReadStep::UrlPassed);
+                        }
+                    }
+                    return Err(Reason::BadReply(what));
+                }
+                Head::Complete {
+                    code,
+                    len,
+                    content_length,
+                } => {
+                    judge_status(url, code)?;
+                    if url.digest.is_none() {
+                        return Ok(ReadStep::UrlPassed);
+                    }
+                    if matches!(content_length, Some(cl) if cl > MAX_HTTP_REPLY_BYTES as u64) {
+                        return Err(Reason::ReplyTooLarge);
+                    }
+                    self.head_done = true;
+                    self.content_length = content_length;
+                    self.body_len = 0;
+                    Digest::reset(&mut self.md5);
+                    // The body bytes that came with the head.
+                    let rest = total - len;
+                    if kept {
+                        scratch[..rest].copy_from_slice(&self.buf[len..total]);
+                    } else {
+                        scratch.copy_within(len..total, 0);
+                    }
+                    self.filled = 0;
+                    if self.feed_body(&scratch[..rest])? {
+                        return self.digest_verdict(url);
+                    }
+                }
+            }
+        }
+        Ok(ReadStep::Wait)
+    }
+
+    /// Hashes `bytes` as body bytes. Ok(true) once Content-Length bytes are in.
+    fn feed_body(&mut self, bytes: &[u8]) -> Result<bool, Reason> {
+        let want = match self.content_length {
+            Some(cl) => (cl - self.body_len).min(bytes.len() as u64) as usize,
+            None => bytes.len(),
+        };
+        self.body_len += want as u64;
+        if self.body_len > MAX_HTTP_REPLY_BYTES as u64 {
+            return Err(Reason::ReplyTooLarge);
+        }
+        self.md5.update(&bytes[..want]);
+        Ok(matches!(self.content_length, Some(cl) if self.body_len == cl))
+    }
+
+    fn digest_verdict(&mut self, url: &Url) -> Result<ReadStep, Reason> {
+        let sum = self.md5.finalize_reset();
+        match &url.digest {
+            Some(d) if sum.as_slice() != &d[..] => Err(Reason::DigestMismatch),
+            _ => Ok(ReadStep::UrlPassed),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{IpAddr, Ipv6Addr};
+    use std::time::{Duration, Instant};
+
+    use md5::Md5;
+    use mio::Token;
+
+    use crate::model::config::{Check, CheckKind};
+    use crate::probe::outcome::{Outcome, Up};
+    use crate::probe::Step;
 
     fn url(path: &str) -> Url {
         Url {
@@ -176,6 +412,23 @@ mod tests {
         let mut u2 = url("/");
         u2.virtualhost = Some("url.example".into());
         assert!(req(&check, &u2, v6).contains("\r\nHost: url.example\r\n"));
+    }
+
+    #[test]
+    fn genhash_protocols() {
+        let t: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let get = |p| {
+            let mut buf = [0u8; 256];
+            let n = write_get(&mut buf, "/x", None, t, p).unwrap();
+            String::from_utf8(buf[..n].to_vec()).unwrap()
+        };
+        assert_eq!(
+            get(Protocol::Http10),
+            "GET /x HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:80\r\n\r\n"
+        );
+        assert!(get(Protocol::Http10Close).ends_with("\r\nConnection: close\r\n\r\n"));
+        assert!(get(Protocol::Http11Close).starts_with("GET /x HTTP/1.1\r\n"));
+        assert!(get(Protocol::Http11Close).ends_with("\r\nConnection: close\r\n\r\n"));
     }
 
     #[test]
@@ -231,5 +484,110 @@ mod tests {
                 what: "bad Content-Length"
             }
         );
+    }
+
+    /// Serves one connection on loopback: reads the request head, then writes `pieces`
+    /// with a pause between them.
+    fn serve_once(pieces: &'static [&'static [u8]]) -> SocketAddr {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            c.set_nodelay(true).unwrap();
+            let mut head = [0u8; 1024];
+            let mut n = 0;
+            while !head[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < head.len() {
+                match c.read(&mut head[n..]) {
+                    Ok(0) | Err(_) => return,
+                    Ok(k) => n += k,
+                }
+            }
+            for p in pieces {
+                let _ = c.write_all(p);
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        });
+        addr
+    }
+
+    /// One HTTP_GET with a digest (so the whole body is read) on `slot`, to its verdict.
+    fn get_with_digest(slot: &mut ProbeSlot, target: SocketAddr) -> Outcome {
+        let body_md5: [u8; 16] = Md5::digest(b"hello\n").into();
+        let check = Check {
+            kind: CheckKind::Http(HttpCheck {
+                tls: false,
+                urls: vec![Url {
+                    path: "/".into(),
+                    digest: Some(body_md5),
+                    status: Default::default(),
+                    virtualhost: None,
+                }]
+                .into(),
+                virtualhost: None,
+            }),
+            target,
+            bindto: None,
+            bind_port: None,
+            sock: Default::default(),
+            connect_timeout: Duration::from_secs(5),
+            retry: 0,
+            delay_before_retry: Duration::from_secs(1),
+            rise: 1,
+            jitter_percent: 0,
+            delay_loop: Duration::from_secs(1),
+            warmup: Duration::ZERO,
+        };
+        let mut poll = mio::Poll::new().unwrap();
+        let mut events = mio::Events::with_capacity(8);
+        let mut step = slot.start(&check, poll.registry(), Token(1), Instant::now());
+        for _ in 0..1000 {
+            if let Step::Done(o) = step {
+                return o;
+            }
+            let now = Instant::now();
+            let deadline = slot.deadline().unwrap();
+            if now >= deadline {
+                step = slot.on_deadline(poll.registry(), now);
+                continue;
+            }
+            poll.poll(&mut events, Some(deadline - now)).unwrap();
+            for e in events.iter() {
+                if let Step::Pending = step {
+                    step = slot.on_event(&check, e, poll.registry(), Instant::now());
+                }
+            }
+        }
+        panic!("no verdict");
+    }
+
+    #[test]
+    fn a_whole_reply_leaves_the_slots_buffers_untouched() {
+        static WHOLE: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"];
+        let mut slot = ProbeSlot::pool(1).pop().unwrap();
+        let o = get_with_digest(&mut slot, serve_once(WHOLE));
+        assert_eq!(o.result, Ok(Up::default()));
+        // Never written, so never made resident (the pool's pages are mapped lazily).
+        assert!(slot.req.iter().all(|&b| b == 0));
+        assert!(slot.buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_head_in_pieces_is_kept_in_the_slot_until_whole() {
+        static PIECES: &[&[u8]] = &[
+            b"HTTP/1.0 20",
+            b"0 OK\r\nContent-Len",
+            b"gth: 6\r\n\r\nhel",
+            b"lo\n",
+        ];
+        let mut slot = ProbeSlot::pool(1).pop().unwrap();
+        let o = get_with_digest(&mut slot, serve_once(PIECES));
+        assert_eq!(o.result, Ok(Up::default()));
+        assert!(slot
+            .buf
+            .starts_with(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhel"));
+        static WRONG: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nCont", b"ent-Length: 6\r\n\r\nhullo\n"];
+        let o = get_with_digest(&mut slot, serve_once(WRONG));
+        assert_eq!(o.result, Err(Reason::DigestMismatch));
     }
 }

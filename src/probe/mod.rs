@@ -17,29 +17,44 @@
 //! children are reaped here through their pidfd and `waitpid(pid)`, so the process must
 //! neither ignore SIGCHLD (SIG_IGN auto-reaps) nor reap with `waitpid(-1)`.
 //! `Outcome::latency` is measured between the `now` values the caller passes in.
+//!
+//! This file holds the slot, its buffers and the phase machine every kind shares
+//! (connect, send, receive, verdict); what is particular to a kind lives in the module
+//! named for it: `tcp` (connecting, TCP_CHECK), `http` (HTTP_GET: request, reply,
+//! digest), `stream` (the byte stream under HTTP), `smtp`, `agent` (HAProxy's agent
+//! protocol, `agent_check`), `dgram` (the datagram socket
+//! under `udp`, `dns` and `ping`), `misc` (MISC_CHECK scripts) and `file` (FILE_CHECK).
 
+mod agent;
+mod dgram;
 pub mod dns;
 mod file;
 pub mod http;
+mod misc;
 pub mod outcome;
+mod ping;
 mod smtp;
+mod stream;
+mod tcp;
+mod udp;
 
-use std::cell::RefCell;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
-use mio::net::{TcpStream, UdpSocket};
-use mio::unix::SourceFd;
-use mio::{Interest, Registry, Token};
+use mio::net::UdpSocket;
+use mio::{Registry, Token};
 
-use crate::model::config::{Check, CheckKind, HttpCheck, MiscCheck, Url};
-use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
+use crate::model::config::{Check, CheckKind, SockOpts};
+use crate::model::limits::MAX_HTTP_HEADER_BYTES;
 use crate::probe::outcome::{Outcome, Reason, Up};
+use crate::probe::stream::Stream;
 use crate::sys::probe as sys;
+
+pub use misc::SCRIPT_KILL_GRACE;
 
 /// Bytes of the receive buffer: the HTTP head must fit whole; body chunks, SMTP replies
 /// and datagrams reuse it (a DNS answer without EDNS is at most 512 bytes, RFC 1035
@@ -48,32 +63,6 @@ const BUF_BYTES: usize = MAX_HTTP_HEADER_BYTES;
 /// Bytes of the request buffer (HTTP request, SMTP command, DNS query, ICMP echo,
 /// MISC_CHECK argv strings); keepalived's own request buffer is 2048 bytes too.
 const REQ_BYTES: usize = 2048;
-/// Bytes every HTTP probe of a thread shares: its request is written there just before it
-/// is sent and its reply read there (the reactor drives one probe at a time). A probe in
-/// flight then keeps nothing in its slot's own buffers, which stay out of the resident
-/// set unless a reply head arrives in pieces or the check is of another kind; with
-/// hundreds of probes in flight (a slow network, a slow machine) the slots' buffers
-/// would each cost a page.
-struct Scratch {
-    req: [u8; REQ_BYTES],
-    buf: [u8; BUF_BYTES],
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = const {
-        RefCell::new(Scratch {
-            req: [0; REQ_BYTES],
-            buf: [0; BUF_BYTES],
-        })
-    };
-}
-
-/// Arguments of one MISC_CHECK command line.
-const MAX_ARGV: usize = 64;
-/// Datagrams read per event before yielding (ping sockets also see foreign replies).
-const MAX_DATAGRAMS_PER_EVENT: usize = 64;
-/// Time a script gets between SIGTERM and SIGKILL, and after SIGKILL to be reaped.
-pub const SCRIPT_KILL_GRACE: Duration = Duration::from_millis(500);
 
 /// Where an attempt stands after a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +74,8 @@ pub enum Step {
 /// The open descriptor of the attempt in progress.
 enum Io {
     None,
-    Tcp(TcpStream),
+    /// TCP_CHECK, HTTP_GET and SMTP_CHECK.
+    Tcp(Stream),
     /// UDP_CHECK, DNS_CHECK and PING_CHECK (a connected datagram socket; ICMP sockets are
     /// handled through the same type because recv/send are the same calls).
     Dgram(UdpSocket),
@@ -112,14 +102,6 @@ enum Phase {
     Killing,
 }
 
-/// SMTP dialogue stage: which reply is awaited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SmtpStage {
-    Banner,
-    Helo,
-    Quit,
-}
-
 /// One probe at a time, with every buffer preallocated.
 pub struct ProbeSlot {
     io: Io,
@@ -141,7 +123,7 @@ pub struct ProbeSlot {
     content_length: Option<u64>,
     md5: Md5,
     // SMTP_CHECK
-    smtp: SmtpStage,
+    smtp: smtp::Stage,
     // DNS_CHECK / PING_CHECK
     id: u16,
     seq: u16,
@@ -326,7 +308,7 @@ impl ProbeSlot {
             body_len: 0,
             content_length: None,
             md5: Md5::new(),
-            smtp: SmtpStage::Banner,
+            smtp: smtp::Stage::Banner,
             id: 0,
             seq: 0,
             raw_ping: false,
@@ -376,11 +358,12 @@ impl ProbeSlot {
             // SSL_GET is refused by config resolution ("not supported in this build");
             // should one get here, plain HTTP must not stand in for TLS.
             CheckKind::Http(h) if h.tls => Err(Reason::Local(libc::EPROTONOSUPPORT)),
-            CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) => {
-                self.smtp = SmtpStage::Banner;
+            CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) | CheckKind::Agent => {
+                self.smtp = smtp::Stage::Banner;
                 self.open_tcp(check, registry)
             }
-            CheckKind::Udp(_) | CheckKind::Dns(_) => self.open_udp(check, registry),
+            CheckKind::Udp(u) => self.open_udp(check, u, registry),
+            CheckKind::Dns(d) => self.open_dns(check, d, registry),
             CheckKind::Ping => self.open_ping(check, registry),
             CheckKind::Misc(m) => self.spawn_misc(m, check, registry, now),
             CheckKind::File(f) => {
@@ -416,32 +399,7 @@ impl ProbeSlot {
         match self.phase {
             Phase::Idle => Step::Pending,
             Phase::Running | Phase::Terminating | Phase::Killing => {
-                let pid = match self.io {
-                    Io::Child { pid, .. } => pid,
-                    _ => 0,
-                };
-                match self.phase {
-                    Phase::Running => {
-                        sys::kill_group(pid, libc::SIGTERM);
-                        self.phase = Phase::Terminating;
-                        self.deadline = Some(now + SCRIPT_KILL_GRACE);
-                        Step::Pending
-                    }
-                    Phase::Terminating => {
-                        sys::kill_group(pid, libc::SIGKILL);
-                        self.phase = Phase::Killing;
-                        self.deadline = Some(now + SCRIPT_KILL_GRACE);
-                        Step::Pending
-                    }
-                    _ => {
-                        // Still not reaped after SIGKILL and a grace period: wait for it
-                        // here rather than leave a zombie.
-                        let r = Err(Reason::Timeout {
-                            ms: ms(self.timeout),
-                        });
-                        self.finish(registry, now, r)
-                    }
-                }
+                self.script_deadline(registry, now)
             }
             _ => {
                 let r = if self.udp_silence_is_up() {
@@ -479,10 +437,7 @@ impl ProbeSlot {
                 self.socket_calls += 2;
                 let _ = registry.deregister(&mut s);
             }
-            Io::Child { pid, pidfd } => {
-                let _ = registry.deregister(&mut SourceFd(&pidfd.as_raw_fd()));
-                sys::kill_and_reap(pid);
-            }
+            Io::Child { pid, pidfd } => misc::close_child(registry, pid, pidfd),
         }
     }
 
@@ -499,19 +454,6 @@ impl ProbeSlot {
     }
 }
 
-/// What one read pass of an HTTP reply concluded.
-enum HttpStep {
-    Wait,
-    UrlPassed,
-}
-
-/// What one read pass of an SMTP dialogue concluded.
-enum SmtpStep {
-    Wait,
-    Send,
-    Up,
-}
-
 fn bind_addr(check: &Check) -> Option<SocketAddr> {
     match (check.bindto, check.bind_port) {
         (Some(ip), port) => Some(SocketAddr::new(ip, port.unwrap_or(0))),
@@ -521,17 +463,15 @@ fn bind_addr(check: &Check) -> Option<SocketAddr> {
 }
 
 /// Calls `sys::open_connected` makes: socket and connect, plus SO_REUSEADDR (and for
-/// TCP SO_LINGER) with a fixed source port, plus bind.
-fn open_calls(bind: Option<SocketAddr>, tcp: bool) -> u64 {
-    match bind {
-        None => 2,
-        Some(b) if b.port() == 0 => 3,
-        Some(_) => 4 + u64::from(tcp),
-    }
-}
-
-fn is_would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
+/// TCP SO_LINGER) with a fixed source port, plus bind, plus SO_MARK and SO_BINDTODEVICE.
+fn open_calls(bind: Option<SocketAddr>, tcp: bool, opts: &SockOpts) -> u64 {
+    let sockopts = u64::from(opts.fwmark != 0) + u64::from(opts.bind_if.is_some());
+    sockopts
+        + match bind {
+            None => 2,
+            Some(b) if b.port() == 0 => 3,
+            Some(_) => 4 + u64::from(tcp),
+        }
 }
 
 /// Writes `data[*sent..]` to the attempt's socket. Ok(true) once all of it is out.
@@ -539,18 +479,15 @@ fn send_rest(io: &mut Io, data: &[u8], sent: &mut usize, calls: &mut u64) -> Res
     // Each write moves `sent` forward by at least one byte or returns.
     while *sent < data.len() {
         let rest = &data[*sent..];
-        *calls += 1;
         let res = match io {
-            Io::Tcp(s) => s.write(rest),
-            Io::Dgram(s) => s.send(rest).map(|_| rest.len()),
+            Io::Tcp(s) => s.write(rest, calls)?,
+            Io::Dgram(s) => stream::retry(calls, || s.send(rest).map(|_| rest.len()))?,
             _ => return Err(Reason::Local(libc::EBADF)),
         };
         match res {
-            Ok(0) => return Err(Reason::ClosedEarly),
-            Ok(n) => *sent += n,
-            Err(e) if is_would_block(&e) => return Ok(false),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(reason_of(&e)),
+            Some(0) => return Err(Reason::ClosedEarly),
+            Some(n) => *sent += n,
+            None => return Ok(false),
         }
     }
     Ok(true)
@@ -565,177 +502,6 @@ impl ProbeSlot {
         self.body_len = 0;
         self.content_length = None;
         Digest::reset(&mut self.md5);
-    }
-
-    fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
-        self.reset_buffers();
-        let bind = bind_addr(check);
-        self.socket_calls += open_calls(bind, true) + 1;
-        let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind)
-            .map_err(|e| reason_of(&e))?;
-        let mut s = TcpStream::from_std(std::net::TcpStream::from(fd));
-        registry
-            .register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| reason_of(&e))?;
-        self.io = Io::Tcp(s);
-        self.phase = Phase::Connecting;
-        Ok(())
-    }
-
-    fn open_dgram(
-        &mut self,
-        kind: sys::SockKind,
-        target: SocketAddr,
-        bind: Option<SocketAddr>,
-        registry: &Registry,
-    ) -> io::Result<()> {
-        self.socket_calls += open_calls(bind, false) + 1;
-        let fd = sys::open_connected(kind, target, bind)?;
-        let mut s = UdpSocket::from_std(std::net::UdpSocket::from(fd));
-        registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)?;
-        self.io = Io::Dgram(s);
-        self.phase = Phase::Sending;
-        Ok(())
-    }
-
-    fn open_udp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
-        self.reset_buffers();
-        match &check.kind {
-            CheckKind::Udp(u) => {
-                // keepalived sends a random payload when none is configured; any bytes
-                // will do, so a fixed recognisable text is sent instead.
-                let payload: &[u8] = if u.payload.is_empty() {
-                    UDP_DEFAULT_PAYLOAD
-                } else {
-                    &u.payload
-                };
-                let n = payload.len();
-                let dst = self.req.get_mut(..n).ok_or(Reason::Local(libc::EMSGSIZE))?;
-                dst.copy_from_slice(payload);
-                self.req_len = n;
-                self.silence_is_up = u.require_reply.is_none();
-            }
-            CheckKind::Dns(d) => {
-                self.id = next_id();
-                self.req_len = dns::write_query(self.req, self.id, &d.name, d.qtype)
-                    .ok_or(Reason::Local(libc::EINVAL))?;
-            }
-            _ => return Err(Reason::Local(libc::EINVAL)),
-        }
-        self.open_dgram(sys::SockKind::Udp, check.target, bind_addr(check), registry)
-            .map_err(|e| reason_of(&e))
-    }
-
-    fn open_ping(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
-        self.reset_buffers();
-        let target = SocketAddr::new(check.target.ip(), 0);
-        let bind = check.bindto.map(|ip| SocketAddr::new(ip, 0));
-        self.raw_ping = false;
-        if let Err(e) = self.open_dgram(sys::SockKind::PingDgram, target, bind, registry) {
-            match e.raw_os_error() {
-                // Ping sockets need net.ipv4.ping_group_range to include our group; a
-                // raw socket (CAP_NET_RAW) is the fallback, as in iputils ping.
-                Some(libc::EACCES)
-                | Some(libc::EPERM)
-                | Some(libc::EPROTONOSUPPORT)
-                | Some(libc::ESOCKTNOSUPPORT) => {
-                    self.open_dgram(sys::SockKind::PingRaw, target, bind, registry)
-                        .map_err(|e| reason_of(&e))?;
-                    self.raw_ping = true;
-                }
-                _ => return Err(reason_of(&e)),
-            }
-        }
-        self.seq = next_id();
-        self.id = (std::process::id() as u16) ^ 0x5a5a;
-        let v6 = check.target.is_ipv6();
-        // RFC 792 / RFC 4443 echo request: type, code, checksum, identifier, sequence.
-        let req = &mut self.req[..ECHO_LEN];
-        req[0] = if v6 { 128 } else { 8 };
-        req[1] = 0;
-        req[2..4].copy_from_slice(&[0, 0]);
-        req[4..6].copy_from_slice(&self.id.to_be_bytes());
-        req[6..8].copy_from_slice(&self.seq.to_be_bytes());
-        req[8..].copy_from_slice(ECHO_PAYLOAD);
-        if !v6 {
-            // The kernel fills the ICMPv6 checksum itself (RFC 3542 3.1) and rewrites
-            // the identifier and checksum of ping sockets; raw ICMPv4 needs ours.
-            let sum = checksum(req);
-            req[2..4].copy_from_slice(&sum.to_be_bytes());
-        }
-        self.req_len = ECHO_LEN;
-        Ok(())
-    }
-
-    fn spawn_misc(
-        &mut self,
-        m: &MiscCheck,
-        check: &Check,
-        registry: &Registry,
-        now: Instant,
-    ) -> Result<(), Reason> {
-        self.reset_buffers();
-        // keepalived: misc_timeout, else the checker's delay_loop.
-        self.timeout = m.timeout.unwrap_or(check.delay_loop);
-        self.deadline = Some(now + self.timeout);
-        let argv = &m.script.argv;
-        if argv.is_empty() {
-            return Err(Reason::Local(libc::ENOENT));
-        }
-        if argv.len() > MAX_ARGV {
-            return Err(Reason::Local(libc::E2BIG));
-        }
-        // argv strings, NUL-terminated, in the request buffer; pointers on the stack.
-        let mut offsets = [0usize; MAX_ARGV];
-        let mut off = 0;
-        for (i, a) in argv.iter().enumerate() {
-            off = put_cstr(self.req, off, a.as_bytes())?;
-            offsets[i] = off - a.len() - 1;
-        }
-        let ids = match &m.script.user {
-            None => None,
-            Some(user) => {
-                let (names, scratch) = self.buf.split_at_mut(1024);
-                let (unames, gnames) = names.split_at_mut(512);
-                put_cstr(unames, 0, user.as_bytes())?;
-                let u = std::ffi::CStr::from_bytes_until_nul(unames)
-                    .map_err(|_| Reason::Local(libc::EINVAL))?;
-                let g = match &m.script.group {
-                    Some(g) => {
-                        put_cstr(gnames, 0, g.as_bytes())?;
-                        Some(
-                            std::ffi::CStr::from_bytes_until_nul(gnames)
-                                .map_err(|_| Reason::Local(libc::EINVAL))?,
-                        )
-                    }
-                    None => None,
-                };
-                Some(sys::lookup_ids(u, g, scratch).map_err(|e| reason_of(&e))?)
-            }
-        };
-        let mut ptrs = [std::ptr::null::<libc::c_char>(); MAX_ARGV + 1];
-        for (i, &o) in offsets.iter().take(argv.len()).enumerate() {
-            ptrs[i] = self.req[o..].as_ptr() as *const libc::c_char;
-        }
-        let pid = sys::spawn(&ptrs[..argv.len() + 1], ids).map_err(|e| reason_of(&e))?;
-        let pidfd = match sys::pidfd_open(pid) {
-            Ok(fd) => fd,
-            Err(e) => {
-                sys::kill_and_reap(pid);
-                return Err(reason_of(&e));
-            }
-        };
-        if let Err(e) = registry.register(
-            &mut SourceFd(&pidfd.as_raw_fd()),
-            self.token,
-            Interest::READABLE,
-        ) {
-            sys::kill_and_reap(pid);
-            return Err(reason_of(&e));
-        }
-        self.io = Io::Child { pid, pidfd };
-        self.phase = Phase::Running;
-        Ok(())
     }
 
     /// Advances as far as non-blocking calls allow and turns the verdict into a Step.
@@ -764,55 +530,19 @@ impl ProbeSlot {
         for _ in 0..(crate::model::limits::MAX_URLS * 4 + 8) {
             match self.phase {
                 Phase::Idle => return Ok(None),
-                Phase::Connecting => {
-                    let Io::Tcp(s) = &self.io else {
-                        return Err(Reason::Local(libc::EBADF));
-                    };
-                    match &check.kind {
-                        CheckKind::Http(h) if !h.urls.is_empty() => {
-                            // No SO_ERROR / getpeername round: send(2) on a socket still
-                            // connecting fails with EAGAIN, on one whose connect failed
-                            // with that error (ECONNREFUSED...), so the request's own
-                            // send tells how the connect went. Right after connect(2)
-                            // (no event yet) nothing is tried: the socket is registered
-                            // edge-triggered for WRITABLE, which fires once connected.
-                            if ready.is_none() {
-                                return Ok(None);
-                            }
-                            self.prepare_http(h)?;
-                            self.phase = Phase::Sending;
-                            continue;
-                        }
-                        CheckKind::Tcp if ready.is_none() => return Ok(None),
-                        // TCP_CHECK: epoll reports EPOLLOUT on a TCP socket only once it
-                        // is established (tcp_poll: not in SYN_SENT/SYN_RECV), and
-                        // EPOLLERR once the connect failed; so a writable event without
-                        // an error is the verdict itself, with no syscall. Anything
-                        // else falls through to SO_ERROR and getpeername.
-                        CheckKind::Tcp if ready.writable && !ready.error => {
-                            return Ok(Some(Up::default()));
-                        }
-                        _ => {}
-                    }
-                    self.socket_calls += 2;
-                    if let Some(e) = s.take_error().map_err(|e| reason_of(&e))? {
-                        return Err(reason_of(&e));
-                    }
-                    match s.peer_addr() {
-                        Ok(_) => {}
-                        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => return Ok(None),
-                        Err(e) => return Err(reason_of(&e)),
-                    }
-                    match &check.kind {
+                Phase::Connecting => match self.tcp_connect_state(check, ready)? {
+                    tcp::Connect::Pending => return Ok(None),
+                    tcp::Connect::Up => return Ok(Some(Up::default())),
+                    tcp::Connect::Established => match &check.kind {
                         CheckKind::Http(h) if !h.urls.is_empty() => {
                             self.prepare_http(h)?;
                             self.phase = Phase::Sending;
                         }
-                        CheckKind::Smtp(_) => self.phase = Phase::Receiving,
+                        CheckKind::Smtp(_) | CheckKind::Agent => self.phase = Phase::Receiving,
                         // TCP_CHECK: the connect is the check.
                         _ => return Ok(Some(Up::default())),
-                    }
-                }
+                    },
+                },
                 Phase::Sending => {
                     if !self.send_pending(check)? {
                         return Ok(None);
@@ -831,8 +561,8 @@ impl ProbeSlot {
                     // reply bytes to read, and their arrival raises an event of its own.
                     CheckKind::Http(_) if !ready.readable && ready.is_some() => return Ok(None),
                     CheckKind::Http(h) => match self.http_read(h)? {
-                        HttpStep::Wait => return Ok(None),
-                        HttpStep::UrlPassed => {
+                        http::ReadStep::Wait => return Ok(None),
+                        http::ReadStep::UrlPassed => {
                             if self.url + 1 >= h.urls.len() {
                                 return Ok(Some(Up::default()));
                             }
@@ -845,41 +575,14 @@ impl ProbeSlot {
                         }
                     },
                     CheckKind::Smtp(s) => match self.smtp_read(&s.helo_name)? {
-                        SmtpStep::Wait => return Ok(None),
-                        SmtpStep::Send => self.phase = Phase::Sending,
-                        SmtpStep::Up => return Ok(Some(Up::default())),
+                        smtp::ReadStep::Wait => return Ok(None),
+                        smtp::ReadStep::Send => self.phase = Phase::Sending,
+                        smtp::ReadStep::Up => return Ok(Some(Up::default())),
                     },
-                    CheckKind::Udp(u) => {
-                        return self.dgram_read(|reply, _| match &u.require_reply {
-                            None => Some(Ok(())),
-                            // keepalived compares up to the shorter of the two.
-                            Some(want) => {
-                                let n = reply.len().min(want.len());
-                                Some(if reply[..n] == want[..n] {
-                                    Ok(())
-                                } else {
-                                    Err(Reason::BadReply("UDP reply differs from require_reply"))
-                                })
-                            }
-                        });
-                    }
-                    CheckKind::Dns(_) => {
-                        let id = self.id;
-                        return self.dgram_read(|reply, query| {
-                            Some(dns::check_reply(reply, id, query).map_err(dns::Error::reason))
-                        });
-                    }
-                    CheckKind::Ping => {
-                        let (raw, v6, id, seq) =
-                            (self.raw_ping, check.target.is_ipv6(), self.id, self.seq);
-                        return self.dgram_read(|reply, _| {
-                            if echo_reply_matches(reply, raw, v6, id, seq) {
-                                Some(Ok(()))
-                            } else {
-                                None
-                            }
-                        });
-                    }
+                    CheckKind::Agent => return self.agent_read(),
+                    CheckKind::Udp(u) => return self.udp_read(u),
+                    CheckKind::Dns(_) => return self.dns_read(),
+                    CheckKind::Ping => return self.ping_read(check),
                     _ => return Err(Reason::Local(libc::EINVAL)),
                 },
                 Phase::Running | Phase::Terminating | Phase::Killing => {
@@ -893,32 +596,12 @@ impl ProbeSlot {
         Ok(None)
     }
 
-    fn prepare_http(&mut self, h: &HttpCheck) -> Result<(), Reason> {
-        if self.url >= h.urls.len() {
-            return Err(Reason::Local(libc::EINVAL));
-        }
-        // The request itself is written by `send_pending`, into the shared scratch.
-        self.sent = 0;
-        Ok(())
-    }
-
     /// Writes what is left of the request. Ok(true) once all of it is out. An HTTP
-    /// request is written afresh into the shared scratch on each call (it depends only on
-    /// the check and the url), so the slot's own buffer stays untouched; the other kinds
-    /// keep theirs in `req` (a DNS query carries its id, a datagram is sent whole).
+    /// request is written by the HTTP engine (see `http_send`); the other kinds keep
+    /// theirs in `req` (a DNS query carries its id, a datagram is sent whole).
     fn send_pending(&mut self, check: &Check) -> Result<bool, Reason> {
         match &check.kind {
-            CheckKind::Http(h) => SCRATCH.with_borrow_mut(|scratch| {
-                let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
-                let len = http::write_request(&mut scratch.req, h, url, check.target)
-                    .ok_or(Reason::Local(libc::ENAMETOOLONG))?;
-                send_rest(
-                    &mut self.io,
-                    &scratch.req[..len],
-                    &mut self.sent,
-                    &mut self.socket_calls,
-                )
-            }),
+            CheckKind::Http(h) => self.http_send(h, check.target),
             _ => send_rest(
                 &mut self.io,
                 &self.req[..self.req_len],
@@ -927,454 +610,11 @@ impl ProbeSlot {
             ),
         }
     }
-
-    fn http_read(&mut self, h: &HttpCheck) -> Result<HttpStep, Reason> {
-        let url: &Url = h.urls.get(self.url).ok_or(Reason::Local(libc::EINVAL))?;
-        SCRATCH.with_borrow_mut(|scratch| self.http_read_into(url, &mut scratch.buf))
-    }
-
-    /// Reads the reply into the shared `scratch`: a head that arrives whole (the usual
-    /// case) is judged there, and body bytes are only hashed, so the slot's own buffer
-    /// is written only when a head arrives in pieces (`filled` > 0 then: the bytes so
-    /// far, kept until the rest comes).
-    fn http_read_into(&mut self, url: &Url, scratch: &mut [u8]) -> Result<HttpStep, Reason> {
-        let head_cap = MAX_HTTP_HEADER_BYTES.min(self.buf.len()).min(scratch.len());
-        // Every read returns at least one byte or ends the loop, and the bytes are
-        // bounded (head_cap, then MAX_HTTP_REPLY_BYTES of body).
-        for _ in 0..(MAX_HTTP_REPLY_BYTES + MAX_HTTP_HEADER_BYTES + 2) {
-            let Io::Tcp(s) = &mut self.io else {
-                return Err(Reason::Local(libc::EBADF));
-            };
-            let kept = !self.head_done && self.filled > 0;
-            let room = if self.head_done {
-                &mut scratch[..]
-            } else if kept {
-                &mut self.buf[self.filled..head_cap]
-            } else {
-                &mut scratch[..head_cap]
-            };
-            self.socket_calls += 1;
-            let n = match s.read(room) {
-                Ok(n) => n,
-                Err(e) if is_would_block(&e) => return Ok(HttpStep::Wait),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(reason_of(&e)),
-            };
-            if n == 0 {
-                // End of reply.
-                if !self.head_done {
-                    return Err(Reason::ClosedEarly);
-                }
-                if matches!(self.content_length, Some(cl) if self.body_len < cl) {
-                    return Err(Reason::ClosedEarly);
-                }
-                return self.digest_verdict(url);
-            }
-            if self.head_done {
-                if self.feed_body(&scratch[..n])? {
-                    return self.digest_verdict(url);
-                }
-                continue;
-            }
-            let total = if kept { self.filled + n } else { n };
-            let head = if kept {
-                &self.buf[..total]
-            } else {
-                &scratch[..total]
-            };
-            match http::parse_head(head) {
-                http::Head::Partial { code } => {
-                    if let Some(code) = code {
-                        http::judge_status(url, code)?;
-                        if url.digest.is_none() {
-                            // Without a digest the status line is the whole verdict.
-                            return Ok(HttpStep::UrlPassed);
-                        }
-                    }
-                    if total == head_cap {
-                        return Err(if code.is_some() {
-                            Reason::ReplyTooLarge
-                        } else {
-                            Reason::BadReply("HTTP status line too long")
-                        });
-                    }
-                    if !kept {
-                        self.buf[..n].copy_from_slice(&scratch[..n]);
-                    }
-                    self.filled = total;
-                }
-                http::Head::Bad { code, what } => {
-                    if let Some(code) = code {
-                        http::judge_status(url, code)?;
-                        if url.digest.is_none() {
-                            return Ok(HttpStep::UrlPassed);
-                        }
-                    }
-                    return Err(Reason::BadReply(what));
-                }
-                http::Head::Complete {
-                    code,
-                    len,
-                    content_length,
-                } => {
-                    http::judge_status(url, code)?;
-                    if url.digest.is_none() {
-                        return Ok(HttpStep::UrlPassed);
-                    }
-                    if matches!(content_length, Some(cl) if cl > MAX_HTTP_REPLY_BYTES as u64) {
-                        return Err(Reason::ReplyTooLarge);
-                    }
-                    self.head_done = true;
-                    self.content_length = content_length;
-                    self.body_len = 0;
-                    Digest::reset(&mut self.md5);
-                    // The body bytes that came with the head.
-                    let rest = total - len;
-                    if kept {
-                        scratch[..rest].copy_from_slice(&self.buf[len..total]);
-                    } else {
-                        scratch.copy_within(len..total, 0);
-                    }
-                    self.filled = 0;
-                    if self.feed_body(&scratch[..rest])? {
-                        return self.digest_verdict(url);
-                    }
-                }
-            }
-        }
-        Ok(HttpStep::Wait)
-    }
-
-    /// Hashes `bytes` as body bytes. Ok(true) once Content-Length bytes are in.
-    fn feed_body(&mut self, bytes: &[u8]) -> Result<bool, Reason> {
-        let want = match self.content_length {
-            Some(cl) => (cl - self.body_len).min(bytes.len() as u64) as usize,
-            None => bytes.len(),
-        };
-        self.body_len += want as u64;
-        if self.body_len > MAX_HTTP_REPLY_BYTES as u64 {
-            return Err(Reason::ReplyTooLarge);
-        }
-        self.md5.update(&bytes[..want]);
-        Ok(matches!(self.content_length, Some(cl) if self.body_len == cl))
-    }
-
-    fn digest_verdict(&mut self, url: &Url) -> Result<HttpStep, Reason> {
-        let sum = self.md5.finalize_reset();
-        match &url.digest {
-            Some(d) if sum.as_slice() != &d[..] => Err(Reason::DigestMismatch),
-            _ => Ok(HttpStep::UrlPassed),
-        }
-    }
-
-    fn smtp_read(&mut self, helo_name: &str) -> Result<SmtpStep, Reason> {
-        // Each read adds at least one byte to a buffer that is bounded.
-        for _ in 0..(BUF_BYTES + 2) {
-            let Io::Tcp(s) = &mut self.io else {
-                return Err(Reason::Local(libc::EBADF));
-            };
-            if self.filled == self.buf.len() {
-                return Err(Reason::BadReply("SMTP reply too long"));
-            }
-            self.socket_calls += 1;
-            let n = match s.read(&mut self.buf[self.filled..]) {
-                Ok(n) => n,
-                Err(e) if is_would_block(&e) => return Ok(SmtpStep::Wait),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(reason_of(&e)),
-            };
-            if n == 0 {
-                // A server that hangs up after our QUIT has done all we asked.
-                return if self.smtp == SmtpStage::Quit {
-                    Ok(SmtpStep::Up)
-                } else {
-                    Err(Reason::ClosedEarly)
-                };
-            }
-            self.filled += n;
-            let Some((code, used)) = smtp::reply(&self.buf[..self.filled])? else {
-                continue;
-            };
-            self.buf.copy_within(used..self.filled, 0);
-            self.filled -= used;
-            // RFC 5321 4.3.2: 220 greeting, 250 to HELO, 221 to QUIT.
-            let (want, next) = match self.smtp {
-                SmtpStage::Banner => (220, SmtpStage::Helo),
-                SmtpStage::Helo => (250, SmtpStage::Quit),
-                SmtpStage::Quit => (221, SmtpStage::Quit),
-            };
-            if code != want {
-                return Err(Reason::SmtpCode(code));
-            }
-            if self.smtp == SmtpStage::Quit {
-                return Ok(SmtpStep::Up);
-            }
-            let mut w = BoundedWriter::new(self.req);
-            let res = if next == SmtpStage::Helo {
-                fmt::Write::write_fmt(&mut w, format_args!("HELO {}\r\n", helo_name))
-            } else {
-                fmt::Write::write_str(&mut w, "QUIT\r\n")
-            };
-            res.map_err(|_| Reason::Local(libc::ENAMETOOLONG))?;
-            self.req_len = w.len();
-            self.sent = 0;
-            self.smtp = next;
-            return Ok(SmtpStep::Send);
-        }
-        Ok(SmtpStep::Wait)
-    }
-
-    /// Reads datagrams until one is judged (`Some`) or the socket is drained. `judge`
-    /// gets the datagram and the request that was sent.
-    fn dgram_read<F>(&mut self, mut judge: F) -> Result<Option<Up>, Reason>
-    where
-        F: FnMut(&[u8], &[u8]) -> Option<Result<(), Reason>>,
-    {
-        for _ in 0..MAX_DATAGRAMS_PER_EVENT {
-            let Io::Dgram(s) = &mut self.io else {
-                return Err(Reason::Local(libc::EBADF));
-            };
-            self.socket_calls += 1;
-            let n = match s.recv(self.buf) {
-                Ok(n) => n,
-                Err(e) if is_would_block(&e) => return Ok(None),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(reason_of(&e)),
-            };
-            match judge(&self.buf[..n], &self.req[..self.req_len]) {
-                Some(Ok(())) => return Ok(Some(Up::default())),
-                Some(Err(r)) => return Err(r),
-                None => {}
-            }
-        }
-        Ok(None)
-    }
-
-    fn misc_poll(&mut self, m: &MiscCheck, registry: &Registry) -> Result<Option<Up>, Reason> {
-        let Io::Child { pid, .. } = self.io else {
-            return Err(Reason::Local(libc::EBADF));
-        };
-        match sys::has_exited(pid) {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(e) => return Err(reason_of(&e)),
-        }
-        // The script is a zombie, so its pid (= its process group) cannot be reused yet:
-        // kill what it left behind in its group, then reap it.
-        sys::kill_group(pid, libc::SIGKILL);
-        let exit = sys::try_reap(pid);
-        if let Io::Child { pidfd, .. } = std::mem::replace(&mut self.io, Io::None) {
-            let _ = registry.deregister(&mut SourceFd(&pidfd.as_raw_fd()));
-        }
-        if self.phase != Phase::Running {
-            return Err(Reason::Timeout {
-                ms: ms(self.timeout),
-            });
-        }
-        match exit {
-            Ok(Some(sys::Exit::Code(0))) => Ok(Some(Up::default())),
-            // keepalived misc_dynamic: 2-255 is up with weight = status - 2.
-            Ok(Some(sys::Exit::Code(c))) if m.dynamic && c >= 2 => Ok(Some(Up {
-                weight: Some(c - 2),
-            })),
-            Ok(Some(sys::Exit::Code(c))) => Err(Reason::ScriptExit(c)),
-            Ok(Some(sys::Exit::Signal(s))) => Err(Reason::ScriptSignal(s)),
-            Ok(None) => Err(Reason::Local(libc::ECHILD)),
-            Err(e) => Err(reason_of(&e)),
-        }
-    }
-}
-
-/// Copies `s` and a NUL into `buf` at `off`; returns the offset after the NUL.
-fn put_cstr(buf: &mut [u8], off: usize, s: &[u8]) -> Result<usize, Reason> {
-    if s.contains(&0) {
-        return Err(Reason::Local(libc::EINVAL));
-    }
-    let end = off + s.len() + 1;
-    let dst = buf.get_mut(off..end).ok_or(Reason::Local(libc::E2BIG))?;
-    dst[..s.len()].copy_from_slice(s);
-    dst[s.len()] = 0;
-    Ok(end)
-}
-
-const UDP_DEFAULT_PAYLOAD: &[u8] = b"lvsmon udp check";
-const ECHO_PAYLOAD: &[u8; 16] = b"lvsmon echo ping";
-const ECHO_LEN: usize = 8 + ECHO_PAYLOAD.len();
-
-/// RFC 1071 Internet checksum.
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for pair in data.chunks(2) {
-        let word = if pair.len() == 2 {
-            u16::from_be_bytes([pair[0], pair[1]])
-        } else {
-            u16::from_be_bytes([pair[0], 0])
-        };
-        sum += u32::from(word);
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// Whether a datagram from the ICMP socket is the reply to our echo. A raw IPv4 socket
-/// delivers the IP header too (raw(7)); ping sockets and raw IPv6 deliver ICMP only.
-/// Ping sockets rewrite the identifier, so only raw sockets check it.
-fn echo_reply_matches(pkt: &[u8], raw: bool, v6: bool, id: u16, seq: u16) -> bool {
-    let icmp = if raw && !v6 {
-        let Some(&vihl) = pkt.first() else {
-            return false;
-        };
-        match pkt.get(usize::from(vihl & 0x0f) * 4..) {
-            Some(rest) => rest,
-            None => return false,
-        }
-    } else {
-        pkt
-    };
-    if icmp.len() < 8 {
-        return false;
-    }
-    let want_type = if v6 { 129 } else { 0 };
-    icmp[0] == want_type
-        && icmp[1] == 0
-        && u16::from_be_bytes([icmp[6], icmp[7]]) == seq
-        && (!raw || u16::from_be_bytes([icmp[4], icmp[5]]) == id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checksum_of_rfc1071_example() {
-        // RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2, checksum 220d.
-        assert_eq!(
-            checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
-            0x220d
-        );
-    }
-
-    #[test]
-    fn echo_reply_matching() {
-        let mut reply = [0u8; 24];
-        reply[6..8].copy_from_slice(&7u16.to_be_bytes());
-        assert!(echo_reply_matches(&reply, false, false, 1, 7));
-        assert!(!echo_reply_matches(&reply, false, false, 1, 8));
-        assert!(!echo_reply_matches(&reply, false, true, 1, 7));
-        reply[0] = 8; // our own request, seen by a raw socket on loopback
-        assert!(!echo_reply_matches(&reply, false, false, 1, 7));
-        let mut ip = [0u8; 20 + 24];
-        ip[0] = 0x45;
-        ip[20 + 4..20 + 6].copy_from_slice(&9u16.to_be_bytes());
-        ip[20 + 6..20 + 8].copy_from_slice(&7u16.to_be_bytes());
-        assert!(echo_reply_matches(&ip, true, false, 9, 7));
-        assert!(!echo_reply_matches(&ip, true, false, 10, 7));
-        assert!(!echo_reply_matches(&[0x4f], true, false, 9, 7));
-    }
-
-    /// Serves one connection on loopback: reads the request head, then writes `pieces`
-    /// with a pause between them.
-    fn serve_once(pieces: &'static [&'static [u8]]) -> SocketAddr {
-        use std::io::{Read, Write};
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = l.local_addr().unwrap();
-        std::thread::spawn(move || {
-            let (mut c, _) = l.accept().unwrap();
-            c.set_nodelay(true).unwrap();
-            let mut head = [0u8; 1024];
-            let mut n = 0;
-            while !head[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < head.len() {
-                match c.read(&mut head[n..]) {
-                    Ok(0) | Err(_) => return,
-                    Ok(k) => n += k,
-                }
-            }
-            for p in pieces {
-                let _ = c.write_all(p);
-                std::thread::sleep(Duration::from_millis(30));
-            }
-        });
-        addr
-    }
-
-    /// One HTTP_GET with a digest (so the whole body is read) on `slot`, to its verdict.
-    fn get_with_digest(slot: &mut ProbeSlot, target: SocketAddr) -> Outcome {
-        let body_md5: [u8; 16] = Md5::digest(b"hello\n").into();
-        let check = Check {
-            kind: CheckKind::Http(HttpCheck {
-                tls: false,
-                urls: vec![Url {
-                    path: "/".into(),
-                    digest: Some(body_md5),
-                    status: Default::default(),
-                    virtualhost: None,
-                }]
-                .into(),
-                virtualhost: None,
-            }),
-            target,
-            bindto: None,
-            bind_port: None,
-            connect_timeout: Duration::from_secs(5),
-            retry: 0,
-            delay_before_retry: Duration::from_secs(1),
-            delay_loop: Duration::from_secs(1),
-            warmup: Duration::ZERO,
-        };
-        let mut poll = mio::Poll::new().unwrap();
-        let mut events = mio::Events::with_capacity(8);
-        let mut step = slot.start(&check, poll.registry(), Token(1), Instant::now());
-        for _ in 0..1000 {
-            if let Step::Done(o) = step {
-                return o;
-            }
-            let now = Instant::now();
-            let deadline = slot.deadline().unwrap();
-            if now >= deadline {
-                step = slot.on_deadline(poll.registry(), now);
-                continue;
-            }
-            poll.poll(&mut events, Some(deadline - now)).unwrap();
-            for e in events.iter() {
-                if let Step::Pending = step {
-                    step = slot.on_event(&check, e, poll.registry(), Instant::now());
-                }
-            }
-        }
-        panic!("no verdict");
-    }
-
-    #[test]
-    fn a_whole_reply_leaves_the_slots_buffers_untouched() {
-        static WHOLE: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"];
-        let mut slot = ProbeSlot::pool(1).pop().unwrap();
-        let o = get_with_digest(&mut slot, serve_once(WHOLE));
-        assert_eq!(o.result, Ok(Up::default()));
-        // Never written, so never made resident (the pool's pages are mapped lazily).
-        assert!(slot.req.iter().all(|&b| b == 0));
-        assert!(slot.buf.iter().all(|&b| b == 0));
-    }
-
-    #[test]
-    fn a_head_in_pieces_is_kept_in_the_slot_until_whole() {
-        static PIECES: &[&[u8]] = &[
-            b"HTTP/1.0 20",
-            b"0 OK\r\nContent-Len",
-            b"gth: 6\r\n\r\nhel",
-            b"lo\n",
-        ];
-        let mut slot = ProbeSlot::pool(1).pop().unwrap();
-        let o = get_with_digest(&mut slot, serve_once(PIECES));
-        assert_eq!(o.result, Ok(Up::default()));
-        assert!(slot
-            .buf
-            .starts_with(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhel"));
-        static WRONG: &[&[u8]] = &[b"HTTP/1.0 200 OK\r\nCont", b"ent-Length: 6\r\n\r\nhullo\n"];
-        let o = get_with_digest(&mut slot, serve_once(WRONG));
-        assert_eq!(o.result, Err(Reason::DigestMismatch));
-    }
 
     #[test]
     fn bounded_writer_refuses_overflow() {

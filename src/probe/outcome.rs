@@ -80,10 +80,32 @@ pub struct Outcome {
 }
 
 /// A successful probe; `weight` is set by checks that choose a weight
-/// (MISC_CHECK with misc_dynamic, FILE_CHECK).
+/// (MISC_CHECK with misc_dynamic, FILE_CHECK), `agent` by an agent_check.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Up {
     pub weight: Option<i32>,
+    pub agent: Option<AgentReply>,
+}
+
+/// An agent's administrative word (HAProxy's agent protocol).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admin {
+    /// Lifts drain and maint.
+    Ready,
+    /// Weight 0: established connections go on, no new ones.
+    Drain,
+    /// Out of the table.
+    Maint,
+}
+
+/// What one agent reply says; a part it does not mention is left as it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AgentReply {
+    /// Percent of the configured weight, 0 to 100.
+    pub percent: Option<u8>,
+    pub admin: Option<Admin>,
+    /// `up` (true) or `down`/`fail`/`stopped` (false).
+    pub up: Option<bool>,
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ macro_rules! syscall {
     }};
 }
 
+pub mod fifo;
 pub mod netlink;
+pub mod netns;
 pub mod probe;
 pub mod process;
 pub mod spawn;

@@ -10,7 +10,9 @@ use std::ffi::CStr;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::model::config::SockOpts;
 
 /// The socket flavours a probe opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,8 +61,10 @@ fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (ss, len as libc::socklen_t)
 }
 
-/// Opens a non-blocking, close-on-exec socket of `kind` towards `target`, binds it to
-/// `bind` first when given (`bindto` / `bind_port`), and starts connecting. For TCP the
+/// Opens a non-blocking, close-on-exec socket of `kind` towards `target`, sets the
+/// check's `opts` (SO_MARK for `fwmark`, SO_BINDTODEVICE for `bind_if`, in keepalived's
+/// order, layer4.c), binds it to `bind` first when given (`bindto` / `bind_port`), and
+/// starts connecting. For TCP the
 /// connect is usually still in progress on return: wait for WRITABLE, then read SO_ERROR.
 /// For datagram sockets connect only fixes the peer, so the kernel filters replies and
 /// reports ICMP errors (port unreachable) on this socket.
@@ -68,6 +72,7 @@ pub fn open_connected(
     kind: SockKind,
     target: SocketAddr,
     bind: Option<SocketAddr>,
+    opts: &SockOpts,
 ) -> io::Result<OwnedFd> {
     let family = match target {
         SocketAddr::V4(_) => libc::AF_INET,
@@ -91,6 +96,26 @@ pub fn open_connected(
     ))?;
     // SAFETY: `raw` was just returned by socket(2) and is owned by nobody else.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    if opts.fwmark != 0 {
+        let mark: u32 = opts.fwmark;
+        syscall!(setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_MARK,
+            &mark as *const _ as *const libc::c_void,
+            mem::size_of::<u32>() as libc::socklen_t
+        ))?;
+    }
+    if let Some(ifname) = &opts.bind_if {
+        // The kernel copies at most IFNAMSIZ - 1 bytes and terminates them itself.
+        syscall!(setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            ifname.as_ptr() as *const libc::c_void,
+            ifname.len() as libc::socklen_t
+        ))?;
+    }
     if let Some(local) = bind {
         if local.port() != 0 {
             // A fixed source port is reused by every attempt; without SO_REUSEADDR the
@@ -130,6 +155,27 @@ pub fn open_connected(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(fd),
         Err(e) => Err(e),
     }
+}
+
+/// Waits until `fd` is writable (a connect in progress has ended, well or not) or
+/// `timeout_ms` has passed: Ok(false) on the timeout. For the blocking `genhash` CLI;
+/// the daemon's probes wait in the reactor instead.
+pub fn wait_writable(fd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // EINTR: a signal (the CLI sets no handler, so only a stop/continue) restarts the
+    // wait; bounded so that a signal storm cannot spin here forever.
+    for _ in 0..64 {
+        match syscall!(poll(&mut pfd, 1, timeout_ms)) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::EINTR))
 }
 
 /// The unspecified address of `target`'s family with `port`: the source for a
@@ -333,4 +379,58 @@ pub fn has_exited(pid: libc::pid_t) -> io::Result<bool> {
     ))?;
     // SAFETY: waitid succeeded, so si_pid is initialised (0 when nothing has exited).
     Ok(unsafe { info.si_pid() } != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn getsockopt_bytes(fd: RawFd, opt: libc::c_int, out: &mut [u8]) -> usize {
+        let mut len = out.len() as libc::socklen_t;
+        // SAFETY: `out` is writable for `len` bytes; `len` is a live local.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                out.as_mut_ptr() as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        len as usize
+    }
+
+    #[test]
+    fn check_socket_options_reach_the_socket() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = l.local_addr().unwrap();
+        let mut opts = SockOpts {
+            fwmark: 0x5a,
+            bind_if: None,
+        };
+        let _ = opts.bind_if.insert(heapless::String::new()).push_str("lo");
+        for kind in [SockKind::Tcp, SockKind::Udp] {
+            let fd = open_connected(kind, target, None, &opts).unwrap();
+            let mut b = [0u8; 16];
+            assert_eq!(getsockopt_bytes(fd.as_raw_fd(), libc::SO_MARK, &mut b), 4);
+            assert_eq!(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]), 0x5a);
+            let n = getsockopt_bytes(fd.as_raw_fd(), libc::SO_BINDTODEVICE, &mut b);
+            assert_eq!(&b[..n].split(|&c| c == 0).next().unwrap(), b"lo");
+        }
+        // No options: no mark, no device.
+        let fd = open_connected(SockKind::Tcp, target, None, &SockOpts::default()).unwrap();
+        let mut b = [0u8; 16];
+        getsockopt_bytes(fd.as_raw_fd(), libc::SO_MARK, &mut b);
+        assert_eq!(&b[..4], &[0, 0, 0, 0]);
+        // An interface that does not exist fails the attempt (keepalived: connect_error).
+        let mut gone = SockOpts::default();
+        let _ = gone
+            .bind_if
+            .insert(heapless::String::new())
+            .push_str("lvsmon-none0");
+        let e = open_connected(SockKind::Tcp, target, None, &gone).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENODEV));
+    }
 }

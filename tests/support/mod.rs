@@ -310,9 +310,12 @@ pub fn check(kind: CheckKind, target: SocketAddr, timeout_ms: u64) -> Check {
         target,
         bindto: None,
         bind_port: None,
+        sock: Default::default(),
         connect_timeout: Duration::from_millis(timeout_ms),
         retry: 0,
         delay_before_retry: Duration::from_secs(1),
+        rise: 1,
+        jitter_percent: 0,
         delay_loop: Duration::from_secs(1),
         warmup: Duration::ZERO,
     }

@@ -1,6 +1,6 @@
 //! Host timing of a reload of an unchanged config, in-process, without emulation:
 //! (a) `config::load` alone (read, lex, parse, resolve, validate);
-//! (b) the full reload path as the daemon runs it (`daemon::reload_config`, then what the
+//! (b) the full reload path as the daemon runs it (`reload::reload_config`, then what the
 //!     reactor does with the result: global settings, drift interval, and the reconcile
 //!     pass, which must find 0 operations), against a director whose believed kernel
 //!     table already holds the config, as after start-up. The file alternates between the
@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use lvsmon::daemon::Reloaded;
+use lvsmon::reload::Reloaded;
 use lvsmon::director::Director;
 use lvsmon::ipvs::rule::Op;
 use lvsmon::model::limits::MAX_OPS_PER_PASS;
@@ -89,12 +89,12 @@ impl Bench {
     /// One reload as the reactor runs it (src/reactor.rs `reload`, then `reconcile`; no
     /// probe is in flight to cancel); returns the operations it would make.
     fn reload(&mut self, path: &Path) -> usize {
-        let r = lvsmon::daemon::reload_config(path, &mut self.running, &mut self.d, self.now, false);
+        let r = lvsmon::reload::reload_config(path, &mut self.running, &mut self.d, self.now, false);
         match r.expect("reload") {
             Reloaded::Unchanged => {}
             Reloaded::Applied(cfg) => {
                 let g = lvsmon::globals::Globals::from_config(&cfg);
-                let di = lvsmon::daemon::drift_interval(&cfg);
+                let di = lvsmon::reload::drift_interval(&cfg);
                 std::hint::black_box((&g, di));
             }
         }

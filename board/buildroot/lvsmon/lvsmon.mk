@@ -36,6 +36,14 @@ LVSMON_CARGO_ENV = \
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=s
 
+# The exact feature list (Cargo.toml's defaults include tls): the plain build, or
+# tls with BR2_PACKAGE_LVSMON_TLS. The build and the install step (cargo install
+# builds again) must agree, or the install would rebuild with other features.
+LVSMON_CARGO_FEATURES = --no-default-features \
+	$(if $(BR2_PACKAGE_LVSMON_TLS),--features tls)
+LVSMON_CARGO_BUILD_OPTS = $(LVSMON_CARGO_FEATURES)
+LVSMON_CARGO_INSTALL_OPTS = $(LVSMON_CARGO_FEATURES)
+
 # cargo install puts the binary in /usr/bin; the init files call /usr/sbin/lvsmon.
 define LVSMON_MOVE_TO_SBIN
 	mkdir -p $(TARGET_DIR)/usr/sbin

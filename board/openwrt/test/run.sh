@@ -1,6 +1,7 @@
 #!/bin/sh
 # Tests of files/lvsmon.init: UCI -> lvsmon.conf translation, procd instance
-# parameters, reload by SIGHUP, refusal of bad values. Runs the init script
+# parameters, reload by SIGHUP, refusal of bad values; and of the package Makefile's
+# variants (lvsmon / lvsmon-tls) against stand-ins of an OpenWrt tree (sdk/). Runs the init script
 # through stand-ins of rc.common, /lib/functions.sh and procd.sh (this dir)
 # under every shell given (default: dash and busybox sh, OpenWrt's ash).
 # Usage: board/openwrt/test/run.sh [SHELL...]
@@ -69,6 +70,8 @@ config virtual_server web
 	option lb_algo wrr
 	option lb_kind NAT
 	option delay_loop 5
+	option delay_loop_jitter 10
+	option slow_start 10
 	option persistence_timeout 300
 	option sorry_server "198.51.100.99 80"
 
@@ -83,6 +86,12 @@ config real_server
 	option connect_timeout 3
 	option retry 2
 	option delay_before_retry 1
+	option rise 3
+	option slow_start 5
+	option agent_port 9777
+	option agent_address 198.51.100.201
+	option agent_interval 2
+	option agent_timeout 1
 
 config real_server
 	option virtual_server web
@@ -128,6 +137,8 @@ config real_server
 WEB_CONF='# Generated from /etc/config/lvsmon by /etc/init.d/lvsmon: edit that file instead.
 virtual_server 192.0.2.10 80 {
     delay_loop 5
+    delay_loop_jitter 10
+    slow_start 10
     lb_algo wrr
     lb_kind NAT
     protocol TCP
@@ -135,6 +146,7 @@ virtual_server 192.0.2.10 80 {
     sorry_server 198.51.100.99 80
     real_server 198.51.100.1 80 {
         weight 3
+        slow_start 5
         HTTP_GET {
             url {
                 path /health?full=1
@@ -143,6 +155,13 @@ virtual_server 192.0.2.10 80 {
             connect_timeout 3
             retry 2
             delay_before_retry 1
+            rise 3
+        }
+        agent_check {
+            port 9777
+            address 198.51.100.201
+            interval 2
+            timeout 1
         }
     }
     real_server 198.51.100.2 8080 {
@@ -269,11 +288,17 @@ run_cases() {
 		if grep -q open_instance "$PROCD_LOG"; then bad "an instance was opened"; else ok; fi
 		absent "$TEST_ROOT/var/etc/lvsmon.conf"
 	done
-	printf 'config lvsmon main\n\toption enabled 1\nconfig virtual_server v\n\toption address 192.0.2.1\n\toption port 80\nconfig real_server r\n\toption virtual_server v\n\toption address 198.51.100.1\n\toption port 80\n\toption check SSL_GET\n' >"$work/in"
+	printf 'config lvsmon main\n\toption enabled 1\nconfig virtual_server v\n\toption address 192.0.2.1\n\toption port 80\nconfig real_server r\n\toption virtual_server v\n\toption address 198.51.100.1\n\toption port 80\n\toption check LDAP_CHECK\n' >"$work/in"
 	new_case refuse-check <"$work/in"
 	act start
 	want_rc 1
-	has "stderr" "$TEST_ROOT/stderr" "lvsmon: section r: check 'SSL_GET' is not one of TCP_CHECK HTTP_GET PING_CHECK MISC_CHECK none"
+	has "stderr" "$TEST_ROOT/stderr" "lvsmon: section r: check 'LDAP_CHECK' is not one of TCP_CHECK HTTP_GET SSL_GET PING_CHECK MISC_CHECK none"
+	printf 'config lvsmon main\n\toption enabled 1\n\toption ssl_ca "/etc/ssl/ca bundle.pem"\n' >"$work/in"
+	new_case refuse-ssl-ca <"$work/in"
+	act start
+	want_rc 1
+	has "stderr" "$TEST_ROOT/stderr" "lvsmon: section main: ssl_ca '/etc/ssl/ca bundle.pem' contains a character that is not allowed"
+	absent "$TEST_ROOT/var/etc/lvsmon.conf"
 
 	# 10. option config_file: used as is, nothing generated; -v and --keep-on-exit.
 	printf 'config lvsmon main\n\toption enabled 1\n\toption config_file /etc/keepalived/keepalived.conf\n\toption verbose 1\n\toption keep_on_exit 1\n' >"$work/in"
@@ -299,11 +324,100 @@ run_cases() {
 		lvsmon check -f /etc/keepalived/keepalived.conf
 	E
 	absent "$TEST_ROOT/var/etc/lvsmon.conf"
+
+	# 11. SSL_GET (the lvsmon-tls package) with the SSL block from the main section.
+	new_case ssl-get <<-'E'
+		config lvsmon main
+			option enabled 1
+			option ssl_ca /etc/lvsmon/ca.pem
+			option ssl_certificate /etc/lvsmon/client.pem
+			option ssl_key /etc/lvsmon/client.key
+
+		config virtual_server web
+			option fwmark 80
+			option lb_algo rr
+			option persistence_timeout 300
+
+		config real_server
+			option virtual_server web
+			option address 198.51.100.1
+			option port 443
+			option check SSL_GET
+			option url_path /health
+			option status_code 200
+			option connect_timeout 3
+			option connect_port 8443
+	E
+	act start
+	want_rc 0
+	same "generated lvsmon.conf" "$TEST_ROOT/var/etc/lvsmon.conf" <<-'E'
+		# Generated from /etc/config/lvsmon by /etc/init.d/lvsmon: edit that file instead.
+		SSL {
+		    ca /etc/lvsmon/ca.pem
+		    certificate /etc/lvsmon/client.pem
+		    key /etc/lvsmon/client.key
+		}
+		virtual_server fwmark 80 {
+		    lb_algo rr
+		    lb_kind NAT
+		    persistence_timeout 300
+		    real_server 198.51.100.1 443 {
+		        SSL_GET {
+		            url {
+		                path /health
+		                status_code 200
+		            }
+		            connect_timeout 3
+		            connect_port 8443
+		        }
+		    }
+		}
+	E
+	same "lvsmon calls" "$TEST_LOG" <<-E
+		lvsmon check -f $TEST_ROOT/var/etc/lvsmon.conf.new
+	E
+}
+
+# The package Makefile's two variants (lvsmon, lvsmon-tls), evaluated against the
+# stand-ins of an OpenWrt tree in sdk/: the fields opkg and menuconfig see, and the
+# cargo command each variant's build runs.
+package_cases() {
+	sh_name=make
+	sh=make
+	TEST_ROOT=$work/package
+	mkdir -p "$TEST_ROOT"
+	for v in plain tls; do
+		case_name=package-$v
+		make -s -C "$here/../lvsmon" TOPDIR="$here/sdk" BUILD_VARIANT=$v compile \
+			>"$TEST_ROOT/$v.out" 2>"$TEST_ROOT/$v.err"
+		rc=$?
+		want_rc 0
+		grep '^package ' "$TEST_ROOT/$v.out" | sed 's/depends=@(aarch64[^)]*) /depends=ARCH /' >"$TEST_ROOT/$v.packages"
+		same "package fields" "$TEST_ROOT/$v.packages" <<-'E'
+			package lvsmon: variant=plain default_variant=1 provides= conflicts= depends=ARCH +kmod-nf-ipvs extra_depends= title=IPVS real-server health checker and ipvsadm replacement (no SSL_GET)
+			package lvsmon-tls: variant=tls default_variant= provides=lvsmon conflicts=lvsmon depends=ARCH +kmod-nf-ipvs extra_depends= title=IPVS real-server health checker and ipvsadm replacement (with SSL_GET)
+			package lvsmon-ipvsadm: variant= default_variant= provides= conflicts=ipvsadm depends=@(PACKAGE_lvsmon||PACKAGE_lvsmon-tls) extra_depends=lvsmon title=ipvsadm command provided by lvsmon (symlink)
+		E
+		grep '^cargo ' "$TEST_ROOT/$v.out" >"$TEST_ROOT/$v.cargo"
+	done
+	case_name=package-plain
+	same "cargo command" "$TEST_ROOT/plain.cargo" <<-'E'
+		cargo install -v --profile stripped --root /pkg-install --path . --offline --locked --no-default-features
+	E
+	case_name=package-tls
+	same "cargo command" "$TEST_ROOT/tls.cargo" <<-'E'
+		cargo install -v --profile stripped --features tls --root /pkg-install --path . --offline --locked --no-default-features
+	E
 }
 
 for sh in "$@"; do
 	sh_name=$(echo "$sh" | tr ' ' _)
 	run_cases
 done
-echo "openwrt init tests: $passes passed, $fails failed (shells: $*)"
+if command -v make >/dev/null; then
+	package_cases
+else
+	bad "make not found: the package Makefile tests need GNU make"
+fi
+echo "openwrt init and package tests: $passes passed, $fails failed (shells: $*)"
 [ "$fails" = 0 ]
