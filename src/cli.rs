@@ -3,6 +3,7 @@
 //! ipvsadm …`/`lvsmon genhash …`) are recognised in main before argh sees the
 //! arguments, since their options are popt- and getopt-style.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use argh::FromArgs;
@@ -78,6 +79,12 @@ pub struct RunArgs {
     /// name up to its first dot)
     #[argh(option, short = 'i')]
     pub instance: Option<String>,
+    /// serve /metrics, /status.json and the status page on ADDR:PORT (off by default)
+    #[argh(option)]
+    pub http: Option<String>,
+    /// log every failed check attempt, not only transitions (at most 20 lines a second)
+    #[argh(switch)]
+    pub log_checks: bool,
 }
 
 #[derive(FromArgs, Debug)]
@@ -103,9 +110,15 @@ pub struct StatusArgs {
     /// machine-readable JSON (a stable format)
     #[argh(switch)]
     pub json: bool,
+    /// the recent checks of one real server: status --history VS RS
+    #[argh(switch)]
+    pub history: bool,
     /// control socket path (default /var/run/lvsmon.sock)
     #[argh(option)]
     pub control: Option<PathBuf>,
+    /// with --history: the virtual service (ADDR:PORT or fwmark:N) and the real server
+    #[argh(positional)]
+    pub target: Vec<String>,
 }
 
 #[derive(FromArgs, Debug)]
@@ -245,6 +258,9 @@ pub struct RunOptions {
     pub verbose: bool,
     /// How the config is read (the instance name of `-i`).
     pub load: LoadOptions,
+    /// `--http`: where the HTTP server listens.
+    pub http: Option<SocketAddr>,
+    pub log_checks: bool,
 }
 
 /// A validated command: everything main needs, nothing left to check.
@@ -259,6 +275,8 @@ pub enum Command {
     },
     Status {
         json: bool,
+        /// `--history VS RS`: that real server's recent checks instead of the table.
+        history: Option<Target>,
         control: PathBuf,
     },
     /// `ipvsadm` argv equivalent to the lvsmon subcommand (list, save, restore).
@@ -346,6 +364,16 @@ impl Top {
                     load: LoadOptions {
                         instance: a.instance,
                     },
+                    http: match a.http {
+                        Some(h) => Some(h.parse().map_err(|_| {
+                            UsageError(format!(
+                                "--http wants ADDRESS:PORT or [IPv6]:PORT, not '{}'",
+                                h
+                            ))
+                        })?),
+                        None => None,
+                    },
+                    log_checks: a.log_checks,
                 })
             }
             Sub::Check(a) => Command::Check {
@@ -356,6 +384,20 @@ impl Top {
                 strict: a.strict,
             },
             Sub::Status(a) => Command::Status {
+                history: match (a.history, a.target.as_slice()) {
+                    (false, []) => None,
+                    (true, _) if a.json => return Err(UsageError(
+                        "--history prints text; `status --json` holds every real server's history"
+                            .to_string(),
+                    )),
+                    (true, [vs, rs]) => Some(target(vs, rs)?),
+                    _ => {
+                        return Err(UsageError(
+                            "usage: lvsmon status --history VIRTUAL_SERVICE REAL_SERVER"
+                                .to_string(),
+                        ))
+                    }
+                },
                 json: a.json,
                 control: control_path(a.control),
             },

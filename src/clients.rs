@@ -17,8 +17,13 @@ use std::time::{Duration, Instant};
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
-/// A reply buffer above this size is freed at close (a huge status reply is rare).
-const KEEP_OUT_BYTES: usize = 1 << 20;
+/// A reply buffer above this size is freed at close: what a connection keeps between
+/// requests is bounded (16 HTTP slots keep at most 1 MiB), and a large reply (a scrape of
+/// thousands of real servers) is allocated for its request and freed after it.
+const KEEP_OUT_BYTES: usize = 64 * 1024;
+
+/// Connections refused (every slot busy) per turn of the loop, beyond one per slot.
+const ACCEPT_BATCH: usize = 256;
 
 /// A listening socket the reactor accepts from.
 pub trait Listen: Source {
@@ -167,9 +172,12 @@ impl<L: Listen> Clients<L> {
     }
 
     fn accept_all(&mut self, registry: &Registry, now: Instant) {
-        // Bounded: one accept per slot plus a batch of refusals per event; what is left
-        // in the backlog raises the next event (the listener stays readable).
-        for _ in 0..self.conns.len() + 64 {
+        // Bounded: one accept per slot plus a batch of refusals per turn of the loop, so
+        // a flood of connections cannot keep the loop from its checks. mio's events are
+        // edge-triggered: a backlog left behind raises no new event by itself, so after
+        // a full batch the listener is registered again, which reports it readable at
+        // the next poll.
+        for _ in 0..self.conns.len() + ACCEPT_BATCH {
             let mut stream = match self.listener.accept_one() {
                 Ok(s) => s,
                 Err(ref e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -196,6 +204,15 @@ impl<L: Listen> Clients<L> {
             c.written = 0;
             c.deadline = now + self.proto.timeout;
             c.answered = false;
+        }
+        if let Err(e) =
+            registry.reregister(&mut self.listener, self.listener_token, Interest::READABLE)
+        {
+            log::warn!(
+                "{}: cannot watch the listener again: {}",
+                self.proto.name,
+                e
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::cli::IpvsApi;
 use crate::control::client::{self, ClientError};
-use crate::control::protocol::Request;
+use crate::control::protocol::{Request, Target};
 use crate::daemon::{EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{KernelTable, Op};
@@ -54,11 +54,11 @@ fn client_exit(e: &ClientError) -> u8 {
 }
 
 /// `lvsmon status [--json]`.
-pub fn status(json: bool, socket: &Path) -> u8 {
-    let request = if json {
-        Request::StatusJson
-    } else {
-        Request::Status
+pub fn status(json: bool, history: Option<Target>, socket: &Path) -> u8 {
+    let request = match (history, json) {
+        (Some(t), _) => Request::History(t),
+        (None, true) => Request::StatusJson,
+        (None, false) => Request::Status,
     };
     control(&request, socket)
 }

@@ -99,10 +99,13 @@ pub fn run(opts: RunOptions) -> u8 {
             return EXIT_CONFIG;
         }
     };
+    let mut director = director;
+    director.set_log_checks(opts.log_checks);
     let settings = Settings {
         config_path: opts.config.clone(),
         config_load: opts.load.clone(),
         keep_on_exit: opts.keep_on_exit,
+        http: opts.http,
     };
     let mut reactor = match Reactor::new(
         director,
@@ -125,6 +128,12 @@ pub fn run(opts: RunOptions) -> u8 {
         opts.config.display(),
         if opts.dry_run { ", dry run" } else { "" }
     );
+    if let Some(addr) = reactor.http_addr() {
+        log::info!(
+            "serving /metrics, /status.json and the status page on http://{}/",
+            addr
+        );
+    }
     reactor.set_globals(crate::globals::Globals::from_config(&cfg));
     reactor.set_notify_fifo(
         cfg.lvs_notify_fifo

@@ -57,7 +57,11 @@ fn main() -> ExitCode {
                 load,
                 strict,
             } => lvsmon::commands::check(&config, &load, strict),
-            Command::Status { json, control } => lvsmon::commands::status(json, &control),
+            Command::Status {
+                json,
+                history,
+                control,
+            } => lvsmon::commands::status(json, history, &control),
             Command::Control { request, control } => lvsmon::commands::control(&request, &control),
             Command::Ipvsadm { argv, api, input } => {
                 lvsmon::commands::ipvsadm(&argv, api, input.as_deref())

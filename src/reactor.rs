@@ -6,6 +6,7 @@
 //! check.
 
 use std::io::{self, Read};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,11 +18,15 @@ use crate::control::protocol::{Request, ServiceRef, Target};
 use crate::control::server::{ClientEvent, ControlServer};
 use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
 use crate::globals::Globals;
+use crate::http::exposition::{self, Process};
+use crate::http::server::{HttpEvent, HttpServer, Route};
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::{AddrPort, RuleText};
 use crate::model::config::FlushOnStop;
-use crate::model::limits::{MAX_CONTROL_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS};
+use crate::model::limits::{
+    MAX_CONTROL_CLIENTS, MAX_HTTP_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS,
+};
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
 use crate::scripts::ScriptRunner;
@@ -29,8 +34,10 @@ use crate::sys::process::{take_pending_signals, SIG_HUP, SIG_INT, SIG_TERM, SIG_
 
 const SIGNAL_TOKEN: Token = Token(0);
 const CONTROL_TOKEN: Token = Token(1);
-const FIRST_CLIENT_TOKEN: usize = 2;
-const FIRST_PROBE_TOKEN: usize = FIRST_CLIENT_TOKEN + MAX_CONTROL_CLIENTS;
+const HTTP_TOKEN: Token = Token(2);
+const FIRST_CLIENT_TOKEN: usize = 3;
+const FIRST_HTTP_CLIENT_TOKEN: usize = FIRST_CLIENT_TOKEN + MAX_CONTROL_CLIENTS;
+const FIRST_PROBE_TOKEN: usize = FIRST_HTTP_CLIENT_TOKEN + MAX_HTTP_CLIENTS;
 /// Probe tokens carry the slot in the low bits and a generation above them, so an event
 /// queued for a probe that has since finished (and whose slot was reused) is recognised
 /// as stale. 20 bits of generation keep tokens inside a 32-bit usize on router CPUs.
@@ -42,12 +49,17 @@ const _: () = assert!(MAX_IN_FLIGHT <= 1 << SLOT_BITS);
 const EVENTS_CAPACITY: usize = 256;
 /// Checks started in one turn of the loop. Each connect runs a share of the kernel's TCP
 /// work in our context; starting every due check before looking at the sockets again
-/// would leave replies that arrive meanwhile unread, and with delay_loop counted from a
-/// check's completion those checks then fall due together again: a bunch that grows
-/// (measured under emulation at 1000 real servers: checks started 51 ms late at p50).
+/// would leave replies that arrive meanwhile unread, which delays their completion (with
+/// keepalived's rule, delay_loop counted from a check's completion, those checks then
+/// fell due together again: a bunch that grew; measured under emulation at 1000 real
+/// servers: checks started 51 ms late at p50; start to start, a delayed completion no
+/// longer moves the next start, but reading replies late still skews latencies).
 /// Checks not started stay due and are taken on the next turn, after a poll that does
 /// not sleep.
 const START_BATCH: usize = 16;
+/// The reply buffer's usual size; one grown past it by a large reply is given back after
+/// an HTTP reply, so a scrape's memory is bounded and freed.
+const STATUS_TEXT_BYTES: usize = 64 * 1024;
 /// Shortest interval between kernel drift checks.
 const MIN_DRIFT_INTERVAL: Duration = Duration::from_secs(1);
 /// After a pass in which the kernel refused an operation, the next pass waits this long,
@@ -68,6 +80,8 @@ pub struct Settings {
     /// How the config is read on a reload (the instance name of `run -i`).
     pub config_load: crate::config::LoadOptions,
     pub keep_on_exit: bool,
+    /// `--http`: serve /metrics, /status.json and the status page here.
+    pub http: Option<SocketAddr>,
 }
 
 pub struct Reactor {
@@ -85,6 +99,9 @@ pub struct Reactor {
     failed: Vec<(usize, IpvsError)>,
     kernel: KernelTable,
     control: Option<ControlServer>,
+    http: Option<HttpServer>,
+    /// For /metrics: when the loop was set up, and how the last config load went.
+    process: Process,
     /// Read end of the signal self-pipe (non-blocking).
     signal_pipe: std::fs::File,
     scripts: ScriptRunner,
@@ -154,6 +171,13 @@ impl Reactor {
             ),
             None => None,
         };
+        let http = match settings.http {
+            Some(addr) => Some(
+                HttpServer::bind(addr, poll.registry(), HTTP_TOKEN, FIRST_HTTP_CLIENT_TOKEN)
+                    .map_err(|e| io::Error::new(e.kind(), format!("--http {}: {}", addr, e)))?,
+            ),
+            None => None,
+        };
         let slots = ProbeSlot::pool(MAX_IN_FLIGHT)
             .into_iter()
             .map(|probe| Slot {
@@ -178,13 +202,19 @@ impl Reactor {
             failed: Vec::with_capacity(MAX_OPS_PER_PASS),
             kernel: KernelTable::default(),
             control,
+            http,
+            process: Process {
+                started: SystemTime::now(),
+                last_reload_ok: true,
+                last_reload_success: SystemTime::now(),
+            },
             signal_pipe: std::fs::File::from(signal_pipe),
             scripts: ScriptRunner::new(),
             script_events: FixedTable::new("script events", 256),
             settings,
             drift_interval: drift_interval.max(MIN_DRIFT_INTERVAL),
             next_drift_at: now + drift_interval.max(MIN_DRIFT_INTERVAL),
-            status_text: String::with_capacity(64 * 1024),
+            status_text: String::with_capacity(STATUS_TEXT_BYTES),
             checks_completed: 0,
             wakeups: 0,
             globals: Globals::default(),
@@ -265,6 +295,16 @@ impl Reactor {
         self.checks_completed
     }
 
+    /// Where `--http` listens (the port chosen when 0 was asked for).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(HttpServer::local_addr)
+    }
+
+    /// Open HTTP connections (for tests).
+    pub fn http_connections(&self) -> usize {
+        self.http.as_ref().map_or(0, HttpServer::open)
+    }
+
     /// Times the loop woke from `poll` since start (for tests: an idle daemon sleeps).
     pub fn wakeups(&self) -> u64 {
         self.wakeups
@@ -299,6 +339,7 @@ impl Reactor {
                     t if self.control.as_ref().is_some_and(|c| c.owns(t)) => {
                         self.on_control(t, now)
                     }
+                    t if self.http.as_ref().is_some_and(|h| h.owns(t)) => self.on_http(t, now),
                     t => self.on_probe_event(t, event, now),
                 }
             }
@@ -306,6 +347,9 @@ impl Reactor {
             self.expire_probes(now);
             if let Some(control) = self.control.as_mut() {
                 control.expire(self.poll.registry(), now);
+            }
+            if let Some(http) = self.http.as_mut() {
+                http.expire(self.poll.registry(), now);
             }
             self.scripts.poll(now);
             if now >= self.next_drift_at {
@@ -341,6 +385,7 @@ impl Reactor {
             self.director.next_ramp_step(),
             probes,
             self.control.as_ref().and_then(|c| c.next_deadline()),
+            self.http.as_ref().and_then(|h| h.next_deadline()),
             self.scripts.next_deadline(now),
             Some(self.next_drift_at),
             self.reconcile_not_before
@@ -523,6 +568,15 @@ impl Reactor {
     /// also returned, so `lvsmon reload` can say it was refused. Files byte-identical to
     /// the running config's end it early (see `reload::reload_config`).
     fn reload(&mut self, now: Instant) -> Result<(), String> {
+        let result = self.reload_inner(now);
+        self.process.last_reload_ok = result.is_ok();
+        if result.is_ok() {
+            self.process.last_reload_success = SystemTime::now();
+        }
+        result
+    }
+
+    fn reload_inner(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
         let cfg = match crate::reload::reload_config(
             &path,
@@ -612,14 +666,8 @@ impl Reactor {
     /// service by address (any protocol) or fwmark (any family): the first configured
     /// match is used.
     fn set_override(&mut self, target: &Target, ov: Option<Override>) -> Result<(), String> {
-        let candidates: [ServiceKey; 3] = match target.service {
-            ServiceRef::Addr(addr) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
-                .map(|proto| ServiceKey::Inet { proto, addr }),
-            ServiceRef::Fwmark(mark) => [Family::Inet, Family::Inet6, Family::Inet]
-                .map(|family| ServiceKey::Fwmark { family, mark }),
-        };
         let mut last = OverrideError::NoService;
-        for key in &candidates {
+        for key in &candidates(target) {
             match self.director.set_override(key, target.real, ov) {
                 Ok(()) => return Ok(()),
                 Err(OverrideError::NoService) => continue,
@@ -627,6 +675,54 @@ impl Reactor {
             }
         }
         Err(last.to_string())
+    }
+
+    /// Serves one HTTP request. Building a reply allocates (the body grows the reused
+    /// buffer, /metrics dumps the kernel table, reads /proc); a reply buffer grown past
+    /// `STATUS_TEXT_BYTES` is given back afterwards, so what a scrape takes is bounded and freed. Nothing
+    /// here changes the director's state.
+    fn on_http(&mut self, token: Token, now: Instant) {
+        let Some(http) = self.http.as_mut() else {
+            return;
+        };
+        let HttpEvent::Get { slot, route, head } = http.on_ready(token, self.poll.registry(), now)
+        else {
+            return;
+        };
+        let wall = SystemTime::now();
+        self.status_text.clear();
+        let content_type = match route {
+            Route::Page => "text/html; charset=utf-8",
+            Route::StatusJson => {
+                self.director
+                    .write_status_json(&mut self.status_text, now, wall);
+                "application/json"
+            }
+            Route::Metrics => {
+                self.director
+                    .write_metrics(&mut self.status_text, now, wall);
+                // Read at scrape time, not per check. The drift check's table is reused:
+                // it is always dumped afresh before it is read.
+                match self.backend.dump(&mut self.kernel) {
+                    Ok(()) => exposition::write_ipvs(&mut self.status_text, &self.kernel),
+                    Err(e) => log::warn!("/metrics: cannot read the IPVS table: {}", e),
+                }
+                exposition::write_process(&mut self.status_text, &self.process);
+                if let Some(http) = self.http.as_ref() {
+                    http.write_metrics(&mut self.status_text);
+                }
+                crate::prom::CONTENT_TYPE
+            }
+        };
+        let body = match route {
+            Route::Page => crate::http::PAGE.as_bytes(),
+            _ => self.status_text.as_bytes(),
+        };
+        let http = self.http.as_mut().expect("checked above");
+        http.respond(slot, self.poll.registry(), content_type, body, head);
+        if self.status_text.capacity() > STATUS_TEXT_BYTES {
+            self.status_text = String::with_capacity(STATUS_TEXT_BYTES);
+        }
     }
 
     fn on_control(&mut self, token: Token, now: Instant) {
@@ -656,6 +752,31 @@ impl Reactor {
             Request::Drain(t) => self.set_override(&t, Some(Override::Drain)),
             Request::Enable(t) => self.set_override(&t, None),
             Request::Weight(t, w) => self.set_override(&t, Some(Override::Weight(w))),
+            Request::History(t) => {
+                let mut last = OverrideError::NoService;
+                let mut found = false;
+                for key in &candidates(&t) {
+                    match self.director.write_history_text(
+                        key,
+                        t.real,
+                        &mut self.status_text,
+                        now,
+                        wall,
+                    ) {
+                        Ok(()) => {
+                            found = true;
+                            break;
+                        }
+                        Err(OverrideError::NoService) => continue,
+                        Err(e) => last = e,
+                    }
+                }
+                if found {
+                    Ok(())
+                } else {
+                    Err(last.to_string())
+                }
+            }
         };
         let text = &self.status_text;
         let control = self.control.as_mut().expect("checked above");
@@ -670,6 +791,17 @@ impl Reactor {
                 out.push(b'\n');
             }
         });
+    }
+}
+
+/// The services a request may mean: it names a service by address (any protocol) or
+/// fwmark (any family); the first configured match is used.
+fn candidates(target: &Target) -> [ServiceKey; 3] {
+    match target.service {
+        ServiceRef::Addr(addr) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+            .map(|proto| ServiceKey::Inet { proto, addr }),
+        ServiceRef::Fwmark(mark) => [Family::Inet, Family::Inet6, Family::Inet]
+            .map(|family| ServiceKey::Fwmark { family, mark }),
     }
 }
 

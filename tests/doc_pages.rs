@@ -428,7 +428,7 @@ fn lvsmon_conf_5_names_every_keyword_the_parser_matches() {
 #[test]
 fn lvsmon_conf_5_lists_every_capacity_with_its_value() {
     use lvsmon::model::limits::*;
-    let caps: [(&str, usize); 18] = [
+    let caps: [(&str, usize); 21] = [
         ("MAX_SERVICES", MAX_SERVICES),
         ("MAX_REALS", MAX_REALS),
         ("MAX_CHECKERS", MAX_CHECKERS),
@@ -446,6 +446,9 @@ fn lvsmon_conf_5_lists_every_capacity_with_its_value() {
         ("MAX_HTTP_HEADER_BYTES", MAX_HTTP_HEADER_BYTES),
         ("MAX_CONTROL_REQUEST", MAX_CONTROL_REQUEST),
         ("MAX_CONTROL_CLIENTS", MAX_CONTROL_CLIENTS),
+        ("MAX_HTTP_CLIENTS", MAX_HTTP_CLIENTS),
+        ("MAX_HTTP_REQUEST", MAX_HTTP_REQUEST),
+        ("HISTORY_LEN", HISTORY_LEN),
         ("MAX_OPS_PER_PASS", MAX_OPS_PER_PASS),
     ];
     // A new capacity in limits.rs must be added here (and to the page).

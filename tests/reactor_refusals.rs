@@ -78,6 +78,7 @@ fn reactor(name: &str, text: &str, backend: Refusing) -> Reactor {
             config_path: name.into(),
             config_load: Default::default(),
             keep_on_exit: true,
+            http: None,
         },
     )
     .unwrap();

@@ -32,6 +32,8 @@ pub enum Request {
     /// Lift a drain or weight override.
     Enable(Target),
     Weight(Target, i32),
+    /// The recent checks of one real server.
+    History(Target),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +57,7 @@ impl fmt::Display for RequestError {
             RequestError::Empty => f.write_str("empty request"),
             RequestError::Unknown(word) => write!(
                 f,
-                "unknown request '{}' (try: status, status-json, reload, drain, enable, weight, ping)",
+                "unknown request '{}' (try: status, status-json, history, reload, drain, enable, weight, ping)",
                 word
             ),
             RequestError::BadArgument(what) => f.write_str(what),
@@ -77,6 +79,9 @@ impl Request {
             Request::Enable(t) => write!(out, "enable {} {}", ServiceText(&t.service), t.real),
             Request::Weight(t, w) => {
                 write!(out, "weight {} {} {}", ServiceText(&t.service), t.real, w)
+            }
+            Request::History(t) => {
+                write!(out, "history {} {}", ServiceText(&t.service), t.real)
             }
         };
     }
@@ -126,13 +131,14 @@ pub fn parse(line: &[u8]) -> Result<Request, RequestError> {
         "status" => Request::Status,
         "status-json" => Request::StatusJson,
         "reload" => Request::Reload,
-        "drain" | "enable" | "weight" => {
+        "drain" | "enable" | "weight" | "history" => {
             let service = parse_service(next("missing virtual service")?)?;
             let real = parse_real(next("missing real server")?)?;
             let target = Target { service, real };
             match verb {
                 "drain" => Request::Drain(target),
                 "enable" => Request::Enable(target),
+                "history" => Request::History(target),
                 _ => {
                     let w = next("missing weight")?;
                     let weight = w
@@ -182,6 +188,7 @@ mod tests {
             Request::Drain(t),
             Request::Enable(fw),
             Request::Weight(t, 5),
+            Request::History(fw),
         ] {
             let mut line = String::new();
             r.write_line(&mut line);
@@ -194,7 +201,7 @@ mod tests {
         let cases: [(&[u8], &str); 7] = [
             (b"", "empty request"),
             (b"\xff\xfe", "request is not UTF-8 text"),
-            (b"frobnicate now", "unknown request 'frobnicate' (try: status, status-json, reload, drain, enable, weight, ping)"),
+            (b"frobnicate now", "unknown request 'frobnicate' (try: status, status-json, history, reload, drain, enable, weight, ping)"),
             (b"drain", "missing virtual service"),
             (b"drain 192.0.2.10:80 nonsense", "real server must be ADDRESS:PORT or [IPv6]:PORT"),
             (b"weight 192.0.2.10:80 198.51.100.2:80 -1", "weight must be 0..65535"),

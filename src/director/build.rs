@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::slot_index::SlotIndex;
-use super::{Checker, CheckerId, Director, Real, ServiceName, SlotMeta, Sorry, Svc};
+use super::stats::RealStats;
+use super::{CheckLogLimit, Checker, CheckerId, Director, Real, ServiceName, SlotMeta, Sorry, Svc};
 use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
@@ -200,6 +201,7 @@ fn assemble(
     let mut svcs: Vec<Svc> = Vec::with_capacity(cfg.services.len());
     let mut svc_entries: Vec<SvcEntry> = Vec::with_capacity(cfg.services.len());
     let mut reals: Vec<Real> = Vec::with_capacity(real_count);
+    let mut stats: Vec<RealStats> = Vec::with_capacity(real_count);
     let mut dests: Vec<DestEntry> = Vec::with_capacity(real_count + cfg.services.len());
     let mut slot_meta: Vec<SlotMeta> = Vec::with_capacity(dests.capacity());
     let mut svc_index: FastMap<ServiceKey, u16> = fast_map(cfg.services.len());
@@ -269,6 +271,11 @@ fn assemble(
             for &id in &cks {
                 alpha[id as usize] |= start_down;
             }
+            // A kept real server keeps its counters and history.
+            stats.push(
+                old.and_then(|o| old_reals.get(&(key, r.addr)).map(|&ri| o.stats[ri].clone()))
+                    .unwrap_or_default(),
+            );
             reals.push(Real {
                 svc: si as u16,
                 addr: r.addr,
@@ -446,6 +453,14 @@ fn assemble(
         next_ramp_step: None,
         dirty: true,
         notify_all: cfg.lvs_notify_fifo.is_some(),
+        stats,
+        epoch: old.map(|o| o.epoch).unwrap_or(now),
+        log_checks: old.is_some_and(|o| o.log_checks),
+        check_log: old.map(|o| o.check_log).unwrap_or(CheckLogLimit {
+            window: now,
+            written: 0,
+            suppressed: 0,
+        }),
     };
 
     // 5. Health of each real server from its checkers. A kept real server whose health

@@ -17,8 +17,10 @@
 mod agent;
 mod build;
 mod kernel;
+mod metrics;
 mod ramp;
 mod slot_index;
+pub mod stats;
 
 pub use build::{service_key, service_spec};
 pub use status::Rfc3339;
@@ -225,6 +227,24 @@ pub struct Director {
     dirty: bool,
     /// `lvs_notify_fifo` is set: every transition is an event, with or without a script.
     notify_all: bool,
+    /// Parallel to `reals`: what their checks did (metrics, history).
+    stats: Vec<stats::RealStats>,
+    /// The instant history times count from (kept across reloads).
+    epoch: Instant,
+    /// `--log-checks`: log every failed check, not only transitions.
+    log_checks: bool,
+    check_log: CheckLogLimit,
+}
+
+/// `--log-checks` writes at most `CHECK_LOG_PER_SECOND` lines a second; the rest are
+/// counted and the count is logged when the next line is allowed.
+pub const CHECK_LOG_PER_SECOND: u32 = 20;
+
+#[derive(Clone, Copy, Debug)]
+struct CheckLogLimit {
+    window: Instant,
+    written: u32,
+    suppressed: u64,
 }
 
 impl Director {
@@ -289,8 +309,8 @@ impl Director {
     /// from config load, and loading a large config and programming its table can take
     /// longer than a whole warmup on a slow router, which would leave every first check
     /// due at the same instant, a thundering herd against the real servers. Evenly spaced
-    /// first checks stay spread: each next attempt is due `delay_loop` after its own
-    /// completion. A `warmup` of 0 keeps its meaning (first checks at once).
+    /// first checks stay spread: each next attempt is due `delay_loop` after the start of
+    /// its own previous one. A `warmup` of 0 keeps its meaning (first checks at once).
     pub fn spread_first_checks(&mut self, now: Instant) {
         let fresh = |c: &Checker| c.live && !c.running && c.state.last_check.is_none();
         let n = self.checkers.iter().filter(|c| fresh(c)).count() as u128;
@@ -340,6 +360,11 @@ impl Director {
             self.on_agent_outcome(id, outcome, now);
             return;
         }
+        // Health checks only: an agent's answers are not checks of the real server.
+        self.note_check(id, outcome, now);
+        let Some(c) = self.checkers.get_mut(id as usize) else {
+            return;
+        };
         let next = c
             .state
             .record(&Timers::of(&c.check), outcome, now, self.rng.next_u64());
@@ -355,6 +380,57 @@ impl Director {
             let r = self.fanout[u] as usize;
             self.update_real(r, now, reason, t == Transition::WeightChanged);
         }
+    }
+
+    /// Counts a finished check for every real server using the checker and, with
+    /// `--log-checks`, logs a failure (rate-limited). Allocates nothing unless it logs.
+    fn note_check(&mut self, id: CheckerId, outcome: &Outcome, now: Instant) {
+        let users = self.checkers[id as usize].users.clone();
+        for u in users.clone() {
+            let r = self.fanout[u] as usize;
+            self.stats[r].record(outcome, self.epoch, now);
+        }
+        let Err(reason) = outcome.result else {
+            return;
+        };
+        if !self.log_checks {
+            return;
+        }
+        for u in users {
+            let r = &self.reals[self.fanout[u] as usize];
+            let lim = &mut self.check_log;
+            if now.saturating_duration_since(lim.window) >= Duration::from_secs(1) {
+                if lim.suppressed > 0 {
+                    log::info!(
+                        "{} failed checks not logged in the last second (--log-checks writes at most {} a second)",
+                        lim.suppressed,
+                        CHECK_LOG_PER_SECOND
+                    );
+                }
+                *lim = CheckLogLimit {
+                    window: now,
+                    written: 0,
+                    suppressed: 0,
+                };
+            }
+            if lim.written >= CHECK_LOG_PER_SECOND {
+                lim.suppressed += 1;
+                continue;
+            }
+            lim.written += 1;
+            log::info!(
+                "{} real server {} check failed: {} (after {} ms)",
+                ServiceName(&self.svcs[r.svc as usize].key),
+                AddrPort(&r.addr),
+                reason,
+                outcome.latency.as_millis()
+            );
+        }
+    }
+
+    /// `--log-checks`: log every failed check attempt, not only transitions.
+    pub fn set_log_checks(&mut self, on: bool) {
+        self.log_checks = on;
     }
 
     /// No probe slot was free: retry this checker soon without counting a failure.
@@ -683,6 +759,7 @@ impl Director {
             return;
         }
         self.dirty = true;
+        self.stats[ri].transitions += 1;
         let r = &mut self.reals[ri];
         r.up = up;
         r.last_change = Some(now);

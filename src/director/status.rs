@@ -6,7 +6,7 @@
 use std::fmt::{self, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{protocol_name, Director, Override, Real, ServiceName};
+use super::{protocol_name, Director, Override, OverrideError, Real, ServiceName};
 use crate::health::checker::{CheckerState, Timers};
 use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
@@ -86,6 +86,15 @@ impl fmt::Display for Rfc3339 {
     }
 }
 
+/// An instant as Unix milliseconds.
+fn unix_ms(t: Instant, now: Instant, wall_now: SystemTime) -> u128 {
+    Rfc3339::at(t, now, wall_now)
+        .0
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis()
+}
+
 /// The health checker whose attempt finished last, for a real server's "last" fields
 /// (an agent's attempts are shown as what it said, not as a check result).
 fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
@@ -155,7 +164,7 @@ impl fmt::Display for LastResult<'_> {
 impl Director {
     /// The current weight of a real server: what the believed table gives its address,
     /// 0 when it is not in the table.
-    fn current_weight(&self, r: &Real) -> (bool, i32) {
+    pub(super) fn current_weight(&self, r: &Real) -> (bool, i32) {
         match &self.dests[r.slot].believed {
             Some(d) => (true, d.weight),
             None => (false, 0),
@@ -201,6 +210,7 @@ impl Director {
             }
             out.push_str(",\"reals\":[");
             for (i, ri) in s.reals.clone().enumerate() {
+                let ri: usize = ri;
                 if i > 0 {
                     out.push(',');
                 }
@@ -287,7 +297,26 @@ impl Director {
                         let _ = write!(out, "{{\"kind\":\"weight\",\"weight\":{}}}", w);
                     }
                 }
-                out.push('}');
+                let st = &self.stats[ri];
+                let _ = write!(
+                    out,
+                    ",\"checks_ok\":{},\"checks_failed\":{},\"transitions\":{},\"history\":[",
+                    st.ok, st.fail, st.transitions
+                );
+                for (i, e) in st.history.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(
+                        out,
+                        "[{},{},",
+                        unix_ms(e.at(self.epoch), now, wall_now),
+                        e.latency_us
+                    );
+                    json_str(out, e.reason);
+                    out.push(']');
+                }
+                out.push_str("]}");
             }
             out.push_str("]}");
         }
@@ -429,6 +458,62 @@ impl Director {
                 out.push('\n');
             }
         }
+    }
+
+    /// `lvsmon status --history VS RS`: the recent checks of one real server, oldest
+    /// first. `NoService` when `key` is not configured (the caller tries the next
+    /// protocol), `NoRealServer` when the service has no such real server.
+    pub fn write_history_text(
+        &self,
+        key: &ServiceKey,
+        addr: std::net::SocketAddr,
+        out: &mut String,
+        now: Instant,
+        wall_now: SystemTime,
+    ) -> Result<(), OverrideError> {
+        let si = *self.svc_index.get(key).ok_or(OverrideError::NoService)? as usize;
+        let s = &self.svcs[si];
+        if s.retired {
+            return Err(OverrideError::NoService);
+        }
+        let ri = s
+            .reals
+            .clone()
+            .find(|&ri| self.reals[ri].addr == addr)
+            .ok_or(OverrideError::NoRealServer)?;
+        let r = &self.reals[ri];
+        let st = &self.stats[ri];
+        let _ = writeln!(
+            out,
+            "{} real server {}: {} now; {} checks ok, {} failed, {} transitions; the last {} checks, oldest first",
+            ServiceName(&s.key),
+            AddrPort(&r.addr),
+            if r.up { "up" } else { "DOWN" },
+            st.ok,
+            st.fail,
+            st.transitions,
+            st.history.len()
+        );
+        let _ = writeln!(out, "  {:<20} {:>12}  RESULT", "TIME", "LATENCY");
+        for e in st.history.iter() {
+            let mut latency = heapless::String::<24>::new();
+            let _ = write!(
+                latency,
+                "{}.{} ms",
+                e.latency_us / 1000,
+                e.latency_us % 1000 / 100
+            );
+            let mut at = heapless::String::<24>::new();
+            let _ = write!(at, "{}", Rfc3339::at(e.at(self.epoch), now, wall_now));
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>12}  {}",
+                at.as_str(),
+                latency.as_str(),
+                e.reason
+            );
+        }
+        Ok(())
     }
 
     /// SIGUSR1: the text status, one log line per line.

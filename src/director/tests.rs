@@ -904,16 +904,33 @@ fn status_json_is_the_documented_format() {
     let wall = UNIX_EPOCH + Duration::from_secs(1_795_280_400);
     let mut out = String::new();
     h.d.write_status_json(&mut out, h.now, wall);
-    let want = concat!(
+    // The history: [Unix ms, latency in µs, result], oldest first. R1 was checked each
+    // second from t0; R2 every 2 s until it failed at t0 + 6 s, then each second.
+    let history = |secs: &mut dyn Iterator<Item = u64>, result: &str| -> String {
+        secs.map(|s| format!("[{},3000,\"{}\"]", (1_795_280_380 + s) * 1000, result))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let h1 = history(&mut (0..=20), "ok");
+    let h2 = history(
+        &mut [0, 2, 4, 6].into_iter().chain(7..=20),
+        "connection refused",
+    );
+    let want = [
         r#"{"services":[{"service":"TCP 192.0.2.10:80","protocol":"TCP","address":"192.0.2.10:80","fwmark":null,"#,
         r#""scheduler":"wrr","quorum_up":true,"sorry_server":{"address":"198.51.100.9:80","in_table":false},"reals":["#,
         r#"{"address":"198.51.100.2:80","health":"up","configured_weight":1,"current_weight":1,"in_table":true,"#,
-        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null},"#,
-        r#"{"address":"198.51.100.3:80","health":"down","configured_weight":3,"current_weight":0,"in_table":false,"#,
+        r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"ok","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","last_change":null,"override":null,"#,
+        r#""checks_ok":21,"checks_failed":0,"transitions":0,"history":["#,
+        &h1,
+        r#"]},{"address":"198.51.100.3:80","health":"down","configured_weight":3,"current_weight":0,"in_table":false,"#,
         r#""rising":null,"late":0,"slow_start":null,"agent":null,"check":"HTTP_GET","last_result":"connection refused","last_latency_ms":3,"last_check":"2026-11-21T17:00:00Z","#,
-        r#""last_change":"2026-11-21T16:59:46Z","override":null}]},"#,
-        r#"{"service":"FWM 7","protocol":"FWM","address":null,"fwmark":7,"scheduler":"wrr","quorum_up":false,"sorry_server":null,"reals":[]}]}"#
-    );
+        r#""last_change":"2026-11-21T16:59:46Z","override":null,"checks_ok":0,"checks_failed":18,"transitions":1,"history":["#,
+        &h2,
+        r#"]}]},"#,
+        r#"{"service":"FWM 7","protocol":"FWM","address":null,"fwmark":7,"scheduler":"wrr","quorum_up":false,"sorry_server":null,"reals":[]}]}"#,
+    ]
+    .concat();
     assert_eq!(out, want);
     let mut text = String::new();
     h.d.write_status_text(&mut text, h.now, wall);
@@ -1147,4 +1164,44 @@ fn first_checks_are_spread_evenly_over_warmup_from_loop_start() {
     assert_eq!(&due[..], &[2]);
     d.due(start + Duration::from_millis(1000), &mut due);
     assert_eq!(&due[..], &[0]);
+}
+
+#[test]
+fn log_checks_logs_each_failure_at_most_twenty_a_second() {
+    let mut h = Harness::new(&cfg(vec![vs(VIP, vec![real(R1, 1)])]));
+    director_lines();
+    let fail = Outcome {
+        result: Err(Reason::HttpStatus(503)),
+        latency: Duration::from_millis(4),
+    };
+    let ok = Outcome {
+        result: Ok(Up::default()),
+        latency: Duration::from_millis(4),
+    };
+    // Off by default: counted, not logged.
+    h.d.note_check(0, &fail, h.now);
+    assert!(director_lines().is_empty());
+    h.d.set_log_checks(true);
+    let t = h.now + Duration::from_secs(2);
+    for _ in 0..25 {
+        h.d.note_check(0, &fail, t);
+        h.d.note_check(0, &ok, t);
+    }
+    let lines = director_lines();
+    assert_eq!(lines.len(), 20, "{:?}", lines);
+    assert_eq!(
+        lines[0],
+        "TCP 192.0.2.10:80 real server 198.51.100.2:80 check failed: HTTP 503 (after 4 ms)"
+    );
+    h.d.note_check(0, &fail, t + Duration::from_secs(1));
+    assert_eq!(
+        director_lines(),
+        [
+            "5 failed checks not logged in the last second (--log-checks writes at most 20 a second)",
+            "TCP 192.0.2.10:80 real server 198.51.100.2:80 check failed: HTTP 503 (after 4 ms)",
+        ]
+    );
+    assert_eq!(h.d.stats[0].fail, 27);
+    assert_eq!(h.d.stats[0].ok, 25);
+    assert_eq!(h.d.stats[0].history.len(), 52);
 }

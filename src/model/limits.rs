@@ -34,6 +34,12 @@ pub const MAX_HTTP_REPLY_BYTES: usize = 1024 * 1024;
 pub const MAX_HTTP_HEADER_BYTES: usize = 8 * 1024;
 /// Bytes of one control-socket request.
 pub const MAX_CONTROL_REQUEST: usize = 1024;
+/// Recent checks kept per real server (`status --history`, the status page).
+pub const HISTORY_LEN: usize = 64;
+/// HTTP clients served at once (`run --http`).
+pub const MAX_HTTP_CLIENTS: usize = 16;
+/// Bytes of one HTTP request (request line and headers; no body is read).
+pub const MAX_HTTP_REQUEST: usize = 8 * 1024;
 /// Control-socket clients served at once.
 pub const MAX_CONTROL_CLIENTS: usize = 8;
 /// Kernel operations queued by one reconcile pass.

@@ -101,6 +101,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(dir: &Path, config_text: &str) -> Daemon {
+        Daemon::start_with(dir, config_text, &[])
+    }
+
+    /// `start` with more `lvsmon run` arguments.
+    pub fn start_with(dir: &Path, config_text: &str, extra: &[&str]) -> Daemon {
         let config = dir.join("lvsmon.conf");
         std::fs::write(&config, config_text).unwrap();
         let control = dir.join("lvsmon.sock");
@@ -112,6 +117,7 @@ impl Daemon {
             .arg(&control)
             .arg("--log-file")
             .arg(&log)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -95,6 +95,7 @@ fn main() {
         lvsmon::reactor::Settings {
             config_path: "bench-alloc.conf".into(),
             keep_on_exit: true,
+            http: None,
         },
     )
     .expect("reactor");

@@ -120,9 +120,13 @@ run_cases() {
 	other=$!
 	echo "$other" >"$dir/lvsmon.pid"
 	: >"$TEST_LOG"
+	# LVSMON_OPTS from the defaults file reaches the daemon's command line.
+	cp "$dir/default" "$dir/default.plain"
+	echo 'LVSMON_OPTS="--syslog --http 127.0.0.1:9469 --log-checks"' >>"$dir/default"
 	act start
 	want 0 "Starting lvsmon"
-	logged "lvsmon run -f $dir/lvsmon.conf --daemon --pid-file $dir/lvsmon.pid --syslog"
+	logged "lvsmon run -f $dir/lvsmon.conf --daemon --pid-file $dir/lvsmon.pid --syslog --http 127.0.0.1:9469 --log-checks"
+	mv "$dir/default.plain" "$dir/default"
 	alive "$other" && ok || bad "the unrelated process was signalled"
 	kill "$other"; other=
 

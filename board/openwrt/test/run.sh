@@ -300,8 +300,9 @@ run_cases() {
 	has "stderr" "$TEST_ROOT/stderr" "lvsmon: section main: ssl_ca '/etc/ssl/ca bundle.pem' contains a character that is not allowed"
 	absent "$TEST_ROOT/var/etc/lvsmon.conf"
 
-	# 10. option config_file: used as is, nothing generated; -v and --keep-on-exit.
-	printf 'config lvsmon main\n\toption enabled 1\n\toption config_file /etc/keepalived/keepalived.conf\n\toption verbose 1\n\toption keep_on_exit 1\n' >"$work/in"
+	# 10. option config_file: used as is, nothing generated; -v, --keep-on-exit,
+	# --log-checks and --http.
+	printf 'config lvsmon main\n\toption enabled 1\n\toption config_file /etc/keepalived/keepalived.conf\n\toption verbose 1\n\toption keep_on_exit 1\n\toption log_checks 1\n\toption http [::]:9469\n' >"$work/in"
 	new_case config-file <"$work/in"
 	act start
 	want_rc 0
@@ -311,6 +312,8 @@ run_cases() {
 		set_param command $TEST_PROG run -f /etc/keepalived/keepalived.conf
 		append_param command -v
 		append_param command --keep-on-exit
+		append_param command --log-checks
+		append_param command --http [::]:9469
 		set_param respawn 3600 5 5
 		set_param term_timeout 10
 		set_param stderr 1
@@ -324,6 +327,11 @@ run_cases() {
 		lvsmon check -f /etc/keepalived/keepalived.conf
 	E
 	absent "$TEST_ROOT/var/etc/lvsmon.conf"
+	printf 'config lvsmon main\n\toption enabled 1\n\toption config_file /etc/lvsmon.conf\n\toption http "127.0.0.1:9469 --dry-run"\n' >"$work/in"
+	new_case refuse-http <"$work/in"
+	act start
+	want_rc 1
+	has "stderr" "$TEST_ROOT/stderr" "lvsmon: section main: http '127.0.0.1:9469 --dry-run' is not ADDRESS:PORT"
 
 	# 11. SSL_GET (the lvsmon-tls package) with the SSL block from the main section.
 	new_case ssl-get <<-'E'
