@@ -29,4 +29,6 @@ pub mod sched;
 pub mod scripts;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod track_files;

@@ -49,7 +49,18 @@ fn cases() -> Vec<(String, &'static str)> {
         (rs("  HTTP_GET { url { path /\n status_code 200-199 } }"), "5:14: 'status_code' needs an HTTP status code (100-599) or a range like 200-299, got '200-199'"),
         (rs("  HTTP_GET { url { path /\n regex ok } }"), "5:2: 'regex' is not supported by lvsmon"),
         (rs("  HTTP_GET { url { path / }\n http_protocol 1.1 }"), "5:16: 'http_protocol 1.1' is not supported by lvsmon (it sends HTTP/1.0)"),
-        (rs("  SSL_GET { url { path / }\n enable_sni }"), "5:2: 'enable_sni' is not supported by lvsmon"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n verify maybe }"), "5:9: 'verify' needs one of on|off|true|false|yes|no, got 'maybe'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n sni_name 192.0.2.1 }"), "5:11: 'sni_name' needs a DNS host name (TLS sends no IP address as SNI, RFC 6066 3), got '192.0.2.1'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { url { path / }\n enable_sni\n virtualhost www.example.org:8443 }"), "4:3: SSL_GET: virtualhost 'www.example.org:8443' can be neither sent as SNI nor verified (not a DNS name); set 'sni_name'"),
+        #[cfg(feature = "tls")]
+        (rs("  SSL_GET { }"), "4:3: SSL_GET needs at least one url { } block"),
+        #[cfg(not(feature = "tls"))]
+        (rs("  SSL_GET { url { path / } }"), "4:3: SSL_GET needs a build with the \"tls\" feature (this lvsmon was built without it); use HTTP_GET or TCP_CHECK"),
+        (rs("  HTTP_GET { url { path / }\n tls_compliant }"), "5:2: unknown keyword 'tls_compliant' in HTTP_GET"),
+        (rs("  HTTP_GET { url { path /\n tls_compliant } }"), "5:2: unknown keyword 'tls_compliant' in url"),
         (rs("  UDP_CHECK { payload 0g }"), "4:23: 'payload' needs hex digits, got '0g'"),
         (rs("  UDP_CHECK { require_reply 0Xg }"), "4:29: 'require_reply' needs hex digits (X for any nibble), got '0Xg'"),
         (rs("  UDP_CHECK { payload 0X }"), "4:23: 'payload' needs hex digits, got '0X'"),

@@ -402,7 +402,7 @@ fn check_kinds() {
             |c| format!("{:?}", http0(c).urls),
             "[Url { path: \"/a\", digest: Some([100, 2, 5, 183, 176, 252, 102, 193, 234, 145, 196, 99, 250, 198, 51, 77]), status: [(200, 200), (301, 302)], virtualhost: Some(\"u.example\") }, Url { path: \"/b\", digest: None, status: [], virtualhost: None }]",
         ),
-        ("", "", HTTP, |c| format!("{} {:?}", http0(c).tls, http0(c).virtualhost), "false None"),
+        ("", "", HTTP, |c| format!("{} {:?}", http0(c).tls.is_some(), http0(c).virtualhost), "false None"),
         ("virtualhost vs.example", "", HTTP, |c| format!("{:?}", http0(c).virtualhost), "Some(\"vs.example\")"),
         ("virtualhost vs.example", "virtualhost rs.example", HTTP, |c| format!("{:?}", http0(c).virtualhost), "Some(\"rs.example\")"),
         (
@@ -503,7 +503,7 @@ fn global_defs_sync_daemon_and_timeouts() {
 
 #[test]
 fn skipped_blocks_warn_once_each() {
-    let src = "vrrp_instance VI_1 {\n virtual_ipaddress {\n  192.0.2.1\n }\n}\nvrrp_script chk { script \"/bin/x\" }\nstatic_routes {\n 192.0.2.0/24 via 192.0.2.1\n}\nvrrp_sync_group G { group { VI_1 } }\nSSL { ca /x }\n";
+    let src = "vrrp_instance VI_1 {\n virtual_ipaddress {\n  192.0.2.1\n }\n}\nvrrp_script chk { script \"/bin/x\" }\nstatic_routes {\n 192.0.2.0/24 via 192.0.2.1\n}\nvrrp_sync_group G { group { VI_1 } }\n";
     let c = parse_str("t.conf", src).unwrap();
     assert_eq!(
         c.warnings,
@@ -512,7 +512,6 @@ fn skipped_blocks_warn_once_each() {
             "t.conf:6:1: vrrp_script chk skipped (not part of keepalived's LVS configuration)",
             "t.conf:7:1: static_routes skipped (not part of keepalived's LVS configuration)",
             "t.conf:10:1: vrrp_sync_group G skipped (not part of keepalived's LVS configuration)",
-            "t.conf:11:1: SSL skipped (lvsmon has no TLS checks)",
         ]
     );
     assert!(c.services.is_empty());
@@ -673,4 +672,14 @@ fn escaped_quotes_in_script_strings() {
     let s = c.services[0].reals[0].notify_up.as_ref().unwrap();
     assert_eq!(s.argv, vec!["/bin/n.sh", "a b", "c"]);
     assert_eq!(s.user.as_deref(), Some("user1"));
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn ssl_block_is_skipped_without_tls() {
+    let c = parse_str("t.conf", "SSL { ca /x }\n").unwrap();
+    assert_eq!(
+        c.warnings,
+        vec!["t.conf:1:1: SSL skipped (this lvsmon was built without the \"tls\" feature)"]
+    );
 }

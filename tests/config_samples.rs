@@ -33,7 +33,8 @@ fn shape(c: &Config) -> (usize, usize, Vec<&'static str>) {
     (c.services.len(), reals, kinds)
 }
 
-/// Samples that use SSL_GET, which this build refuses (no TLS), and where it stands.
+/// Samples that use SSL_GET, and where it stands (a build without the "tls" feature
+/// refuses it there).
 const TLS_SAMPLES: &[(&str, &str)] = &[
     ("keepalived.conf.HTTP_GET.port", ":22:9:"),
     ("keepalived.conf.SSL_GET", ":39:9:"),
@@ -41,6 +42,7 @@ const TLS_SAMPLES: &[(&str, &str)] = &[
     ("keepalived.conf.virtualhost", ":24:9:"),
 ];
 
+#[cfg(not(feature = "tls"))]
 #[test]
 fn tls_samples_are_refused_by_name() {
     for (name, pos) in TLS_SAMPLES {
@@ -48,13 +50,42 @@ fn tls_samples_are_refused_by_name() {
         assert!(
             e.contains(pos)
                 && e.ends_with(
-                    "SSL_GET is not supported in this build (lvsmon has no TLS); use HTTP_GET or TCP_CHECK"
+                    "SSL_GET needs a build with the \"tls\" feature (this lvsmon was built \
+                     without it); use HTTP_GET or TCP_CHECK"
                 ),
             "{}: {}",
             name,
             e
         );
     }
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn tls_samples_parse_with_their_shape() {
+    let want: &[(&str, usize, usize, &[&str])] = &[
+        ("keepalived.conf.HTTP_GET.port", 1, 1, &["SSL_GET"]),
+        ("keepalived.conf.SSL_GET", 2, 2, &["SSL_GET", "HTTP_GET"]),
+        ("keepalived.conf.status_code", 1, 1, &["SSL_GET"]),
+        ("keepalived.conf.virtualhost", 1, 1, &["SSL_GET"]),
+    ];
+    for (name, services, reals, kinds) in want {
+        let c = sample(name);
+        assert_eq!(
+            shape(&c),
+            (*services, *reals, kinds.to_vec()),
+            "sample {}",
+            name
+        );
+    }
+    // keepalived's defaults: no SNI, no verification (no SSL block), quiet close.
+    let c = sample("keepalived.conf.SSL_GET");
+    let CheckKind::Http(h) = &c.services[0].reals[0].checks[0].kind else {
+        panic!()
+    };
+    let t = h.tls.as_ref().unwrap();
+    assert!(!t.enable_sni && !t.verify && !t.compliant && t.sni_name.is_none());
+    assert_eq!(h.urls.len(), 2);
 }
 
 #[test]
@@ -115,8 +146,12 @@ fn every_sample_parses_with_its_shape() {
                     .iter()
                     .any(|t| p.file_name().unwrap().to_string_lossy() == t.0);
                 match load(&p) {
-                    Ok(_) => assert!(!tls, "{} uses SSL_GET and must be refused", p.display()),
-                    Err(e) => assert!(tls, "{}", e),
+                    Ok(_) => assert!(
+                        !tls || cfg!(feature = "tls"),
+                        "{} uses SSL_GET and must be refused",
+                        p.display()
+                    ),
+                    Err(e) => assert!(tls && !cfg!(feature = "tls"), "{}", e),
                 }
             }
         }
@@ -180,8 +215,8 @@ fn sample_quorum() {
 
 #[test]
 fn sample_status_codes_read_as_http_get() {
-    // The sample's checks are SSL_GET, which this build refuses; read as HTTP_GET, its
-    // status_code lines and digest still exercise the real sample text.
+    // The sample's checks are SSL_GET (refused by a build without "tls"); read as
+    // HTTP_GET, its status_code lines and digest exercise the real sample text either way.
     let text = std::fs::read_to_string(samples_dir().join("keepalived.conf.status_code"))
         .unwrap()
         .replace("SSL_GET", "HTTP_GET");
@@ -189,7 +224,7 @@ fn sample_status_codes_read_as_http_get() {
     let CheckKind::Http(h) = &c.services[0].reals[0].checks[0].kind else {
         panic!()
     };
-    assert!(!h.tls);
+    assert!(h.tls.is_none());
     assert_eq!(
         h.urls[0].status.as_slice(),
         &[(200, 299), (400, 499), (503, 503), (505, 505)]

@@ -19,7 +19,7 @@
 //! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
 //! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
 //! behaviour lvsmon does not implement are refused by name: `regex*`, `http_protocol`
-//! other than 1.0, `fast_recovery`, `enable_sni`, FILE_CHECK `dynamic`, `BFD_CHECK`, and
+//! other than 1.0, `fast_recovery`, FILE_CHECK `dynamic`, `BFD_CHECK`, and
 //! keepalived's `~LST`. Glob brace expansion (`{a,b}`) in
 //! `include` is not supported; `*`, `?` and `[...]` are.
 

@@ -138,7 +138,8 @@ pub struct RawCheck {
 pub enum RawKind {
     Tcp,
     Http {
-        tls: bool,
+        /// SSL_GET's settings; None for HTTP_GET.
+        tls: Option<RawTls>,
         urls: Vec<Url>,
         virtualhost: Option<String>,
     },
@@ -155,6 +156,28 @@ pub enum RawKind {
         name: String,
         weight: Option<(i32, bool)>,
     },
+}
+
+/// SSL_GET's own keywords, as given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawTls {
+    pub enable_sni: bool,
+    pub sni_name: Option<String>,
+    pub compliant: bool,
+    /// Bit i: url i has `tls_compliant`.
+    pub compliant_urls: u8,
+    /// `verify off` (an lvsmon keyword): keepalived's no-verification even with a `ca`.
+    pub verify: bool,
+}
+
+/// The top-level `SSL` block: each file with the position of its keyword.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSsl {
+    pub pos: Pos,
+    pub ca: Option<(PathBuf, Pos)>,
+    pub certificate: Option<(PathBuf, Pos)>,
+    pub key: Option<(PathBuf, Pos)>,
+    pub password: Option<(String, Pos)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +212,8 @@ pub struct RawConfig {
     pub track_files: HashMap<String, TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
+    /// The top-level `SSL` block (builds with the "tls" feature).
+    pub ssl: Option<RawSsl>,
     pub lvs_flush: bool,
     pub lvs_flush_on_stop: FlushOnStop,
     pub net_namespace_ipvs: Option<String>,
@@ -397,6 +422,15 @@ fn boolean<'s>(s: &'s Stmt<'s>) -> PResult<Result<bool, &'s Token<'s>>> {
             _ => Err(t),
         },
     })
+}
+
+/// `boolean` where a bad value is an error (keywords keepalived does not have, and the
+/// url block, which reports no warnings).
+fn strict_bool(s: &Stmt) -> PResult<bool> {
+    match boolean(s)? {
+        Ok(v) => Ok(v),
+        Err(t) => bad(t, s.kw.text, "one of on|off|true|false|yes|no"),
+    }
 }
 
 fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
@@ -854,6 +888,7 @@ impl Parser<'_> {
                 Ok(())
             }
             "track_file" | "vrrp_track_file" => self.track_file(s),
+            "SSL" if cfg!(feature = "tls") => self.ssl(s),
             "net_namespace_ipvs" => {
                 no_block(s)?;
                 nargs(
@@ -882,11 +917,11 @@ impl Parser<'_> {
                             | "garp_group"
                             | "bfd_instance"
                             | "track_process"
-                            | "SSL"
-                    )) =>
+                    )
+                    || (kw == "SSL" && !cfg!(feature = "tls"))) =>
             {
                 let what = if kw == "SSL" {
-                    "lvsmon has no TLS checks"
+                    "this lvsmon was built without the \"tls\" feature"
                 } else {
                     "not part of keepalived's LVS configuration"
                 };
@@ -900,6 +935,39 @@ impl Parser<'_> {
             }
             _ => perr(s.kw.pos, format!("unknown keyword '{}' at top level", kw)),
         }
+    }
+
+    /// keepalived's `SSL { password; ca; certificate; key }`. As keepalived, a second
+    /// block replaces the first (with a warning).
+    fn ssl(&mut self, s: &Stmt) -> PResult<()> {
+        nargs(s, 0, 0, "a { } block")?;
+        let body = need_block(s)?;
+        if let Some(old) = &self.out.ssl {
+            let at = fmt_pos(self.files, old.pos);
+            self.warn(s.kw.pos, format!("SSL block replaces the one at {}", at));
+        }
+        let mut ssl = RawSsl {
+            pos: s.kw.pos,
+            ca: None,
+            certificate: None,
+            key: None,
+            password: None,
+        };
+        for st in body {
+            let st = &st;
+            let kw = st.kw.text;
+            match kw {
+                "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                "certificate" => {
+                    ssl.certificate = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos))
+                }
+                "key" => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
+                _ => return perr(st.kw.pos, format!("unknown keyword '{}' in SSL", kw)),
+            }
+        }
+        self.out.ssl = Some(ssl);
+        Ok(())
     }
 
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
@@ -1597,6 +1665,17 @@ impl Parser<'_> {
         let mut track: Option<String> = None;
         let mut file_weight_v = None;
         let mut host_conn_set = false;
+        let mut tls = RawTls {
+            verify: true,
+            ..RawTls::default()
+        };
+        if name == "SSL_GET" && !cfg!(feature = "tls") {
+            return perr(
+                s.kw.pos,
+                "SSL_GET needs a build with the \"tls\" feature (this lvsmon was built \
+                 without it); use HTTP_GET or TCP_CHECK",
+            );
+        }
         for st in body {
             let st = &st;
             let kw = st.kw.text;
@@ -1632,7 +1711,11 @@ impl Parser<'_> {
                             format!("more than MAX_URLS ({}) url blocks in {}", MAX_URLS, name),
                         );
                     }
-                    urls.push(url(st)?);
+                    let (u, compliant) = url(st, name == "SSL_GET")?;
+                    if compliant {
+                        tls.compliant_urls |= 1 << urls.len();
+                    }
+                    urls.push(u);
                 }
                 ("HTTP_GET" | "SSL_GET", "virtualhost") => {
                     virtualhost = Some(string1(st, "a host name")?)
@@ -1649,9 +1732,38 @@ impl Parser<'_> {
                         );
                     }
                 }
-                ("HTTP_GET" | "SSL_GET", "fast_recovery") | ("SSL_GET", "enable_sni") => {
+                ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
+                ("SSL_GET", "enable_sni") => {
+                    if let Some(v) = self.kbool(st)? {
+                        tls.enable_sni = v;
+                    }
+                }
+                ("SSL_GET", "sni_name") => {
+                    // keepalived: `sni_name` alone turns SNI on with the default name.
+                    no_block(st)?;
+                    nargs(st, 0, 1, "a DNS host name")?;
+                    if let Some(t) = st.args.first() {
+                        #[cfg(feature = "tls")]
+                        if !crate::tls::is_dns_name(t.text) {
+                            return bad(
+                                t,
+                                kw,
+                                "a DNS host name (TLS sends no IP address as SNI, RFC 6066 3)",
+                            );
+                        }
+                        tls.sni_name = Some(t.text.to_string());
+                    }
+                    tls.enable_sni = true;
+                }
+                ("SSL_GET", "tls_compliant") => {
+                    if let Some(v) = self.kbool(st)? {
+                        tls.compliant = v;
+                    }
+                }
+                // lvsmon's own keyword, and a security setting: a bad value is an error.
+                ("SSL_GET", "verify") => tls.verify = strict_bool(st)?,
                 ("UDP_CHECK", "payload") => {
                     no_block(st)?;
                     if st.args.is_empty() {
@@ -1751,15 +1863,7 @@ impl Parser<'_> {
         }
         c.kind = match name {
             "TCP_CHECK" => RawKind::Tcp,
-            "SSL_GET" => {
-                return perr(
-                    s.kw.pos,
-                    "SSL_GET is not supported in this build (lvsmon has no TLS); \
-                     use HTTP_GET or TCP_CHECK"
-                        .to_string(),
-                );
-            }
-            "HTTP_GET" => {
+            "HTTP_GET" | "SSL_GET" => {
                 if urls.is_empty() {
                     return perr(
                         s.kw.pos,
@@ -1767,7 +1871,7 @@ impl Parser<'_> {
                     );
                 }
                 RawKind::Http {
-                    tls: name == "SSL_GET",
+                    tls: (name == "SSL_GET").then_some(tls),
                     urls,
                     virtualhost,
                 }
@@ -1944,17 +2048,21 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
     Ok((w, reverse))
 }
 
-fn url(s: &Stmt) -> PResult<Url> {
+/// One `url { }` block, and whether it says `tls_compliant` (SSL_GET only, as in
+/// keepalived).
+fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
     nargs(s, 0, 0, "a { } block")?;
     let body = need_block(s)?;
     let mut path = None;
     let mut digest = None;
     let mut status = StatusCodes::new();
     let mut virtualhost = None;
+    let mut compliant = false;
     for st in body {
         let st = &st;
         let kw = st.kw.text;
         match kw {
+            "tls_compliant" if ssl => compliant = strict_bool(st)?,
             "path" => path = Some(string1(st, "a URL path")?),
             "digest" => {
                 let t = arg1(st, "32 hex digits (an MD5 digest)")?;
@@ -2012,12 +2120,15 @@ fn url(s: &Stmt) -> PResult<Url> {
     let Some(path) = path else {
         return perr(s.kw.pos, "url block needs a 'path'");
     };
-    Ok(Url {
-        path,
-        digest,
-        status,
-        virtualhost,
-    })
+    Ok((
+        Url {
+            path,
+            digest,
+            status,
+            virtualhost,
+        },
+        compliant,
+    ))
 }
 
 fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::error::{fmt_pos, perr, PResult};
+#[cfg(feature = "tls")]
+use crate::config::parse::RawSsl;
 use crate::config::parse::{
-    FwdSpec, RawAgent, RawCheck, RawConfig, RawKind, RawRs, RawTarget, RawVs, VsgEntry,
+    FwdSpec, RawAgent, RawCheck, RawConfig, RawKind, RawRs, RawTarget, RawTls, RawVs, VsgEntry,
 };
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec};
 use crate::model::config::{
     is_hashing, Check, CheckKind, Config, FileCheck, HttpCheck, MiscCheck, Pos, RealServer,
-    SorryServer, TrackFileInit, Url, VirtualServer, VsTarget,
+    SorryServer, TlsCheck, TrackFileInit, Url, VirtualServer, VsTarget,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
 
@@ -54,6 +56,10 @@ struct Ctx<'a> {
     /// The url list of the last HTTP_GET resolved: real servers of a service usually
     /// carry the same one, and each checker then shares it instead of its own copy.
     last_urls: Option<Arc<[Url]>>,
+    /// The TLS client contexts of the `SSL` block, built once (at the block, or at the
+    /// first SSL_GET when there is no block).
+    #[cfg(feature = "tls")]
+    tls_client: Option<crate::tls::Client>,
 }
 
 impl Ctx<'_> {
@@ -68,12 +74,107 @@ impl Ctx<'_> {
         }
     }
 
+    #[cfg(feature = "tls")]
+    /// The client contexts; `pos` is where an error goes when there is no SSL block.
+    fn tls_client(&mut self, pos: Pos) -> PResult<crate::tls::Client> {
+        if let Some(c) = &self.tls_client {
+            return Ok(c.clone());
+        }
+        let c = build_tls_client(self.raw.ssl.as_ref(), pos)?;
+        if let Some(ssl) = &self.raw.ssl {
+            if let Some((_, pos)) = &ssl.password {
+                // The key was read: it is not encrypted (encrypted keys are refused).
+                self.warn(
+                    *pos,
+                    "SSL password unused: the key is not encrypted".to_string(),
+                );
+            }
+        }
+        self.tls_client = Some(c.clone());
+        Ok(c)
+    }
+
     fn warn(&mut self, pos: Pos, msg: String) {
         let line = format!("{}: {}", fmt_pos(self.files, pos), msg);
         if !self.warnings.contains(&line) {
             self.warnings.push(line);
         }
     }
+}
+
+/// SSL_GET's resolved settings. A name that will be sent as SNI or verified must be a
+/// DNS name or an IP address (an IP address is verified, never sent as SNI).
+#[cfg(feature = "tls")]
+fn tls_check(
+    cx: &mut Ctx,
+    pos: Pos,
+    t: &RawTls,
+    urls: &[Url],
+    virtualhost: Option<&str>,
+) -> PResult<TlsCheck> {
+    let client = cx.tls_client(pos)?;
+    let verify = t.verify && client.has_ca();
+    if t.enable_sni || verify {
+        let names = urls
+            .iter()
+            .filter_map(|u| u.virtualhost.as_deref())
+            .chain(virtualhost);
+        for n in t.sni_name.as_deref().into_iter().chain(names) {
+            if !crate::tls::is_dns_name(n) && n.parse::<IpAddr>().is_err() {
+                return perr(
+                    pos,
+                    format!(
+                        "SSL_GET: virtualhost '{}' can be neither sent as SNI nor verified \
+                         (not a DNS name); set 'sni_name'",
+                        n
+                    ),
+                );
+            }
+        }
+    }
+    Ok(TlsCheck {
+        enable_sni: t.enable_sni,
+        sni_name: t.sni_name.clone(),
+        compliant: t.compliant,
+        compliant_urls: t.compliant_urls,
+        verify,
+        client,
+    })
+}
+
+/// Without the "tls" feature the parser refuses SSL_GET, so nothing gets here.
+#[cfg(not(feature = "tls"))]
+fn tls_check(
+    _cx: &mut Ctx,
+    pos: Pos,
+    _t: &RawTls,
+    _urls: &[Url],
+    _virtualhost: Option<&str>,
+) -> PResult<TlsCheck> {
+    perr(pos, "SSL_GET needs a build with the \"tls\" feature")
+}
+
+/// The client contexts of the `SSL` block (or of none), with errors at the keyword.
+#[cfg(feature = "tls")]
+fn build_tls_client(ssl: Option<&RawSsl>, pos: Pos) -> PResult<crate::tls::Client> {
+    use crate::tls::{Client, SslField, SslFiles};
+    let Some(ssl) = ssl else {
+        return Client::build(&SslFiles::default()).or_else(|e| perr(pos, e.message));
+    };
+    let files = SslFiles {
+        ca: ssl.ca.as_ref().map(|(p, _)| p.as_path()),
+        certificate: ssl.certificate.as_ref().map(|(p, _)| p.as_path()),
+        key: ssl.key.as_ref().map(|(p, _)| p.as_path()),
+        password: ssl.password.as_ref().map(|(p, _)| p.as_str()),
+    };
+    Client::build(&files).or_else(|e| {
+        let at = match e.field {
+            SslField::Ca => ssl.ca.as_ref().map(|x| x.1),
+            SslField::Certificate => ssl.certificate.as_ref().map(|x| x.1),
+            SslField::Key => ssl.key.as_ref().map(|x| x.1),
+        };
+        perr(at.unwrap_or(ssl.pos), e.message)
+    })
 }
 
 /// One expanded target of a `virtual_server` line.
@@ -91,7 +192,15 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         warnings,
         total_reals: 0,
         last_urls: None,
+        #[cfg(feature = "tls")]
+        tls_client: None,
     };
+    // The files of an SSL block are read even when no SSL_GET uses them yet, so that
+    // `lvsmon check` reports a missing CA before a check needs it.
+    #[cfg(feature = "tls")]
+    if let Some(ssl) = &raw.ssl {
+        cx.tls_client(ssl.pos)?;
+    }
     let mut services: Vec<VirtualServer> = Vec::new();
     for vs in &raw.vss {
         let (members, group) = expand(&cx, vs, services.len())?;
@@ -811,14 +920,21 @@ fn check(
             tls,
             urls,
             virtualhost,
-        } => CheckKind::Http(HttpCheck {
-            tls: *tls,
-            urls: cx.share_urls(urls),
-            virtualhost: virtualhost
+        } => {
+            let virtualhost = virtualhost
                 .clone()
                 .or_else(|| r.virtualhost.clone())
-                .or_else(|| vs.virtualhost.clone()),
-        }),
+                .or_else(|| vs.virtualhost.clone());
+            let tls = match tls {
+                None => None,
+                Some(t) => Some(tls_check(cx, c.pos, t, urls, virtualhost.as_deref())?),
+            };
+            CheckKind::Http(HttpCheck {
+                tls,
+                urls: cx.share_urls(urls),
+                virtualhost,
+            })
+        }
         RawKind::Udp(u) => CheckKind::Udp(u.clone()),
         RawKind::Dns(d) => CheckKind::Dns(d.clone()),
         RawKind::Smtp(s) => CheckKind::Smtp(s.clone()),

@@ -22,7 +22,8 @@ pub const LATENCY_BUCKETS_US: [u64; 13] = [
 
 /// A check's reason in two small numbers: which kind (`code`, 0 = ok) and the number
 /// the reason carries (HTTP status, timeout in ms, errno...; 0 when it carries none).
-/// `BadReply`'s text is not kept: the ring says "bad reply".
+/// `BadReply`'s text is not kept: the ring says "bad reply" (and the TLS reasons' texts:
+/// "TLS handshake failed", "certificate verify failed"; the log has the whole words).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReasonCode {
     pub code: u8,
@@ -55,6 +56,11 @@ impl ReasonCode {
                 Reason::FileDown => (16, 0),
                 Reason::Local(e) => (17, clamp(i64::from(e))),
                 Reason::NoSlot => (18, 0),
+                Reason::TlsTimeout { ms } => (19, u16::try_from(ms).unwrap_or(u16::MAX)),
+                Reason::TlsAlert(a) => (20, u16::from(a)),
+                Reason::TlsHandshake(_) => (21, 0),
+                Reason::CertVerify(_) => (22, 0),
+                Reason::Tls(_) => (23, 0),
             },
         };
         ReasonCode { code, detail }
@@ -89,6 +95,14 @@ impl fmt::Display for ReasonCode {
             16 => f.write_str("tracked file reports down"),
             17 => write!(f, "local error: errno {}", d),
             18 => f.write_str("no free probe slot"),
+            19 => write!(f, "timeout after {} ms in TLS handshake", d),
+            20 => match crate::probe::outcome::alert_name(d as u8) {
+                Some(name) => write!(f, "TLS handshake failed: {} alert from the server", name),
+                None => write!(f, "TLS handshake failed: alert {} from the server", d),
+            },
+            21 => f.write_str("TLS handshake failed"),
+            22 => f.write_str("certificate verify failed"),
+            23 => f.write_str("TLS error"),
             _ => f.write_str("unknown"),
         }
     }
@@ -251,9 +265,23 @@ mod tests {
             (Reason::HttpStatus(503), "HTTP 503"),
             (Reason::DnsRcode(3), "DNS rcode 3"),
             (Reason::ScriptExit(1), "script exited with 1"),
+            (
+                Reason::TlsTimeout { ms: 3000 },
+                "timeout after 3000 ms in TLS handshake",
+            ),
+            (
+                Reason::TlsAlert(40),
+                "TLS handshake failed: handshake_failure alert from the server",
+            ),
         ] {
             assert_eq!(ReasonCode::of(&Err(r)).to_string(), text);
             assert_eq!(r.to_string(), text);
         }
+        // The ring keeps the kind of a TLS failure, the log its words.
+        let r = Reason::CertVerify("certificate expired");
+        assert_eq!(
+            ReasonCode::of(&Err(r)).to_string(),
+            "certificate verify failed"
+        );
     }
 }

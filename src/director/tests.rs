@@ -24,7 +24,7 @@ pub(super) fn sa(s: &str) -> SocketAddr {
 pub(super) fn http_check(target: &str) -> Check {
     Check {
         kind: CheckKind::Http(HttpCheck {
-            tls: false,
+            tls: None,
             urls: vec![Url {
                 path: "/".into(),
                 digest: None,

@@ -216,7 +216,7 @@ impl CheckKind {
     pub fn name(&self) -> &'static str {
         match self {
             CheckKind::Tcp => "TCP_CHECK",
-            CheckKind::Http(h) if h.tls => "SSL_GET",
+            CheckKind::Http(h) if h.tls.is_some() => "SSL_GET",
             CheckKind::Http(_) => "HTTP_GET",
             CheckKind::Udp(_) => "UDP_CHECK",
             CheckKind::Dns(_) => "DNS_CHECK",
@@ -231,14 +231,35 @@ impl CheckKind {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpCheck {
-    /// SSL_GET (parsed, refused as "not supported in this build").
-    pub tls: bool,
+    /// SSL_GET's TLS settings; None for HTTP_GET.
+    pub tls: Option<TlsCheck>,
     /// At most `MAX_URLS` (checked when the config is resolved). Shared: the checkers of
     /// real servers with the same url list hold one copy.
     pub urls: Arc<[Url]>,
     /// Host header: checker's, else real server's, else service's `virtualhost`;
     /// None = the target address.
     pub virtualhost: Option<String>,
+}
+
+/// SSL_GET: HTTP_GET over TLS (keepalived's keywords, and lvsmon's `verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TlsCheck {
+    /// `enable_sni` (implied by `sni_name`): send the name (below) as SNI. keepalived's
+    /// default is off.
+    pub enable_sni: bool,
+    /// `sni_name`: the name sent and verified; else the url's virtualhost, else the
+    /// checker's (see `probe::tls`).
+    pub sni_name: Option<String>,
+    /// `tls_compliant` on the checker, and bit i for url i's own: send close_notify before
+    /// closing (keepalived's default is a quiet close).
+    pub compliant: bool,
+    pub compliant_urls: u8,
+    /// Verify the server's certificate: an `SSL { ca }` is given and the check does not
+    /// say `verify off`.
+    pub verify: bool,
+    /// The client contexts built from the `SSL` block.
+    #[cfg(feature = "tls")]
+    pub client: crate::tls::Client,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -11,6 +11,10 @@ pub const MAX_CHECKERS: usize = 16384;
 pub const MAX_CHECKS_PER_REAL: usize = 8;
 /// Probes with a socket or child process open at the same time.
 pub const MAX_IN_FLIGHT: usize = 512;
+/// SSL_GET connections open at once (each holds rustls's state, allocated at connect
+/// and freed at close; see README "Memory"). A check that finds them all in use is
+/// counted as not run and retried soon, as when every probe slot is busy.
+pub const MAX_TLS_IN_FLIGHT: usize = 128;
 /// `url { }` blocks in one HTTP_GET.
 pub const MAX_URLS: usize = 8;
 /// Status-code ranges in one `status_code` line.

@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn host_is_address_with_port_or_virtualhost_without() {
         let mut check = HttpCheck {
-            tls: false,
+            tls: None,
             urls: Vec::new().into(),
             virtualhost: None,
         };
@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn request_that_does_not_fit_is_refused() {
         let check = HttpCheck {
-            tls: false,
+            tls: None,
             urls: Vec::new().into(),
             virtualhost: None,
         };
@@ -516,7 +516,7 @@ mod tests {
         let body_md5: [u8; 16] = Md5::digest(b"hello\n").into();
         let check = Check {
             kind: CheckKind::Http(HttpCheck {
-                tls: false,
+                tls: None,
                 urls: vec![Url {
                     path: "/".into(),
                     digest: Some(body_md5),

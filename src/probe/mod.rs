@@ -36,6 +36,8 @@ mod ping;
 mod smtp;
 mod stream;
 mod tcp;
+#[cfg(feature = "tls")]
+mod tls;
 mod udp;
 
 use std::fmt;
@@ -355,9 +357,6 @@ impl ProbeSlot {
         self.url = 0;
         self.silence_is_up = false;
         let res = match &check.kind {
-            // SSL_GET is refused by config resolution ("not supported in this build");
-            // should one get here, plain HTTP must not stand in for TLS.
-            CheckKind::Http(h) if h.tls => Err(Reason::Local(libc::EPROTONOSUPPORT)),
             CheckKind::Tcp | CheckKind::Http(_) | CheckKind::Smtp(_) | CheckKind::Agent => {
                 self.smtp = smtp::Stage::Banner;
                 self.open_tcp(check, registry)
@@ -404,6 +403,12 @@ impl ProbeSlot {
             _ => {
                 let r = if self.udp_silence_is_up() {
                     Ok(Up::default())
+                } else if self.phase != Phase::Connecting
+                    && matches!(&self.io, Io::Tcp(s) if s.in_tls_handshake())
+                {
+                    Err(Reason::TlsTimeout {
+                        ms: ms(self.timeout),
+                    })
                 } else {
                     Err(Reason::Timeout {
                         ms: ms(self.timeout),
@@ -429,7 +434,8 @@ impl ProbeSlot {
             // between fork and exec holds it for microseconds, and any event it
             // still draws carries a token the reactor no longer accepts or, for the
             // next url of the same probe, is only a hint that costs one EAGAIN).
-            Io::Tcp(s) => {
+            Io::Tcp(mut s) => {
+                s.close(&mut self.socket_calls);
                 self.socket_calls += 1;
                 drop(s)
             }
@@ -559,7 +565,14 @@ impl ProbeSlot {
                 Phase::Receiving => match &check.kind {
                     // Only a write-space event (the request was acknowledged): no
                     // reply bytes to read, and their arrival raises an event of its own.
-                    CheckKind::Http(_) if !ready.readable && ready.is_some() => return Ok(None),
+                    // (Unless TLS records wait for that room.)
+                    CheckKind::Http(_)
+                        if !ready.readable
+                            && ready.is_some()
+                            && !matches!(&self.io, Io::Tcp(s) if s.wants_write()) =>
+                    {
+                        return Ok(None)
+                    }
                     CheckKind::Http(h) => match self.http_read(h)? {
                         http::ReadStep::Wait => return Ok(None),
                         http::ReadStep::UrlPassed => {

@@ -40,6 +40,18 @@ pub enum Reason {
     Local(i32),
     /// No probe slot was free; the check is counted as not run, not as failed.
     NoSlot,
+    /// SSL_GET: the deadline passed with the TLS handshake unfinished.
+    TlsTimeout {
+        ms: u64,
+    },
+    /// SSL_GET: the server sent this alert (RFC 8446 6) during the handshake.
+    TlsAlert(u8),
+    /// SSL_GET: the handshake failed for the reason given.
+    TlsHandshake(&'static str),
+    /// SSL_GET: the server's certificate was refused (only with `SSL { ca }`).
+    CertVerify(&'static str),
+    /// SSL_GET: a TLS error after the handshake (a bad record, an alert).
+    Tls(&'static str),
 }
 
 impl fmt::Display for Reason {
@@ -67,8 +79,52 @@ impl fmt::Display for Reason {
                 std::io::Error::from_raw_os_error(*errno)
             ),
             Reason::NoSlot => f.write_str("no free probe slot"),
+            Reason::TlsTimeout { ms } => write!(f, "timeout after {} ms in TLS handshake", ms),
+            Reason::TlsAlert(code) => match alert_name(*code) {
+                Some(name) => write!(f, "TLS handshake failed: {} alert from the server", name),
+                None => write!(f, "TLS handshake failed: alert {} from the server", code),
+            },
+            Reason::TlsHandshake(what) => write!(f, "TLS handshake failed: {}", what),
+            Reason::CertVerify(why) => write!(f, "certificate verify failed: {}", why),
+            Reason::Tls(what) => write!(f, "TLS error: {}", what),
         }
     }
+}
+
+/// The registry name of a TLS alert (RFC 8446 6, RFC 5246 7.2, RFC 6066), as OpenSSL and
+/// server logs print it.
+pub fn alert_name(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => return None,
+    })
 }
 
 /// The result of one probe attempt.
@@ -119,6 +175,22 @@ mod tests {
         assert_eq!(
             Reason::Timeout { ms: 1000 }.to_string(),
             "timeout after 1000 ms"
+        );
+        assert_eq!(
+            Reason::TlsTimeout { ms: 3000 }.to_string(),
+            "timeout after 3000 ms in TLS handshake"
+        );
+        assert_eq!(
+            Reason::TlsAlert(40).to_string(),
+            "TLS handshake failed: handshake_failure alert from the server"
+        );
+        assert_eq!(
+            Reason::TlsAlert(200).to_string(),
+            "TLS handshake failed: alert 200 from the server"
+        );
+        assert_eq!(
+            Reason::CertVerify("certificate expired").to_string(),
+            "certificate verify failed: certificate expired"
         );
     }
 }

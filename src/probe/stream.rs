@@ -1,6 +1,6 @@
-//! The byte stream a connection-oriented probe talks through. HTTP_GET's engine
-//! (`http.rs`), SMTP_CHECK and TCP_CHECK see only this type, so the request and reply
-//! code exists once whatever carries the bytes.
+//! The byte stream a connection-oriented probe talks through: plain TCP, or TLS over it
+//! (SSL_GET, `tls.rs`). HTTP_GET's engine (`http.rs`), SMTP_CHECK and TCP_CHECK see only
+//! this type, so the request and reply code exists once whatever carries the bytes.
 //!
 //! Reads and writes are non-blocking and report "nothing now" as `Ok(None)`; an
 //! interrupted call is retried a bounded number of times; every other error is already
@@ -13,6 +13,8 @@ use mio::net::TcpStream;
 
 use crate::probe::outcome::Reason;
 use crate::probe::reason_of;
+#[cfg(feature = "tls")]
+use crate::probe::tls::TlsStream;
 
 /// Retries of a call interrupted by a signal (EINTR is rare on a non-blocking socket; the
 /// bound keeps a signal storm from spinning here).
@@ -22,6 +24,10 @@ const MAX_EINTR: usize = 8;
 pub(super) enum Stream {
     /// Bytes straight on the TCP socket.
     Plain(TcpStream),
+    /// TLS records on the TCP socket (boxed: rustls's state is allocated per connection
+    /// and freed with it).
+    #[cfg(feature = "tls")]
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -29,6 +35,8 @@ impl Stream {
     pub(super) fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.tcp(),
         }
     }
 
@@ -41,6 +49,8 @@ impl Stream {
     ) -> Result<Option<usize>, Reason> {
         match self {
             Stream::Plain(s) => retry(calls, || s.read(buf)),
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.read(buf, calls),
         }
     }
 
@@ -49,6 +59,39 @@ impl Stream {
     pub(super) fn write(&mut self, data: &[u8], calls: &mut u64) -> Result<Option<usize>, Reason> {
         match self {
             Stream::Plain(s) => retry(calls, || s.write(data)),
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.write(data, calls),
+        }
+    }
+
+    /// Whether bytes already accepted wait for room in the socket (TLS records; a plain
+    /// socket takes what it can at once).
+    pub(super) fn wants_write(&self) -> bool {
+        match self {
+            Stream::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.wants_write(),
+        }
+    }
+
+    /// Whether a TLS handshake is under way (for the timeout's words).
+    pub(super) fn in_tls_handshake(&self) -> bool {
+        match self {
+            Stream::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.is_handshaking(),
+        }
+    }
+
+    /// Last words before the socket is closed (TLS close_notify with `tls_compliant`).
+    pub(super) fn close(&mut self, calls: &mut u64) {
+        match self {
+            // Nothing to say on plain TCP: the close itself is the end.
+            Stream::Plain(_) => {
+                let _ = calls;
+            }
+            #[cfg(feature = "tls")]
+            Stream::Tls(t) => t.close(calls),
         }
     }
 }

@@ -6,8 +6,12 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry};
 
 use crate::model::config::{Check, CheckKind};
+#[cfg(feature = "tls")]
+use crate::model::limits::MAX_TLS_IN_FLIGHT;
 use crate::probe::outcome::Reason;
 use crate::probe::stream::Stream;
+#[cfg(feature = "tls")]
+use crate::probe::tls::{self, TlsStream};
 use crate::probe::{bind_addr, open_calls, reason_of, sys, Io, Phase, ProbeSlot, Ready};
 
 /// How a connect in progress stands.
@@ -23,6 +27,13 @@ pub(super) enum Connect {
 impl ProbeSlot {
     pub(super) fn open_tcp(&mut self, check: &Check, registry: &Registry) -> Result<(), Reason> {
         self.reset_buffers();
+        #[cfg(feature = "tls")]
+        if let CheckKind::Http(h) = &check.kind {
+            if h.tls.is_some() && tls::open_connections() >= MAX_TLS_IN_FLIGHT {
+                // Counted as not run (the checker is retried soon), like a full slot pool.
+                return Err(Reason::NoSlot);
+            }
+        }
         let bind = bind_addr(check);
         self.socket_calls += open_calls(bind, true, &check.sock) + 1;
         let fd = sys::open_connected(sys::SockKind::Tcp, check.target, bind, &check.sock)
@@ -31,9 +42,25 @@ impl ProbeSlot {
         registry
             .register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)
             .map_err(|e| reason_of(&e))?;
-        self.io = Io::Tcp(Stream::Plain(s));
+        self.io = Io::Tcp(self.stream_for(check, s)?);
         self.phase = Phase::Connecting;
         Ok(())
+    }
+
+    /// The stream for `check` over the new socket: TLS for SSL_GET.
+    fn stream_for(&self, check: &Check, s: TcpStream) -> Result<Stream, Reason> {
+        #[cfg(feature = "tls")]
+        if let CheckKind::Http(h) = &check.kind {
+            if let Some(t) = &h.tls {
+                let url = self.url;
+                let vh = h.virtualhost.as_deref();
+                let t = TlsStream::new(s, t, &h.urls, url, vh, check.target)?;
+                return Ok(Stream::Tls(Box::new(t)));
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        let _ = check;
+        Ok(Stream::Plain(s))
     }
 
     /// Where the connect stands, with as few system calls as the event allows.

@@ -332,7 +332,7 @@ pub fn url(path: &str, digest: Option<[u8; 16]>) -> Url {
 
 pub fn http(urls: Vec<Url>) -> CheckKind {
     CheckKind::Http(HttpCheck {
-        tls: false,
+        tls: None,
         urls: urls.into(),
         virtualhost: None,
     })
