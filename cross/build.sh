@@ -99,16 +99,18 @@ esac
 # the target's Debian cross gcc (the one that built the sysroot), the target's ISA and
 # float-ABI flags, and the musl headers of cross/sysroot/<triple> in place of glibc's
 # (-nostdinc; gcc's own stddef/stdint wrappers stay). Without this cc would look for
-# <arch>-linux-musl-gcc, which Debian does not ship.
+# <arch>-linux-musl-gcc, which Debian does not ship. The variables are set for the plain
+# build too: build scripts (std's among them) rerun when they change, so setting them
+# only for tls would rebuild std at every switch between the two builds.
+sysroot_recipe "$triple"
 case ",$features," in
-*,tls,*)
-	"$cross_dir/build-sysroot.sh" "$triple"
-	sysroot_recipe "$triple"
+*,tls,*) "$cross_dir/build-sysroot.sh" "$triple" ;;
+esac
+if command -v "$gnu-gcc" >/dev/null 2>&1; then
 	tvar=$(echo "$triple" | tr - _)
 	ccflags="$cflags -nostdinc -isystem $cross_dir/sysroot/$triple/include -isystem $("$gnu-gcc" -print-file-name=include)"
 	export "CC_$tvar=$gnu-gcc" "AR_$tvar=$gnu-ar" "CFLAGS_$tvar=$ccflags"
-	;;
-esac
+fi
 
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt
 export CARGO_PROFILE_RELEASE_STRIP=$strip

@@ -27,7 +27,7 @@ cell() {
 }
 
 printf '| %-32s | %-3s | %9s | %8s | %-5s | %9s | %8s | %-5s | %s\n' \
-	target opt "plain B" "KiB" "≤600K" "tls B" "KiB" "budget" "tls budget"
+	target opt "plain B" "KiB" "600K" "tls B" "KiB" "tls" "tls budget"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' ---------------------------------- ----- ----------- ---------- ------- ----------- ---------- ------- ------------
 for t in "$@"; do
 	dir=target/$t/release

@@ -47,8 +47,11 @@ fn cases() -> Vec<(String, &'static str)> {
         (rs("  HTTP_GET { url { digest 00 } }"), "4:27: 'digest' needs 32 hex digits (an MD5 digest), got '00'"),
         (rs("  HTTP_GET { url { status_code 200 } }"), "4:14: url block needs a 'path'"),
         (rs("  HTTP_GET { url { path /\n status_code 200-199 } }"), "5:14: 'status_code' needs an HTTP status code (100-599) or a range like 200-299, got '200-199'"),
-        (rs("  HTTP_GET { url { path /\n regex ok } }"), "5:2: 'regex' is not supported by lvsmon"),
-        (rs("  HTTP_GET { url { path / }\n http_protocol 1.1 }"), "5:16: 'http_protocol 1.1' is not supported by lvsmon (it sends HTTP/1.0)"),
+        #[cfg(feature = "regex")]
+        (rs("  HTTP_GET { url { path /\n regex \"a(?=b)\" } }"), "5:8: 'regex' does not compile: look-around is not supported (lvsmon's regex has no look-around or back-references)"),
+        (rs("  HTTP_GET { url { path /\n regex a b } }"), "5:10: 'regex' needs one pattern (quote it)"),
+        (rs("  HTTP_GET { url { path /\n regex_min_offset x } }"), "5:19: 'regex_min_offset' needs a byte offset, got 'x'"),
+        (rs("  HTTP_GET { url { path / }\n http_protocol 2 }"), "5:16: 'http_protocol' needs 1.0, 1.0C or 1.1, got '2'"),
         #[cfg(feature = "tls")]
         (rs("  SSL_GET { url { path / }\n verify maybe }"), "5:9: 'verify' needs one of on|off|true|false|yes|no, got 'maybe'"),
         #[cfg(feature = "tls")]
@@ -100,6 +103,15 @@ fn cases() -> Vec<(String, &'static str)> {
         ("virtual_server_group G {\n 192.0.2.9-10 80\n}\nvirtual_server 192.0.2.10 80 {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\nvirtual_server group G {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\n".to_string(), "8:1: virtual service UDP 192.0.2.10:80 is defined twice (first at lvs.conf:4:1)"),
         ("include\n".to_string(), "1:1: 'include' needs a file name or glob pattern"),
         ("include /nonexistent/lvsmon-test.conf\n".to_string(), "1:1: include file '/nonexistent/lvsmon-test.conf' not found"),
+        // vip_announce (issue 15): lvsmon's own block.
+        ("vip_announce {\n interface vip0\n rule most\n}\n".into(), "3:7: 'rule' needs 'all' or 'any', got 'most'"),
+        ("vip_announce {\n interface vip0\n on_stop linger\n}\n".into(), "3:10: 'on_stop' needs 'withdraw' or 'keep', got 'linger'"),
+        ("vip_announce {\n interface vip0123456789abc\n}\n".into(), "2:12: 'interface' needs an interface name of 1-15 bytes without '/', ':' or spaces, got 'vip0123456789abc'"),
+        ("vip_announce {\n interface vip0\n}\nvip_announce {\n interface vip1\n}\n".into(), "4:1: 'vip_announce' given twice (first at lvs.conf:1:1)"),
+        ("vip_announce {\n rule any\n}\n".into(), "1:1: 'vip_announce' needs 'interface NAME' in its block"),
+        ("vip_announce {\n interface vip0\n hold 3\n}\n".into(), "3:2: unknown keyword 'hold' in vip_announce (expected interface, rule or on_stop)"),
+        ("vip_announce {\n interface vip0\n interface vip1\n}\n".into(), "3:2: 'interface' given twice in vip_announce"),
+        ("vip_announce vip0\n".into(), "1:14: unexpected 'vip0' after 'vip_announce' (expected no value (its settings go in the { } block))"),
     ]
 }
 

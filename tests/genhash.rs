@@ -362,3 +362,199 @@ fn lvsmon_genhash_names_itself_in_the_usage() {
         err
     );
 }
+
+/// An `openssl s_server -WWW` on loopback serving a temporary directory, with a
+/// certificate for `rs.lvsmon.test` from a CA made here; killed when dropped.
+#[cfg(feature = "tls")]
+struct TlsServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+#[cfg(feature = "tls")]
+struct TempDir(std::path::PathBuf);
+
+#[cfg(feature = "tls")]
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(feature = "tls")]
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl (installed by .ci/run)");
+    assert!(out.status.success(), "openssl {:?}: {:?}", args, out);
+}
+
+#[cfg(feature = "tls")]
+impl TlsServer {
+    fn start() -> TlsServer {
+        let dir = std::env::temp_dir().join(format!("lvsmon-genhash-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("www/sub")).unwrap();
+        let d = dir.as_path();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=genhash-test-ca"];
+        ca.extend_from_slice(&ec);
+        ca.extend_from_slice(&["-keyout", "ca.key", "-out", "ca.pem"]);
+        openssl(d, &ca);
+        let mut csr = vec![
+            "req",
+            "-subj",
+            "/CN=rs.lvsmon.test",
+            "-keyout",
+            "rs.key",
+            "-out",
+            "rs.csr",
+        ];
+        csr.extend_from_slice(&ec);
+        openssl(d, &csr);
+        std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:rs.lvsmon.test\n").unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "rs.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+                "-out",
+                "rs.pem",
+            ],
+        );
+        std::fs::write(dir.join("www/index.html"), "hello over TLS\n").unwrap();
+        std::fs::write(dir.join("www/sub/page.txt"), "x".repeat(9000)).unwrap();
+        std::fs::write(dir.join("www/empty.txt"), "").unwrap();
+        // A free port: bind, note it, release (s_server binds it next; bounded retries).
+        for _ in 0..10 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = Command::new("openssl")
+                .args(["s_server", "-quiet", "-WWW", "-accept"])
+                .arg(format!("127.0.0.1:{}", port))
+                .args(["-cert", "../rs.pem", "-key", "../rs.key"])
+                .current_dir(dir.join("www"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("openssl s_server");
+            for _ in 0..100 {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return TlsServer {
+                        child,
+                        port,
+                        _dir: TempDir(dir),
+                    };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("openssl s_server did not start");
+    }
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn digests_over_https_match_keepalived() {
+    check_genhash_installed();
+    let srv = TlsServer::start();
+    let p = srv.port.to_string();
+    let base = ["-S", "-s", "127.0.0.1", "-p", p.as_str()];
+    let mut digests = std::collections::BTreeSet::new();
+    for extra in [
+        &["-u", "/index.html"][..],
+        &["-u", "/sub/page.txt"],
+        &["-u", "/empty.txt"],
+        // s_server's 404 page has a digest too.
+        &["-u", "/missing.html"],
+        &["-u", "/index.html", "-I", "-V", "rs.lvsmon.test"],
+        &["-u", "/index.html", "-V", "rs.lvsmon.test"],
+        &["-u", "/index.html", "-P", "1.0"],
+        &["-u", "/index.html", "-P", "1.0c"],
+        &["-u", "/index.html", "-P", "1.1"],
+        &["-u", "/sub/page.txt", "-v"],
+        &["-u", "/index.html", "-v", "-I", "-V", "rs.lvsmon.test"],
+        &[
+            "--use-ssl",
+            "--use-sni",
+            "--use-virtualhost=rs.lvsmon.test",
+            "--url",
+            "/index.html",
+        ],
+    ] {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        let out = same(&a);
+        if !extra.contains(&"-v") {
+            digests.insert(out);
+        }
+    }
+    // index, page, empty, the 404 page.
+    assert!(digests.len() >= 4, "{:?}", digests);
+    // -S towards a port nobody listens on, and towards a plain HTTP server.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    assert_eq!(
+        same(&["-S", "-s", "127.0.0.1", "-p", &port, "-u", "/"]),
+        "Connection failed\n"
+    );
+    let http = Server::start();
+    let hp = http.addr.port().to_string();
+    same(&["-S", "-s", "127.0.0.1", "-p", &hp, "-u", "/"]);
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn ssl_needs_the_tls_build() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsmon"))
+        .arg0("genhash")
+        .args(["-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(
+            "SSL needs the tls build of lvsmon (cargo feature \"tls\").\nUsage: genhash "
+        ),
+        "{}",
+        err
+    );
+}

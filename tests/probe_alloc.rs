@@ -114,6 +114,29 @@ fn probes_allocate_nothing_after_warm_up() {
             "HTTP 404",
         ),
         (
+            // HTTP/1.1, a chunked reply decoded into the digest and a regex scan.
+            check(
+                {
+                    let mut u = url("/chunked", Some(good_digest()));
+                    u.regex = Some(lvsmon::model::config::UrlRegex {
+                        source: "test server".into(),
+                        re: regex_lite::Regex::new("lvsmon test server").unwrap(),
+                        no_match: false,
+                        min_offset: 0,
+                        max_offset: None,
+                    });
+                    let CheckKind::Http(mut h) = http(vec![u]) else {
+                        unreachable!()
+                    };
+                    h.protocol = lvsmon::model::config::HttpProtocol::Http11Close;
+                    CheckKind::Http(h)
+                },
+                web.addr,
+                1000,
+            ),
+            "up",
+        ),
+        (
             check(CheckKind::Tcp, closed_port(), 1000),
             "connection refused",
         ),

@@ -118,13 +118,13 @@ fn request_bytes_and_host_header() {
     assert_eq!(
         String::from_utf8_lossy(&reqs[0]),
         format!(
-            "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:{}\r\n\r\n",
             srv.addr.port()
         )
     );
     assert_eq!(
         String::from_utf8_lossy(&reqs[1]),
-        "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: www.example.test\r\nConnection: close\r\n\r\n"
+        "GET / HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: www.example.test\r\n\r\n"
     );
 }
 

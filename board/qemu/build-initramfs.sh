@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build board/qemu/out/initramfs.cpio.gz: busybox-static, iproute2's ip, Debian's ipvsadm
-# (the oracle), the IPVS modules with their dependencies, the lvsmon static binary (when
-# built), the `streams` traffic tool (when built), /init and the scenarios. Needs
-# fetch-kernel.sh to have run.
+# (the oracle), openssl and nft with a test CA (the tls-fwmark scenario), the IPVS and
+# nf_tables modules with their dependencies, the lvsmon static binary (when built), the
+# `streams` traffic tool (when built), /init and the scenarios. Needs fetch-kernel.sh to
+# have run.
 # Also board/qemu/out/initramfs-ha.cpio.gz: the same image with a second cpio archive
 # appended (the kernel unpacks concatenated archives in order) that adds Debian's
 # keepalived and BIRD 2 (bird, birdc) with every shared library ldd names for them. They
@@ -65,6 +66,30 @@ if [ -n "${LVSMON_CAPTURE:-}" ]; then
     copy_bin "$(command -v tcpdump || echo /usr/bin/tcpdump)" /usr/sbin/tcpdump
 fi
 
+# The TLS side of the tls-fwmark scenario: openssl (s_server on the real servers, s_client
+# for the client) and nft (the firewall mark grouping 80 and 443, as the LVS guide sets it
+# with iptables -t mangle); and a test CA with a certificate per real server, made here
+# (EC P-256, two days) so the VM needs no openssl.cnf. Nothing of it is in the repository.
+copy_bin "$(command -v openssl || echo /usr/bin/openssl)" /usr/bin/openssl
+copy_bin "$(command -v nft || echo /usr/sbin/nft)" /usr/sbin/nft
+tlsdir=$stage/etc/lvsmon-tls
+mkdir -p "$tlsdir"
+(
+    cd "$tlsdir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=lvsmon-test-ca -keyout ca.key -out ca.pem
+    for rs in rs1:198.51.100.2 rs2:198.51.100.3; do
+        name=${rs%%:*} addr=${rs#*:}
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj "/CN=$name.lvsmon.test" -keyout "$name.key" -out "$name.csr"
+        printf 'subjectAltName=DNS:%s.lvsmon.test,IP:%s\n' "$name" "$addr" > "$name.ext"
+        openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile "$name.ext" -out "$name.pem"
+        rm -f "$name.csr" "$name.ext"
+    done
+    rm -f ca.key ca.srl
+) >/dev/null 2>&1 || { echo "build-initramfs: making the test CA with openssl failed" >&2; exit 1; }
+
 # Name resolution for `ipvsadm -L` without -n: files only (glibc >= 2.34 has files NSS built in).
 printf 'hosts: files\nservices: files\nprotocols: files\npasswd: files\ngroup: files\n' > "$stage/etc/nsswitch.conf"
 printf '127.0.0.1\tlocalhost\n192.0.2.1\tdirector\n192.0.2.10\tvip\n198.51.100.2\trs1\n198.51.100.3\trs2\n::1\tlocalhost ip6-localhost\n' > "$stage/etc/hosts"
@@ -73,9 +98,11 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' > "$stage/etc/passwd"
 printf 'root:x:0:\n' > "$stage/etc/group"
 
 # Kernel modules: the IPVS core, every scheduler, conntrack and their dependencies from
-# modules.dep, plus veth (namespaces), ipip (TUN), nlmon (netlink capture).
+# modules.dep, plus veth (namespaces), ipip (TUN), nlmon (netlink capture), nf_tables
+# (nft's mark rule: meta, payload, sets and cmp are built into it).
 want="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_fo ip_vs_ovf ip_vs_lblc
-      ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_sed ip_vs_nq veth bridge ipip nlmon dummy"
+      ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_sed ip_vs_nq veth bridge ipip nlmon dummy
+      nf_tables"
 declare -A seen=()
 modlist=()
 add_mod() { # path relative to $kmods

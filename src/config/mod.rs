@@ -18,11 +18,11 @@
 //! without a port to connect to, an undefined group or track_file, a service defined
 //! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
 //! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
-//! behaviour lvsmon does not implement are refused by name: `regex*`, `http_protocol`
-//! other than 1.0, `fast_recovery`, FILE_CHECK `dynamic`, `BFD_CHECK`, and
-//! keepalived's `~LST`. Glob brace expansion (`{a,b}`) in
-//! `include` is not supported; `*`, `?` and `[...]` are.
+//! behaviour lvsmon does not implement are refused by name: FILE_CHECK `dynamic`,
+//! `BFD_CHECK`, and keepalived's `~LST`. Glob brace expansion (`{a,b}`) in `include` is
+//! not supported; `*`, `?` and `[...]` are.
 
+mod directors;
 mod error;
 pub(crate) mod lex;
 mod parse;
@@ -120,6 +120,12 @@ fn finish(lexed: &lex::Lexed) -> Result<Config, ConfigError> {
     let tree = tree::build(&tokens).map_err(err)?;
     let raw = parse::parse(files, tree.root()).map_err(err)?;
     resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(err)
+}
+
+/// `FILE:LINE:COL` of a position in `cfg` (for errors found after loading, such as an
+/// announce interface that is not a dummy).
+pub fn position(cfg: &Config, pos: crate::model::config::Pos) -> String {
+    error::fmt_pos(&cfg.files, pos)
 }
 
 fn secs(d: Duration) -> String {
@@ -247,6 +253,24 @@ pub fn summary(cfg: &Config) -> String {
         checks,
         if checks == 1 { "" } else { "s" }
     );
+    if let Some(v) = &cfg.vip_announce {
+        let _ = writeln!(
+            out,
+            "vip_announce on {} rule {} on_stop {}",
+            v.interface,
+            match v.rule {
+                crate::model::config::AnnounceRule::All => "all",
+                crate::model::config::AnnounceRule::Any => "any",
+            },
+            match v.on_stop {
+                crate::model::config::OnStop::Withdraw => "withdraw",
+                crate::model::config::OnStop::Keep => "keep",
+            }
+        );
+    }
+    for n in &cfg.notes {
+        let _ = writeln!(out, "note: {}", n);
+    }
     for w in &cfg.warnings {
         let _ = writeln!(out, "warning: {}", w);
     }

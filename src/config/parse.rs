@@ -13,8 +13,9 @@ use crate::config::lex::Token;
 use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
-    DnsCheck, FlushOnStop, IfName, LvsTimeouts, NotifyFifo, Pos, Script, SmtpCheck, SockOpts,
-    StatusCodes, SyncDaemon, UdpCheck, Url, UDP_DEFAULT_MAX_REPLY,
+    AnnounceRule, DnsCheck, FlushOnStop, HttpProtocol, IfName, LvsTimeouts, NotifyFifo, OnStop,
+    Pos, Script, SmtpCheck, SockOpts, StatusCodes, SyncDaemon, UdpCheck, Url, UrlRegex,
+    VipAnnounce, UDP_DEFAULT_MAX_REPLY,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
@@ -142,6 +143,8 @@ pub enum RawKind {
         tls: Option<RawTls>,
         urls: Vec<Url>,
         virtualhost: Option<String>,
+        protocol: HttpProtocol,
+        fast_recovery: bool,
     },
     Udp(UdpCheck),
     Dns(DnsCheck),
@@ -212,6 +215,7 @@ pub struct RawConfig {
     pub track_files: HashMap<String, TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
+    pub vip_announce: Option<VipAnnounce>,
     /// The top-level `SSL` block (builds with the "tls" feature).
     pub ssl: Option<RawSsl>,
     pub lvs_flush: bool,
@@ -838,6 +842,88 @@ fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<b
     Ok(true)
 }
 
+/// Longest interface name the kernel accepts (IFNAMSIZ - 1).
+pub const MAX_IFNAME: usize = 15;
+
+/// `vip_announce { interface NAME  rule all|any  on_stop withdraw|keep }` (lvsmon's own
+/// block): `interface` is required, `rule` defaults to all, `on_stop` to withdraw. Each
+/// keyword at most once.
+fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
+    nargs(s, 0, 0, "no value (its settings go in the { } block)")?;
+    let body = need_block(s)?;
+    let mut interface: Option<(String, Pos)> = None;
+    let mut rule: Option<AnnounceRule> = None;
+    let mut on_stop: Option<OnStop> = None;
+    let mut seen: Vec<&str> = Vec::new();
+    for st in body {
+        let st = &st;
+        let kw = st.kw.text;
+        if matches!(kw, "interface" | "rule" | "on_stop") {
+            if seen.contains(&kw) {
+                return perr(st.kw.pos, format!("'{}' given twice in vip_announce", kw));
+            }
+            seen.push(kw);
+        }
+        match kw {
+            "interface" => {
+                let t = arg1(st, "an interface name of 1-15 bytes")?;
+                let ok = !t.text.is_empty()
+                    && t.text.len() <= MAX_IFNAME
+                    && !t.text.contains(['/', ':'])
+                    && !t.text.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && t.text != "."
+                    && t.text != "..";
+                if !ok {
+                    return bad(
+                        t,
+                        "interface",
+                        "an interface name of 1-15 bytes without '/', ':' or spaces",
+                    );
+                }
+                interface = Some((t.text.to_string(), t.pos));
+            }
+            "rule" => {
+                let t = arg1(st, "'all' or 'any'")?;
+                rule = Some(match t.text {
+                    "all" => AnnounceRule::All,
+                    "any" => AnnounceRule::Any,
+                    _ => return bad(t, "rule", "'all' or 'any'"),
+                });
+            }
+            "on_stop" => {
+                let t = arg1(st, "'withdraw' or 'keep'")?;
+                on_stop = Some(match t.text {
+                    "withdraw" => OnStop::Withdraw,
+                    "keep" => OnStop::Keep,
+                    _ => return bad(t, "on_stop", "'withdraw' or 'keep'"),
+                });
+            }
+            _ => {
+                return perr(
+                    st.kw.pos,
+                    format!(
+                    "unknown keyword '{}' in vip_announce (expected interface, rule or on_stop)",
+                    kw
+                ),
+                )
+            }
+        }
+    }
+    let Some((interface, interface_pos)) = interface else {
+        return perr(
+            s.kw.pos,
+            "'vip_announce' needs 'interface NAME' in its block",
+        );
+    };
+    Ok(VipAnnounce {
+        pos: s.kw.pos,
+        interface,
+        interface_pos,
+        rule: rule.unwrap_or(AnnounceRule::All),
+        on_stop: on_stop.unwrap_or(OnStop::Withdraw),
+    })
+}
+
 impl Parser<'_> {
     fn ignore(&mut self, t: &Token, kw: &'static str, reason: &'static str) {
         if let Some((_, ig)) = self.ignored.iter_mut().find(|(k, _)| *k == kw) {
@@ -888,6 +974,19 @@ impl Parser<'_> {
                 Ok(())
             }
             "track_file" | "vrrp_track_file" => self.track_file(s),
+            "vip_announce" => {
+                if let Some(first) = &self.out.vip_announce {
+                    return perr(
+                        s.kw.pos,
+                        format!(
+                            "'vip_announce' given twice (first at {})",
+                            fmt_pos(self.files, first.pos)
+                        ),
+                    );
+                }
+                self.out.vip_announce = Some(vip_announce(s)?);
+                Ok(())
+            }
             "SSL" if cfg!(feature = "tls") => self.ssl(s),
             "net_namespace_ipvs" => {
                 no_block(s)?;
@@ -1081,7 +1180,9 @@ impl Parser<'_> {
             return bad(iface, "lvs_sync_daemon", "an interface name of 1-15 bytes");
         }
         let mut d = SyncDaemon {
+            pos: s.kw.pos,
             interface: iface.text.to_string(),
+            vrrp_instance: None,
             syncid: 0,
             master: true,
             backup: true,
@@ -1092,7 +1193,6 @@ impl Parser<'_> {
         };
         let mut i = 1;
         let mut inst: Option<&Token> = None;
-        let mut have_id = false;
         while i < s.args.len() {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
@@ -1107,7 +1207,6 @@ impl Parser<'_> {
                     inst = Some(need("a vrrp instance name")?);
                 }
                 "id" => {
-                    have_id = true;
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -1150,18 +1249,10 @@ impl Parser<'_> {
             i += 2;
         }
         if let Some(t) = inst {
-            let id = if have_id {
-                ""
-            } else {
-                "; syncid is 0 (keepalived would use the instance's virtual_router_id)"
-            };
-            self.warn(
-                t.pos,
-                format!(
-                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run{}",
-                    t.text, id
-                ),
-            );
+            // keepalived's checker leaves such a daemon to its VRRP half
+            // (checker_ipvs_syncd_needed); so does lvsmon, so that keepalived -P runs it
+            // in the instance's role (crate::syncd).
+            d.vrrp_instance = Some(t.text.to_string());
         }
         Ok(d)
     }
@@ -1647,6 +1738,8 @@ impl Parser<'_> {
             timers: Timers::default(),
         };
         let mut urls: Vec<Url> = Vec::new();
+        let mut http_protocol = HttpProtocol::default();
+        let mut fast_recovery = false;
         let mut virtualhost = None;
         let mut payload = Vec::new();
         let mut require_reply = None;
@@ -1711,7 +1804,11 @@ impl Parser<'_> {
                             format!("more than MAX_URLS ({}) url blocks in {}", MAX_URLS, name),
                         );
                     }
-                    let (u, compliant) = url(st, name == "SSL_GET")?;
+                    let mut warn = Vec::new();
+                    let (u, compliant) = url(st, name == "SSL_GET", &mut warn)?;
+                    for (pos, msg) in warn {
+                        self.warn(pos, msg);
+                    }
                     if compliant {
                         tls.compliant_urls |= 1 << urls.len();
                     }
@@ -1722,18 +1819,17 @@ impl Parser<'_> {
                 }
                 ("HTTP_GET" | "SSL_GET", "http_protocol") => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
-                    if t.text != "1.0" {
-                        return perr(
-                            t.pos,
-                            format!(
-                                "'http_protocol {}' is not supported by lvsmon (it sends HTTP/1.0)",
-                                t.text
-                            ),
-                        );
-                    }
+                    http_protocol = match t.text {
+                        "1.0" => HttpProtocol::Http10,
+                        "1.0C" | "1.0c" => HttpProtocol::Http10Close,
+                        "1.1" => HttpProtocol::Http11Close,
+                        _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
+                    };
                 }
                 ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
-                    return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+                    if let Some(v) = self.kbool(st)? {
+                        fast_recovery = v;
+                    }
                 }
                 ("SSL_GET", "enable_sni") => {
                     if let Some(v) = self.kbool(st)? {
@@ -1874,6 +1970,8 @@ impl Parser<'_> {
                     tls: (name == "SSL_GET").then_some(tls),
                     urls,
                     virtualhost,
+                    protocol: http_protocol,
+                    fast_recovery,
                 }
             }
             "UDP_CHECK" => {
@@ -2048,15 +2146,135 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
     Ok((w, reverse))
 }
 
+/// PCRE2 options keepalived accepts in `regex_options` that have a counterpart in
+/// lvsmon's regex engine, as the inline flag that sets it.
+const REGEX_FLAGS: [(&str, char); 5] = [
+    ("caseless", 'i'),
+    ("multiline", 'm'),
+    ("dotall", 's'),
+    ("extended", 'x'),
+    ("ungreedy", 'U'),
+];
+/// The other names keepalived's regex_options knows (check_http.c regex_options[]).
+const REGEX_OTHER_OPTIONS: [&str; 19] = [
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "dollar_endonly",
+    "dupnames",
+    "firstline",
+    "match_unset_backref",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+];
+
+/// The url's regex settings as read, compiled at the end of the block.
+#[derive(Default)]
+struct RegexSpec<'t> {
+    pattern: Option<(String, Pos)>,
+    flags: String,
+    no_match: bool,
+    min_offset: Option<(u64, Pos)>,
+    max_offset: Option<(u64, Pos)>,
+    any_setting: Option<Pos>,
+    _t: std::marker::PhantomData<&'t ()>,
+}
+
+fn regex_offset(st: &Stmt, kw: &str) -> PResult<(u64, Pos)> {
+    let t = arg1(st, "a byte offset")?;
+    Ok((
+        uint(t, kw, "a byte offset", 0, u64::from(u32::MAX))?,
+        st.kw.pos,
+    ))
+}
+
+/// keepalived's url_check for the regex: settings without a `regex` are dropped with a
+/// warning, a min offset above the max drops both, and the pattern is compiled (once,
+/// here: a bad one is an error at its position).
+fn finish_regex(spec: RegexSpec, warn: &mut Vec<(Pos, String)>) -> PResult<Option<UrlRegex>> {
+    let Some((pattern, pos)) = spec.pattern else {
+        if let Some(p) = spec.any_setting {
+            warn.push((
+                p,
+                "regex settings without a 'regex' - ignored, as keepalived does".to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    let (mut min, mut max) = (spec.min_offset, spec.max_offset);
+    if let (Some((lo, p)), Some((hi, _))) = (min, max) {
+        if lo > hi {
+            warn.push((
+                p,
+                format!(
+                    "regex_min_offset {} > regex_max_offset {} - both ignored, as keepalived does",
+                    lo, hi
+                ),
+            ));
+            min = None;
+            max = None;
+        }
+    }
+    let source = if spec.flags.is_empty() {
+        pattern
+    } else {
+        format!("(?{}){}", spec.flags, pattern)
+    };
+    let re = compile_regex(&source, pos)?;
+    Ok(Some(UrlRegex {
+        source,
+        re,
+        no_match: spec.no_match,
+        min_offset: min.map_or(0, |m| m.0),
+        max_offset: max.map(|m| m.0),
+    }))
+}
+
+/// Compiles a url's regex, once, when the config is read.
+#[cfg(feature = "regex")]
+fn compile_regex(source: &str, pos: Pos) -> PResult<crate::model::config::Regex> {
+    regex_lite::Regex::new(source).or_else(|e| {
+        let text = e.to_string();
+        let last = text.lines().last().unwrap_or("").trim().to_string();
+        perr(
+            pos,
+            format!(
+                "'regex' does not compile: {} (lvsmon's regex has no look-around or back-references)",
+                last
+            ),
+        )
+    })
+}
+
+/// The size-tuned builds have no regex engine: `regex` is refused by name.
+#[cfg(not(feature = "regex"))]
+fn compile_regex(_: &str, pos: Pos) -> PResult<crate::model::config::Regex> {
+    perr(
+        pos,
+        "'regex' needs lvsmon built with the regex feature (this size-tuned build has none)",
+    )
+}
+
 /// One `url { }` block, and whether it says `tls_compliant` (SSL_GET only, as in
-/// keepalived).
-fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
+/// keepalived). Warnings (regex settings keepalived only logs about) go to `warn`.
+fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool)> {
     nargs(s, 0, 0, "a { } block")?;
     let body = need_block(s)?;
     let mut path = None;
     let mut digest = None;
     let mut status = StatusCodes::new();
     let mut virtualhost = None;
+    let mut rx = RegexSpec::default();
     let mut compliant = false;
     for st in body {
         let st = &st;
@@ -2110,9 +2328,74 @@ fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
                 }
             }
             "virtualhost" => virtualhost = Some(string1(st, "a host name")?),
-            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
-            | "regex_max_offset" => {
-                return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
+            // keepalived reads the pattern as a quoted, escaped string (one word).
+            "regex" => {
+                no_block(st)?;
+                let usage = "one pattern (quote it)";
+                if st.args.is_empty() {
+                    return perr(st.kw.pos, format!("'regex' needs {}", usage));
+                }
+                let words = split_quoted_escaped(&raw_rest(st)).map_err(|m| {
+                    crate::config::error::Perr {
+                        pos: st.args[0].pos,
+                        msg: format!("'regex': {}", m),
+                    }
+                })?;
+                if words.len() != 1 {
+                    let at = st.args.get(1).unwrap_or(&st.args[0]);
+                    return perr(at.pos, format!("'regex' needs {}", usage));
+                }
+                rx.pattern = words.into_iter().next().map(|w| (w, st.args[0].pos));
+            }
+            "regex_no_match" => {
+                flag(st)?;
+                rx.no_match = true;
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_options" => {
+                no_block(st)?;
+                for t in st.args {
+                    if let Some((_, f)) = REGEX_FLAGS.iter().find(|(n, _)| *n == t.text) {
+                        if !rx.flags.contains(*f) {
+                            rx.flags.push(*f);
+                        }
+                    } else if REGEX_OTHER_OPTIONS.contains(&t.text) {
+                        warn.push((
+                            t.pos,
+                            format!(
+                                "regex option '{}' has no effect in lvsmon's regex engine",
+                                t.text
+                            ),
+                        ));
+                    } else {
+                        warn.push((
+                            t.pos,
+                            format!(
+                                "unknown regex option '{}' ignored, as keepalived ignores it",
+                                t.text
+                            ),
+                        ));
+                    }
+                }
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_min_offset" => {
+                rx.min_offset = Some(regex_offset(st, kw)?);
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_max_offset" => {
+                rx.max_offset = Some(regex_offset(st, kw)?);
+                rx.any_setting.get_or_insert(st.kw.pos);
+            }
+            "regex_stack" => {
+                no_block(st)?;
+                nargs(st, 2, 2, "a start and a maximum size")?;
+                uint(&st.args[0], kw, "a size", 0, u64::MAX)?;
+                uint(&st.args[1], kw, "a size", 0, u64::MAX)?;
+                warn.push((
+                    st.kw.pos,
+                    "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
+                ));
             }
             _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
         }
@@ -2120,12 +2403,14 @@ fn url(s: &Stmt, ssl: bool) -> PResult<(Url, bool)> {
     let Some(path) = path else {
         return perr(s.kw.pos, "url block needs a 'path'");
     };
+    let regex = finish_regex(rx, warn)?;
     Ok((
         Url {
             path,
             digest,
             status,
             virtualhost,
+            regex,
         },
         compliant,
     ))

@@ -30,9 +30,12 @@ pub(super) fn http_check(target: &str) -> Check {
                 digest: None,
                 status: StatusCodes::new(),
                 virtualhost: None,
+                regex: None,
             }]
             .into(),
             virtualhost: None,
+            protocol: Default::default(),
+            fast_recovery: false,
         }),
         target: sa(target),
         bindto: None,

@@ -5,9 +5,10 @@
 //!
 //! A CLI that makes one request, so the I/O is blocking (per-step timeouts with
 //! SO_SNDTIMEO/SO_RCVTIMEO, as keepalived's per-thread timers); the HTTP itself is the
-//! daemon's engine (`probe::http`: the request, the parse of the reply head),. What is genhash's own is how it
-//! reads (4095-byte reads, a head that must fit in them), what it hashes (the body up
-//! to Content-Length, whatever the status code) and what it prints.
+//! daemon's engine (`probe::http`: the request, the parse of the reply head), and over
+//! TLS (-S, the "tls" build) the daemon's TLS client configuration (`tls::Client`). What
+//! is genhash's own is how it reads (4095-byte reads, a head that must fit in them), what
+//! it hashes (the body up to Content-Length, whatever the status code) and what it prints.
 //!
 //! keepalived's genhash answers 0 once it got as far as connecting, whatever happened
 //! then (a refused port prints "Connection failed" on stdout), and 1 with its usage for
@@ -34,8 +35,8 @@ const BUFFER: usize = 4096;
 /// keepalived's GET_BUFFER_LENGTH: the request buffer.
 const REQUEST: usize = 2048;
 
-/// Whether -S can be served: not before SSL_GET's client is in this build.
-const HAVE_TLS: bool = false;
+/// Whether -S can be served: the build with SSL_GET's TLS client (feature "tls").
+const HAVE_TLS: bool = cfg!(feature = "tls");
 
 /// What genhash printed: standard output and standard error, written by the caller.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -107,6 +108,10 @@ fn exchange(opts: &Opts, timeout: Duration, p: &mut Printed) -> Result<(), &'sta
         .and_then(|()| tcp.set_read_timeout(Some(timeout)))
         .and_then(|()| tcp.set_write_timeout(Some(timeout)))
         .map_err(|_| "Error connecting")?;
+    #[cfg(feature = "tls")]
+    if opts.ssl {
+        return tls_exchange(opts, tcp, p);
+    }
     let mut tcp = tcp;
     send_request(opts, &mut tcp)?;
     let words = Words {
@@ -117,6 +122,69 @@ fn exchange(opts: &Opts, timeout: Duration, p: &mut Printed) -> Result<(), &'sta
     match reply.end {
         End::Eof => conclude(opts, reply, true, p),
         End::Error => Err(words.read_error),
+    }
+}
+
+/// The TLS half of `exchange` (keepalived's ssl_connect / ssl_read_thread in genhash
+/// mode): the daemon's TLS client configuration (no verification, as keepalived's
+/// genhash; SNI only with -I, and only for a DNS name), driven blocking.
+#[cfg(feature = "tls")]
+fn tls_exchange(opts: &Opts, tcp: TcpStream, p: &mut Printed) -> Result<(), &'static str> {
+    use rustls::pki_types::ServerName;
+    use std::sync::Arc;
+
+    const HANDSHAKE_FAILED: &str = "SSL handshake/communication error connecting to";
+    let client = crate::tls::Client::build(&crate::tls::SslFiles::default())
+        .map_err(|_| HANDSHAKE_FAILED)?;
+    // keepalived sends the -V name as SNI with -I; the name rustls is given is also
+    // what it would verify, which genhash never does.
+    let server_name = match opts.virtualhost.as_deref().map(ServerName::try_from) {
+        Some(Ok(n @ ServerName::DnsName(_))) => n.to_owned(),
+        _ => ServerName::IpAddress(opts.target.ip().into()),
+    };
+    let sni = opts.sni && matches!(server_name, ServerName::DnsName(_));
+    let conn = rustls::ClientConnection::new(Arc::clone(client.config(sni, false)), server_name)
+        .map_err(|_| HANDSHAKE_FAILED)?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    // Each complete_io call moves at least one record or fails; the bound stops a peer
+    // that trickles a handshake forever (the per-read timeout bounds each call).
+    for _ in 0..1024 {
+        if !tls.conn.is_handshaking() {
+            break;
+        }
+        match tls.conn.complete_io(&mut tls.sock) {
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) => return Err("Timeout connecting"),
+            Err(_) => return Err(HANDSHAKE_FAILED),
+        }
+    }
+    if tls.conn.is_handshaking() {
+        return Err(HANDSHAKE_FAILED);
+    }
+    match send_request(opts, &mut tls) {
+        Ok(()) => {}
+        Err("Timeout WEB write") => return Err("Timeout WEB write"),
+        Err(_) => return Err("Cannot send get request to"),
+    }
+    let words = Words {
+        read_timeout: "Timeout SSL read",
+        read_error: "SSL read error from",
+    };
+    let reply = read_reply(&mut tls, opts, &words, p)?;
+    // OpenSSL's SSL_ERROR_ZERO_RETURN (a close_notify: rustls reads 0) ends a reply as
+    // EOF does a plain one, with the verbose digest block; with no head it is keepalived's
+    // "SSL read error from". A TCP close without close_notify, or an alert, is another
+    // SSL error: what came is still hashed, without the digest block, and with no head
+    // it is "no data received".
+    match reply.end {
+        End::Eof if !reply.extracted() => {
+            if opts.verbose {
+                dump::dump_digest(&mut p.stdout, &reply.md5.finalize());
+            }
+            Err(words.read_error)
+        }
+        End::Eof => conclude(opts, reply, true, p),
+        End::Error => conclude(opts, reply, false, p),
     }
 }
 

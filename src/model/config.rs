@@ -28,6 +28,8 @@ pub struct Config {
     pub sync_daemon: Option<SyncDaemon>,
     /// `lvs_timeouts` from `global_defs` (issue 4).
     pub lvs_timeouts: Option<LvsTimeouts>,
+    /// The `vip_announce` block (route health injection, issue 15).
+    pub vip_announce: Option<VipAnnounce>,
     /// `lvs_flush` (global_defs): empty the whole IPVS table at start-up (not on reload).
     pub lvs_flush: bool,
     /// `lvs_flush_on_stop` (global_defs): how the table is emptied at exit.
@@ -42,6 +44,9 @@ pub struct Config {
     pub track_file_inits: Vec<TrackFileInit>,
     /// One line per skipped block (`global_defs`, `vrrp_*`, `static_*`), already worded.
     pub warnings: Vec<String>,
+    /// Behaviour lvsmon chose that is worth one info line at load (not a problem):
+    /// see `config::directors`.
+    pub notes: Vec<String>,
 }
 
 /// keepalived's lvs_flush_on_stop: without it the entries of each service are removed
@@ -239,6 +244,22 @@ pub struct HttpCheck {
     /// Host header: checker's, else real server's, else service's `virtualhost`;
     /// None = the target address.
     pub virtualhost: Option<String>,
+    /// `http_protocol`: 1.0 (keepalived's default), 1.0C or 1.1.
+    pub protocol: HttpProtocol,
+    /// `fast_recovery`: accepted; lvsmon's checks already behave so (see the man page).
+    pub fast_recovery: bool,
+}
+
+/// keepalived's `http_protocol`: the request's version and its Connection header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HttpProtocol {
+    /// `1.0`: HTTP/1.0, no Connection header (the server may keep the connection).
+    #[default]
+    Http10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    Http10Close,
+    /// `1.1`: HTTP/1.1 with `Connection: close` (chunked replies are decoded).
+    Http11Close,
 }
 
 /// SSL_GET: HTTP_GET over TLS (keepalived's keywords, and lvsmon's `verify`).
@@ -270,6 +291,58 @@ pub struct Url {
     /// Accepted status codes; empty = keepalived's default 200-299.
     pub status: StatusCodes,
     pub virtualhost: Option<String>,
+    /// `regex` and its companions; compiled when the config is loaded.
+    pub regex: Option<UrlRegex>,
+}
+
+/// A url's `regex` (keepalived's PCRE2 match over the body): the compiled expression,
+/// `regex_no_match`, and the body offsets a match must start within.
+#[derive(Clone, Debug)]
+pub struct UrlRegex {
+    /// The pattern as written, with the `regex_options` flags applied (identity).
+    pub source: String,
+    pub re: Regex,
+    /// `regex_no_match`: the url passes when the regex does NOT match.
+    pub no_match: bool,
+    /// `regex_min_offset`: a match must start at or after this body offset.
+    pub min_offset: u64,
+    /// `regex_max_offset`: ... and at or before this one (None = anywhere).
+    pub max_offset: Option<u64>,
+}
+
+/// The compiled regex: regex-lite's, in builds with the `regex` feature.
+#[cfg(feature = "regex")]
+pub type Regex = regex_lite::Regex;
+
+/// Builds without the `regex` feature refuse `regex` when the config is read, so no
+/// `UrlRegex` is ever made there.
+#[cfg(not(feature = "regex"))]
+#[derive(Clone, Debug)]
+pub enum Regex {}
+
+impl PartialEq for UrlRegex {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            &self.source,
+            self.no_match,
+            self.min_offset,
+            self.max_offset,
+        ) == (&o.source, o.no_match, o.min_offset, o.max_offset)
+    }
+}
+
+impl Eq for UrlRegex {}
+
+impl std::hash::Hash for UrlRegex {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (
+            &self.source,
+            self.no_match,
+            self.min_offset,
+            self.max_offset,
+        )
+            .hash(h)
+    }
 }
 
 /// Inclusive status-code ranges (`status_code 200 301-302`).
@@ -328,7 +401,12 @@ pub struct Script {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncDaemon {
+    /// The `lvs_sync_daemon` keyword.
+    pub pos: Pos,
     pub interface: String,
+    /// The VRRP instance named (`inst NAME` or the old positional form): then
+    /// keepalived's VRRP half runs the daemon and lvsmon leaves it alone (crate::syncd).
+    pub vrrp_instance: Option<String>,
     pub syncid: u8,
     pub master: bool,
     pub backup: bool,
@@ -336,6 +414,39 @@ pub struct SyncDaemon {
     pub port: Option<u16>,
     pub ttl: Option<u8>,
     pub maxlen: Option<u16>,
+}
+
+/// `vip_announce { interface NAME  rule all|any  on_stop withdraw|keep }`: lvsmon puts
+/// each service address (VIP/32 or /128) on a dummy interface while its rule holds, for a
+/// routing daemon to announce (an lvsmon extension; keepalived has none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VipAnnounce {
+    /// The `vip_announce` keyword.
+    pub pos: Pos,
+    /// At most IFNAMSIZ - 1 (15) bytes.
+    pub interface: String,
+    /// The interface name's position: a run-time refusal (not a dummy) points here.
+    pub interface_pos: Pos,
+    pub rule: AnnounceRule,
+    pub on_stop: OnStop,
+}
+
+/// When a VIP is announced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnounceRule {
+    /// While every virtual service on the address has quorum (the default).
+    All,
+    /// While at least one of them has quorum.
+    Any,
+}
+
+/// What TERM does to the announced VIPs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStop {
+    /// Remove them (the default): the routers move traffic to the other Directors.
+    Withdraw,
+    /// Leave them: IPVS keeps forwarding with the last table (fail-static).
+    Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,21 +16,18 @@ use md5::Digest;
 use crate::model::config::{HttpCheck, StatusCodes, Url};
 use crate::model::limits::{MAX_HTTP_HEADER_BYTES, MAX_HTTP_REPLY_BYTES};
 use crate::probe::outcome::Reason;
-use crate::probe::{send_rest, BoundedWriter, Io, ProbeSlot, BUF_BYTES, REQ_BYTES};
+use crate::probe::{http_body, send_rest, BoundedWriter, Io, ProbeSlot, BUF_BYTES, REQ_BYTES};
 
-/// The HTTP version and connection header of a request (keepalived's `-P` of genhash:
-/// `1.0`, `1.0c` = 1.0 with `Connection: close`, `1.1` = 1.1 with `Connection: close`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Http10,
-    Http10Close,
-    Http11Close,
-}
+/// The HTTP version and connection header of a request: keepalived's `http_protocol`
+/// (and genhash's `-P`): `1.0`, `1.0C` = 1.0 with `Connection: close`, `1.1` = 1.1 with
+/// `Connection: close`.
+pub use crate::model::config::HttpProtocol as Protocol;
 
 /// Writes the request for `url` into `out`. Host follows keepalived's check_http.c: the
 /// url's virtualhost, else the checker's (already inherited from the real server and the
 /// service by config resolution), with no port; else the target address with its port,
-/// an IPv6 literal in brackets (RFC 2732). `Connection: close` as keepalived's "1.0C".
+/// an IPv6 literal in brackets (RFC 2732); it is sent whatever the version. The version
+/// and `Connection: close` follow the check's `http_protocol`.
 /// Returns the request length, or None when it does not fit in `out`.
 pub fn write_request(
     out: &mut [u8],
@@ -39,7 +36,7 @@ pub fn write_request(
     target: SocketAddr,
 ) -> Option<usize> {
     let host = url.virtualhost.as_deref().or(check.virtualhost.as_deref());
-    write_get(out, &url.path, host, target, Protocol::Http10Close)
+    write_get(out, &url.path, host, target, check.protocol)
 }
 
 /// Writes `GET path` for `protocol` into `out`, with Host as `write_request` says (the
@@ -94,11 +91,14 @@ pub fn status_ok(ranges: &StatusCodes, code: u16) -> bool {
 pub enum Head {
     /// Need more bytes; `code` is set once the whole status line has arrived.
     Partial { code: Option<u16> },
-    /// The header block is complete: its length and the Content-Length, if any.
+    /// The header block is complete: its length, the Content-Length, if any, and
+    /// whether the body is chunked (`Transfer-Encoding: chunked`, which overrides a
+    /// Content-Length, RFC 9112 6.3).
     Complete {
         code: u16,
         len: usize,
         content_length: Option<u64>,
+        chunked: bool,
     },
     /// Not an HTTP/1.x response. The status code, when the status line was fine.
     Bad {
@@ -123,7 +123,13 @@ pub fn parse_head(buf: &[u8]) -> Head {
         Ok(httparse::Status::Complete(len)) => {
             let code = code.unwrap_or(0);
             let mut content_length = None;
+            let mut chunked = false;
             for h in resp.headers.iter() {
+                if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                    // chunked is the last coding when present (RFC 9112 6.1).
+                    let v = h.value.trim_ascii();
+                    chunked = v.len() >= 7 && v[v.len() - 7..].eq_ignore_ascii_case(b"chunked");
+                }
                 if h.name.eq_ignore_ascii_case("content-length") {
                     content_length = parse_decimal(h.value);
                     if content_length.is_none() {
@@ -137,7 +143,8 @@ pub fn parse_head(buf: &[u8]) -> Head {
             Head::Complete {
                 code,
                 len,
-                content_length,
+                content_length: if chunked { None } else { content_length },
+                chunked,
             }
         }
         Err(e) => Head::Bad {
@@ -240,6 +247,8 @@ impl ProbeSlot {
     /// far, kept until the rest comes).
     fn http_read_into(&mut self, url: &Url, scratch: &mut [u8]) -> Result<ReadStep, Reason> {
         let head_cap = MAX_HTTP_HEADER_BYTES.min(self.buf.len()).min(scratch.len());
+        // Without a digest or a regex the status line is the whole verdict.
+        let needs_body = url.digest.is_some() || url.regex.is_some();
         // Every read returns at least one byte or ends the loop, and the bytes are
         // bounded (head_cap, then MAX_HTTP_REPLY_BYTES of body).
         for _ in 0..(MAX_HTTP_REPLY_BYTES + MAX_HTTP_HEADER_BYTES + 2) {
@@ -265,11 +274,15 @@ impl ProbeSlot {
                 if matches!(self.content_length, Some(cl) if self.body_len < cl) {
                     return Err(Reason::ClosedEarly);
                 }
-                return self.digest_verdict(url);
+                if self.chunked.is_some() {
+                    // The last chunk never came.
+                    return Err(Reason::ClosedEarly);
+                }
+                return self.body_verdict(url);
             }
             if self.head_done {
-                if self.feed_body(&scratch[..n])? {
-                    return self.digest_verdict(url);
+                if self.feed_body(url, &scratch[..n])? {
+                    return self.body_verdict(url);
                 }
                 continue;
             }
@@ -283,8 +296,7 @@ impl ProbeSlot {
                 Head::Partial { code } => {
                     if let Some(code) = code {
                         judge_status(url, code)?;
-                        if url.digest.is_none() {
-                            // Without a digest the status line is the whole verdict.
+                        if !needs_body {
                             return Ok(ReadStep::UrlPassed);
                         }
                     }
@@ -303,7 +315,7 @@ impl ProbeSlot {
                 Head::Bad { code, what } => {
                     if let Some(code) = code {
                         judge_status(url, code)?;
-                        if url.digest.is_none() {
+                        if !needs_body {
                             return Ok(ReadStep::UrlPassed);
                         }
                     }
@@ -313,17 +325,22 @@ impl ProbeSlot {
                     code,
                     len,
                     content_length,
+                    chunked,
                 } => {
                     judge_status(url, code)?;
-                    if url.digest.is_none() {
+                    if !needs_body {
                         return Ok(ReadStep::UrlPassed);
                     }
-                    if matches!(content_length, Some(cl) if cl > MAX_HTTP_REPLY_BYTES as u64) {
+                    if url.digest.is_some()
+                        && matches!(content_length, Some(cl) if cl > MAX_HTTP_REPLY_BYTES as u64)
+                    {
                         return Err(Reason::ReplyTooLarge);
                     }
                     self.head_done = true;
                     self.content_length = content_length;
                     self.body_len = 0;
+                    self.chunked = chunked.then(http_body::Chunked::default);
+                    self.rx = http_body::RegexScan::default();
                     Digest::reset(&mut self.md5);
                     // The body bytes that came with the head.
                     let rest = total - len;
@@ -333,8 +350,8 @@ impl ProbeSlot {
                         scratch.copy_within(len..total, 0);
                     }
                     self.filled = 0;
-                    if self.feed_body(&scratch[..rest])? {
-                        return self.digest_verdict(url);
+                    if self.feed_body(url, &scratch[..rest])? {
+                        return self.body_verdict(url);
                     }
                 }
             }
@@ -342,26 +359,79 @@ impl ProbeSlot {
         Ok(ReadStep::Wait)
     }
 
-    /// Hashes `bytes` as body bytes. Ok(true) once Content-Length bytes are in.
-    fn feed_body(&mut self, bytes: &[u8]) -> Result<bool, Reason> {
+    /// Takes `bytes` of the reply after its head: decodes them when chunked, then hashes
+    /// the body and runs the regex over it. Ok(true) once the body is complete
+    /// (Content-Length bytes, the last chunk) or, with a regex and no digest, once the
+    /// regex is settled or MAX_HTTP_REPLY_BYTES of body have been read (the regex is then
+    /// judged on what was read; with a digest that many bytes are "reply too large").
+    fn feed_body(&mut self, url: &Url, bytes: &[u8]) -> Result<bool, Reason> {
         let want = match self.content_length {
             Some(cl) => (cl - self.body_len).min(bytes.len() as u64) as usize,
             None => bytes.len(),
         };
-        self.body_len += want as u64;
-        if self.body_len > MAX_HTTP_REPLY_BYTES as u64 {
-            return Err(Reason::ReplyTooLarge);
+        let bytes = &bytes[..want];
+        let digest = url.digest.is_some();
+        // Split borrows: the decoder's output goes to the digest and the regex window.
+        let (md5, rx, win, body_len) = (
+            &mut self.md5,
+            &mut self.rx,
+            &mut *self.buf,
+            &mut self.body_len,
+        );
+        let mut too_large = false;
+        let mut take = |body: &[u8]| {
+            let room = (MAX_HTTP_REPLY_BYTES as u64).saturating_sub(*body_len);
+            let n = body.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+            if n < body.len() {
+                too_large = true;
+            }
+            *body_len += n as u64;
+            if digest {
+                md5.update(&body[..n]);
+            }
+            if let Some(r) = &url.regex {
+                rx.feed(r, win, &body[..n]);
+            }
+        };
+        let mut complete = match self.chunked.as_mut() {
+            Some(c) => c.feed(bytes, &mut take).map_err(Reason::BadReply)?,
+            None => {
+                take(bytes);
+                matches!(self.content_length, Some(cl) if self.body_len == cl)
+            }
+        };
+        if too_large {
+            if digest {
+                return Err(Reason::ReplyTooLarge);
+            }
+            complete = true;
         }
-        self.md5.update(&bytes[..want]);
-        Ok(matches!(self.content_length, Some(cl) if self.body_len == cl))
+        if !digest && self.rx.settled() {
+            complete = true;
+        }
+        Ok(complete)
     }
 
-    fn digest_verdict(&mut self, url: &Url) -> Result<ReadStep, Reason> {
+    /// The digest's and the regex's verdict on the body read (keepalived's
+    /// http_handle_response: the digest first, then "regex matched" against
+    /// `regex_no_match`).
+    fn body_verdict(&mut self, url: &Url) -> Result<ReadStep, Reason> {
         let sum = self.md5.finalize_reset();
-        match &url.digest {
-            Some(d) if sum.as_slice() != &d[..] => Err(Reason::DigestMismatch),
-            _ => Ok(ReadStep::UrlPassed),
+        if let Some(d) = &url.digest {
+            if sum.as_slice() != &d[..] {
+                return Err(Reason::DigestMismatch);
+            }
         }
+        if let Some(r) = &url.regex {
+            if self.rx.matched == r.no_match {
+                return Err(Reason::BadReply(if r.no_match {
+                    "the body matches the regex (regex_no_match)"
+                } else {
+                    "the body does not match the regex"
+                }));
+            }
+        }
+        Ok(ReadStep::UrlPassed)
     }
 }
 
@@ -384,6 +454,7 @@ mod tests {
             digest: None,
             status: StatusCodes::new(),
             virtualhost: None,
+            regex: None,
         }
     }
 
@@ -399,11 +470,13 @@ mod tests {
             tls: None,
             urls: Vec::new().into(),
             virtualhost: None,
+            protocol: Default::default(),
+            fast_recovery: false,
         };
         let u = url("/health");
         assert_eq!(
             req(&check, &u, "127.0.0.1:8080".parse().unwrap()),
-            "GET /health HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n"
+            "GET /health HTTP/1.0\r\nUser-Agent: lvsmon\r\nHost: 127.0.0.1:8080\r\n\r\n"
         );
         let v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 80);
         assert!(req(&check, &u, v6).contains("\r\nHost: [::1]:80\r\n"));
@@ -437,6 +510,8 @@ mod tests {
             tls: None,
             urls: Vec::new().into(),
             virtualhost: None,
+            protocol: Default::default(),
+            fast_recovery: false,
         };
         let mut buf = [0u8; 40];
         assert_eq!(
@@ -467,7 +542,20 @@ mod tests {
             Head::Complete {
                 code: 503,
                 len: 41,
-                content_length: Some(12)
+                content_length: Some(12),
+                chunked: false,
+            }
+        );
+        // Transfer-Encoding: chunked overrides a Content-Length (RFC 9112 6.3).
+        assert_eq!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+            ),
+            Head::Complete {
+                code: 200,
+                len: 72,
+                content_length: None,
+                chunked: true,
             }
         );
         assert_eq!(
@@ -522,9 +610,12 @@ mod tests {
                     digest: Some(body_md5),
                     status: Default::default(),
                     virtualhost: None,
+                    regex: None,
                 }]
                 .into(),
                 virtualhost: None,
+                protocol: Default::default(),
+                fast_recovery: false,
             }),
             target,
             bindto: None,

@@ -30,14 +30,16 @@ mod dgram;
 pub mod dns;
 mod file;
 pub mod http;
+mod http_body;
 mod misc;
 pub mod outcome;
 mod ping;
 mod smtp;
 mod stream;
 mod tcp;
+/// Public for the fuzz target (and `genhash`), which drive the same TLS code.
 #[cfg(feature = "tls")]
-mod tls;
+pub mod tls;
 mod udp;
 
 use std::fmt;
@@ -124,6 +126,10 @@ pub struct ProbeSlot {
     body_len: u64,
     content_length: Option<u64>,
     md5: Md5,
+    /// The reply is chunked: its body goes through this decoder.
+    chunked: Option<http_body::Chunked>,
+    /// The url's regex scan over the body (its window is `buf`).
+    rx: http_body::RegexScan,
     // SMTP_CHECK
     smtp: smtp::Stage,
     // DNS_CHECK / PING_CHECK
@@ -310,6 +316,8 @@ impl ProbeSlot {
             body_len: 0,
             content_length: None,
             md5: Md5::new(),
+            chunked: None,
+            rx: http_body::RegexScan::default(),
             smtp: smtp::Stage::Banner,
             id: 0,
             seq: 0,
@@ -508,6 +516,8 @@ impl ProbeSlot {
         self.body_len = 0;
         self.content_length = None;
         Digest::reset(&mut self.md5);
+        self.chunked = None;
+        self.rx = http_body::RegexScan::default();
     }
 
     /// Advances as far as non-blocking calls allow and turns the verdict into a Step.

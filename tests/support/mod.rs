@@ -57,7 +57,8 @@ pub enum Mode {
     /// 503 Service Unavailable.
     Unavailable,
     /// "/" → 200 with GOOD_BODY and Content-Length; "/nolen" → the same body delimited
-    /// by close; "/redirect" → 302; anything else → 404.
+    /// by close; "/chunked" → the same body chunked; "/redirect" → 302; anything else →
+    /// 404.
     Good,
     /// 200 whose head carries one 64 KB header line, then GOOD_BODY.
     LongHeader,
@@ -258,6 +259,18 @@ fn serve(mut stream: TcpStream, mode: Mode, stop: &AtomicBool, requests: &Mutex<
             "/redirect" => {
                 stream.write_all(b"HTTP/1.0 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n")
             }
+            "/chunked" => {
+                // GOOD_BODY in two chunks (HTTP/1.1 chunked transfer coding).
+                let (a, b) = GOOD_BODY.split_at(10);
+                let mut reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                for part in [a, b] {
+                    reply.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                    reply.extend_from_slice(part);
+                    reply.extend_from_slice(b"\r\n");
+                }
+                reply.extend_from_slice(b"0\r\n\r\n");
+                stream.write_all(&reply)
+            }
             _ => stream.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
         },
         _ => Ok(()),
@@ -327,6 +340,7 @@ pub fn url(path: &str, digest: Option<[u8; 16]>) -> Url {
         digest,
         status: StatusCodes::new(),
         virtualhost: None,
+        regex: None,
     }
 }
 
@@ -335,6 +349,8 @@ pub fn http(urls: Vec<Url>) -> CheckKind {
         tls: None,
         urls: urls.into(),
         virtualhost: None,
+        protocol: Default::default(),
+        fast_recovery: false,
     })
 }
 
