@@ -2,7 +2,8 @@
 # Writes bench/RESULTS.md from the raw numbers kept in bench/raw/. Included by the top
 # Makefile. Every step runs under timeout; the VM items boot the bench VM (TCG, -nic none).
 #   make bench            footprint, host loopback, allocations, then the VM items
-#   make bench-host       the host-only items (footprint, loopback, allocations)
+#   make bench-host       the host-only items (footprint, loopback, allocations, scrape
+#                         cost at 4096 real servers)
 #   make bench-report     rebuild RESULTS.md from bench/raw/
 BENCH_DIR := bench
 BENCH_RAW := $(BENCH_DIR)/raw
@@ -30,6 +31,7 @@ bench-host: bench-tools bench-keepalived bench-reload-host
 	timeout 60 $(BENCH_DIR)/footprint.sh $(STATIC_BIN) $(BENCH_KA) /usr/sbin/ipvsadm > $(BENCH_RAW)/footprint.txt
 	timeout 400 $(BENCH_DIR)/loopback.sh $(STATIC_BIN) $(BENCH_RESP) $(BENCH_RAW)/loopback.txt
 	timeout 120 $(BENCH_DIR)/alloc.sh $(BENCH_ALLOC) $(BENCH_RAW)/alloc.txt
+	timeout 300 python3 $(BENCH_DIR)/scrape.py $(STATIC_BIN) $(BENCH_RAW)/scrape.txt 4096 30
 
 bench-vm: bench-tools bench-keepalived vm-initramfs
 	mkdir -p $(BENCH_RAW)
@@ -52,6 +54,7 @@ bench-reload-host: static
 bench-report:
 	python3 $(BENCH_DIR)/report.py $(BENCH_RAW) > $(BENCH_DIR)/RESULTS.md
 	python3 $(BENCH_DIR)/reload_host_report.py $(BENCH_RAW) >> $(BENCH_DIR)/RESULTS.md
+	python3 $(BENCH_DIR)/scrape_report.py $(BENCH_RAW) >> $(BENCH_DIR)/RESULTS.md
 	@sed -n '/^## Summary/,/^## /p' $(BENCH_DIR)/RESULTS.md
 
 bench: bench-host bench-vm

@@ -5,6 +5,8 @@ Run from anywhere: `python3 fuzz/seeds.py`. Seed files are named seed-*, so they
 told apart from inputs libFuzzer adds (named by their SHA-1). Sources:
 - config: every config in /work/shared/samples (the same files as tests/data/config/
   samples on main) and the small hand-written configs below (includes, groups, errors);
+- tls_reply: a reply through an in-memory TLS handshake, bytes instead of a ServerHello
+  (HTTP, an alert, a cut ServerHello), forged records after the handshake;
 - http_reply: realistic replies (nginx, Apache, busybox httpd, a redirect, chunked,
   HTTP/0.9 garbage), each with a read size and a status selector byte in front;
 - dns_reply: answers built like the tests in src/probe/dns.rs (A record with a
@@ -210,9 +212,25 @@ def netlink():
                 n += 1
 
 
+def tls():
+    # byte 0: mode (0 = handshake then the reply, 1 = bytes instead of a ServerHello,
+    # 2 = handshake then raw bytes), byte 1: read size; see fuzz_targets/tls_reply.rs.
+    reply = b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
+    out("tls_reply", "mode0-whole", bytes([0, 0]) + reply)
+    out("tls_reply", "mode0-drip", bytes([0, 1]) + b"HTTP/1.1 503 Busy\r\nServer: x\r\n\r\n" + b"b" * 300)
+    out("tls_reply", "mode1-http", bytes([1, 0]) + b"HTTP/1.0 400 Bad Request\r\n\r\n")
+    # Alert record, TLS 1.2, fatal handshake_failure.
+    alert = bytes([0x15, 3, 3, 0, 2, 2, 40])
+    out("tls_reply", "mode1-alert", bytes([1, 0]) + alert)
+    out("tls_reply", "mode1-partial-hello", bytes([1, 3, 0x16, 3, 3, 0, 0x50, 2, 0, 0, 0x4c, 3, 3]))
+    out("tls_reply", "mode2-alert", bytes([2, 0]) + alert)
+    out("tls_reply", "mode2-appdata", bytes([2, 5, 0x17, 3, 3, 0, 0x20]) + bytes(32))
+
+
 if __name__ == "__main__":
     config()
     http()
+    tls()
     dns()
     ipvsadm_args()
     ipvsadm_restore()

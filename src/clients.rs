@@ -277,7 +277,6 @@ impl<L: Listen> Clients<L> {
         if c.stream.is_none() {
             return;
         }
-        c.out.clear();
         body(&mut c.out);
         c.written = 0;
         c.answered = true;
@@ -292,6 +291,20 @@ impl<L: Listen> Clients<L> {
             }
         }
         self.flush(slot, registry);
+    }
+
+    /// `respond` with a reply built elsewhere: `reply` becomes the connection's buffer
+    /// (no copy) and the buffer it held is returned, cleared. Without a connection in
+    /// `slot`, `reply` comes back.
+    pub fn respond_owned(&mut self, slot: usize, registry: &Registry, reply: Vec<u8>) -> Vec<u8> {
+        let Some(c) = self.conns.get_mut(slot).filter(|c| c.stream.is_some()) else {
+            return reply;
+        };
+        let mut old = std::mem::replace(&mut c.out, reply);
+        old.clear();
+        // `respond` appends to the (now replaced) buffer: nothing to add.
+        self.respond(slot, registry, |_| {});
+        old
     }
 
     fn flush(&mut self, slot: usize, registry: &Registry) {

@@ -65,8 +65,21 @@ pub fn reload_config(
         return Ok(Reloaded::Unchanged);
     }
     let cfg = source.resolve().map_err(|e| refused(&e))?;
+    if let Some(v) = &cfg.vip_announce {
+        if let Err(e) = crate::announce::iface::check_interface(&v.interface) {
+            return Err(refused(&format_args!(
+                "{}: vip_announce interface '{}' {}",
+                crate::config::position(&cfg, v.interface_pos),
+                v.interface,
+                e
+            )));
+        }
+    }
     for w in &cfg.warnings {
         log::warn!("{}", w);
+    }
+    for n in &cfg.notes {
+        log::info!("{}", n);
     }
     if let Err(e) = director.reload(&cfg, now) {
         log::error!("reload of {} refused: {}", path.display(), e);

@@ -102,6 +102,15 @@ fn cases() -> Vec<(String, &'static str)> {
         ("virtual_server_group G {\n 192.0.2.9-10 80\n}\nvirtual_server 192.0.2.10 80 {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\nvirtual_server group G {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\n".to_string(), "8:1: virtual service UDP 192.0.2.10:80 is defined twice (first at lvs.conf:4:1)"),
         ("include\n".to_string(), "1:1: 'include' needs a file name or glob pattern"),
         ("include /nonexistent/lvsmon-test.conf\n".to_string(), "1:1: include file '/nonexistent/lvsmon-test.conf' not found"),
+        // vip_announce (issue 15): lvsmon's own block.
+        ("vip_announce {\n interface vip0\n rule most\n}\n".into(), "3:7: 'rule' needs 'all' or 'any', got 'most'"),
+        ("vip_announce {\n interface vip0\n on_stop linger\n}\n".into(), "3:10: 'on_stop' needs 'withdraw' or 'keep', got 'linger'"),
+        ("vip_announce {\n interface vip0123456789abc\n}\n".into(), "2:12: 'interface' needs an interface name of 1-15 bytes without '/', ':' or spaces, got 'vip0123456789abc'"),
+        ("vip_announce {\n interface vip0\n}\nvip_announce {\n interface vip1\n}\n".into(), "4:1: 'vip_announce' given twice (first at lvs.conf:1:1)"),
+        ("vip_announce {\n rule any\n}\n".into(), "1:1: 'vip_announce' needs 'interface NAME' in its block"),
+        ("vip_announce {\n interface vip0\n hold 3\n}\n".into(), "3:2: unknown keyword 'hold' in vip_announce (expected interface, rule or on_stop)"),
+        ("vip_announce {\n interface vip0\n interface vip1\n}\n".into(), "3:2: 'interface' given twice in vip_announce"),
+        ("vip_announce vip0\n".into(), "1:14: unexpected 'vip0' after 'vip_announce' (expected no value (its settings go in the { } block))"),
     ]
 }
 

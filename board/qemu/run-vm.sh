@@ -59,6 +59,21 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     tail -n 30 "$log" >&2
     exit 1
 fi
+# A scenario may print Prometheus expositions between "LVSMON-METRICS-BEGIN NAME" and
+# "LVSMON-METRICS-END NAME" lines: each must pass the host's `promtool check metrics`
+# (Debian's prometheus package; the 48 MB binary stays out of the initramfs).
+if grep -aq '^LVSMON-METRICS-BEGIN ' "$log"; then
+    command -v promtool >/dev/null || {
+        echo "run-vm: $scenario prints metrics but promtool is missing: apt-get install prometheus" >&2; exit 1; }
+    for name in $(tr -d '\r' < "$log" | sed -n 's/^LVSMON-METRICS-BEGIN //p'); do
+        if ! tr -d '\r' < "$log" | sed -n "/^LVSMON-METRICS-BEGIN $name\$/,/^LVSMON-METRICS-END $name\$/p" |
+            sed '1d;$d' | promtool check metrics >&2; then
+            echo "run-vm: $scenario: promtool check metrics failed on the exposition '$name'" >&2
+            exit 1
+        fi
+        echo "run-vm: $scenario: promtool check metrics passed on '$name'"
+    done
+fi
 case $verdict in
     "LVSMON-VERDICT: PASS "*)
         echo "vm: ${verdict#LVSMON-VERDICT: } [${secs}s wall]"

@@ -22,6 +22,7 @@
 //! preprocessing. Glob brace expansion (`{a,b}`) in `include` is not supported; `*`,
 //! `?` and `[...]` are.
 
+mod directors;
 mod error;
 pub(crate) mod lex;
 mod parse;
@@ -93,6 +94,12 @@ fn finish(lexed: &lex::Lexed) -> Result<Config, ConfigError> {
     let tree = tree::build(&tokens).map_err(|e| e.into_config_error(files))?;
     let raw = parse::parse(files, tree.root()).map_err(|e| e.into_config_error(files))?;
     resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(|e| e.into_config_error(files))
+}
+
+/// `FILE:LINE:COL` of a position in `cfg` (for errors found after loading, such as an
+/// announce interface that is not a dummy).
+pub fn position(cfg: &Config, pos: crate::model::config::Pos) -> String {
+    error::fmt_pos(&cfg.files, pos)
 }
 
 fn secs(d: Duration) -> String {
@@ -220,6 +227,24 @@ pub fn summary(cfg: &Config) -> String {
         checks,
         if checks == 1 { "" } else { "s" }
     );
+    if let Some(v) = &cfg.vip_announce {
+        let _ = writeln!(
+            out,
+            "vip_announce on {} rule {} on_stop {}",
+            v.interface,
+            match v.rule {
+                crate::model::config::AnnounceRule::All => "all",
+                crate::model::config::AnnounceRule::Any => "any",
+            },
+            match v.on_stop {
+                crate::model::config::OnStop::Withdraw => "withdraw",
+                crate::model::config::OnStop::Keep => "keep",
+            }
+        );
+    }
+    for n in &cfg.notes {
+        let _ = writeln!(out, "note: {}", n);
+    }
     for w in &cfg.warnings {
         let _ = writeln!(out, "warning: {}", w);
     }

@@ -20,6 +20,13 @@ pub const LATENCY_BUCKETS_US: [u64; 13] = [
     5_000_000, 10_000_000,
 ];
 
+/// The bucket bounds as the `le` label prints them (`prom::Seconds` of each bound; a
+/// test checks they agree).
+pub const LATENCY_BUCKET_LE: [&str; 13] = [
+    "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+    "10",
+];
+
 /// A check's reason in two small numbers: which kind (`code`, 0 = ok) and the number
 /// the reason carries (HTTP status, timeout in ms, errno...; 0 when it carries none).
 /// `BadReply`'s text is not kept: the ring says "bad reply" (and the TLS reasons' texts:
@@ -255,6 +262,13 @@ mod tests {
         assert_eq!(s.buckets[2], 1);
         assert_eq!(s.buckets.iter().sum::<u64>(), 2);
         assert_eq!(s.latency_sum_us, 20_004_000);
+    }
+
+    #[test]
+    fn bucket_labels_are_the_bounds() {
+        for (us, le) in LATENCY_BUCKETS_US.iter().zip(LATENCY_BUCKET_LE) {
+            assert_eq!(crate::prom::Seconds(*us).to_string(), le);
+        }
     }
 
     #[test]

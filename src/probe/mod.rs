@@ -37,8 +37,9 @@ mod ping;
 mod smtp;
 mod stream;
 mod tcp;
+/// Public for the fuzz target (and `genhash`), which drive the same TLS code.
 #[cfg(feature = "tls")]
-mod tls;
+pub mod tls;
 mod udp;
 
 use std::fmt;

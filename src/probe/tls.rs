@@ -14,6 +14,10 @@
 //! Memory: the connection state (rustls's record buffers, handshake state, keys) is
 //! allocated when the TCP connection is opened and freed when it is closed; the number of
 //! TLS connections open at once is capped by `MAX_TLS_IN_FLIGHT`.
+//!
+//! `TlsSession` is generic over the transport so that the fuzz target
+//! (fuzz/fuzz_targets/tls_reply.rs) drives this very code over an in-memory pipe; the
+//! probe uses it over its mio `TcpStream` (`TlsStream`).
 
 use std::cell::Cell;
 use std::io::{self, Write};
@@ -25,14 +29,18 @@ use rustls::pki_types::ServerName;
 use rustls::{CertificateError, ClientConnection};
 
 use crate::model::config::{TlsCheck, Url};
-use crate::model::limits::MAX_TLS_IN_FLIGHT;
+use crate::model::limits::{MAX_HTTP_REPLY_BYTES, MAX_TLS_IN_FLIGHT};
 use crate::probe::outcome::Reason;
 use crate::probe::reason_of;
 use crate::probe::stream::retry;
 
-/// TLS records read per call before yielding to the loop (each is up to 16 KiB + 256,
-/// and the reply bytes are bounded by the HTTP engine anyway).
-const MAX_RECORDS_PER_READ: usize = 64;
+/// TLS bytes one `read` takes in without any reply byte coming out before it gives up:
+/// a whole reply's worth (the HTTP engine stops at MAX_HTTP_REPLY_BYTES of plaintext)
+/// plus room for the records around it. A server that sends more than that without
+/// data is refused rather than read forever. The reading itself only stops at
+/// WouldBlock: with edge-triggered readiness, stopping earlier would leave bytes that
+/// raise no new event.
+const MAX_TLS_BYTES_WITHOUT_DATA: usize = MAX_HTTP_REPLY_BYTES + 64 * 1024;
 
 thread_local! {
     /// TLS connections open on this thread (the reactor's): each holds rustls's state.
@@ -44,9 +52,9 @@ pub fn open_connections() -> usize {
     OPEN.with(Cell::get)
 }
 
-/// One TLS connection: the socket and rustls's state for it.
-pub(super) struct TlsStream {
-    sock: TcpStream,
+/// One TLS connection: the transport and rustls's state for it.
+pub struct TlsSession<S> {
+    sock: S,
     conn: ClientConnection,
     /// `tls_compliant`: send close_notify before closing.
     compliant: bool,
@@ -56,7 +64,10 @@ pub(super) struct TlsStream {
     got_data: bool,
 }
 
-impl Drop for TlsStream {
+/// The probe's TLS connection.
+pub(super) type TlsStream = TlsSession<TcpStream>;
+
+impl<S> Drop for TlsSession<S> {
     fn drop(&mut self) {
         OPEN.with(|n| n.set(n.get().saturating_sub(1)));
     }
@@ -94,27 +105,46 @@ impl TlsStream {
         };
         let sni = t.enable_sni && matches!(server_name, ServerName::DnsName(_));
         let config = Arc::clone(t.client.config(sni, t.verify));
-        let conn =
-            ClientConnection::new(config, server_name).map_err(|_| Reason::Local(libc::ENOMEM))?;
-        OPEN.with(|n| n.set(n.get() + 1));
-        Ok(TlsStream {
-            sock,
-            conn,
-            compliant: t.compliant || t.compliant_urls & (1 << url_idx) != 0,
-            got_data: false,
-        })
+        let compliant = t.compliant || t.compliant_urls & (1 << url_idx) != 0;
+        TlsSession::with_config(sock, config, server_name, compliant)
     }
 
     pub(super) fn tcp(&self) -> &TcpStream {
         &self.sock
     }
+}
 
-    pub(super) fn is_handshaking(&self) -> bool {
+impl<S: io::Read + io::Write> TlsSession<S> {
+    /// A client session on `sock` (non-blocking: WouldBlock means "not now") with a
+    /// prepared configuration (`tls::Client::config`).
+    pub fn with_config(
+        sock: S,
+        config: Arc<rustls::ClientConfig>,
+        server_name: ServerName<'static>,
+        compliant: bool,
+    ) -> Result<TlsSession<S>, Reason> {
+        let conn =
+            ClientConnection::new(config, server_name).map_err(|_| Reason::Local(libc::ENOMEM))?;
+        OPEN.with(|n| n.set(n.get() + 1));
+        Ok(TlsSession {
+            sock,
+            conn,
+            compliant,
+            got_data: false,
+        })
+    }
+
+    /// The transport under the session.
+    pub fn transport(&mut self) -> &mut S {
+        &mut self.sock
+    }
+
+    pub fn is_handshaking(&self) -> bool {
         self.conn.is_handshaking()
     }
 
     /// Whether TLS bytes wait for room in the socket.
-    pub(super) fn wants_write(&self) -> bool {
+    pub fn wants_write(&self) -> bool {
         self.conn.wants_write()
     }
 
@@ -134,7 +164,7 @@ impl TlsStream {
 
     /// Hands `data` to rustls (held until the handshake is done) and sends what can be
     /// sent. Everything is taken: rustls buffers it.
-    pub(super) fn write(&mut self, data: &[u8], calls: &mut u64) -> Result<Option<usize>, Reason> {
+    pub fn write(&mut self, data: &[u8], calls: &mut u64) -> Result<Option<usize>, Reason> {
         let n = match self.conn.writer().write(data) {
             Ok(n) => n,
             Err(e) => return Err(reason_of(&e)),
@@ -146,12 +176,11 @@ impl TlsStream {
     /// Reads plaintext into `buf`: Ok(Some(0)) at the end of the reply (close_notify, or
     /// a TCP close after the handshake, which keepalived accepts too), Ok(None) when more
     /// bytes must arrive first.
-    pub(super) fn read(
-        &mut self,
-        buf: &mut [u8],
-        calls: &mut u64,
-    ) -> Result<Option<usize>, Reason> {
-        for _ in 0..MAX_RECORDS_PER_READ {
+    pub fn read(&mut self, buf: &mut [u8], calls: &mut u64) -> Result<Option<usize>, Reason> {
+        let mut taken = 0usize;
+        // Each pass returns, or takes at least one byte in (read_tls's Ok(0), the end,
+        // comes once: the next pass's reader sees it), within the byte budget.
+        for _ in 0..MAX_TLS_BYTES_WITHOUT_DATA + 2 {
             match io::Read::read(&mut self.conn.reader(), buf) {
                 Ok(n) => {
                     self.got_data = true;
@@ -168,6 +197,10 @@ impl TlsStream {
             let Some(n) = got else {
                 return Ok(None);
             };
+            taken += n;
+            if taken > MAX_TLS_BYTES_WITHOUT_DATA {
+                return Err(Reason::Tls("too many TLS bytes without reply data"));
+            }
             let handshaking = self.conn.is_handshaking() || !self.got_data;
             if let Err(e) = self.conn.process_new_packets() {
                 // Tell the server why (rustls queued an alert), as far as the socket
@@ -183,12 +216,12 @@ impl TlsStream {
             // The handshake may have produced records to send (Finished, the request).
             self.flush(calls)?;
         }
-        Ok(None)
+        Err(Reason::Tls("too many TLS bytes without reply data"))
     }
 
     /// Before the socket is closed: close_notify with `tls_compliant` (one attempt; a
     /// full socket drops it, the connection is closing anyway).
-    pub(super) fn close(&mut self, calls: &mut u64) {
+    pub fn close(&mut self, calls: &mut u64) {
         if self.compliant && !self.conn.is_handshaking() {
             self.conn.send_close_notify();
             let _ = self.flush(calls);

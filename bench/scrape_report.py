@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""The RESULTS.md section of bench/scrape.py (issue 13): reads RAW/scrape.txt."""
+import os, sys
+
+path = os.path.join(sys.argv[1], "scrape.txt")
+if not os.path.exists(path):
+    print("\n## 7. Scrape cost (host)\n\nNot measured in this run (bench/raw/scrape.txt is missing).")
+    sys.exit(0)
+lines = open(path).read().splitlines()
+head = lines[0].lstrip("# ")
+rows = {}
+for l in lines[1:]:
+    name, *kv = l.split()
+    rows.setdefault(name, {}).update(dict(x.split("=", 1) for x in kv))
+n = int(head.split(":")[1].split()[0])
+rate = lambda r: float(r["checks"]) / float(r["seconds"])
+print("\n## 7. Scrape cost (host)\n")
+print(head + ".\n")
+print("| window | checks/s (nominal %d) | lvsmon CPU | scrape p50 | scrape max | /metrics bytes |" % n)
+print("|---|---|---|---|---|---|")
+for name, r in rows.items():
+    what = "GET /metrics every 1 s" if name.startswith("scraped") else "no scraper"
+    print("| %s (%s) | %.0f (%.0f %%) | %s %% | %s | %s | %s |" % (
+        what, name, rate(r), rate(r) / n * 100, r["cpu_percent"],
+        r["scrape_ms_p50"] + " ms" if "scrape_ms_p50" in r else "-",
+        r["scrape_ms_max"] + " ms" if "scrape_ms_max" in r else "-", r.get("bytes", "-")))
+idle = [rate(r) for k, r in rows.items() if k.startswith("idle")]
+scraped = [rate(r) for k, r in rows.items() if k.startswith("scraped")]
+drop = (1 - (sum(scraped) / len(scraped)) / (sum(idle) / len(idle))) * 100
+print("\nA scrape is served by the checking loop itself (no thread): while it writes the"
+      " exposition no check starts, and a check due meanwhile starts when it is written."
+      " In this run the checks a second are %.0f %% fewer with a scraper polling every second"
+      " than without (mean of the windows); no real server was judged down. Scrape wall time"
+      " is the client's, from request to the last byte; the exposition is about %d bytes a"
+      " real server, most of it the 16 lines of the latency histogram." % (drop, int(rows[list(rows)[1]]["bytes"]) // n))
