@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::announce::iface::VipIface;
 use crate::cli::{LogSink, RunOptions};
 use crate::director::Director;
 use crate::ipvs::backend::Backend;
@@ -22,7 +23,7 @@ pub fn run(opts: RunOptions) -> u8 {
     crate::sys::process::forbid_huge_pages();
     // The config is checked before anything else so that a bad one is reported on the
     // terminal that started lvsmon, even with --daemon or --syslog.
-    let loaded = crate::config::Source::read(&opts.config)
+    let loaded = crate::config::Source::read_with(&opts.config, &opts.load)
         .and_then(|src| Ok((src.resolve()?, src.fingerprint())));
     let (cfg, fingerprint) = match loaded {
         Ok(c) => c,
@@ -43,6 +44,50 @@ pub fn run(opts: RunOptions) -> u8 {
     for w in &cfg.warnings {
         log::warn!("{}", w);
     }
+    for n in &cfg.notes {
+        log::info!("{}", n);
+    }
+    // The announce interface is checked (and created if missing) before anything else
+    // changes: one that exists and is not a dummy is a config error at its position.
+    let vip_opener: fn() -> Option<Box<dyn VipIface>> = if opts.dry_run {
+        || Some(Box::new(crate::announce::iface::DryRun::new()))
+    } else {
+        || match crate::announce::iface::Kernel::open() {
+            Ok(k) => Some(Box::new(k)),
+            Err(e) => {
+                log::error!("vip_announce: cannot open rtnetlink: {}", e);
+                None
+            }
+        }
+    };
+    let vip = match &cfg.vip_announce {
+        None => None,
+        Some(v) => {
+            let Some(mut iface) = vip_opener() else {
+                return EXIT_RUNTIME;
+            };
+            match iface.prepare(&v.interface) {
+                Ok(present) => Some((iface, present)),
+                Err(e @ crate::announce::iface::IfaceError::NotDummy(_)) => {
+                    let msg = format!(
+                        "{}: vip_announce interface '{}' {}",
+                        crate::config::position(&cfg, v.interface_pos),
+                        v.interface,
+                        e
+                    );
+                    log::error!("{}", msg);
+                    eprintln!("lvsmon: {}", msg);
+                    return EXIT_CONFIG;
+                }
+                Err(e) => {
+                    let msg = format!("vip_announce interface '{}': {}", v.interface, e);
+                    log::error!("{}", msg);
+                    eprintln!("lvsmon: {}", msg);
+                    return EXIT_RUNTIME;
+                }
+            }
+        }
+    };
     crate::track_files::initialise(&cfg.track_file_inits, true);
     if opts.daemon {
         if let Err(e) = crate::sys::process::daemonize() {
@@ -103,6 +148,7 @@ pub fn run(opts: RunOptions) -> u8 {
     director.set_log_checks(opts.log_checks);
     let settings = Settings {
         config_path: opts.config.clone(),
+        config_load: opts.load.clone(),
         keep_on_exit: opts.keep_on_exit,
         http: opts.http,
     };
@@ -127,6 +173,7 @@ pub fn run(opts: RunOptions) -> u8 {
         opts.config.display(),
         if opts.dry_run { ", dry run" } else { "" }
     );
+    reactor.set_vip_iface(vip, vip_opener);
     if let Some(addr) = reactor.http_addr() {
         log::info!(
             "serving /metrics, /status.json and the status page on http://{}/",

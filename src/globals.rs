@@ -17,6 +17,9 @@ pub struct Globals {
     /// `net_namespace_ipvs`: fixed when the daemon starts (keepalived: "cannot be changed
     /// on a configuration reload"); kept here so a reload can tell it changed.
     pub net_namespace_ipvs: Option<String>,
+    /// `lvs_sync_daemon` names this VRRP instance: keepalived's VRRP half runs the
+    /// daemon, `daemons` is empty (crate::syncd).
+    pub sync_vrrp_instance: Option<String>,
 }
 
 fn daemon_specs(d: &SyncDaemon) -> Vec<SyncDaemonSpec> {
@@ -62,8 +65,13 @@ impl Globals {
             daemons: cfg
                 .sync_daemon
                 .as_ref()
+                .filter(|d| d.vrrp_instance.is_none())
                 .map(daemon_specs)
                 .unwrap_or_default(),
+            sync_vrrp_instance: cfg
+                .sync_daemon
+                .as_ref()
+                .and_then(|d| d.vrrp_instance.clone()),
             timeouts: cfg.lvs_timeouts.as_ref().map(timeouts),
             flush_at_start: cfg.lvs_flush,
             flush_on_stop: cfg.lvs_flush_on_stop,
@@ -103,15 +111,6 @@ impl Globals {
         }
         ops
     }
-
-    /// Operations that undo what lvsmon started, at exit: the sync daemons. Timeouts are
-    /// a kernel setting, not an entry, and stay.
-    pub fn teardown(&self) -> Vec<Op> {
-        self.daemons
-            .iter()
-            .map(|d| Op::StopDaemon(d.state))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -133,7 +132,7 @@ mod tests {
     #[test]
     fn sync_daemon_and_timeouts_start_once_and_follow_reloads() {
         let a = Globals::from_config(&cfg(&format!(
-            "global_defs {{\n lvs_sync_daemon eth0 VI_1 id 7\n lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{VS}"
+            "global_defs {{\n lvs_sync_daemon eth0 id 7\n lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{VS}"
         )));
         let start = a.ops_from(&Globals::default());
         assert_eq!(start.len(), 3, "{:?}", rules(&start));
@@ -153,7 +152,7 @@ mod tests {
         assert!(a.ops_from(&a).is_empty());
         // A new sync id: stop both, start both; timeouts unchanged.
         let b = Globals::from_config(&cfg(&format!(
-            "global_defs {{\n lvs_sync_daemon eth0 VI_1 id 8\n lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{VS}"
+            "global_defs {{\n lvs_sync_daemon eth0 id 8\n lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{VS}"
         )));
         let ops = b.ops_from(&a);
         assert_eq!(
@@ -161,11 +160,7 @@ mod tests {
             ["--stop-daemon master", "--stop-daemon backup"]
         );
         assert_eq!(ops.len(), 4);
-        // Exit stops what was started.
-        assert_eq!(
-            rules(&b.teardown()),
-            ["--stop-daemon master", "--stop-daemon backup"]
-        );
+        // Which of them run, and which stops happen, is crate::syncd's decision.
     }
 
     #[test]
@@ -189,6 +184,5 @@ mod tests {
         let g = Globals::from_config(&cfg(VS));
         assert_eq!(g, Globals::default());
         assert!(g.ops_from(&Globals::default()).is_empty());
-        assert!(g.teardown().is_empty());
     }
 }

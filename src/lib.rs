@@ -4,6 +4,7 @@
 // IpvsError carries the failed Op by value so that an error never allocates.
 #![allow(clippy::result_large_err)]
 
+pub mod announce;
 pub mod cli;
 pub mod clients;
 pub mod commands;
@@ -27,6 +28,7 @@ pub mod reactor;
 pub mod reload;
 pub mod sched;
 pub mod scripts;
+pub mod syncd;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
 #[cfg(feature = "tls")]

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::announce::iface::VipIface;
+use crate::announce::{VipOp, MAX_VIP_OPS};
 use crate::control::protocol::{Request, ServiceRef, Target};
 use crate::control::server::{ClientEvent, ControlServer};
 use crate::director::{CheckerId, Director, Override, OverrideError, ScriptKind, ServiceName};
@@ -77,6 +79,8 @@ struct Slot {
 
 pub struct Settings {
     pub config_path: PathBuf,
+    /// How the config is read on a reload (the instance name of `run -i`).
+    pub config_load: crate::config::LoadOptions,
     pub keep_on_exit: bool,
     /// `--http`: serve /metrics, /status.json and the status page here.
     pub http: Option<SocketAddr>,
@@ -116,10 +120,17 @@ pub struct Reactor {
     /// The kernel-wide settings from global_defs that lvsmon has applied.
     globals: Globals,
     wanted_globals: Globals,
+    /// The sync daemons lvsmon started (only those are stopped).
+    syncd: crate::syncd::SyncDaemons,
     /// Set after a pass with failures: no reconcile before this instant.
     reconcile_not_before: Option<Instant>,
     /// See `set_config_fingerprint`.
     config_fingerprint: Option<u64>,
+    /// The announce interface (`vip_announce`), once one was prepared.
+    vip: Option<Box<dyn VipIface>>,
+    /// Builds `vip` when a reload turns announcing on (kernel or dry run).
+    vip_opener: fn() -> Option<Box<dyn VipIface>>,
+    vip_ops: FixedTable<VipOp>,
 }
 
 /// Why the loop ended.
@@ -217,8 +228,12 @@ impl Reactor {
             wakeups: 0,
             globals: Globals::default(),
             wanted_globals: Globals::default(),
+            syncd: crate::syncd::SyncDaemons::default(),
             reconcile_not_before: None,
             config_fingerprint: None,
+            vip: None,
+            vip_opener: || None,
+            vip_ops: FixedTable::new("VIP operations", MAX_VIP_OPS),
             fifo: None,
         })
     }
@@ -227,6 +242,44 @@ impl Reactor {
     /// reload finding the same one does nothing. Without it every reload is a full one.
     pub fn set_config_fingerprint(&mut self, fingerprint: u64) {
         self.config_fingerprint = Some(fingerprint);
+    }
+
+    /// The announce interface, already prepared (`VipIface::prepare`) with the
+    /// addresses found on it, and how to open another one if a reload turns
+    /// announcing on. The VIPs found are adopted (`Director::vip_adopt`).
+    pub fn set_vip_iface(
+        &mut self,
+        iface: Option<(Box<dyn VipIface>, Vec<std::net::IpAddr>)>,
+        opener: fn() -> Option<Box<dyn VipIface>>,
+    ) {
+        self.vip_opener = opener;
+        if let Some((iface, present)) = iface {
+            self.director.vip_adopt(&present, Instant::now());
+            self.vip = Some(iface);
+        }
+    }
+
+    /// After a reload: if the announce interface changed (or announcing was turned on),
+    /// prepare the new one and adopt what it carries. Withdrawals from the old one are
+    /// planned by the director.
+    fn prepare_vip_iface(&mut self, before: Option<String>, now: Instant) {
+        let Some(name) = self.director.announce_interface().map(str::to_string) else {
+            return;
+        };
+        if before.as_deref() == Some(name.as_str()) {
+            return;
+        }
+        if self.vip.is_none() {
+            self.vip = (self.vip_opener)();
+        }
+        let Some(iface) = self.vip.as_mut() else {
+            log::error!("vip_announce: cannot open the interface layer for {}", name);
+            return;
+        };
+        match iface.prepare(&name) {
+            Ok(present) => self.director.vip_adopt(&present, now),
+            Err(e) => log::error!("vip_announce: interface {} {}", name, e),
+        }
     }
 
     /// The `lvs_notify_fifo` every transition is written to, open for the daemon's life.
@@ -243,13 +296,9 @@ impl Reactor {
     /// sync daemon already running (lvsmon restarted) is not an error.
     fn apply_globals(&mut self) {
         let ops = self.wanted_globals.ops_from(&self.globals);
-        for op in &ops {
-            match self.backend.apply(op) {
-                Ok(()) => log::info!("applied {}", RuleText(op)),
-                Err(e) if e.errno == libc::EEXIST => {}
-                Err(e) => log::error!("{}", e),
-            }
-        }
+        // Which sync daemons lvsmon runs, adopts or leaves to keepalived: crate::syncd.
+        self.syncd
+            .apply(&ops, &self.wanted_globals, self.backend.as_mut());
         self.globals = self.wanted_globals.clone();
     }
 
@@ -387,7 +436,7 @@ impl Reactor {
             self.scripts.next_deadline(now),
             Some(self.next_drift_at),
             self.reconcile_not_before
-                .filter(|_| self.director.needs_reconcile()),
+                .filter(|_| self.director.needs_reconcile() || self.director.vip_pending()),
         ]
         .into_iter()
         .flatten()
@@ -491,22 +540,27 @@ impl Reactor {
             // would make every poll return at once: a busy loop).
             self.reconcile_not_before = None;
         }
-        if !self.director.needs_reconcile() {
+        if !self.director.needs_reconcile() && !self.director.vip_pending() {
             return;
         }
-        self.director.reconcile(&mut self.ops);
-        if self.ops.is_empty() {
-            return;
-        }
-        self.failed.clear();
-        let failed = &mut self.failed;
-        self.backend
-            .apply_all(&self.ops, &mut |i, e| failed.push((i, e)));
-        self.director.applied(&self.ops, &self.failed);
-        self.reconcile_not_before = if self.failed.is_empty() {
-            None
-        } else {
+        // Withdrawals, then the table, then announcements (Director::pass).
+        let backend = &mut self.backend;
+        let vip = &mut self.vip;
+        let any_failed = self.director.pass(
+            now,
+            &mut self.ops,
+            &mut self.failed,
+            &mut self.vip_ops,
+            &mut |ops, failed| backend.apply_all(ops, &mut |i, e| failed.push((i, e))),
+            &mut |op| match vip.as_mut() {
+                Some(v) => v.apply(op),
+                None => Err("no announce interface".to_string()),
+            },
+        );
+        self.reconcile_not_before = if any_failed {
             Some(now + RETRY_AFTER_FAILURE)
+        } else {
+            None
         };
     }
 
@@ -576,8 +630,10 @@ impl Reactor {
 
     fn reload_inner(&mut self, now: Instant) -> Result<(), String> {
         let path = self.settings.config_path.clone();
+        let vip_before = self.director.announce_interface().map(str::to_string);
         let cfg = match crate::reload::reload_config(
             &path,
+            &self.settings.config_load,
             &mut self.config_fingerprint,
             &mut self.director,
             now,
@@ -586,6 +642,7 @@ impl Reactor {
             crate::reload::Reloaded::Unchanged => return Ok(()),
             crate::reload::Reloaded::Applied(cfg) => cfg,
         };
+        self.prepare_vip_iface(vip_before, now);
         crate::track_files::initialise(&cfg.track_file_inits, false);
         self.wanted_globals = Globals::from_config(&cfg);
         if self.wanted_globals.net_namespace_ipvs != self.globals.net_namespace_ipvs {
@@ -622,6 +679,21 @@ impl Reactor {
     fn shutdown(&mut self, now: Instant) {
         self.cancel_probes();
         self.director.shutdown();
+        // VIPs first (on_stop withdraw), so the routers move traffic away before the
+        // table goes.
+        self.director.vip_stop(&mut self.vip_ops);
+        for i in 0..self.vip_ops.len() {
+            let op = self.vip_ops[i].clone();
+            let result = match self.vip.as_mut() {
+                Some(v) => v.apply(&op),
+                None => Err("no announce interface".to_string()),
+            };
+            self.director.vip_applied(
+                &op,
+                result.as_ref().map(|_| ()).map_err(String::as_str),
+                now,
+            );
+        }
         if self.settings.keep_on_exit {
             log::info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
         } else {
@@ -648,11 +720,7 @@ impl Reactor {
             }
             self.backend
                 .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
-            for op in self.globals.teardown() {
-                if let Err(e) = self.backend.apply(&op) {
-                    log::warn!("{}", e);
-                }
-            }
+            self.syncd.teardown(self.backend.as_mut());
         }
         self.run_scripts(now);
         // Removes the FIFO (if lvsmon made it) and stops its reader.

@@ -96,12 +96,22 @@ fn cases() -> Vec<(String, &'static str)> {
         ("global_defs {\n lvs_sync_daemon eth0 id 300\n}\n".to_string(), "2:26: 'id' needs a sync id (0-255), got '300'"),
         ("global_defs {\n lvs_sync_daemon eth0 VI_1 bogus 1\n}\n".to_string(), "2:28: unexpected 'bogus' in lvs_sync_daemon (expected an interface name, then [inst NAME] [id 0-255] [maxlen N] [port N] [ttl N] [group ADDR])"),
         ("track_file t {\n weight 2\n}\n".to_string(), "1:1: track_file 't' needs a 'file'"),
-        ("@main virtual_server 192.0.2.1 80 {\n}\n".to_string(), "1:1: conditional configuration ('@main') is not supported by lvsmon"),
-        ("$X=1\n".to_string(), "1:1: parameter definitions ('$X=1') are not supported by lvsmon"),
+        ("@main virtual_server 192.0.2.1 80 {\n}\n".to_string(), "2:1: unexpected '}' (no block is open)"),
+        ("$X=1\n$Y\n".to_string(), "2:1: unknown keyword '$Y' at top level ('$Y' not defined: keepalived leaves an undefined name as written)"),
+        ("~LST(a,1,2) x\n".to_string(), "1:1: keepalived's '~LST' is not supported (use ~SEQ or one line per value)"),
         (format!("{VS} real_server 198.51.100.2 80 {{ }}\n}}\n{VS} real_server 198.51.100.3 80 {{ }}\n}}\n"), "5:1: virtual service TCP 192.0.2.10:80 is defined twice (first at lvs.conf:1:1)"),
         ("virtual_server_group G {\n 192.0.2.9-10 80\n}\nvirtual_server 192.0.2.10 80 {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\nvirtual_server group G {\n protocol UDP\n real_server 198.51.100.2 80 { }\n}\n".to_string(), "8:1: virtual service UDP 192.0.2.10:80 is defined twice (first at lvs.conf:4:1)"),
         ("include\n".to_string(), "1:1: 'include' needs a file name or glob pattern"),
         ("include /nonexistent/lvsmon-test.conf\n".to_string(), "1:1: include file '/nonexistent/lvsmon-test.conf' not found"),
+        // vip_announce (issue 15): lvsmon's own block.
+        ("vip_announce {\n interface vip0\n rule most\n}\n".into(), "3:7: 'rule' needs 'all' or 'any', got 'most'"),
+        ("vip_announce {\n interface vip0\n on_stop linger\n}\n".into(), "3:10: 'on_stop' needs 'withdraw' or 'keep', got 'linger'"),
+        ("vip_announce {\n interface vip0123456789abc\n}\n".into(), "2:12: 'interface' needs an interface name of 1-15 bytes without '/', ':' or spaces, got 'vip0123456789abc'"),
+        ("vip_announce {\n interface vip0\n}\nvip_announce {\n interface vip1\n}\n".into(), "4:1: 'vip_announce' given twice (first at lvs.conf:1:1)"),
+        ("vip_announce {\n rule any\n}\n".into(), "1:1: 'vip_announce' needs 'interface NAME' in its block"),
+        ("vip_announce {\n interface vip0\n hold 3\n}\n".into(), "3:2: unknown keyword 'hold' in vip_announce (expected interface, rule or on_stop)"),
+        ("vip_announce {\n interface vip0\n interface vip1\n}\n".into(), "3:2: 'interface' given twice in vip_announce"),
+        ("vip_announce vip0\n".into(), "1:14: unexpected 'vip0' after 'vip_announce' (expected no value (its settings go in the { } block))"),
     ]
 }
 

@@ -474,7 +474,7 @@ fn global_defs_sync_daemon_and_timeouts() {
     let c = parse_str("t.conf", src).unwrap();
     assert_eq!(
         format!("{:?}", c.sync_daemon),
-        "Some(SyncDaemon { interface: \"eth1\", syncid: 7, master: true, backup: true, mcast_group: Some(224.0.0.81), port: Some(8848), ttl: Some(2), maxlen: Some(1400) })"
+        "Some(SyncDaemon { pos: Pos { file: 0, line: 4, col: 2 }, interface: \"eth1\", vrrp_instance: Some(\"VI_1\"), syncid: 7, master: true, backup: true, mcast_group: Some(224.0.0.81), port: Some(8848), ttl: Some(2), maxlen: Some(1400) })"
     );
     assert_eq!(
         format!("{:?}", c.lvs_timeouts),
@@ -484,13 +484,17 @@ fn global_defs_sync_daemon_and_timeouts() {
         c.warnings,
         vec![
             "t.conf:1:1: global_defs skipped (lvsmon reads only its LVS keywords from it: see lvsmon.conf(5))",
-            "t.conf:4:23: lvs_sync_daemon: vrrp instance 'VI_1' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run",
         ]
+    );
+    // The instance makes the daemon keepalived -P's (crate::syncd): a note, no warning.
+    assert_eq!(
+        c.notes,
+        vec!["t.conf:4:2: lvs_sync_daemon names VRRP instance VI_1: keepalived's VRRP half (keepalived -P) runs the sync daemon in that instance's role; lvsmon starts and stops none"]
     );
     let c = parse_str("t.conf", "global_defs {\n lvs_sync_daemon eth0\n}\n").unwrap();
     assert_eq!(
         format!("{:?}", c.sync_daemon),
-        "Some(SyncDaemon { interface: \"eth0\", syncid: 0, master: true, backup: true, mcast_group: None, port: None, ttl: None, maxlen: None })"
+        "Some(SyncDaemon { pos: Pos { file: 0, line: 2, col: 2 }, interface: \"eth0\", vrrp_instance: None, syncid: 0, master: true, backup: true, mcast_group: None, port: None, ttl: None, maxlen: None })"
     );
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     let c = parse_str(

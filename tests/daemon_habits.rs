@@ -180,7 +180,7 @@ fn global_defs_sync_daemon_and_timeouts_are_applied_and_stopped_at_exit() {
     let port = free_port();
     let _rs = RealServer::start(format!("127.0.3.4:{port}").parse().unwrap());
     let text = format!(
-        "global_defs {{\n  router_id test\n  lvs_sync_daemon eth0 VI_1 id 7\n  lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{}",
+        "global_defs {{\n  router_id test\n  lvs_sync_daemon eth0 id 7\n  lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{}",
         config(port, "127.0.3.4")
     );
     let d = Daemon::start(&dir, &text);
@@ -198,6 +198,32 @@ fn global_defs_sync_daemon_and_timeouts_are_applied_and_stopped_at_exit() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("dry-run: --stop-daemon master"), "{}", text);
     assert!(text.contains("dry-run: --stop-daemon backup"), "{}", text);
+}
+
+/// Issue 15: a sync daemon tied to a VRRP instance is keepalived -P's; lvsmon starts and
+/// stops none (as keepalived's own checker), and says so.
+#[test]
+fn a_sync_daemon_named_for_a_vrrp_instance_is_left_to_keepalived() {
+    let dir = scratch("globals-vrrp");
+    let port = free_port();
+    let _rs = RealServer::start(format!("127.0.3.5:{port}").parse().unwrap());
+    let text = format!(
+        "global_defs {{\n  lvs_sync_daemon eth0 VI_1 id 7\n  lvs_timeouts tcp 900 tcpfin 30 udp 60\n}}\n{}",
+        config(port, "127.0.3.5")
+    );
+    let d = Daemon::start(&dir, &text);
+    d.wait_for("timeouts set", LIMIT, |d| {
+        d.ops().iter().any(|o| o == "--set 900 30 60")
+    });
+    let log = d.log.clone();
+    assert_eq!(d.stop(), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("-daemon"), "{}", text);
+    assert!(
+        text.contains("lvs_sync_daemon names VRRP instance VI_1: keepalived's VRRP half (keepalived -P) runs the sync daemon in that instance's role, so lvsmon starts and stops none (none runs now: is keepalived -P running?)"),
+        "{}",
+        text
+    );
 }
 
 #[test]

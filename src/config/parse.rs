@@ -13,8 +13,9 @@ use crate::config::lex::Token;
 use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
 use crate::model::config::{
-    DnsCheck, FlushOnStop, HttpProtocol, IfName, LvsTimeouts, NotifyFifo, Pos, Script, SmtpCheck,
-    SockOpts, StatusCodes, SyncDaemon, UdpCheck, Url, UrlRegex, UDP_DEFAULT_MAX_REPLY,
+    AnnounceRule, DnsCheck, FlushOnStop, HttpProtocol, IfName, LvsTimeouts, NotifyFifo, OnStop,
+    Pos, Script, SmtpCheck, SockOpts, StatusCodes, SyncDaemon, UdpCheck, Url, UrlRegex,
+    VipAnnounce, UDP_DEFAULT_MAX_REPLY,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
@@ -214,6 +215,7 @@ pub struct RawConfig {
     pub track_files: HashMap<String, TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
+    pub vip_announce: Option<VipAnnounce>,
     /// The top-level `SSL` block (builds with the "tls" feature).
     pub ssl: Option<RawSsl>,
     pub lvs_flush: bool,
@@ -281,40 +283,6 @@ fn fmt_args(s: &Stmt) -> String {
         out.push_str(a.text);
     }
     out
-}
-
-fn check_special(t: &Token) -> PResult<()> {
-    if t.quoted {
-        return Ok(());
-    }
-    let w = t.text;
-    if w.starts_with('@') {
-        return perr(
-            t.pos,
-            format!(
-                "conditional configuration ('{}') is not supported by lvsmon",
-                w
-            ),
-        );
-    }
-    if w.starts_with("~SEQ") || w.starts_with("~LST") {
-        return perr(
-            t.pos,
-            format!("'{}' sequence/list blocks are not supported by lvsmon", w),
-        );
-    }
-    if let Some(rest) = w.strip_prefix('$') {
-        if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            return perr(
-                t.pos,
-                format!(
-                    "parameter definitions ('{}') are not supported by lvsmon",
-                    w
-                ),
-            );
-        }
-    }
-    Ok(())
 }
 
 fn no_block(s: &Stmt) -> PResult<()> {
@@ -828,7 +796,6 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     };
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {
             "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
@@ -875,6 +842,88 @@ fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<b
     Ok(true)
 }
 
+/// Longest interface name the kernel accepts (IFNAMSIZ - 1).
+pub const MAX_IFNAME: usize = 15;
+
+/// `vip_announce { interface NAME  rule all|any  on_stop withdraw|keep }` (lvsmon's own
+/// block): `interface` is required, `rule` defaults to all, `on_stop` to withdraw. Each
+/// keyword at most once.
+fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
+    nargs(s, 0, 0, "no value (its settings go in the { } block)")?;
+    let body = need_block(s)?;
+    let mut interface: Option<(String, Pos)> = None;
+    let mut rule: Option<AnnounceRule> = None;
+    let mut on_stop: Option<OnStop> = None;
+    let mut seen: Vec<&str> = Vec::new();
+    for st in body {
+        let st = &st;
+        let kw = st.kw.text;
+        if matches!(kw, "interface" | "rule" | "on_stop") {
+            if seen.contains(&kw) {
+                return perr(st.kw.pos, format!("'{}' given twice in vip_announce", kw));
+            }
+            seen.push(kw);
+        }
+        match kw {
+            "interface" => {
+                let t = arg1(st, "an interface name of 1-15 bytes")?;
+                let ok = !t.text.is_empty()
+                    && t.text.len() <= MAX_IFNAME
+                    && !t.text.contains(['/', ':'])
+                    && !t.text.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && t.text != "."
+                    && t.text != "..";
+                if !ok {
+                    return bad(
+                        t,
+                        "interface",
+                        "an interface name of 1-15 bytes without '/', ':' or spaces",
+                    );
+                }
+                interface = Some((t.text.to_string(), t.pos));
+            }
+            "rule" => {
+                let t = arg1(st, "'all' or 'any'")?;
+                rule = Some(match t.text {
+                    "all" => AnnounceRule::All,
+                    "any" => AnnounceRule::Any,
+                    _ => return bad(t, "rule", "'all' or 'any'"),
+                });
+            }
+            "on_stop" => {
+                let t = arg1(st, "'withdraw' or 'keep'")?;
+                on_stop = Some(match t.text {
+                    "withdraw" => OnStop::Withdraw,
+                    "keep" => OnStop::Keep,
+                    _ => return bad(t, "on_stop", "'withdraw' or 'keep'"),
+                });
+            }
+            _ => {
+                return perr(
+                    st.kw.pos,
+                    format!(
+                    "unknown keyword '{}' in vip_announce (expected interface, rule or on_stop)",
+                    kw
+                ),
+                )
+            }
+        }
+    }
+    let Some((interface, interface_pos)) = interface else {
+        return perr(
+            s.kw.pos,
+            "'vip_announce' needs 'interface NAME' in its block",
+        );
+    };
+    Ok(VipAnnounce {
+        pos: s.kw.pos,
+        interface,
+        interface_pos,
+        rule: rule.unwrap_or(AnnounceRule::All),
+        on_stop: on_stop.unwrap_or(OnStop::Withdraw),
+    })
+}
+
 impl Parser<'_> {
     fn ignore(&mut self, t: &Token, kw: &'static str, reason: &'static str) {
         if let Some((_, ig)) = self.ignored.iter_mut().find(|(k, _)| *k == kw) {
@@ -915,7 +964,6 @@ impl Parser<'_> {
     }
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
-        check_special(s.kw)?;
         let kw = s.kw.text;
         match kw {
             "global_defs" => self.global_defs(s),
@@ -926,6 +974,19 @@ impl Parser<'_> {
                 Ok(())
             }
             "track_file" | "vrrp_track_file" => self.track_file(s),
+            "vip_announce" => {
+                if let Some(first) = &self.out.vip_announce {
+                    return perr(
+                        s.kw.pos,
+                        format!(
+                            "'vip_announce' given twice (first at {})",
+                            fmt_pos(self.files, first.pos)
+                        ),
+                    );
+                }
+                self.out.vip_announce = Some(vip_announce(s)?);
+                Ok(())
+            }
             "SSL" if cfg!(feature = "tls") => self.ssl(s),
             "net_namespace_ipvs" => {
                 no_block(s)?;
@@ -993,7 +1054,6 @@ impl Parser<'_> {
         };
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             match kw {
                 "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
@@ -1120,7 +1180,9 @@ impl Parser<'_> {
             return bad(iface, "lvs_sync_daemon", "an interface name of 1-15 bytes");
         }
         let mut d = SyncDaemon {
+            pos: s.kw.pos,
             interface: iface.text.to_string(),
+            vrrp_instance: None,
             syncid: 0,
             master: true,
             backup: true,
@@ -1131,7 +1193,6 @@ impl Parser<'_> {
         };
         let mut i = 1;
         let mut inst: Option<&Token> = None;
-        let mut have_id = false;
         while i < s.args.len() {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
@@ -1146,7 +1207,6 @@ impl Parser<'_> {
                     inst = Some(need("a vrrp instance name")?);
                 }
                 "id" => {
-                    have_id = true;
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -1189,18 +1249,10 @@ impl Parser<'_> {
             i += 2;
         }
         if let Some(t) = inst {
-            let id = if have_id {
-                ""
-            } else {
-                "; syncid is 0 (keepalived would use the instance's virtual_router_id)"
-            };
-            self.warn(
-                t.pos,
-                format!(
-                    "lvs_sync_daemon: vrrp instance '{}' ignored (no VRRP in lvsmon): both the master and the backup sync daemon run{}",
-                    t.text, id
-                ),
-            );
+            // keepalived's checker leaves such a daemon to its VRRP half
+            // (checker_ipvs_syncd_needed); so does lvsmon, so that keepalived -P runs it
+            // in the instance's role (crate::syncd).
+            d.vrrp_instance = Some(t.text.to_string());
         }
         Ok(d)
     }
@@ -1215,7 +1267,6 @@ impl Parser<'_> {
         let mut init = None;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
@@ -1274,7 +1325,6 @@ impl Parser<'_> {
         let mut entries = Vec::new();
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -1394,7 +1444,6 @@ impl Parser<'_> {
         let mut sorry_fwd_pos = None;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if check_timers_kw(st, &mut vs.timers, true)? {
                 continue;
@@ -1596,7 +1645,6 @@ impl Parser<'_> {
         let body = need_block(s)?;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             if check_timers_kw(st, &mut rs.timers, true)? {
                 continue;
             }
@@ -1723,7 +1771,6 @@ impl Parser<'_> {
         }
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if name != "FILE_CHECK" {
                 if connection && self.conn_kw(st, &mut c)? {
@@ -1857,7 +1904,6 @@ impl Parser<'_> {
                     h.pos = st.kw.pos;
                     for hs in hbody {
                         let hs = &hs;
-                        check_special(hs.kw)?;
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
@@ -2232,7 +2278,6 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut compliant = false;
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {
             "tls_compliant" if ssl => compliant = strict_bool(st)?,

@@ -264,13 +264,16 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         services,
         sync_daemon: raw.sync_daemon.clone(),
         lvs_timeouts: raw.lvs_timeouts,
+        vip_announce: raw.vip_announce.clone(),
         lvs_flush: raw.lvs_flush,
         lvs_flush_on_stop: raw.lvs_flush_on_stop,
         net_namespace_ipvs: raw.net_namespace_ipvs.clone(),
         lvs_notify_fifo,
         track_file_inits,
         warnings: cx.warnings,
+        notes: Vec::new(),
     };
+    crate::config::directors::apply(&mut cfg, &|pos| fmt_pos(files, pos));
     let security = crate::config::script_security::Settings {
         script_user: raw.script_user.clone(),
         enabled: raw.script_security,

@@ -13,6 +13,7 @@ use std::time::Instant;
 use super::slot_index::SlotIndex;
 use super::stats::RealStats;
 use super::{CheckLogLimit, Checker, CheckerId, Director, Real, ServiceName, SlotMeta, Sorry, Svc};
+use crate::announce::Announcer;
 use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
@@ -330,13 +331,14 @@ fn assemble(
                 }
             }
         }
-        let (believed, foreign, quorum_up) = match (old, prev) {
+        let (believed, foreign, quorum_up, adopted) = match (old, prev) {
             (Some(o), Some(p)) => (
                 o.svc_entries[p].believed.clone(),
                 o.svc_entries[p].foreign,
                 o.svcs[p].quorum_up,
+                o.svcs[p].adopted,
             ),
-            _ => (None, false, true),
+            _ => (None, false, true, false),
         };
         svc_entries.push(SvcEntry {
             desired: Some(spec),
@@ -357,6 +359,7 @@ fn assemble(
             reals: real_start..reals.len(),
             dests: slot_start..dests.len(),
             quorum_up,
+            adopted,
             failing: false,
             seen: false,
         });
@@ -436,7 +439,27 @@ fn assemble(
         }
     }
 
+    // Route health injection: one VIP per service address (see crate::announce); a
+    // reload carries the VIPs' state over and withdraws what it drops.
+    let mut announce = Announcer::new(
+        cfg.vip_announce.as_ref(),
+        svcs.iter()
+            .enumerate()
+            .filter(|(_, s)| !s.retired)
+            .map(|(i, s)| {
+                let addr = match s.key {
+                    ServiceKey::Inet { addr, .. } => Some(addr.ip()),
+                    ServiceKey::Fwmark { .. } => None,
+                };
+                (i as u16, addr)
+            }),
+    );
+    if let Some(o) = old {
+        announce.carry(&o.announce);
+    }
+
     let mut d = Director {
+        announce,
         svcs,
         svc_entries,
         reals,

@@ -16,6 +16,7 @@ impl Director {
     /// Kernel entries the config does not name are never touched.
     pub fn adopt(&mut self, kernel: &KernelTable) {
         self.dirty = true;
+        self.announce.mark_dirty();
         for si in 0..self.svcs.len() {
             self.forget_service(si);
         }
@@ -38,6 +39,7 @@ impl Director {
             let e = &mut self.svc_entries[si as usize];
             e.believed = Some(ks.spec.clone());
             e.foreign |= foreign;
+            self.svcs[si as usize].adopted = true;
         }
         log::info!(
             "adopted from the kernel: {} managed services, {} managed destinations",

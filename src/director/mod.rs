@@ -15,6 +15,9 @@
 //! service that also holds foreign destinations is never deleted whole.
 
 mod agent;
+mod announce;
+#[cfg(test)]
+mod announce_tests;
 mod build;
 mod kernel;
 mod metrics;
@@ -167,6 +170,9 @@ struct Svc {
     /// Its destination slots, a range of `Director::dests`.
     dests: Range<usize>,
     quorum_up: bool,
+    /// Found in the kernel at start-up (`adopt`): with quorum it counts as settled for
+    /// `vip_announce` before its first checks complete.
+    adopted: bool,
     failing: bool,
     seen: bool,
 }
@@ -203,6 +209,8 @@ struct SlotMeta {
 }
 
 pub struct Director {
+    /// `vip_announce`: which VIPs are on the announce interface (see crate::announce).
+    announce: crate::announce::Announcer,
     svcs: Vec<Svc>,
     /// Parallel to `svcs`: desired/believed service specs for the reconciler.
     svc_entries: Vec<SvcEntry>,
@@ -355,6 +363,10 @@ impl Director {
         if outcome.result == Err(Reason::NoSlot) {
             self.sched.schedule(id, now + DEFER_DELAY);
             return;
+        }
+        if c.state.last_check.is_none() {
+            // A first check: a service may have settled (vip_announce).
+            self.announce.mark_dirty();
         }
         if c.check.kind == CheckKind::Agent {
             self.on_agent_outcome(id, outcome, now);

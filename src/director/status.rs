@@ -320,7 +320,74 @@ impl Director {
             }
             out.push_str("]}");
         }
+        out.push(']');
+        self.write_announce_json(out, now, wall_now);
+        out.push('}');
+    }
+
+    /// `,"vip_announce":{...}` when announcing is on (nothing otherwise).
+    fn write_announce_json(&self, out: &mut String, now: Instant, wall_now: SystemTime) {
+        let Some(iface) = self.announce_interface() else {
+            return;
+        };
+        let (rule, on_stop) = self.announce_settings();
+        out.push_str(",\"vip_announce\":{\"interface\":");
+        json_str(out, iface);
+        let _ = write!(
+            out,
+            ",\"rule\":\"{}\",\"on_stop\":\"{}\",\"vips\":[",
+            rule, on_stop
+        );
+        for (i, v) in self.vip_status().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"address\":");
+            json_str(out, v.addr);
+            let _ = write!(
+                out,
+                ",\"prefix\":{},\"services\":{},\"state\":\"{}\",\"reason\":",
+                crate::announce::host_prefix(&v.addr),
+                v.services,
+                v.state.name()
+            );
+            json_str(out, v.why);
+            out.push_str(",\"since\":");
+            match v.since {
+                Some(t) => json_str(out, Rfc3339::at(t, now, wall_now)),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
         out.push_str("]}");
+    }
+
+    /// The text status's announce block: a header line, then one line per VIP:
+    /// `  192.0.2.10/32  announced (all 2 services have quorum)  since 2026-...Z`.
+    fn write_announce_text(&self, out: &mut String, now: Instant, wall_now: SystemTime) {
+        let Some(iface) = self.announce_interface() else {
+            return;
+        };
+        let (rule, on_stop) = self.announce_settings();
+        let _ = writeln!(
+            out,
+            "vip_announce on {}  rule {}  on_stop {}",
+            iface, rule, on_stop
+        );
+        for v in self.vip_status() {
+            let mut addr = heapless::String::<48>::new();
+            let _ = write!(addr, "{}/{}", v.addr, crate::announce::host_prefix(&v.addr));
+            let _ = write!(
+                out,
+                "  {:<24} {}",
+                addr.as_str(),
+                crate::announce::StateText(v.state, v.why)
+            );
+            if let Some(t) = v.since {
+                let _ = write!(out, "  since {}", Rfc3339::at(t, now, wall_now));
+            }
+            out.push('\n');
+        }
     }
 
     /// `lvsmon status`: a readable table, one block per service.
@@ -458,6 +525,7 @@ impl Director {
                 out.push('\n');
             }
         }
+        self.write_announce_text(out, now, wall_now);
     }
 
     /// `lvsmon status --history VS RS`: the recent checks of one real server, oldest

@@ -28,6 +28,8 @@ pub struct Config {
     pub sync_daemon: Option<SyncDaemon>,
     /// `lvs_timeouts` from `global_defs` (issue 4).
     pub lvs_timeouts: Option<LvsTimeouts>,
+    /// The `vip_announce` block (route health injection, issue 15).
+    pub vip_announce: Option<VipAnnounce>,
     /// `lvs_flush` (global_defs): empty the whole IPVS table at start-up (not on reload).
     pub lvs_flush: bool,
     /// `lvs_flush_on_stop` (global_defs): how the table is emptied at exit.
@@ -42,6 +44,9 @@ pub struct Config {
     pub track_file_inits: Vec<TrackFileInit>,
     /// One line per skipped block (`global_defs`, `vrrp_*`, `static_*`), already worded.
     pub warnings: Vec<String>,
+    /// Behaviour lvsmon chose that is worth one info line at load (not a problem):
+    /// see `config::directors`.
+    pub notes: Vec<String>,
 }
 
 /// keepalived's lvs_flush_on_stop: without it the entries of each service are removed
@@ -396,7 +401,12 @@ pub struct Script {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncDaemon {
+    /// The `lvs_sync_daemon` keyword.
+    pub pos: Pos,
     pub interface: String,
+    /// The VRRP instance named (`inst NAME` or the old positional form): then
+    /// keepalived's VRRP half runs the daemon and lvsmon leaves it alone (crate::syncd).
+    pub vrrp_instance: Option<String>,
     pub syncid: u8,
     pub master: bool,
     pub backup: bool,
@@ -404,6 +414,39 @@ pub struct SyncDaemon {
     pub port: Option<u16>,
     pub ttl: Option<u8>,
     pub maxlen: Option<u16>,
+}
+
+/// `vip_announce { interface NAME  rule all|any  on_stop withdraw|keep }`: lvsmon puts
+/// each service address (VIP/32 or /128) on a dummy interface while its rule holds, for a
+/// routing daemon to announce (an lvsmon extension; keepalived has none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VipAnnounce {
+    /// The `vip_announce` keyword.
+    pub pos: Pos,
+    /// At most IFNAMSIZ - 1 (15) bytes.
+    pub interface: String,
+    /// The interface name's position: a run-time refusal (not a dummy) points here.
+    pub interface_pos: Pos,
+    pub rule: AnnounceRule,
+    pub on_stop: OnStop,
+}
+
+/// When a VIP is announced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnounceRule {
+    /// While every virtual service on the address has quorum (the default).
+    All,
+    /// While at least one of them has quorum.
+    Any,
+}
+
+/// What TERM does to the announced VIPs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStop {
+    /// Remove them (the default): the routers move traffic to the other Directors.
+    Withdraw,
+    /// Leave them: IPVS keeps forwarding with the last table (fail-static).
+    Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

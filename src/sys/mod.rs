@@ -23,4 +23,5 @@ pub mod netlink;
 pub mod netns;
 pub mod probe;
 pub mod process;
+pub mod rtnetlink;
 pub mod spawn;
