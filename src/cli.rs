@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use argh::FromArgs;
 
+use crate::config::LoadOptions;
 use crate::control::protocol::{self, Target};
 
 pub const DEFAULT_CONFIG: &str = "/etc/lvsmon.conf";
@@ -74,6 +75,10 @@ pub struct RunArgs {
     /// log every probe result
     #[argh(switch, short = 'v')]
     pub verbose: bool,
+    /// instance name selecting `@NAME` config lines (keepalived's -i; default: the host
+    /// name up to its first dot)
+    #[argh(option, short = 'i')]
+    pub instance: Option<String>,
     /// serve /metrics, /status.json and the status page on ADDR:PORT (off by default)
     #[argh(option)]
     pub http: Option<String>,
@@ -89,6 +94,13 @@ pub struct CheckArgs {
     /// configuration file (default /etc/lvsmon.conf)
     #[argh(option, short = 'f')]
     pub config: Option<PathBuf>,
+    /// instance name selecting `@NAME` config lines (keepalived's -i; default: the host
+    /// name up to its first dot)
+    #[argh(option, short = 'i')]
+    pub instance: Option<String>,
+    /// exit 1 if the configuration has any warning (as `keepalived -t` does)
+    #[argh(switch)]
+    pub strict: bool,
 }
 
 #[derive(FromArgs, Debug)]
@@ -244,6 +256,8 @@ pub struct RunOptions {
     pub keep_on_exit: bool,
     pub ipvs_api: IpvsApi,
     pub verbose: bool,
+    /// How the config is read (the instance name of `-i`).
+    pub load: LoadOptions,
     /// `--http`: where the HTTP server listens.
     pub http: Option<SocketAddr>,
     pub log_checks: bool,
@@ -256,6 +270,8 @@ pub enum Command {
     Run(RunOptions),
     Check {
         config: PathBuf,
+        load: LoadOptions,
+        strict: bool,
     },
     Status {
         json: bool,
@@ -345,6 +361,9 @@ impl Top {
                     keep_on_exit: a.keep_on_exit,
                     ipvs_api: parse_api(&a.ipvs_api)?,
                     verbose: a.verbose,
+                    load: LoadOptions {
+                        instance: a.instance,
+                    },
                     http: match a.http {
                         Some(h) => Some(h.parse().map_err(|_| {
                             UsageError(format!(
@@ -359,6 +378,10 @@ impl Top {
             }
             Sub::Check(a) => Command::Check {
                 config: a.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+                load: LoadOptions {
+                    instance: a.instance,
+                },
+                strict: a.strict,
             },
             Sub::Status(a) => Command::Status {
                 history: match (a.history, a.target.as_slice()) {

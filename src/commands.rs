@@ -12,9 +12,11 @@ use crate::daemon::{EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{KernelTable, Op};
 
-/// `lvsmon check`: parse, validate, print a summary; exit 1 with FILE:LINE:COL on error.
-pub fn check(path: &Path) -> u8 {
-    match crate::config::load(path) {
+/// `lvsmon check`: parse, validate, print a summary; exit 1 with FILE:LINE:COL on error,
+/// and with `strict` also when there is any warning (as `keepalived -t` exits non-zero
+/// on any complaint).
+pub fn check(path: &Path, load: &crate::config::LoadOptions, strict: bool) -> u8 {
+    match crate::config::load_with(path, load) {
         Ok(cfg) => {
             // Capacities that only show once identical checks are merged (MAX_CHECKERS)
             // are the director's to count: build it as `run` would.
@@ -25,6 +27,16 @@ pub fn check(path: &Path) -> u8 {
             let mut out = std::io::stdout().lock();
             // The summary ends with the config's warnings.
             let _ = out.write_all(crate::config::summary(&cfg).as_bytes());
+            if strict && !cfg.warnings.is_empty() {
+                let n = cfg.warnings.len();
+                eprintln!(
+                    "{}: {} warning{} with --strict",
+                    path.display(),
+                    n,
+                    if n == 1 { "" } else { "s" }
+                );
+                return EXIT_CONFIG;
+            }
             EXIT_OK
         }
         Err(e) => {

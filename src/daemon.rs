@@ -23,7 +23,7 @@ pub fn run(opts: RunOptions) -> u8 {
     crate::sys::process::forbid_huge_pages();
     // The config is checked before anything else so that a bad one is reported on the
     // terminal that started lvsmon, even with --daemon or --syslog.
-    let loaded = crate::config::Source::read(&opts.config)
+    let loaded = crate::config::Source::read_with(&opts.config, &opts.load)
         .and_then(|src| Ok((src.resolve()?, src.fingerprint())));
     let (cfg, fingerprint) = match loaded {
         Ok(c) => c,
@@ -148,6 +148,7 @@ pub fn run(opts: RunOptions) -> u8 {
     director.set_log_checks(opts.log_checks);
     let settings = Settings {
         config_path: opts.config.clone(),
+        config_load: opts.load.clone(),
         keep_on_exit: opts.keep_on_exit,
         http: opts.http,
     };

@@ -52,7 +52,11 @@ fn main() -> ExitCode {
                 EXIT_OK
             }
             Command::Run(opts) => lvsmon::daemon::run(opts),
-            Command::Check { config } => lvsmon::commands::check(&config),
+            Command::Check {
+                config,
+                load,
+                strict,
+            } => lvsmon::commands::check(&config, &load, strict),
             Command::Status {
                 json,
                 history,

@@ -79,6 +79,8 @@ struct Slot {
 
 pub struct Settings {
     pub config_path: PathBuf,
+    /// How the config is read on a reload (the instance name of `run -i`).
+    pub config_load: crate::config::LoadOptions,
     pub keep_on_exit: bool,
     /// `--http`: serve /metrics, /status.json and the status page here.
     pub http: Option<SocketAddr>,
@@ -631,6 +633,7 @@ impl Reactor {
         let vip_before = self.director.announce_interface().map(str::to_string);
         let cfg = match crate::reload::reload_config(
             &path,
+            &self.settings.config_load,
             &mut self.config_fingerprint,
             &mut self.director,
             now,

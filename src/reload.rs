@@ -44,6 +44,7 @@ pub enum Reloaded {
 /// kernel operation, because the director keeps what did not change.
 pub fn reload_config(
     path: &Path,
+    load: &crate::config::LoadOptions,
     running: &mut Option<u64>,
     director: &mut Director,
     now: Instant,
@@ -53,7 +54,7 @@ pub fn reload_config(
         log::error!("reload refused, keeping the running config: {}", e);
         format!("reload refused, the running config stays: {}", e)
     };
-    let source = crate::config::Source::read(path).map_err(|e| refused(&e))?;
+    let source = crate::config::Source::read_with(path, load).map_err(|e| refused(&e))?;
     let fingerprint = source.fingerprint();
     if !force && *running == Some(fingerprint) {
         log::info!(

@@ -396,6 +396,12 @@ fn lvsmon_conf_5_names_every_keyword_the_parser_matches() {
             .into_iter()
             .filter(|w| w.starts_with("include")),
     );
+    // The preprocessor's words (`~SEQ`, `~LST`, the predefined parameters).
+    want.extend(
+        keyword_literals(&read("src/config/preprocess.rs"))
+            .into_iter()
+            .filter(|w| w.starts_with('~') || w.starts_with('_')),
+    );
     assert!(want.len() > 100, "too few keywords found: {:?}", want);
     for sample in [
         "virtual_server",
@@ -422,7 +428,7 @@ fn lvsmon_conf_5_names_every_keyword_the_parser_matches() {
 #[test]
 fn lvsmon_conf_5_lists_every_capacity_with_its_value() {
     use lvsmon::model::limits::*;
-    let caps: [(&str, usize); 19] = [
+    let caps: [(&str, usize); 22] = [
         ("MAX_SERVICES", MAX_SERVICES),
         ("MAX_REALS", MAX_REALS),
         ("MAX_CHECKERS", MAX_CHECKERS),
@@ -434,6 +440,9 @@ fn lvsmon_conf_5_lists_every_capacity_with_its_value() {
         ("MAX_INCLUDE_DEPTH", MAX_INCLUDE_DEPTH),
         ("MAX_CONFIG_FILES", MAX_CONFIG_FILES),
         ("MAX_CONFIG_FILE_BYTES", MAX_CONFIG_FILE_BYTES),
+        ("MAX_REPLACEMENTS", MAX_REPLACEMENTS),
+        ("MAX_LINE_BYTES", MAX_LINE_BYTES),
+        ("MAX_SEQ_VALUES", MAX_SEQ_VALUES),
         ("MAX_HTTP_REPLY_BYTES", MAX_HTTP_REPLY_BYTES),
         ("MAX_HTTP_HEADER_BYTES", MAX_HTTP_HEADER_BYTES),
         ("MAX_CONTROL_REQUEST", MAX_CONTROL_REQUEST),

@@ -76,6 +76,7 @@ fn reactor(name: &str, text: &str, backend: Refusing) -> Reactor {
         Duration::from_secs(60),
         lvsmon::reactor::Settings {
             config_path: name.into(),
+            config_load: Default::default(),
             keep_on_exit: true,
             http: None,
         },

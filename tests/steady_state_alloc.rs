@@ -137,6 +137,7 @@ fn check_cycles_allocate_nothing_after_warm_up() {
         Duration::from_millis(200),
         lvsmon::reactor::Settings {
             config_path: "alloc.conf".into(),
+            config_load: Default::default(),
             keep_on_exit: true,
             http: Some("127.0.0.1:0".parse().unwrap()),
         },

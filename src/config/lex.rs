@@ -22,6 +22,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::error::{perr, PResult, Perr};
+use crate::config::preprocess::{Feed, PLine, Preproc};
 use crate::model::config::Pos;
 use crate::model::limits::{MAX_CONFIG_FILES, MAX_CONFIG_FILE_BYTES, MAX_INCLUDE_DEPTH};
 
@@ -77,6 +78,8 @@ struct Span {
     gap: Gap,
     pos: Pos,
     line_start: bool,
+    /// 0: the offsets are into the file's source; n: into `Lexed::synth[n - 1]`.
+    buf: u32,
 }
 
 /// A config read and tokenized: the files (index = `Pos::file`), their text, the tokens
@@ -87,7 +90,11 @@ pub struct Lexed {
     pub warnings: Vec<String>,
     /// Hash of every file's path and bytes in the order read (see the module comment).
     pub fingerprint: u64,
+    /// References to undefined `$NAME`s the preprocessor left as written (for errors).
+    pub undefined: Vec<(Pos, String)>,
     sources: Vec<String>,
+    /// Lines the preprocessor made (substituted, repeated): tokens borrow from them.
+    synth: Vec<String>,
     spans: Vec<Span>,
     escaped: Vec<String>,
 }
@@ -97,11 +104,12 @@ impl Lexed {
     pub fn tokens(&self) -> Vec<Token<'_>> {
         let mut out = Vec::with_capacity(self.spans.len());
         for s in &self.spans {
-            let src = self
-                .sources
-                .get(usize::from(s.pos.file))
-                .map(String::as_str)
-                .unwrap_or("");
+            let src = match s.buf {
+                0 => self.sources.get(usize::from(s.pos.file)),
+                n => self.synth.get(n as usize - 1),
+            }
+            .map(String::as_str)
+            .unwrap_or("");
             let (start, end) = (s.start as usize, s.end as usize);
             let raw = src.get(start..end).unwrap_or("");
             let text = match s.text {
@@ -135,9 +143,10 @@ impl Lexed {
 /// Entries scanned in one directory while expanding a glob.
 const MAX_DIR_ENTRIES: usize = 65_536;
 
-/// Lexes the file at `path`, following includes relative to its directory.
-pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
-    let mut lx = Lexer::default();
+/// Lexes the file at `path`, following includes relative to its directory. `instance`
+/// selects `@NAME` lines (None: the host name, as keepalived).
+pub fn lex_file(path: &Path, instance: Option<&str>) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
+    let mut lx = Lexer::new(instance);
     let root = Pos {
         file: 0,
         line: 1,
@@ -159,8 +168,12 @@ pub fn lex_file(path: &Path) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
 }
 
 /// Lexes `src` named `name`; includes are relative to the current directory.
-pub fn lex_str(name: &str, src: &str) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
-    let mut lx = Lexer::default();
+pub fn lex_str(
+    name: &str,
+    src: &str,
+    instance: Option<&str>,
+) -> Result<Lexed, (Vec<PathBuf>, Perr)> {
+    let mut lx = Lexer::new(instance);
     lx.add_file(PathBuf::from(name));
     let root = std::env::current_dir()
         .map(|d| d.join(name))
@@ -213,12 +226,12 @@ fn read_limited(path: &Path) -> Result<String, String> {
     })
 }
 
-#[derive(Default)]
 struct Lexer {
     lexed: Lexed,
     /// Canonical paths of the files being read, outermost first (cycle detection).
     stack: Vec<PathBuf>,
     hash: Fingerprint,
+    pre: Preproc,
 }
 
 /// The hash behind `Lexed::fingerprint`, one multiply per 8 bytes (FxHash's step: rotate,
@@ -368,6 +381,15 @@ fn line_end(b: &[u8], i: usize) -> usize {
 }
 
 impl Lexer {
+    fn new(instance: Option<&str>) -> Lexer {
+        Lexer {
+            lexed: Lexed::default(),
+            stack: Vec::new(),
+            hash: Fingerprint::default(),
+            pre: Preproc::new(instance.map(str::to_string)),
+        }
+    }
+
     fn add_file(&mut self, path: PathBuf) {
         self.lexed.files.push(path);
         // Filled once the file has been lexed (its includes come after it in the list).
@@ -376,6 +398,7 @@ impl Lexer {
 
     fn finish(mut self) -> Lexed {
         self.lexed.fingerprint = self.hash.finish();
+        self.lexed.undefined = std::mem::take(&mut self.pre.undefined);
         self.lexed
     }
 
@@ -393,21 +416,46 @@ impl Lexer {
         let mut cont = false;
         let mut i = 0usize;
         let mut line_no: u32 = 1;
+        self.pre.set_dir(base);
         // Each pass handles one physical line starting at i; bounded: i grows each time.
         while i <= n {
             // Leading spaces, skipped once for the include check and the line itself.
-            let k = skip_spaces(b, i);
-            if !cont && k < n && b[k] == b'i' {
+            let mut k = skip_spaces(b, i);
+            if !cont {
                 let le = line_end(b, i);
                 let line = src.get(i..le).unwrap_or("");
-                if let Some((kind, col, rest)) = include_head(line) {
+                match self
+                    .pre
+                    .feed(file, line_no, line.trim_end_matches('\r'), k - i)?
+                {
+                    // After an `@NAME` prefix, the line's own bytes.
+                    Feed::Keep(from) => k = i + from,
+                    Feed::Out(out) => {
+                        if let Some(p) = out {
+                            self.emit(p, base)?;
+                        }
+                        while let Some(p) = self.pre.next()? {
+                            self.emit(p, base)?;
+                        }
+                        i = le + 1;
+                        line_no = line_no.saturating_add(1);
+                        continue;
+                    }
+                }
+            }
+            if !cont && k < n && b[k] == b'i' {
+                let le = line_end(b, i);
+                let line = src.get(k..le).unwrap_or("");
+                if let Some((kind, _, rest)) = include_head(line) {
+                    let col = src.get(i..k).map_or(1, |s| s.chars().count() + 1);
                     let pos = Pos {
                         file,
                         line: line_no,
-                        col,
+                        col: u32::try_from(col).unwrap_or(u32::MAX),
                     };
                     let pattern = include_pattern(rest);
                     self.include(pos, kind, &pattern, base)?;
+                    self.pre.set_dir(base);
                     i = le + 1;
                     line_no = line_no.saturating_add(1);
                     continue;
@@ -421,6 +469,34 @@ impl Lexer {
         if let Some(s) = self.lexed.sources.get_mut(usize::from(file)) {
             *s = src;
         }
+        Ok(())
+    }
+
+    /// Lexes a line the preprocessor made: an include, or tokens borrowing from a copy of
+    /// the line kept in `Lexed::synth`, positioned where their text came from.
+    fn emit(&mut self, mut p: PLine, base: &Path) -> PResult<()> {
+        if let Some((kind, _, rest)) = include_head(&p.text) {
+            let pattern = include_pattern(rest);
+            // The included file's lines come before the next generated line.
+            let gens = self.pre.take_gens();
+            let r = self.include(p.pos(0), kind, &pattern, base);
+            self.pre.restore_gens(gens);
+            self.pre.set_dir(base);
+            return r;
+        }
+        p.escape_comment_chars();
+        let before = self.lexed.spans.len();
+        let buf = off32(self.lexed.synth.len() + 1);
+        let res = self.lex_line(p.file, p.line, &p.text, 0, 0, true);
+        if let Err(mut e) = res {
+            e.pos = p.pos(e.pos.col.saturating_sub(1) as usize);
+            return Err(e);
+        }
+        for s in self.lexed.spans.iter_mut().skip(before) {
+            s.buf = buf;
+            s.pos = p.pos(s.start as usize);
+        }
+        self.lexed.synth.push(p.text);
         Ok(())
     }
 
@@ -473,6 +549,7 @@ impl Lexer {
                 gap,
                 pos,
                 line_start: first,
+                buf: 0,
             };
             match c {
                 b'#' | b'!' => return Ok((false, line_end(b, i))),
@@ -886,7 +963,7 @@ mod tests {
     use super::*;
 
     fn words(src: &str) -> Vec<(String, u32, u32, bool)> {
-        lex_str("t.conf", src)
+        lex_str("t.conf", src, None)
             .unwrap()
             .tokens()
             .into_iter()
@@ -937,7 +1014,7 @@ mod tests {
             ]
         );
         // A quoted string does not run past its line, even after a backslash.
-        let (files, e) = lex_str("t.conf", "a \"b\\\nc\"\n").unwrap_err();
+        let (files, e) = lex_str("t.conf", "a \"b\\\nc\"\n", None).unwrap_err();
         assert_eq!(
             e.into_config_error(&files).to_string(),
             "t.conf:1:3: unterminated quoted string (missing closing '\"')"
@@ -952,7 +1029,7 @@ mod tests {
 
     #[test]
     fn unterminated_quote_is_an_error() {
-        let (files, e) = lex_str("t.conf", "a\n  b \"cd\n").unwrap_err();
+        let (files, e) = lex_str("t.conf", "a\n  b \"cd\n", None).unwrap_err();
         assert_eq!(
             e.into_config_error(&files).to_string(),
             "t.conf:2:5: unterminated quoted string (missing closing '\"')"

@@ -4,8 +4,9 @@
 //! applied, or the first error as `FILE:LINE:COL: message`. `summary` is what
 //! `lvsmon check` prints.
 //!
-//! Pipeline: `lex` (tokens, comments, quotes, `include`) -> `tree` (`keyword args
-//! [{ ... }]`) -> `parse` (keywords and values, positions kept) -> `resolve` (defaults,
+//! Pipeline: `lex` (tokens, comments, quotes, `include`; each line first through
+//! `preprocess`: keepalived's `@NAME` conditions, `$NAME` parameters and `~SEQ`) -> `tree`
+//! (`keyword args [{ ... }]`) -> `parse` (keywords and values, positions kept) -> `resolve` (defaults,
 //! inheritance, groups, ports, capacities).
 //!
 //! Where keepalived 2.x only logs a problem and carries on, we follow it when the
@@ -18,14 +19,14 @@
 //! twice). Informational keywords lvsmon has no use for (`smtp_alert`, `snmp_name`,
 //! `ha_suspend`, `log_all_failures`) are accepted with one warning each. Keywords whose
 //! behaviour lvsmon does not implement are refused by name: FILE_CHECK `dynamic`,
-//! `BFD_CHECK`, and keepalived's `@`conditional, `$PARAM=` and `~SEQ`/`~LST`
-//! preprocessing. Glob brace expansion (`{a,b}`) in `include` is not supported; `*`,
-//! `?` and `[...]` are.
+//! `BFD_CHECK`, and keepalived's `~LST`. Glob brace expansion (`{a,b}`) in `include` is
+//! not supported; `*`, `?` and `[...]` are.
 
 mod directors;
 mod error;
 pub(crate) mod lex;
 mod parse;
+mod preprocess;
 mod resolve;
 pub mod script_security;
 mod tree;
@@ -40,15 +41,33 @@ pub use parse::split_quoted_escaped;
 use crate::ipvs::rule::{Family, Forward, Protocol};
 use crate::model::config::{Config, VsTarget};
 
+/// How to read a config: what `lvsmon run`/`check` options change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The instance name `@NAME` lines are selected by (`-i`, keepalived's config-id);
+    /// None: the host name up to its first `.`, as keepalived's default.
+    pub instance: Option<String>,
+}
+
 /// Reads the config at `path`, following `include`s relative to each including file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    Source::read(path)?.resolve()
+    load_with(path, &LoadOptions::default())
+}
+
+/// `load` with options.
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Config, ConfigError> {
+    Source::read_with(path, opts)?.resolve()
 }
 
 /// Parses `src` as a config file named `name` (includes are relative to the current
 /// directory).
 pub fn parse_str(name: &str, src: &str) -> Result<Config, ConfigError> {
-    match lex::lex_str(name, src) {
+    parse_str_with(name, src, &LoadOptions::default())
+}
+
+/// `parse_str` with options.
+pub fn parse_str_with(name: &str, src: &str, opts: &LoadOptions) -> Result<Config, ConfigError> {
+    match lex::lex_str(name, src, opts.instance.as_deref()) {
         Ok(lexed) => finish(&lexed),
         Err((files, e)) => Err(e.into_config_error(&files)),
     }
@@ -64,7 +83,12 @@ pub struct Source {
 impl Source {
     /// Reads the config at `path` and the files it includes (errors as `load`'s).
     pub fn read(path: &Path) -> Result<Source, ConfigError> {
-        match lex::lex_file(path) {
+        Source::read_with(path, &LoadOptions::default())
+    }
+
+    /// `read` with options.
+    pub fn read_with(path: &Path, opts: &LoadOptions) -> Result<Source, ConfigError> {
+        match lex::lex_file(path, opts.instance.as_deref()) {
             Ok(lexed) => Ok(Source { lexed }),
             Err((files, e)) => Err(e.into_config_error(&files)),
         }
@@ -90,10 +114,12 @@ impl Source {
 
 fn finish(lexed: &lex::Lexed) -> Result<Config, ConfigError> {
     let files: &[PathBuf] = &lexed.files;
+    // An error on a line where an undefined `$NAME` was left as written says so.
+    let err = |e| preprocess::explain_undefined(e, &lexed.undefined).into_config_error(files);
     let tokens = lexed.tokens();
-    let tree = tree::build(&tokens).map_err(|e| e.into_config_error(files))?;
-    let raw = parse::parse(files, tree.root()).map_err(|e| e.into_config_error(files))?;
-    resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(|e| e.into_config_error(files))
+    let tree = tree::build(&tokens).map_err(err)?;
+    let raw = parse::parse(files, tree.root()).map_err(err)?;
+    resolve::resolve(&raw, files, lexed.warnings.clone()).map_err(err)
 }
 
 /// `FILE:LINE:COL` of a position in `cfg` (for errors found after loading, such as an

@@ -285,40 +285,6 @@ fn fmt_args(s: &Stmt) -> String {
     out
 }
 
-fn check_special(t: &Token) -> PResult<()> {
-    if t.quoted {
-        return Ok(());
-    }
-    let w = t.text;
-    if w.starts_with('@') {
-        return perr(
-            t.pos,
-            format!(
-                "conditional configuration ('{}') is not supported by lvsmon",
-                w
-            ),
-        );
-    }
-    if w.starts_with("~SEQ") || w.starts_with("~LST") {
-        return perr(
-            t.pos,
-            format!("'{}' sequence/list blocks are not supported by lvsmon", w),
-        );
-    }
-    if let Some(rest) = w.strip_prefix('$') {
-        if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            return perr(
-                t.pos,
-                format!(
-                    "parameter definitions ('{}') are not supported by lvsmon",
-                    w
-                ),
-            );
-        }
-    }
-    Ok(())
-}
-
 fn no_block(s: &Stmt) -> PResult<()> {
     if s.block.is_some() {
         return perr(
@@ -830,7 +796,6 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     };
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {
             "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
@@ -892,7 +857,6 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     let mut seen: Vec<&str> = Vec::new();
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         if matches!(kw, "interface" | "rule" | "on_stop") {
             if seen.contains(&kw) {
@@ -1000,7 +964,6 @@ impl Parser<'_> {
     }
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
-        check_special(s.kw)?;
         let kw = s.kw.text;
         match kw {
             "global_defs" => self.global_defs(s),
@@ -1091,7 +1054,6 @@ impl Parser<'_> {
         };
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             match kw {
                 "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
@@ -1305,7 +1267,6 @@ impl Parser<'_> {
         let mut init = None;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
@@ -1364,7 +1325,6 @@ impl Parser<'_> {
         let mut entries = Vec::new();
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -1484,7 +1444,6 @@ impl Parser<'_> {
         let mut sorry_fwd_pos = None;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if check_timers_kw(st, &mut vs.timers, true)? {
                 continue;
@@ -1686,7 +1645,6 @@ impl Parser<'_> {
         let body = need_block(s)?;
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             if check_timers_kw(st, &mut rs.timers, true)? {
                 continue;
             }
@@ -1813,7 +1771,6 @@ impl Parser<'_> {
         }
         for st in body {
             let st = &st;
-            check_special(st.kw)?;
             let kw = st.kw.text;
             if name != "FILE_CHECK" {
                 if connection && self.conn_kw(st, &mut c)? {
@@ -1947,7 +1904,6 @@ impl Parser<'_> {
                     h.pos = st.kw.pos;
                     for hs in hbody {
                         let hs = &hs;
-                        check_special(hs.kw)?;
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
@@ -2322,7 +2278,6 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut compliant = false;
     for st in body {
         let st = &st;
-        check_special(st.kw)?;
         let kw = st.kw.text;
         match kw {
             "tls_compliant" if ssl => compliant = strict_bool(st)?,

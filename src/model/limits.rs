@@ -25,6 +25,13 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 pub const MAX_CONFIG_FILES: usize = 256;
 /// Bytes of one config file.
 pub const MAX_CONFIG_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Parameter replacements in one config line (a definition that refers to itself
+/// would otherwise never end; keepalived loops forever on it).
+pub const MAX_REPLACEMENTS: usize = 1024;
+/// Bytes of one config line after parameter substitution.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Values one `~SEQ` repeats its line for.
+pub const MAX_SEQ_VALUES: usize = 65_536;
 /// Bytes an HTTP probe reads before it judges the reply (headers + body it hashes).
 pub const MAX_HTTP_REPLY_BYTES: usize = 1024 * 1024;
 /// Bytes of the HTTP header block.
