@@ -310,3 +310,24 @@ long_flowing() { awk -v ms="$2" '$5 == "open" && $7 < ms { n++ } END { print n +
 
 # long_map FILE: "I:NAME" per connection (the real server each one is on), one line.
 long_map() { awk '{ printf "%s:%s ", $2, $4 } END { print "" }' "$1"; }
+
+# ha_teardown: every namespace (its processes killed first) and bridge the HA scenarios
+# made, so demo-ha can run both in one boot.
+ha_teardown() {
+    for n in $($IP netns list | awk '{print $1}'); do
+        pids=$($IP netns pids "$n")
+        [ -z "$pids" ] || kill -9 $pids 2>/dev/null
+        $IP netns del "$n"
+    done
+    for l in lan0 vc0; do $IP link del "$l" 2>/dev/null; done
+    rm -f /tmp/long*.txt /tmp/short.log /run/lvsmon-*.sock /run/bird-*
+    return 0
+}
+
+# demo_show WHAT CMD...: in `make demo-ha` (DEMO_HA=1) prints `$ WHAT` and runs CMD;
+# in the tests it does nothing.
+demo_show() {
+    [ -n "${DEMO_HA:-}" ] || return 0
+    echo "\$ $1"; shift
+    "$@" 2>&1 | sed 's/^/    /'
+}

@@ -4,6 +4,7 @@
 #                         board/qemu/scenarios-lvsmon/ named in board/qemu/scenarios/ENABLED
 #   make vm-run SCENARIO=name   one scenario, console echoed (any of the two directories)
 #   make demo             the narrated walk-through (board/qemu/scenarios-lvsmon/demo.sh)
+#   make demo-ha          the same for several Directors: VRRP pair, ECMP pair (demo-ha.sh)
 #   make vm-kernel / vm-initramfs   the pieces; vm-clean removes board/qemu/out
 #   make soak             the soak: 200 real servers flapping at random under lvsmon for
 #                         SOAK_SECONDS (default 1800, 30 minutes); results in board/qemu/SOAK.md
@@ -37,6 +38,12 @@ vm-run: vm-initramfs
 
 demo: vm-initramfs
 	LVSMON_VM_ECHO=1 $(QEMU_DIR)/run-vm.sh demo 400
+
+# The several-Director walk-through: the VRRP pair, then the ECMP pair, faults injected
+# live, connections counted (scenarios-lvsmon/demo-ha.sh runs ha-vrrp and ha-ecmp).
+.PHONY: demo-ha
+demo-ha: vm-initramfs
+	LVSMON_VM_ECHO=1 $(QEMU_DIR)/run-vm.sh demo-ha 600
 
 vm-clean:
 	rm -rf $(QEMU_DIR)/out
