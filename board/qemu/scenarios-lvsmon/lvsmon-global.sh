@@ -3,6 +3,8 @@
 # service with a GUE tunnel is programmed (ipvsadm -Ln --tun-info), an unchanged reload
 # leaves every destination in place (its connection counters are not reset), a changed
 # weight is applied, and SIGTERM removes the services and stops the daemons.
+# The sync daemon names no VRRP instance, so lvsmon runs it (master and backup); one that
+# names a VRRP instance belongs to keepalived -P (src/syncd.rs), checked in the last step.
 need_lvsmon
 SVC=$VIP:80
 net_up
@@ -11,7 +13,7 @@ rs_add rs2 198.51.100.3
 cat > /tmp/global.conf <<'CONF'
 global_defs {
     router_id director1
-    lvs_sync_daemon dir0 VI_1 id 9
+    lvs_sync_daemon dir0 id 9
     lvs_timeouts tcp 900 tcpfin 30 udp 60
 }
 virtual_server 192.0.2.10 80 {
@@ -84,3 +86,11 @@ step "SIGTERM removes the services and stops the sync daemons"
 lvsmon_stop TERM
 expect_eq "table after exit" "$($IPVSADM -S -n)" ""
 expect_eq "daemons after exit" "$($IPVSADM -L --daemon)" ""
+
+step "a sync daemon that names a VRRP instance is left to keepalived -P"
+sed -i 's/lvs_sync_daemon dir0 id 9/lvs_sync_daemon dir0 VI_1 id 9/' /tmp/global.conf
+lvsmon_start /tmp/global.conf
+wait_dests 10 $SVC "198.51.100.2:80:1 198.51.100.3:80:5"
+wait_until 10 "VRRP notice logged" grep -q 'names VRRP instance VI_1' /tmp/lvsmon.log
+expect_eq "daemons with a VRRP instance named" "$($IPVSADM -L --daemon)" ""
+lvsmon_stop TERM
