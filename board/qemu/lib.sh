@@ -254,9 +254,15 @@ need_ha_tools() {
     done
 }
 
-# ha_bridge NAME: a segment (a bridge in the root namespace, no address).
+# ha_bridge NAME: a segment (a bridge in the root namespace). Its MAC address is set, so
+# it stays fixed: a bridge otherwise takes the lowest MAC of its ports, and a Director's
+# namespace made anew (random MAC) or deleted changes it; where the bridge carries the
+# router's address (ha-vrrp) every neighbour then sends to a MAC that is gone until its
+# ARP entry is probed again, and all traffic through the router stalls for seconds.
 ha_bridge() {
     $IP link add "$1" type bridge || fail "ip link add $1 type bridge"
+    # Set on the link (not at creation): the kernel keeps a MAC set this way.
+    $IP link set "$1" address 02:00:00:00:00:01 || fail "ip link set $1 address"
     $IP link set "$1" up
 }
 

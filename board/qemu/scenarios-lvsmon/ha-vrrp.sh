@@ -73,6 +73,8 @@ both_tables() { [ "$(dests d1)" = "192.0.2.21:9000:1 192.0.2.22:9000:1 " ] && [ 
 # synced NS: connections to the service in NS's IPVS connection table that are ESTABLISHED
 # and come from the long-lived source ports (SPORT..SPORT+49).
 synced() { in_ns "$1" $IPVSADM -Lnc | awk -v vip="$SVC" -v lo="$SPORT" '$3 == "ESTABLISHED" && $5 == vip { split($4, a, ":"); if (a[2] >= lo && a[2] < lo + 50) n++ } END { print n + 0 }'; }
+# svc_rate NS: the service's incoming packets per second and connections in NS's table.
+svc_rate() { echo "in $(in_ns "$1" $IPVSADM -Ln --rate -t $SVC | awk '$1 == "TCP" { print $4 }') pkt/s, $(in_ns "$1" $IPVSADM -Lnc | grep -c ESTABLISHED) established"; }
 daemons() { in_ns "$1" $IPVSADM -L --daemon | tr '\n' ';'; }
 # first_ok_after MS: epoch ms when the first short connection started after MS succeeded
 # (its end: by then new connections were certainly back; one starts every 200 ms).
@@ -95,13 +97,16 @@ advancing() {
 
 ha_diag() {
     echo "--- router's neighbour entry for the VIP: $($IP neigh show $VIP)"
+    echo "--- lan0 (the router) $(cat /sys/class/net/lan0/address); rs1's entry for it: $($IP netns exec rs1 $IP neigh show 192.0.2.1)"
     for d in d1 d2; do [ -e /run/netns/$d ] && echo "--- $d eth0 $($IP netns exec $d cat /sys/class/net/eth0/address): $($IP netns exec $d $IP -4 -br addr show dev eth0)"; done
     [ -e /run/netns/d2 ] && { echo "--- d2 ipvsadm -Lnc:"; $IP netns exec d2 $IPVSADM -Lnc | head -n 6; }
     [ -f /tmp/short.log ] && { echo "--- last short connections:"; sort -n /tmp/short.log | tail -n 5; }
     [ -f /tmp/long.txt ] || return 0
     echo "--- client: $(long_summary /tmp/long.txt); connections not streaming within 1 s:"
     awk '$5 != "open" || $7 >= 1000' /tmp/long.txt | head -n 20
+    echo "--- kernel IPVS messages:"; dmesg | grep -i ipvs | tail -n 10
     for d in d1 d2; do
+        [ -e /run/netns/$d ] && echo "--- $d sync sysctls: $(in_ns $d sysctl -n net.ipv4.vs.sync_threshold) refresh $(in_ns $d sysctl -n net.ipv4.vs.sync_refresh_period); rate: $(svc_rate $d)"
         [ -e /run/netns/$d ] && echo "--- $d holds $(synced $d) long connections; daemons: $(daemons $d)"
     done
 }
@@ -114,9 +119,18 @@ kill_director() {
     ha_kill_ns "$1"
 }
 # director_node NAME ADDR: the Director's namespace on lan0 (made again after a "reboot").
+# sync_threshold "3 10": a connection is sent to the backup at its 3rd packet, then every
+# 10th (default every 50th). The returning master learns a connection only when the
+# current master sends it again, so preempt_delay must exceed that re-sync time. These
+# long connections bring ~5 packets/s each to the Director (the client's ACKs; DR), so
+# with the default 50 the re-sync takes ~10 s, longer than the ~11 s between the
+# returning d1's start and its preemption only by luck: 3 of 7 runs, and 3 of 5 again
+# when measured (d1 holding 25, 0, 25 of the 50), took the VIP back before d1 had learned
+# every connection, and those were reset. With 10 it is ~2 s, well inside preempt_delay.
 director_node() {
     ha_port "$1" lan0 eth0 "$2/24"
     in_ns "$1" $IP route add default via 192.0.2.1
+    in_ns "$1" sysctl -qw net.ipv4.vs.sync_threshold="3 10" || fail "sysctl sync_threshold in $1"
 }
 
 # start_client SPORT: 50 long-lived connections from SPORT.., short ones every 200 ms.
@@ -196,17 +210,19 @@ director_node d1 192.0.2.2
 t_back=$($STREAMS now)
 director_start d1
 # preempt_delay: d1 stays backup long enough to learn every connection from d2's master
-# sync daemon (each is sent again every 50 packets, ~5 s here) before it takes over.
+# sync daemon (each is sent again every 10 packets, ~2 s here) before it takes over.
 wait_until 10 "d1 to run a backup sync daemon" sh -c "$IP netns exec d1 $IPVSADM -L --daemon | grep -q 'backup sync daemon'"
 # How many long connections d1 had learned when it took over (sampled until then).
 n=0; learned=0
 while ! is_master d1 d2; do
     learned=$(synced d1)
+    [ $((n % 5)) != 0 ] || echo "  +$(( $($STREAMS now) - t_back )) ms: d1 holds $learned of the 50 long connections; d2 $(svc_rate d2)"
     n=$((n + 1)); [ $n -lt 100 ] || fail "d1 did not take the VIP back (preempt)"
     usleep 200000
 done
 t_pre=$($STREAMS now)
 echo "d1 took the VIP back $(( t_pre - t_back )) ms after its start, holding $learned of the 50 long connections"
+[ "$learned" = 50 ] || fail "d1 preempted holding $learned of the 50 long connections: preempt_delay (${PREEMPT_DELAY} s) shorter than the re-sync time (sync_threshold $(in_ns d2 sysctl -n net.ipv4.vs.sync_threshold); $(svc_rate d2) on d2)"
 wait_until 30 "a new connection after d1's return" has_short_ok "$($STREAMS now)"
 sleep 2
 wait_until 40 "all 50 long connections streaming through d1" flowing_all
