@@ -131,6 +131,10 @@ pub struct Reactor {
     /// Builds `vip` when a reload turns announcing on (kernel or dry run).
     vip_opener: fn() -> Option<Box<dyn VipIface>>,
     vip_ops: FixedTable<VipOp>,
+    /// The addresses the drift check found on the announce interface (reused).
+    vip_present: Vec<std::net::IpAddr>,
+    /// The drift check could not read the interface (logged once until it can).
+    vip_read_failing: bool,
 }
 
 /// Why the loop ended.
@@ -234,6 +238,8 @@ impl Reactor {
             vip: None,
             vip_opener: || None,
             vip_ops: FixedTable::new("VIP operations", MAX_VIP_OPS),
+            vip_present: Vec::with_capacity(MAX_VIP_OPS),
+            vip_read_failing: false,
             fifo: None,
         })
     }
@@ -338,6 +344,11 @@ impl Reactor {
     }
 
     /// Probes that have delivered an outcome since start.
+    /// The director, read-only (tests, status).
+    pub fn director(&self) -> &Director {
+        &self.director
+    }
+
     pub fn checks_completed(&self) -> u64 {
         self.checks_completed
     }
@@ -401,6 +412,7 @@ impl Reactor {
             self.scripts.poll(now);
             if now >= self.next_drift_at {
                 self.check_drift();
+                self.check_vip_drift();
                 self.next_drift_at = now + self.drift_interval;
             }
             if signalled {
@@ -602,6 +614,28 @@ impl Reactor {
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.observe(&self.kernel),
             Err(e) => log::warn!("cannot read the IPVS table: {}", e),
+        }
+    }
+
+    /// The announce interface's drift check: an announced VIP someone removed from it
+    /// is put back by the next pass (`Announcer::observe`).
+    fn check_vip_drift(&mut self) {
+        let (Some(name), Some(iface)) = (self.director.announce_interface(), self.vip.as_mut())
+        else {
+            return;
+        };
+        match iface.observe(name, &mut self.vip_present) {
+            Ok(seen) => {
+                self.vip_read_failing = false;
+                if seen {
+                    self.director.vip_observe(&self.vip_present);
+                }
+            }
+            Err(e) if !self.vip_read_failing => {
+                self.vip_read_failing = true;
+                log::warn!("vip_announce: cannot read the addresses of {}: {}", name, e);
+            }
+            Err(_) => {}
         }
     }
 

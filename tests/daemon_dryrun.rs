@@ -206,3 +206,33 @@ fn a_broken_config_exits_1_with_its_position() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.conf:2:"));
 }
+
+/// `vip_announce` on an interface that exists and is not a dummy (`lo`, which every host
+/// has and which an unprivileged rtnetlink read can see) is refused before anything
+/// changes, exit 1, at the interface name's position.
+#[test]
+fn an_announce_interface_that_is_not_a_dummy_exits_1_with_its_position() {
+    let dir = scratch("notdummy");
+    let cfg = dir.join("ecmp.conf");
+    std::fs::write(
+        &cfg,
+        "vip_announce {\n    rule all\n    interface lo\n}\nvirtual_server 192.0.2.10 80 {\n    lb_algo mh\n    real_server 127.0.0.1 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::LVSMON)
+        .args(["run", "--dry-run", "-f"])
+        .arg(&cfg)
+        .arg("--control")
+        .arg(dir.join("sock"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", err);
+    assert!(
+        err.contains(
+            "ecmp.conf:3:15: vip_announce interface 'lo' exists and is not a dummy interface"
+        ),
+        "{}",
+        err
+    );
+}

@@ -2,7 +2,10 @@
 //! backend run many check cycles against loopback servers (some up, one refusing, one
 //! answering 503, an agent; with jittered start-to-start intervals and `rise`) under a counting
 //! allocator; after warm-up the count must stay at zero. A slow-start ramp's steps are
-//! counted the same way.
+//! counted the same way. The config has `vip_announce`: the VIP is announced during the
+//! warm-up, and the drift check reads the announce interface in steady state (an interface
+//! that carries what was announced); the kernel's interface read (rtnetlink, on `lo`) is
+//! measured on its own.
 //! Only allocations made on the reactor's thread are counted, so the test servers'
 //! threads do not disturb the measure. The HTTP listener (`--http`) is open and nobody
 //! scrapes during the measure; then scrapes come, and what they allocate must be given
@@ -25,11 +28,17 @@ static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::ne
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Counting into HERE only: tests run in parallel and ALLOCATIONS is shared.
+    static COUNTING_HERE: Cell<bool> = const { Cell::new(false) };
+    static HERE: Cell<usize> = const { Cell::new(0) };
 }
 
 // SAFETY: defers to the system allocator; only adds a counter.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING_HERE.with(|c| c.get()) {
+            HERE.with(|h| h.set(h.get() + 1));
+        }
         if COUNTING.with(|c| c.get()) {
             ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
             LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
@@ -43,6 +52,9 @@ unsafe impl GlobalAlloc for Counting {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        if COUNTING_HERE.with(|c| c.get()) {
+            HERE.with(|h| h.set(h.get() + 1));
+        }
         if COUNTING.with(|c| c.get()) {
             ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
             LIVE.fetch_add(new as isize - layout.size() as isize, Ordering::SeqCst);
@@ -72,6 +84,35 @@ fn serve(listener: TcpListener, reply: &'static [u8], stop: Arc<AtomicBool>) {
             }
         }
     });
+}
+
+/// An announce interface that carries exactly what was announced on it, as the kernel's
+/// dummy does; counts the drift check's reads.
+struct Mirror {
+    addrs: Vec<std::net::IpAddr>,
+    reads: Arc<AtomicUsize>,
+}
+
+impl lvsmon::announce::iface::VipIface for Mirror {
+    fn prepare(
+        &mut self,
+        _name: &str,
+    ) -> Result<Vec<std::net::IpAddr>, lvsmon::announce::iface::IfaceError> {
+        Ok(Vec::new())
+    }
+    fn apply(&mut self, op: &lvsmon::announce::VipOp) -> Result<(), String> {
+        self.addrs.retain(|a| *a != op.addr);
+        if op.kind == lvsmon::announce::VipOpKind::Announce {
+            self.addrs.push(op.addr);
+        }
+        Ok(())
+    }
+    fn observe(&mut self, _name: &str, out: &mut Vec<std::net::IpAddr>) -> std::io::Result<bool> {
+        out.clear();
+        out.extend_from_slice(&self.addrs);
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        Ok(true)
+    }
 }
 
 #[test]
@@ -121,7 +162,7 @@ fn check_cycles_allocate_nothing_after_warm_up() {
         closed.port()
     ));
     let text = format!(
-        "virtual_server 192.0.2.10 80 {{\n delay_loop 0.05\n delay_loop_jitter 20\n rise 2\n lb_algo wrr\n lb_kind NAT\n sorry_server 192.0.2.99 80\n{}}}\n",
+        "vip_announce {{\n interface vip0\n rule all\n on_stop keep\n}}\nvirtual_server 192.0.2.10 80 {{\n delay_loop 0.05\n delay_loop_jitter 20\n rise 2\n lb_algo wrr\n lb_kind NAT\n sorry_server 192.0.2.99 80\n{}}}\n",
         reals
     );
     let cfg = lvsmon::config::parse_str("alloc.conf", &text).expect("config parses");
@@ -143,12 +184,25 @@ fn check_cycles_allocate_nothing_after_warm_up() {
         },
     )
     .unwrap();
+    let reads = Arc::new(AtomicUsize::new(0));
+    reactor.set_vip_iface(
+        Some((
+            Box::new(Mirror {
+                addrs: Vec::with_capacity(4),
+                reads: reads.clone(),
+            }),
+            Vec::new(),
+        )),
+        || None,
+    );
     reactor.start();
-    // Warm-up: every checker has run, transitions are logged, buffers have their size.
+    // Warm-up: every checker has run, transitions are logged, buffers have their size,
+    // the VIP is announced.
     reactor
         .run_until(Instant::now() + Duration::from_millis(1500))
         .unwrap();
     let checks_before = reactor.checks_completed();
+    let reads_before = reads.load(Ordering::SeqCst);
 
     COUNTING.with(|c| c.set(true));
     reactor
@@ -157,6 +211,12 @@ fn check_cycles_allocate_nothing_after_warm_up() {
     COUNTING.with(|c| c.set(false));
     let checks = reactor.checks_completed() - checks_before;
     let idle_allocations = ALLOCATIONS.load(Ordering::SeqCst);
+    let drift_reads = reads.load(Ordering::SeqCst) - reads_before;
+    let vips: Vec<String> = reactor
+        .director()
+        .vip_status()
+        .map(|v| format!("{} {}", v.addr, v.state.name()))
+        .collect();
 
     // Scrapes: each allocates (the exposition, the kernel dump, /proc reads) and must
     // give it back. The first ones size the reused buffers; the measure starts after.
@@ -214,11 +274,35 @@ fn check_cycles_allocate_nothing_after_warm_up() {
         "only {} checks ran in the measured window",
         checks
     );
+    assert_eq!(vips, ["192.0.2.10 announced"]);
+    assert!(
+        drift_reads >= 1,
+        "the drift check did not read the announce interface in the measured window"
+    );
     assert_eq!(
         idle_allocations, 0,
-        "allocations during {} steady-state checks",
-        checks
+        "allocations during {} steady-state checks and {} announce drift checks",
+        checks, drift_reads
     );
+}
+
+/// The kernel side of the announce drift check: reading an interface's addresses over
+/// rtnetlink (here `lo`, readable unprivileged) allocates nothing once warm.
+#[test]
+fn the_announce_interface_read_allocates_nothing() {
+    use lvsmon::announce::iface::{Kernel, VipIface};
+    let mut k = Kernel::open().expect("rtnetlink socket");
+    let mut out = Vec::with_capacity(8);
+    assert!(k.observe("lo", &mut out).unwrap());
+    assert!(out.contains(&"127.0.0.1".parse().unwrap()), "{:?}", out);
+    HERE.with(|h| h.set(0));
+    COUNTING_HERE.with(|c| c.set(true));
+    for _ in 0..100 {
+        k.observe("lo", &mut out).unwrap();
+    }
+    COUNTING_HERE.with(|c| c.set(false));
+    assert!(out.contains(&"127.0.0.1".parse().unwrap()), "{:?}", out);
+    assert_eq!(HERE.with(|h| h.get()), 0);
 }
 
 /// A slow-start ramp in progress is steady state too: each one-second step edits a

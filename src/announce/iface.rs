@@ -41,6 +41,11 @@ pub trait VipIface {
     /// Carries out one operation. An address already there (announce) or already gone,
     /// with its interface (withdraw), is success.
     fn apply(&mut self, op: &VipOp) -> Result<(), String>;
+    /// The drift check: the addresses on `name` now, into `out` (cleared first; empty if
+    /// the interface is gone). Ok(false): this layer cannot tell (the dry run changes
+    /// nothing, so the interface never carries what it announced). Allocates nothing in
+    /// steady state.
+    fn observe(&mut self, name: &str, out: &mut Vec<IpAddr>) -> io::Result<bool>;
 }
 
 fn check_kind(link: &Link) -> Result<(), IfaceError> {
@@ -160,6 +165,24 @@ impl VipIface for Kernel {
             },
         }
     }
+
+    fn observe(&mut self, name: &str, out: &mut Vec<IpAddr>) -> io::Result<bool> {
+        out.clear();
+        let cached = self.index.iter().find(|(n, _)| n == name).map(|(_, i)| *i);
+        let index = match cached {
+            Some(i) => i,
+            None => match self.rtnl.link(name)? {
+                Some(link) => {
+                    self.remember(name, link.index);
+                    link.index
+                }
+                // Gone: every announced VIP is missing (`apply` creates it again).
+                None => return Ok(true),
+            },
+        };
+        self.rtnl.addrs_into(index, out)?;
+        Ok(true)
+    }
 }
 
 /// `--dry-run`: reads the interface if it can (to refuse a non-dummy and to adopt what
@@ -207,5 +230,10 @@ impl VipIface for DryRun {
     fn apply(&mut self, op: &VipOp) -> Result<(), String> {
         log::info!("dry-run: {}", op);
         Ok(())
+    }
+
+    fn observe(&mut self, _name: &str, out: &mut Vec<IpAddr>) -> io::Result<bool> {
+        out.clear();
+        Ok(false)
     }
 }

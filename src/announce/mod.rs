@@ -29,6 +29,8 @@
 //! announced VIP (before the table is torn down), `on_stop keep` leaves them.
 //! A reload diffs (`carry`): VIPs kept keep their state; VIPs dropped, and every VIP when
 //! the interface changes or the block goes, are withdrawn from where they were.
+//! The reactor's drift check reads the interface (`observe`): an announced VIP someone
+//! removed is put back by the next pass, with one log line and no state change.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -196,6 +198,9 @@ struct Vip {
     since: Option<Instant>,
     /// The last operation on it failed (logged once until it succeeds).
     failing: bool,
+    /// Announced, but the drift check found it gone from the interface (removed outside
+    /// lvsmon): the next pass puts it back.
+    missing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,6 +274,7 @@ impl Announcer {
                 }),
                 since: None,
                 failing: false,
+                missing: false,
             });
         }
         Announcer {
@@ -351,6 +357,7 @@ impl Announcer {
                     v.why = o.why;
                     v.since = o.since;
                     v.failing = o.failing;
+                    v.missing = o.missing;
                 }
                 None if o.state == State::Announced => {
                     if let Some(i) = &old_iface {
@@ -393,6 +400,22 @@ impl Announcer {
             }
         }
         self.dirty = true;
+    }
+
+    /// The periodic drift check: `present` are the addresses on the announce interface
+    /// now (none if it is gone). An announced VIP missing from it was removed outside
+    /// lvsmon; the next pass puts it back (logged once, by `applied`). Addresses that
+    /// are not announced VIPs are left alone. Allocates nothing.
+    pub fn observe(&mut self, present: &[IpAddr]) {
+        if self.settings.is_none() {
+            return;
+        }
+        for v in self.vips.iter_mut() {
+            if v.state == State::Announced && !v.missing && !present.contains(&v.addr) {
+                v.missing = true;
+                self.dirty = true;
+            }
+        }
     }
 
     fn decide(&self, v: &Vip, view: &dyn Fn(u16) -> SvcView) -> Decision {
@@ -494,6 +517,10 @@ impl Announcer {
                     v.why = why;
                     let _ = out.push(op(VipOpKind::Announce));
                 }
+                (Phase::Announce, Decision::Hold(why), State::Announced) if v.missing => {
+                    v.why = why;
+                    let _ = out.push(op(VipOpKind::Announce));
+                }
                 (_, Decision::Hold(why), State::Announced) => v.why = why,
                 (_, Decision::Wait(why), State::Pending) => v.why = why,
                 _ => {}
@@ -541,6 +568,21 @@ impl Announcer {
         match result {
             Ok(()) => {
                 v.failing = false;
+                let put_back = v.missing && v.state == State::Announced;
+                v.missing = false;
+                if put_back {
+                    // Still announced: `since` stays, the one log line says what happened.
+                    if op.kind == VipOpKind::Announce {
+                        log::warn!(
+                            "vip_announce: {}/{} was removed from {} outside lvsmon while announced: put back ({})",
+                            op.addr,
+                            host_prefix(&op.addr),
+                            op.iface,
+                            v.why
+                        );
+                        return;
+                    }
+                }
                 v.since = Some(now);
                 v.state = match op.kind {
                     VipOpKind::Announce => State::Announced,

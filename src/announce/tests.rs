@@ -370,3 +370,80 @@ fn ipv6_vips_get_a_128_prefix() {
     };
     assert_eq!(op.to_string(), "announce 2001:db8::10/128 on vip0");
 }
+
+#[test]
+fn the_drift_check_puts_back_an_announced_vip_removed_behind_its_back_and_logs_once() {
+    use crate::director::testlog;
+    let mut w = World::new(AnnounceRule::All, OnStop::Withdraw);
+    for v in w.views.iter_mut() {
+        v.settled = true;
+    }
+    w.pass(0);
+    assert_eq!(
+        w.take(),
+        [
+            "0 announce 192.0.2.10/32 on vip0",
+            "0 announce 192.0.2.11/32 on vip0"
+        ]
+    );
+    let since = w.a.vips().next().unwrap().since;
+    let ten: IpAddr = "192.0.2.10".parse().unwrap();
+    let eleven: IpAddr = "192.0.2.11".parse().unwrap();
+    let other: IpAddr = "203.0.113.1".parse().unwrap();
+    // Both there (and an address that is no VIP): nothing to do.
+    w.a.observe(&[other, eleven, ten]);
+    w.pass(1000);
+    assert!(w.take().is_empty());
+    // Someone runs `ip addr del 192.0.2.10/32 dev vip0`; two checks see it before a pass.
+    testlog::start();
+    w.a.observe(&[eleven]);
+    w.a.observe(&[eleven]);
+    assert!(w.a.is_dirty());
+    w.pass(2000);
+    assert_eq!(w.take(), ["2000 announce 192.0.2.10/32 on vip0"]);
+    assert_eq!(
+        testlog::take(),
+        ["vip_announce: 192.0.2.10/32 was removed from vip0 outside lvsmon while announced: put back (all 2 services have quorum)"]
+    );
+    // Still announced since the first time: the put-back is no transition.
+    assert_eq!(w.a.vips().next().unwrap().since, since);
+    assert_eq!(
+        w.state("192.0.2.10"),
+        "announced (all 2 services have quorum)"
+    );
+    w.a.observe(&[eleven, ten]);
+    w.pass(3000);
+    assert!(w.take().is_empty());
+    // The whole interface gone while 192.0.2.11 also lost quorum: .10 is put back, .11 is
+    // withdrawn (a withdraw of an absent address succeeds), not put back.
+    w.a.observe(&[]);
+    w.views[2].quorum = false;
+    w.pass(4000);
+    assert_eq!(
+        w.take(),
+        [
+            "4000 withdraw 192.0.2.11/32 from vip0",
+            "4000 announce 192.0.2.10/32 on vip0"
+        ]
+    );
+    assert_eq!(
+        w.state("192.0.2.11"),
+        "withdrawn: quorum lost on TCP 192.0.2.11:80"
+    );
+    // A withdrawn VIP absent from the interface is as it should be.
+    w.a.observe(&[ten]);
+    w.pass(5000);
+    assert!(w.take().is_empty());
+    // A failed put-back is retried at the next pass.
+    w.a.observe(&[]);
+    let now = w.t0 + Duration::from_millis(6000);
+    w.a.plan(Phase::Withdraw, &|i| w.views[i as usize], now, &mut w.out);
+    assert!(w.out.is_empty());
+    let views = w.views.clone();
+    w.a.plan(Phase::Announce, &|i| views[i as usize], now, &mut w.out);
+    let op = w.out[0].clone();
+    w.a.applied(&op, Err("No such device"), now);
+    assert!(w.a.is_dirty());
+    w.pass(7000);
+    assert_eq!(w.take(), ["7000 announce 192.0.2.10/32 on vip0"]);
+}

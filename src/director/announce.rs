@@ -47,6 +47,11 @@ impl Director {
         self.announce.adopt(present, now);
     }
 
+    /// The drift check's reading of the announce interface (`Announcer::observe`).
+    pub fn vip_observe(&mut self, present: &[IpAddr]) {
+        self.announce.observe(present);
+    }
+
     /// One half of the announce plan (see `crate::announce::Announcer::plan`).
     pub fn vip_plan(&mut self, phase: Phase, now: Instant, out: &mut FixedTable<VipOp>) {
         // The view borrows the director while the announcer inside it is planning:

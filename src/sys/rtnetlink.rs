@@ -172,15 +172,15 @@ pub fn set_up_request(seq: u32, index: u32) -> Vec<u8> {
     m.finish()
 }
 
-/// RTM_GETADDR dump of every address (filtered by link on reading).
-pub fn get_addrs_request(seq: u32) -> Vec<u8> {
-    let m = Msg::new(
-        RTM_GETADDR,
-        NLM_F_REQUEST | NLM_F_DUMP,
-        seq,
-        &[0u8; IFADDRMSG_LEN],
-    );
-    m.finish()
+/// RTM_GETADDR dump of every address (filtered by link on reading). A fixed array: the
+/// drift check sends it every interval with nothing allocated.
+pub fn get_addrs_request(seq: u32) -> [u8; NLMSG_HDRLEN + IFADDRMSG_LEN] {
+    let mut b = [0u8; NLMSG_HDRLEN + IFADDRMSG_LEN];
+    b[0..4].copy_from_slice(&((NLMSG_HDRLEN + IFADDRMSG_LEN) as u32).to_ne_bytes());
+    b[4..6].copy_from_slice(&RTM_GETADDR.to_ne_bytes());
+    b[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    b[8..12].copy_from_slice(&seq.to_ne_bytes());
+    b
 }
 
 /// RTM_NEWADDR (add) or RTM_DELADDR of `addr`/32 or /128 on link `index`.
@@ -211,40 +211,45 @@ struct Part<'a> {
     body: &'a [u8],
 }
 
-/// Splits a datagram into messages; stops at the first malformed length.
-fn parts(mut d: &[u8]) -> Vec<Part<'_>> {
-    let mut out = Vec::new();
-    while d.len() >= NLMSG_HDRLEN {
+/// Splits a datagram into messages; stops at the first malformed length. An iterator,
+/// not a list: the announce drift check reads replies with nothing allocated.
+fn parts(mut d: &[u8]) -> impl Iterator<Item = Part<'_>> {
+    std::iter::from_fn(move || {
+        if d.len() < NLMSG_HDRLEN {
+            return None;
+        }
         let len = u32::from_ne_bytes([d[0], d[1], d[2], d[3]]) as usize;
         if len < NLMSG_HDRLEN || len > d.len() {
-            break;
+            return None;
         }
-        out.push(Part {
+        let p = Part {
             kind: u16::from_ne_bytes([d[4], d[5]]),
             flags: u16::from_ne_bytes([d[6], d[7]]),
             seq: u32::from_ne_bytes([d[8], d[9], d[10], d[11]]),
             body: &d[NLMSG_HDRLEN..len],
-        });
+        };
         let next = (len + 3) & !3;
         d = d.get(next..).unwrap_or(&[]);
-    }
-    out
+        Some(p)
+    })
 }
 
 /// Attributes (type without flags, payload) of `b`; stops at the first malformed one.
-fn attrs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    while b.len() >= 4 {
+fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        if b.len() < 4 {
+            return None;
+        }
         let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
         let kind = u16::from_ne_bytes([b[2], b[3]]) & NLA_TYPE_MASK;
         if len < 4 || len > b.len() {
-            break;
+            return None;
         }
-        out.push((kind, &b[4..len]));
+        let a = (kind, &b[4..len]);
         let next = (len + 3) & !3;
         b = b.get(next..).unwrap_or(&[]);
-    }
-    out
+        Some(a)
+    })
 }
 
 fn c_string(b: &[u8]) -> String {
@@ -398,9 +403,17 @@ impl Rtnl {
 
     /// The addresses on link `index`.
     pub fn addrs(&mut self, index: u32) -> io::Result<Vec<IpAddr>> {
+        let mut out = Vec::new();
+        self.addrs_into(index, &mut out)?;
+        Ok(out)
+    }
+
+    /// The addresses on link `index`, into `out` (cleared first; nothing is allocated
+    /// once `out` has held as many).
+    pub fn addrs_into(&mut self, index: u32, out: &mut Vec<IpAddr>) -> io::Result<()> {
+        out.clear();
         let seq = self.next_seq();
         let req = get_addrs_request(seq);
-        let mut out = Vec::new();
         self.exchange(seq, &req, &mut |k, body| {
             if k == RTM_NEWADDR {
                 if let Some((i, a)) = parse_addr(body) {
@@ -409,8 +422,7 @@ impl Rtnl {
                     }
                 }
             }
-        })?;
-        Ok(out)
+        })
     }
 
     /// Adds (`add`) or deletes `addr`/32 or /128 on link `index`.
@@ -521,7 +533,7 @@ mod tests {
                 == Some(libc::EEXIST)
         );
         assert!(ack_errno(&0i32.to_ne_bytes()).is_ok());
-        assert!(parts(&[0xff; 15]).is_empty());
+        assert!(parts(&[0xff; 15]).next().is_none());
     }
 
     /// Read-only requests work unprivileged: `lo` exists, has no kind, and carries

@@ -15,6 +15,8 @@
 #      no withdraw and no table operation (its log);
 #  (2) a real server failing breaks only its own connections and moves only its own flows;
 #  (5) d1's link going down moves its flows to d2 (BGP hold timer) with 0 resets.
+# Drift: the VIP deleted from vip0 behind lvsmon's back is put back by its drift check
+# (every delay_loop), with one log line, no table change, no connection lost.
 # Negative control: with lb_algo wrr the flows moved by a withdraw land on other real
 # servers (resets), so the test can fail.
 #
@@ -71,6 +73,8 @@ protocol kernel {
 template bgp director {
     local 198.51.100.1 as 65000;
     hold time 6; keepalive time 2; connect retry time 1;
+    # A session lost to the hold timer restarts after this (BIRD: 60-300 s by default).
+    error wait time 1, 5;
     ipv4 { import all; export none; };
 }
 protocol bgp d1 from director { neighbor 198.51.100.2 as 65001; }
@@ -89,6 +93,8 @@ protocol bgp uplink {
     local $1 as 65001;
     neighbor 198.51.100.1 as 65000;
     hold time 6; keepalive time 2; connect retry time 1;
+    # A session lost to the hold timer restarts after this (BIRD: 60-300 s by default).
+    error wait time 1, 5;
     ipv4 { import none; export where source = RTS_DEVICE; };
 }
 EOF
@@ -131,6 +137,7 @@ long_stop() { kill "$(cat /tmp/client.pid)" 2>/dev/null; wait "$(cat /tmp/client
 flowing_n() { [ "$(long_flowing /tmp/long.txt 1000)" = "$1" ]; }
 ecmp_diag() {
     echo "--- router: paths '$(paths)'"; in_ns rt $BIRDC -s /run/bird-rt.ctl show protocols 2>/dev/null
+    echo "--- d1's BIRD:"; in_ns d1 $BIRDC -s /run/bird-d1.ctl show protocols 2>/dev/null
     [ -f /tmp/long.txt ] && { echo "--- long: $(long_summary /tmp/long.txt)"; awk '$5 != "open" || $7 >= 1000' /tmp/long.txt | head; }
     for d in d1 d2; do echo "--- $d: $(dests $d)"; done
 }
@@ -235,6 +242,23 @@ grep -i -E "withdraw|applied" /tmp/restart.log && fail "the restarted lvsmon wit
 expect_eq "router paths after the restart" "$(paths)" "$BOTH"
 wait_until 10 "all $NLONG long connections streaming" flowing_n $NLONG
 expect_eq "long connections across lvsmon's kill -9 and restart" "$(long_summary /tmp/long.txt)" "$(long_summary /tmp/long-before.txt)"
+
+step "drift: the VIP deleted from d1's vip0 behind lvsmon's back is put back, logged once"
+mark=$(wc -l < /tmp/lvsmon-d1.log)
+in_ns d1 $IP addr del $VIP/32 dev vip0 || fail "ip addr del on d1's vip0"
+t0=$($STREAMS now)
+# The drift check runs every delay_loop (1 s here).
+wait_until 10 "lvsmon on d1 to put the VIP back on vip0" announced d1
+echo "d1's VIP back on vip0 $(( $($STREAMS now) - t0 )) ms after it was deleted"
+wait_until 30 "the router to route over d1 and d2 again" paths_are "$BOTH"
+sleep 2
+tail -n +$((mark + 1)) /tmp/lvsmon-d1.log > /tmp/drift.log
+cat /tmp/drift.log
+expect_eq "lvsmon log lines about the put-back" "$(grep -c 'removed from vip0 outside lvsmon while announced: put back' /tmp/drift.log)" 1
+grep -q "withdraw\|applied" /tmp/drift.log && fail "the put-back withdrew or changed the table"
+wait_until 30 "all $NLONG long connections streaming" flowing_n $NLONG
+expect_eq "long connections across the put-back" "$(long_summary /tmp/long.txt)" "$(long_summary /tmp/long-before.txt)"
+expect_eq "real server of each long connection across the put-back" "$(long_map /tmp/long.txt)" "$(long_map /tmp/long-before.txt)"
 long_stop
 
 step "(2) rs2 fails: only its own connections break, only its own flows move"
