@@ -21,7 +21,7 @@ fn warnings(c: &Config) -> String {
 
 #[test]
 fn virtual_server_ignores_words_after_the_port() {
-    let c = parse("virtual_server 192.0.2.10 80 tcp extra {\n protocol TCP\n real_server 198.51.100.2 80 { }\n}\nvirtual_server fwmark 7 x {\n real_server 198.51.100.3 { }\n}\n");
+    let c = parse("virtual_server 192.0.2.10 80 tcp extra {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 198.51.100.2 80 { }\n}\nvirtual_server fwmark 7 x {\n lb_algo rr\n lb_kind NAT\n real_server 198.51.100.3 { }\n}\n");
     assert_eq!(c.services.len(), 2);
     assert_eq!(
         c.services[0].target,
@@ -107,13 +107,13 @@ fn udp_check_reply_pattern_and_lengths() {
 
 #[test]
 fn fwmark_real_server_without_a_port() {
-    let c = parse("virtual_server fwmark 7 {\n lb_kind DR\n real_server 198.51.100.3 {\n  TCP_CHECK { }\n }\n real_server 198.51.100.4 {\n  PING_CHECK { }\n }\n}\n");
+    let c = parse("virtual_server fwmark 7 {\n lb_kind DR\n lb_algo rr\n real_server 198.51.100.3 {\n  TCP_CHECK { }\n }\n real_server 198.51.100.4 {\n  PING_CHECK { }\n }\n}\n");
     let reals = &c.services[0].reals;
     assert_eq!(reals[0].addr.port(), 0);
     assert_eq!(reals[0].checks[0].target.port(), 0);
     assert_eq!(
         warnings(&c),
-        "k.conf:4:3: TCP_CHECK on real_server 198.51.100.3 has no port to connect to: it checks port 0 and always fails, as keepalived's does (add 'connect_port')"
+        "k.conf:5:3: TCP_CHECK on real_server 198.51.100.3 has no port to connect to: it checks port 0 and always fails, as keepalived's does (add 'connect_port')"
     );
 }
 

@@ -185,7 +185,11 @@ fn sample_http_digest_sorry_server() {
         format!(
             "TCP 10.10.10.2:1358 rr NAT persistent 50 s, 1 real server, HTTP_GET every 6 s, sorry 192.168.200.200:1358\n\
              1 virtual service, 1 real server, 1 check\n\
-             warning: {d}/keepalived.conf.sample:3:1: global_defs skipped (lvsmon reads only its LVS keywords from it: see lvsmon.conf(5))\n\
+             warning: {d}/keepalived.conf.sample:4:4: 'notification_email' in global_defs ignored: lvsmon sends no email\n\
+             warning: {d}/keepalived.conf.sample:7:4: 'notification_email_from' in global_defs ignored: lvsmon sends no email\n\
+             warning: {d}/keepalived.conf.sample:8:4: 'smtp_server' in global_defs ignored: lvsmon sends no email\n\
+             warning: {d}/keepalived.conf.sample:9:4: 'smtp_connect_timeout' in global_defs ignored: lvsmon sends no email\n\
+             warning: {d}/keepalived.conf.sample:10:4: 'router_id' in global_defs ignored: not used by lvsmon\n\
              warning: {d}/keepalived.conf.sample:13:1: vrrp_instance VI_1 skipped (not part of keepalived's LVS configuration)\n",
             d = samples_dir().display()
         )

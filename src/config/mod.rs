@@ -24,6 +24,7 @@
 
 mod directors;
 mod error;
+mod globals;
 pub(crate) mod lex;
 mod parse;
 mod preprocess;

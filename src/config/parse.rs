@@ -59,8 +59,6 @@ pub struct RawVs {
     pub protocol: Option<Protocol>,
     pub sched: Option<SchedName>,
     pub flags: u32,
-    /// sh-port / sh-fallback / mh-port / mh-fallback as written (checked against the scheduler).
-    pub sched_flags: Vec<(&'static str, Pos)>,
     pub ops: bool,
     pub fwd: Option<FwdSpec>,
     pub persistence_timeout: Option<u32>,
@@ -130,6 +128,8 @@ pub struct RawCheck {
     pub connect_ip: Option<IpAddr>,
     pub connect_port: Option<u16>,
     pub bindto: Option<IpAddr>,
+    /// Where `bindto` was given: keepalived names that line for a family mismatch.
+    pub bindto_pos: Option<Pos>,
     pub bind_port: Option<u16>,
     pub sock: SockOpts,
     pub timers: Timers,
@@ -157,6 +157,8 @@ pub enum RawKind {
     Ping,
     File {
         name: String,
+        /// The `track_file` line (keepalived names it when the name is undefined).
+        name_pos: Pos,
         weight: Option<(i32, bool)>,
     },
 }
@@ -226,6 +228,9 @@ pub struct RawConfig {
     pub script_user: Option<(String, Option<String>, Pos)>,
     pub script_security: bool,
     pub warnings: Vec<String>,
+    /// What keepalived only logs (no complaint, `keepalived -t` exits 0): `lvsmon check`
+    /// prints these as notes, and `--strict` does not count them.
+    pub notes: Vec<String>,
 }
 
 /// Schedulers keepalived accepts for `lvs_sched` / `lb_algo` (keepalived.conf(5)).
@@ -822,7 +827,7 @@ fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<b
         "connect_timeout" if connection => {
             timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
         }
-        "retry" | "nb_get_retry" => {
+        "retry" => {
             let t = arg1(s, "a number")?;
             timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
         }
@@ -958,6 +963,58 @@ impl Parser<'_> {
         }
     }
 
+    /// `nb_get_retry` where keepalived 2.2.7 does not install it (only HTTP_GET and
+    /// SSL_GET do): keepalived skips it as an unknown keyword, so the retry count it meant
+    /// to set is not set. We do the same, and say so.
+    fn nb_get_retry_unknown(&mut self, st: &Stmt, within: &str) {
+        self.warn(
+            st.kw.pos,
+            format!(
+                "'nb_get_retry' is not a {} keyword (keepalived knows it only in HTTP_GET and SSL_GET): line ignored, as keepalived does; use 'retry'",
+                within
+            ),
+        );
+    }
+
+    /// hashed, sh-port, sh-fallback, mh-port, mh-fallback. keepalived 2.2.7 judges them
+    /// against the scheduler set *when the line is read* (so before `lb_algo` they are
+    /// refused): sh-* count only under sh, mh-* only under mh, `hashed` never sets a bit
+    /// (the kernel marks every service hashed itself), and under any other scheduler each
+    /// is ignored with a complaint. We do exactly that, with a warning where it complains.
+    fn sched_flag(&mut self, st: &Stmt, vs: &mut RawVs) {
+        let kw = st.kw.text;
+        let sched = vs.sched.as_deref();
+        let bit = match (sched, kw) {
+            (Some("sh"), "sh-port") => svc_flags::SCHED_SH_PORT,
+            (Some("sh"), "sh-fallback") => svc_flags::SCHED_SH_FALLBACK,
+            (Some("mh"), "mh-port") => svc_flags::SCHED_MH_PORT,
+            (Some("mh"), "mh-fallback") => svc_flags::SCHED_MH_FALLBACK,
+            (Some("sh" | "mh"), _) => 0,
+            _ => {
+                let now = match sched {
+                    Some(s) => format!("the scheduler is {} here", s),
+                    None => "no lb_algo is set before this line".to_string(),
+                };
+                self.warn(
+                    st.kw.pos,
+                    format!(
+                        "'{}' only applies to the {} scheduler ({}): ignored, as keepalived does",
+                        kw,
+                        if kw.starts_with("mh") { "mh" } else { "sh" },
+                        now
+                    ),
+                );
+                0
+            }
+        };
+        vs.flags |= bit;
+    }
+
+    fn note(&mut self, pos: Pos, msg: String) {
+        let at = fmt_pos(self.files, pos);
+        self.out.notes.push(format!("{}: {}", at, msg));
+    }
+
     fn warn(&mut self, pos: Pos, msg: String) {
         let at = fmt_pos(self.files, pos);
         self.out.warnings.push(format!("{}: {}", at, msg));
@@ -1072,33 +1129,13 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        let ours = |st: &Stmt| {
-            matches!(
-                st.kw.text,
-                "lvs_sync_daemon"
-                    | "lvs_timeouts"
-                    | "lvs_flush"
-                    | "lvs_flush_on_stop"
-                    | "lvs_flush_onstop"
-                    | "lvs_notify_fifo"
-                    | "lvs_notify_fifo_script"
-                    | "script_user"
-                    | "enable_script_security"
-            )
-        };
-        if body.iter().any(|st| !ours(&st)) {
-            self.warn(
-                s.kw.pos,
-                "global_defs skipped (lvsmon reads only its LVS keywords from it: see lvsmon.conf(5))"
-                    .to_string(),
-            );
-        }
         for st in body {
             let st = &st;
             match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                _ => self.global_lvs_kw(st)?,
+                kw if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st)?,
+                kw => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
             }
         }
         Ok(())
@@ -1416,7 +1453,6 @@ impl Parser<'_> {
             protocol: None,
             sched: None,
             flags: 0,
-            sched_flags: Vec::new(),
             ops: false,
             fwd: None,
             persistence_timeout: None,
@@ -1440,8 +1476,6 @@ impl Parser<'_> {
             slow_start: None,
             reals: Vec::new(),
         };
-        let mut sorry_inhibit_pos = None;
-        let mut sorry_fwd_pos = None;
         for st in body {
             let st = &st;
             let kw = st.kw.text;
@@ -1459,10 +1493,6 @@ impl Parser<'_> {
                     vs.sched = Some(name);
                 }
                 "lb_kind" | "lvs_method" => vs.fwd = Some(lvs_method(st)?),
-                "hashed" => {
-                    flag(st)?;
-                    vs.flags |= svc_flags::HASHED;
-                }
                 "flag-1" => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED1;
@@ -1475,15 +1505,9 @@ impl Parser<'_> {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED3;
                 }
-                "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" => {
+                "hashed" | "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" => {
                     flag(st)?;
-                    let name: &'static str = match kw {
-                        "sh-port" => "sh-port",
-                        "sh-fallback" => "sh-fallback",
-                        "mh-port" => "mh-port",
-                        _ => "mh-fallback",
-                    };
-                    vs.sched_flags.push((name, st.kw.pos));
+                    self.sched_flag(st, &mut vs);
                 }
                 "ops" => {
                     flag(st)?;
@@ -1568,15 +1592,38 @@ impl Parser<'_> {
                         port,
                     });
                 }
+                // keepalived 2.2.7 applies both to the sorry server already read: before
+                // (or without) `sorry_server` they are skipped with a complaint. Its
+                // sorry_server_inhibit reads no value: any value turns inhibit on.
                 "sorry_server_inhibit" => {
-                    if let Some(v) = self.kbool(st)? {
-                        vs.sorry_inhibit = v;
-                        sorry_inhibit_pos = Some(st.kw.pos);
+                    no_block(st)?;
+                    if vs.sorry.is_none() {
+                        self.warn(
+                            st.kw.pos,
+                            "'sorry_server_inhibit' before (or without) 'sorry_server': ignored, as keepalived does".to_string(),
+                        );
+                    } else {
+                        if let Some(t) = st.args.first() {
+                            if matches!(t.text, "off" | "false" | "no" | "0") {
+                                self.warn(
+                                    t.pos,
+                                    format!("sorry_server_inhibit reads no value: '{}' still turns it on, as in keepalived", t.text),
+                                );
+                            }
+                        }
+                        vs.sorry_inhibit = true;
                     }
                 }
                 "sorry_server_lvs_method" => {
-                    vs.sorry_fwd = Some(lvs_method(st)?);
-                    sorry_fwd_pos = Some(st.kw.pos);
+                    let m = lvs_method(st)?;
+                    if vs.sorry.is_none() {
+                        self.warn(
+                            st.kw.pos,
+                            "'sorry_server_lvs_method' before (or without) 'sorry_server': ignored, as keepalived does".to_string(),
+                        );
+                    } else {
+                        vs.sorry_fwd = Some(m);
+                    }
                 }
                 "real_server" => {
                     let rs = self.real_server(st)?;
@@ -1587,6 +1634,7 @@ impl Parser<'_> {
                     let usage = "a percentage of delay_loop (0-50)";
                     vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
                 }
+                "nb_get_retry" => self.nb_get_retry_unknown(st, "virtual_server"),
                 "ha_suspend" => {
                     flag(st)?;
                     self.ignore(
@@ -1609,15 +1657,6 @@ impl Parser<'_> {
                         format!("unknown keyword '{}' in virtual_server", kw),
                     )
                 }
-            }
-        }
-        if vs.sorry.is_none() {
-            // keepalived ignores these with an error message; we refuse them.
-            if let Some(p) = sorry_inhibit_pos {
-                return perr(p, "'sorry_server_inhibit' without a 'sorry_server'");
-            }
-            if let Some(p) = sorry_fwd_pos {
-                return perr(p, "'sorry_server_lvs_method' without a 'sorry_server'");
             }
         }
         Ok(vs)
@@ -1659,7 +1698,14 @@ impl Parser<'_> {
                         MAX_WEIGHT,
                     )? as i32)
                 }
-                "lvs_method" | "lb_kind" => rs.fwd = Some(lvs_method(st)?),
+                "lvs_method" => rs.fwd = Some(lvs_method(st)?),
+                // keepalived 2.2.7 knows only lvs_method in a real_server: lb_kind there is
+                // an unknown keyword it skips (the virtual_server's method applies).
+                "lb_kind" => self.warn(
+                    st.kw.pos,
+                    "'lb_kind' is not a real_server keyword (only 'lvs_method' is): line ignored, as keepalived does".to_string(),
+                ),
+                "nb_get_retry" => self.nb_get_retry_unknown(st, "real_server"),
                 "inhibit_on_failure" => {
                     if let Some(v) = self.kbool(st)? {
                         rs.inhibit = Some(v);
@@ -1733,6 +1779,7 @@ impl Parser<'_> {
             connect_ip: None,
             connect_port: None,
             bindto: None,
+            bindto_pos: None,
             bind_port: None,
             sock: SockOpts::default(),
             timers: Timers::default(),
@@ -1755,7 +1802,7 @@ impl Parser<'_> {
         let mut misc_timeout = None;
         let mut misc_dynamic = false;
         let mut misc_user: Option<(String, Option<String>)> = None;
-        let mut track: Option<String> = None;
+        let mut track: Option<(String, Pos)> = None;
         let mut file_weight_v = None;
         let mut host_conn_set = false;
         let mut tls = RawTls {
@@ -1814,6 +1861,16 @@ impl Parser<'_> {
                     }
                     urls.push(u);
                 }
+                ("HTTP_GET" | "SSL_GET", "nb_get_retry") => {
+                    let t = arg1(st, "a number")?;
+                    c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+                    self.warn(
+                        st.kw.pos,
+                        "'nb_get_retry' is deprecated: use 'retry' (same meaning; keepalived warns too)"
+                            .to_string(),
+                    );
+                }
+                (_, "nb_get_retry") => self.nb_get_retry_unknown(st, name),
                 ("HTTP_GET" | "SSL_GET", "virtualhost") => {
                     virtualhost = Some(string1(st, "a host name")?)
                 }
@@ -1945,7 +2002,9 @@ impl Parser<'_> {
                         st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
-                ("FILE_CHECK", "track_file") => track = Some(string1(st, "a track_file name")?),
+                ("FILE_CHECK", "track_file") => {
+                    track = Some((string1(st, "a track_file name")?, st.kw.pos))
+                }
                 ("FILE_CHECK", "weight") => file_weight_v = Some(file_weight(st)?),
                 (
                     _,
@@ -1957,14 +2016,13 @@ impl Parser<'_> {
                 }
             }
         }
+        // keepalived reports a checker's missing url / misc_path / track_file at its `}`.
+        let end = body.close_pos().unwrap_or(s.kw.pos);
         c.kind = match name {
             "TCP_CHECK" => RawKind::Tcp,
             "HTTP_GET" | "SSL_GET" => {
                 if urls.is_empty() {
-                    return perr(
-                        s.kw.pos,
-                        format!("{} needs at least one url {{ }} block", name),
-                    );
+                    return perr(end, format!("{} needs at least one url {{ }} block", name));
                 }
                 RawKind::Http {
                     tls: (name == "SSL_GET").then_some(tls),
@@ -2002,7 +2060,7 @@ impl Parser<'_> {
             }),
             "MISC_CHECK" => {
                 let Some(mut script) = misc_script else {
-                    return perr(s.kw.pos, "MISC_CHECK needs a 'misc_path'");
+                    return perr(end, "MISC_CHECK needs a 'misc_path'");
                 };
                 if let Some((u, g)) = misc_user {
                     script.user = Some(u);
@@ -2016,11 +2074,12 @@ impl Parser<'_> {
             }
             "PING_CHECK" => RawKind::Ping,
             _ => {
-                let Some(name) = track else {
-                    return perr(s.kw.pos, "FILE_CHECK needs a 'track_file'");
+                let Some((name, name_pos)) = track else {
+                    return perr(end, "FILE_CHECK needs a 'track_file'");
                 };
                 RawKind::File {
                     name,
+                    name_pos,
                     weight: file_weight_v,
                 }
             }
@@ -2031,7 +2090,8 @@ impl Parser<'_> {
         // Deprecated SMTP_CHECK host{} blocks (check_smtp.c): each host is a checker with
         // the SMTP_CHECK's settings; the SMTP_CHECK itself is a checker only when it sets
         // its own connect_ip/connect_port/bindto/bind_port.
-        self.warn(
+        // keepalived logs this at info level, no config complaint: a note, not a warning.
+        self.note(
             s.kw.pos,
             "SMTP_CHECK host blocks are deprecated; each host is checked as its own SMTP_CHECK"
                 .to_string(),
@@ -2097,7 +2157,10 @@ impl Parser<'_> {
         match kw {
             "connect_ip" => c.connect_ip = Some(ip(arg1(s, "an IP address")?, kw)?),
             "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
-            "bindto" => c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?),
+            "bindto" => {
+                c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?);
+                c.bindto_pos = Some(s.kw.pos);
+            }
             "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
             "bind_if" => {
                 let t = arg1(s, "an interface name")?;

@@ -271,7 +271,7 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
         lvs_notify_fifo,
         track_file_inits,
         warnings: cx.warnings,
-        notes: Vec::new(),
+        notes: raw.notes.clone(),
     };
     crate::config::directors::apply(&mut cfg, &|pos| fmt_pos(files, pos));
     let security = crate::config::script_security::Settings {
@@ -453,11 +453,29 @@ fn one_service(
     let sched: SchedName = match &vs.sched {
         Some(s) => s.clone(),
         None => {
+            cx.warn(
+                vs.pos,
+                format!(
+                    "virtual_server has no 'lb_algo': using {}, as keepalived does",
+                    DEFAULT_SCHED
+                ),
+            );
             let mut s = SchedName::new();
             let _ = s.push_str(DEFAULT_SCHED);
             s
         }
     };
+    // keepalived complains only when a server actually falls back on the default: a real
+    // server without its own lvs_method, or a sorry server without sorry_server_lvs_method.
+    if vs.fwd.is_none()
+        && (vs.reals.iter().any(|r| r.fwd.is_none())
+            || (vs.sorry.is_some() && vs.sorry_fwd.is_none()))
+    {
+        cx.warn(
+            vs.pos,
+            "virtual_server has no 'lb_kind': using NAT, as keepalived does".to_string(),
+        );
+    }
     let mut flags = vs.flags;
     if vs.ops {
         if !is_fwmark && protocol != Protocol::Udp {
@@ -469,26 +487,6 @@ fn one_service(
             flags |= svc_flags::ONEPACKET;
         }
     }
-    for (name, pos) in &vs.sched_flags {
-        let (need, bit) = match *name {
-            "sh-port" => ("sh", svc_flags::SCHED_SH_PORT),
-            "sh-fallback" => ("sh", svc_flags::SCHED_SH_FALLBACK),
-            "mh-port" => ("mh", svc_flags::SCHED_MH_PORT),
-            _ => ("mh", svc_flags::SCHED_MH_FALLBACK),
-        };
-        if sched.as_str() == need {
-            flags |= bit;
-        } else {
-            cx.warn(
-                *pos,
-                format!(
-                    "'{}' only applies to the {} scheduler - ignored",
-                    name, need
-                ),
-            );
-        }
-    }
-
     let mut persistence_timeout = vs.persistence_timeout;
     let persistence_granularity = match &vs.granularity {
         None => None,
@@ -909,7 +907,7 @@ fn check(
     if let Some(b) = c.bindto {
         if Family::of(&b) != Family::of(&ip) {
             return perr(
-                c.pos,
+                c.bindto_pos.unwrap_or(c.pos),
                 format!(
                     "bindto {} and the check target {} are different address families",
                     b, ip
@@ -956,10 +954,14 @@ fn check(
             dynamic: *dynamic,
         }),
         RawKind::Ping => CheckKind::Ping,
-        RawKind::File { name, weight } => {
+        RawKind::File {
+            name,
+            name_pos,
+            weight,
+        } => {
             let Some(tf) = cx.raw.track_files.get(name) else {
                 return perr(
-                    c.pos,
+                    *name_pos,
                     format!("FILE_CHECK: track_file '{}' is not defined", name),
                 );
             };

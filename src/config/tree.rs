@@ -53,6 +53,12 @@ pub struct Block<'t> {
 }
 
 impl<'t> Block<'t> {
+    /// Where the block's `}` is (None for the whole file): keepalived names that line for
+    /// what a block lacks (a checker without a url, a misc_path, a track_file).
+    pub fn close_pos(&self) -> Option<crate::model::config::Pos> {
+        self.toks.get(self.end).map(|t| t.pos)
+    }
+
     pub fn iter(&self) -> Stmts<'t> {
         Stmts {
             b: *self,
