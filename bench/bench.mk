@@ -41,6 +41,7 @@ bench-vm: bench-tools bench-keepalived vm-initramfs
 	-$(BENCH_DIR)/run-vm.sh reload 400 $(BENCH_RAW)/vm.txt
 	-$(BENCH_DIR)/run-vm.sh failover 900 $(BENCH_RAW)/vm.txt
 	-$(BENCH_DIR)/run-vm.sh scale 1200 $(BENCH_RAW)/vm.txt
+	-$(BENCH_DIR)/run-vm.sh ha 1500 $(BENCH_RAW)/vm.txt
 
 # Item 4 on the host (no VM): in-process reload of the 4096-real config, wall time and
 # callgrind instruction counts (bench/reload_host.sh, bench/reload_host/).

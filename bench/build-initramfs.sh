@@ -32,4 +32,19 @@ for s in "$here"/vm/*.sh; do install -m 0755 "$s" "$stage/scenarios/bench-$(base
 (cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/bench-initramfs.cpio.gz.tmp"
 mv "$out/bench-initramfs.cpio.gz.tmp" "$out/bench-initramfs.cpio.gz"
 cp "$top/board/qemu/out/vmlinuz" "$out/vmlinuz"
+# The HA bench (vm/ha.sh): the board's HA image (keepalived, BIRD, the streams tool, the
+# same lvsmon) with the bench scenarios added.
+ha=$top/board/qemu/out/initramfs-ha.cpio.gz
+if [ -f "$ha" ]; then
+    # That image is two archives end to end (base + HA layer); the kernel unpacks any
+    # number in turn, so the scenarios go in a third one appended to it.
+    rm -rf "$stage"; mkdir -p "$stage/scenarios"
+    for s in "$here"/vm/*.sh; do install -m 0755 "$s" "$stage/scenarios/bench-$(basename "$s")"; done
+    (cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/bench-scenarios.cpio.gz"
+    cat "$ha" "$out/bench-scenarios.cpio.gz" > "$out/bench-ha-initramfs.cpio.gz.tmp"
+    mv "$out/bench-ha-initramfs.cpio.gz.tmp" "$out/bench-ha-initramfs.cpio.gz"
+    echo "bench: $out/bench-ha-initramfs.cpio.gz $(stat -c %s "$out/bench-ha-initramfs.cpio.gz") bytes"
+else
+    echo "bench: no $ha (keepalived/bird2 missing on the host?): the ha bench will fail" >&2
+fi
 echo "bench: $out/bench-initramfs.cpio.gz $(stat -c %s "$out/bench-initramfs.cpio.gz") bytes"

@@ -386,6 +386,69 @@ if sc:
 else:
     w("missing (no BENCH scale lines in raw/vm.txt)\n")
 
+w("## 8. Several Directors (VM)\n")
+hv = lines("vm.txt", "BENCH ha vrrp")
+he = lines("vm.txt", "BENCH ha ecmp")
+if hv or he:
+    w("bench/vm/ha.sh, in the HA image (keepalived 2.2.7 and BIRD 2 from Debian 12, the "
+      "streams traffic tool), on the topologies of the ha-vrrp and ha-ecmp scenarios; each "
+      "trial builds its namespaces anew and runs one tool, the order alternating.\n")
+    w("**VRRP pair** (DR, wrr, 2 real servers, `lvs_sync_daemon eth0 VI_1`, `preempt_delay 8`, "
+      "`sync_threshold 3 10`): keepalived alone (`keepalived -f`, its VRRP and LVS halves) "
+      "against `keepalived -P` + `lvsmon run` on the same file. 50 long connections (a byte "
+      "every 100 ms) and a short one every 200 ms; the master dies (link down, every process "
+      "-9). *kept*: long connections streaming on the same real server after the failover; "
+      "*outage*: fault to the end of the first short connection that succeeded after it.\n")
+    if hv:
+        w("| tool | trials | kept (of 50) | reset | moved to another real server | new-connection outage ms: median / max |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for tool in ("lvsmon", "keepalived"):
+            ds = [d for d in hv if d.get("tool") == tool]
+            if not ds:
+                continue
+            o = [int(d["outage_ms"]) for d in ds]
+            w(f"| {tool} | {len(ds)} | {', '.join(d['kept'] for d in ds)} | "
+              f"{', '.join(d['reset'] for d in ds)} | {', '.join(d['moved'] for d in ds)} | "
+              f"{st.median(o):.0f} / {max(o)} |")
+        w("")
+        l = [d for d in hv if d.get("tool") == "lvsmon"]
+        k = [d for d in hv if d.get("tool") == "keepalived"]
+        if l and k:
+            summary.append(("VRRP pair: connections kept / outage",
+                            f"{min(int(d['kept']) for d in l)}-{max(int(d['kept']) for d in l)} of 50, median {st.median([int(d['outage_ms']) for d in l]):.0f} ms",
+                            f"keepalived {min(int(d['kept']) for d in k)}-{max(int(d['kept']) for d in k)} of 50, median {st.median([int(d['outage_ms']) for d in k]):.0f} ms",
+                            "same VRRP engine and kernel sync daemon for both: equal within noise"))
+    w("**ECMP pair** (router with BIRD, ECMP, hold time 6 s; BIRD on each Director exporting "
+      "dummy vip0; 3 DR real servers, `lb_algo mh` + `mh-port` + `mh-fallback`, "
+      "`sloppy_tcp=1`): keepalived's LVS half (`keepalived -C`) with `quorum_up` / "
+      "`quorum_down` doing `ip addr add/del VIP/32 dev vip0`, against lvsmon's `vip_announce`. "
+      "d1 loses quorum (the real servers drop its checks), then gets it back. *withdraw*: "
+      "fault to d1's path gone from the router's table (polled ~0.2 s); *kept*: long "
+      "connections (of 20) streaming on the same real server after it; *flows moved*: of 60 "
+      "fixed flows, those whose real server differs from the map taken before the fault, "
+      "through d2 only after the withdraw, and through both after d1's return.\n")
+    if he:
+        w("| tool | trials | withdraw ms: median / max | kept (of 20) | short connections failed | flows moved: withdraw | flows moved: d1 back |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        for tool in ("lvsmon", "keepalived"):
+            ds = [d for d in he if d.get("tool") == tool]
+            if not ds:
+                continue
+            wd = [int(d["withdraw_ms"]) for d in ds]
+            w(f"| {tool} | {len(ds)} | {st.median(wd):.0f} / {max(wd)} | {', '.join(d['kept'] for d in ds)} | "
+              f"{', '.join(d['short_failed'] for d in ds)} | {', '.join(d['flows_moved_withdraw'] for d in ds)} | "
+              f"{', '.join(d['flows_moved_return'] for d in ds)} |")
+        w("")
+        l = [d for d in he if d.get("tool") == "lvsmon"]
+        k = [d for d in he if d.get("tool") == "keepalived"]
+        if l and k:
+            summary.append(("ECMP pair: withdraw / flows moved after d1's return",
+                            f"median {st.median([int(d['withdraw_ms']) for d in l]):.0f} ms; {', '.join(d['flows_moved_return'] for d in l)} of 60",
+                            f"keepalived + quorum scripts: median {st.median([int(d['withdraw_ms']) for d in k]):.0f} ms; {', '.join(d['flows_moved_return'] for d in k)} of 60",
+                            f"0 resets for both; lvsmon's withdraw {st.median([int(d['withdraw_ms']) for d in l]) - st.median([int(d['withdraw_ms']) for d in k]):+.0f} ms in the median (quorum is lost when the last of the 3 checks fails; lvsmon spreads its checks over delay_loop)"))
+else:
+    w("missing (no BENCH ha lines in raw/vm.txt)\n")
+
 prev = os.path.join(raw, "vm-previous.txt")
 if os.path.exists(prev):
     def pl(prefix):
@@ -472,10 +535,11 @@ w("3. builds the board's initramfs (`make vm-initramfs`), then bench/build-initr
   "unpacks it into bench/out/ and adds keepalived with its ldd closure, the responder, "
   "genconf and the bench scenarios; bench/run-vm.sh boots it (TCG, 1 vCPU, 1 GiB, "
   "`-nic none`, under `timeout`) once per scenario: bench/vm/table.sh, reload.sh, "
-  "failover.sh, scale.sh (lvsmon, keepalived and the bare checker); their `BENCH` lines "
+  "failover.sh, scale.sh (lvsmon, keepalived and the bare checker), and ha.sh in the "
+  "board's HA image (keepalived, BIRD) with the bench scenarios added; their `BENCH` lines "
   "go to raw/vm.txt;")
 w("4. bench/report.py writes this file and the summary table is printed.\n")
-w("Every step has a timeout (VM scenarios: 700/400/900/1200 s budgets); a typical run takes "
+w("Every step has a timeout (VM scenarios: 700/400/900/1200/1500 s budgets); a typical run takes "
   "20-35 minutes on this host.\n")
 w("## Not measured, or not met\n")
 w("- Footprint per cross target is not measured by this script: `make size` prints it (stripped, all six targets within the 600 KiB budget; table in the README and cross/SIZES.md). Here the host build of `make static` is measured, which is not size-tuned.")
