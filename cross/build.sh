@@ -23,18 +23,25 @@ strip=true
 # Size levers measured in cross/SIZES.md, on by default for build-std targets:
 # std's optimize_for_size algorithms; no unwind tables (.eh_frame is dead
 # weight with panic = "abort" and no backtrace symbolizer); no file:line:column
-# in panic messages (-Zlocation-detail=none, -25 KB on mipsel: a panic still
-# prints its message, and aborts as before); identical code folding in lld
+# in panic locations (-Zlocation-detail=none, -25 KB on mipsel before
+# immediate-abort below made panics print nothing at all); identical code folding in lld
 # (--icf=all, -5 KB: Rust makes no promise that two functions have distinct
 # addresses).
+# -Cpanic=immediate-abort (the strategy that replaced std's panic_immediate_abort
+# feature): a panic aborts at once without formatting a message, so core's and std's
+# panic printing, the panic hook and every unwrap/expect message go (-35 KB on mipsel).
+# A panic already ended the daemon (panic = "abort"); now it ends it with SIGABRT
+# (SIGILL on some targets) and no line on stderr; the host build (`cargo build`, same
+# code) keeps the messages for reproducing one.
 std_features=optimize_for_size
 features=
-extra="-C force-unwind-tables=no -Zlocation-detail=none -C link-arg=--icf=all"
+own_flags=
+extra="-C force-unwind-tables=no -Zlocation-detail=none -C link-arg=--icf=all -Zunstable-options -Cpanic=immediate-abort"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--features) features=${2?}; shift 2 ;;
 	--std-features) std_features=${2?}; shift 2 ;;
-	--rustflags) extra=${2?}; shift 2 ;;
+	--rustflags) extra=${2?} own_flags=1; shift 2 ;;
 	--std) std=${2:?}; shift 2 ;;
 	--opt) opt=${2:?}; shift 2 ;;
 	--no-strip) strip=false; shift ;;
@@ -48,6 +55,21 @@ case ",$features," in
 ,,) variant=plain ;;
 *) variant=$(echo "$features" | tr , -) ;;
 esac
+# Derived Debug output: the plain build drops it (-Zfmt-debug=none: `{:?}` prints
+# nothing, -9 KB on mipsel); lvsmon's own non-test code formats nothing with Debug
+# (cross/check-no-debug.sh, run here) and its plain dependencies print none users read.
+# The tls build keeps variant names (-Zfmt-debug=shallow, -25 KB on mipsel tls): rustls's
+# and webpki's Display of their errors (a bad `SSL { ca }` or key in `lvsmon check`) embed
+# Debug text such as `BadDer`, which shallow still prints; only field contents go.
+if [ -z "$own_flags" ]; then
+	case $variant in
+	plain)
+		"$cross_dir/check-no-debug.sh" "$top_dir/src"
+		extra="$extra -Zfmt-debug=none"
+		;;
+	*) extra="$extra -Zfmt-debug=shallow" ;;
+	esac
+fi
 # The exact feature set, whatever Cargo.toml's defaults are.
 feature_args="--no-default-features"
 [ -n "$features" ] && feature_args="$feature_args --features $features"

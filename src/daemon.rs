@@ -135,6 +135,28 @@ pub fn run(opts: RunOptions) -> u8 {
             }
         }
     };
+    // The checks run where IPVS forwards from: probe sockets are opened in the
+    // net_namespace_ipvs namespace too (sys::netns says why), for the daemon's life.
+    let _probe_ns = match &cfg.net_namespace_ipvs {
+        Some(name) => {
+            let ns = crate::sys::netns::path_of(name);
+            match crate::sys::netns::ProbeNamespace::enter(&ns) {
+                Ok(g) => {
+                    log::info!("checks run in network namespace {}", ns.display());
+                    Some(g)
+                }
+                Err(e) => {
+                    log::error!(
+                        "cannot open network namespace {} for the checks: {}",
+                        ns.display(),
+                        e
+                    );
+                    return EXIT_RUNTIME;
+                }
+            }
+        }
+        None => None,
+    };
     let now = Instant::now();
     let seed = now.elapsed().as_nanos() as u64 ^ u64::from(crate::sys::process::getpid());
     let director = match Director::new(&cfg, now, seed) {

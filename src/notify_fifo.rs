@@ -180,7 +180,7 @@ impl Fifo {
     pub fn reap(&mut self) {
         if let Some(pid) = self.script_pid {
             if let Ok(Some(exit)) = crate::sys::spawn::try_wait(pid) {
-                log::warn!("lvs_notify_fifo_script (pid {}) ended: {:?}", pid, exit);
+                log::warn!("lvs_notify_fifo_script (pid {}) ended: {}", pid, exit);
                 self.script_pid = None;
             }
         }

@@ -293,7 +293,9 @@ fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
 
 fn service_name(v: &VirtualServer) -> String {
     match &v.target {
-        VsTarget::Addr(a) => format!("{:?} {}", v.protocol, a).to_uppercase(),
+        VsTarget::Addr(a) => {
+            format!("{} {}", crate::director::protocol_name(v.protocol), a).to_uppercase()
+        }
         VsTarget::Fwmark { mark, family } => format!("fwmark {} {}", mark, family_name(*family)),
     }
 }

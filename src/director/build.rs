@@ -434,7 +434,7 @@ fn assemble(
     if let Some(o) = old {
         for ev in o.events.iter() {
             if events.push(ev.clone()).is_err() {
-                log::warn!("pending notification dropped at reload: {:?}", ev.kind);
+                log::warn!("pending notification dropped at reload: {}", ev.kind.name());
             }
         }
     }

@@ -69,6 +69,19 @@ pub enum ScriptKind {
     QuorumDown,
 }
 
+impl ScriptKind {
+    /// The variant's name as logs show it, spelled out because the router builds compile
+    /// with `-Zfmt-debug=none` (derived `Debug` prints nothing there).
+    pub fn name(self) -> &'static str {
+        match self {
+            ScriptKind::NotifyUp => "NotifyUp",
+            ScriptKind::NotifyDown => "NotifyDown",
+            ScriptKind::QuorumUp => "QuorumUp",
+            ScriptKind::QuorumDown => "QuorumDown",
+        }
+    }
+}
+
 /// A transition the reactor should announce: the script to run, if one is configured,
 /// and with `lvs_notify_fifo` a line on the FIFO. keepalived 2.x runs `notify_up`/
 /// `notify_down` and `quorum_up`/`quorum_down` exactly as configured (the argv of

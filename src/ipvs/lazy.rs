@@ -37,7 +37,7 @@ pub fn kernel_opener(api: Api) -> Opener {
 
 /// `opener` with every open done inside the network namespace `ns` (keepalived's
 /// `net_namespace_ipvs`): the sockets it makes stay there, so the table of that
-/// namespace is the one programmed, while the checks run in lvsmon's own.
+/// namespace is the one programmed (the probes follow it through sys::netns).
 pub fn in_namespace(ns: std::path::PathBuf, mut opener: Opener) -> Opener {
     Box::new(move || match crate::sys::netns::within(&ns, &mut opener) {
         Ok(r) => r,

@@ -287,7 +287,10 @@ impl<T: Transport> NetlinkBackend<T> {
                     Err(_) if n > 0 => break,
                     Err(e) => {
                         // Cannot happen with SEND_BUF_LEN, but never loop on it.
-                        log::warn!("netlink: cannot encode {:?}: {e}", ops[next]);
+                        log::warn!(
+                            "netlink: cannot encode {}: {e}",
+                            crate::ipvsadm::rule::RuleText(&ops[next])
+                        );
                         fail(next, libc::EMSGSIZE, on_error);
                         next += 1;
                     }

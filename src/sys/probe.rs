@@ -89,13 +89,13 @@ pub fn open_connected(
         SockKind::PingDgram => (libc::SOCK_DGRAM, icmp),
         SockKind::PingRaw => (libc::SOCK_RAW, icmp),
     };
-    let raw = syscall!(socket(
+    // In the net_namespace_ipvs namespace when one is configured (sys::netns).
+    let fd = crate::sys::netns::socket_for_probe(
         family,
         ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        proto
-    ))?;
-    // SAFETY: `raw` was just returned by socket(2) and is owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        proto,
+    )?;
+    let raw = fd.as_raw_fd();
     if opts.fwmark != 0 {
         let mark: u32 = opts.fwmark;
         syscall!(setsockopt(

@@ -25,6 +25,17 @@ impl Exit {
     }
 }
 
+/// `Code(1)`, `Signal(9)`: the text logs have always shown, written out because the
+/// router builds compile with `-Zfmt-debug=none` (derived `Debug` prints nothing there).
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "Code({c})"),
+            Exit::Signal(s) => write!(f, "Signal({s})"),
+        }
+    }
+}
+
 /// Starts `argv[0]` with arguments `argv[1..]`, looked up in PATH when it has no '/'
 /// (execvp), with stdin, stdout and stderr on /dev/null. With `ids` = (uid, gid) the
 /// child first drops supplementary groups (when running as root), then sets the gid,
