@@ -139,8 +139,10 @@ fn an_encrypted_key_is_refused_and_an_unneeded_password_warned_about() {
     );
     let plain = text.replace(enc.to_str().unwrap(), key.to_str().unwrap());
     let c = parse_str("t.conf", &plain).unwrap();
+    // (The service here names no lb_algo/lb_kind: those warnings are config_diagnostics'.)
+    let ssl: Vec<&String> = c.warnings.iter().filter(|w| w.contains("SSL")).collect();
     assert_eq!(
-        c.warnings,
-        vec!["t.conf:4:2: SSL password unused: the key is not encrypted"]
+        ssl,
+        ["t.conf:4:2: SSL password unused: the key is not encrypted"]
     );
 }
