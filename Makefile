@@ -23,6 +23,7 @@ fmt-check:
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
 	cross/check-no-debug.sh
 
 unit:

@@ -117,14 +117,19 @@ fn probes_allocate_nothing_after_warm_up() {
             // HTTP/1.1, a chunked reply decoded into the digest and a regex scan.
             check(
                 {
+                    #[allow(unused_mut)] // without the regex feature nothing changes it
                     let mut u = url("/chunked", Some(good_digest()));
-                    u.regex = Some(lvsmon::model::config::UrlRegex {
-                        source: "test server".into(),
-                        re: regex_lite::Regex::new("lvsmon test server").unwrap(),
-                        no_match: false,
-                        min_offset: 0,
-                        max_offset: None,
-                    });
+                    // The regex scan exists only in builds with the regex feature.
+                    #[cfg(feature = "regex")]
+                    {
+                        u.regex = Some(lvsmon::model::config::UrlRegex {
+                            source: "test server".into(),
+                            re: regex_lite::Regex::new("lvsmon test server").unwrap(),
+                            no_match: false,
+                            min_offset: 0,
+                            max_offset: None,
+                        });
+                    }
                     let CheckKind::Http(mut h) = http(vec![u]) else {
                         unreachable!()
                     };

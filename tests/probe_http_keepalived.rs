@@ -2,6 +2,10 @@
 //! verdict: `http_protocol 1.0` / `1.0C` / `1.1` (chunked replies decoded before the
 //! digest and the regex) and the url `regex` family, against loopback servers.
 
+// Every test here uses the url regex (the default feature `regex`); `cargo test` runs them,
+// a --no-default-features build compiles none of them.
+#![cfg(feature = "regex")]
+
 mod support;
 
 use std::io::{Read, Write};
