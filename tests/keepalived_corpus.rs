@@ -9,7 +9,8 @@
 //! .ci/run; its absence is a failure) on the same files and asserts the same verdict
 //! (accepted silently, or complained about) and the same lines: every `(FILE: Line N)`
 //! keepalived prints is one lvsmon names, and unless the file says `no line`, all of them.
-//! Every file also runs as a dry-run daemon, its addresses moved to loopback.
+//! Every file also runs as a dry-run daemon, its addresses moved to loopback. Files in
+//! inc/ are what the corpus includes.
 
 mod common;
 
@@ -201,6 +202,14 @@ fn every_corpus_file_runs_as_a_dry_run_daemon() {
             continue; // refused by `check`, refused by `run` alike
         }
         let work: &Path = &scratch(&format!("corpus-{}", c.name.trim_end_matches(".conf")));
+        // Files the corpus includes (relative to the including file), moved along.
+        let inc = work.join("inc");
+        std::fs::create_dir_all(&inc).unwrap();
+        for e in std::fs::read_dir(dir().join("inc")).unwrap() {
+            let e = e.unwrap();
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            std::fs::write(inc.join(e.file_name()), to_loopback(&text)).unwrap();
+        }
         let d = Daemon::start(work, &to_loopback(&c.text));
         d.wait_for(
             "the service in the dry-run table",
