@@ -96,6 +96,7 @@ fn main() {
             config_path: "bench-alloc.conf".into(),
             keep_on_exit: true,
             http: None,
+            config_load: Default::default(),
         },
     )
     .expect("reactor");
