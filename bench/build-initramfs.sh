@@ -3,12 +3,14 @@
 # initramfs.cpio.gz, built by board/qemu/build-initramfs.sh, left untouched) unpacked and
 # extended with Debian's keepalived 2.2.7 and every shared library ldd names for it, the
 # bench responder (static), the config generator and the bench scenarios (bench/vm/*.sh,
-# installed as /scenarios/bench-*.sh so the board's /init runs them unchanged).
-# Usage: build-initramfs.sh KEEPALIVED_BIN RESPONDER_BIN
+# installed as /scenarios/bench-*.sh so the board's /init runs them unchanged), and, when
+# given, an earlier lvsmon build as /usr/bin/lvsmon-before (the scale bench runs it beside
+# the current one: before and after the start-to-start schedule).
+# Usage: build-initramfs.sh KEEPALIVED_BIN RESPONDER_BIN [LVSMON_BEFORE_BIN]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-ka=$1; resp=$2
+ka=$1; resp=$2; before=${3:-}
 board=$top/board/qemu/out/initramfs.cpio.gz
 [ -f "$board" ] || { echo "bench: no $board (make vm-initramfs)" >&2; exit 1; }
 out=$here/out
@@ -28,6 +30,7 @@ fi
 mkdir -p "$stage/etc/keepalived"
 install -m 0755 "$resp" "$stage/usr/bin/responder"
 install -m 0755 "$here/genconf.sh" "$stage/usr/bin/genconf"
+[ -z "$before" ] || install -m 0755 "$before" "$stage/usr/bin/lvsmon-before"
 for s in "$here"/vm/*.sh; do install -m 0755 "$s" "$stage/scenarios/bench-$(basename "$s")"; done
 (cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out/bench-initramfs.cpio.gz.tmp"
 mv "$out/bench-initramfs.cpio.gz.tmp" "$out/bench-initramfs.cpio.gz"

@@ -6,11 +6,12 @@
 # ADDR_MODE "loop": real servers spread over 127.1-254.x.y (port PORT_BASE), consecutive
 # servers in different /16s; ADDR_MODE "doc": 198.51.100.2-.254 then 203.0.113.2-.254 on
 # ports PORT_BASE.. (506 servers per port: the documentation ranges hold 253 usable
-# addresses each). BENCH_K0 (environment) is the first server index, for disjoint ranges.
+# addresses each). BENCH_K0 (environment) is the first server index, for disjoint ranges;
+# BENCH_CHECK=SSL_GET checks over TLS instead (the same url block).
 # POSIX sh + awk: runs on the host and in the VM's busybox.
 [ $# -ge 5 ] || { echo "usage: genconf.sh SERVICES REALS ADDR_MODE PORT_BASE PORTS [RETRY] [DELAY_LOOP] [TIMEOUT]" >&2; exit 2; }
 awk -v nvs="$1" -v nrs="$2" -v mode="$3" -v pbase="$4" -v nports="$5" \
-    -v retry="${6:-1}" -v loop="${7:-1}" -v tmo="${8:-1}" -v k0="${BENCH_K0:-0}" 'BEGIN {
+    -v retry="${6:-1}" -v loop="${7:-1}" -v tmo="${8:-1}" -v k0="${BENCH_K0:-0}" -v check="${BENCH_CHECK:-HTTP_GET}" 'BEGIN {
     printf "global_defs {\n    router_id bench\n}\n"
     k = k0
     for (s = 0; s < nvs; s++) {
@@ -22,7 +23,7 @@ awk -v nvs="$1" -v nrs="$2" -v mode="$3" -v pbase="$4" -v nports="$5" \
                 slot = k % 506; p = pbase + int(k / 506) % nports
                 if (slot < 253) a = "198.51.100." (2 + slot); else a = "203.0.113." (2 + slot - 253)
             }
-            printf "    real_server %s %d {\n        weight 1\n        HTTP_GET {\n            url {\n                path /\n                status_code 200\n            }\n            connect_timeout %s\n            retry %s\n            delay_before_retry 1\n        }\n    }\n", a, p, tmo, retry
+            printf "    real_server %s %d {\n        weight 1\n        %s {\n            url {\n                path /\n                status_code 200\n            }\n            connect_timeout %s\n            retry %s\n            delay_before_retry 1\n        }\n    }\n", a, p, check, tmo, retry
             k++
         }
         printf "}\n"

@@ -3,9 +3,11 @@
 # HTTP_GET every 1 s against bench's responder (0.0.0.0:$port, every loopback address).
 # Usage: loopback.sh LVSMON RESPONDER RAWFILE  (4096 and 10 000 real servers, one lvsmon
 # instance each; beside each, the responder's bare checker (`responder floor`) on the same
-# config: what the connections themselves cost in CPU).
+# config: what the connections themselves cost in CPU). With LVSMON_BEFORE, the lvsmon
+# build from before the start-to-start schedule also runs at 10 000 (case b10000).
+# Usage: loopback.sh LVSMON RESPONDER RAWFILE [LVSMON_BEFORE]
 set -euo pipefail
-lv=$1; resp=$2; raw=$3
+lv=$1; resp=$2; raw=$3; before=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/lvsmon-bench-loop.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -32,6 +34,8 @@ run_case() {
         if [ "$tool" = floor ]; then
             # runs past the window by itself and prints its counts when it ends
             "$resp" floor "$tmp/c$i.conf" $((warm + win + 1)) > "$tmp/floor.$name.$i" 2>&1 &
+        elif [ "$tool" = lvsmon-before ]; then
+            "$before" run --dry-run -f "$tmp/c$i.conf" --control "$tmp/s$i.sock" 2> "$tmp/log.$name.$i" &
         else
             "$lv" run --dry-run -f "$tmp/c$i.conf" --control "$tmp/s$i.sock" 2> "$tmp/log.$name.$i" &
         fi
@@ -68,3 +72,4 @@ run_case r4096 lvsmon 4096
 run_case f4096 floor 4096
 run_case f10000 floor 10000
 run_case r10000 lvsmon 10000
+[ -z "$before" ] || run_case b10000 lvsmon-before 10000

@@ -5,6 +5,10 @@ import os
 import statistics as st
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_health  # noqa: E402  (sections 7 and 9: issue 14's benches)
+import report_tls  # noqa: E402  (section 10: SSL_GET)
+
 raw = sys.argv[1]
 
 
@@ -232,7 +236,7 @@ else:
     w("missing (no BENCH reload lines in raw/vm.txt)\n")
 
 w("## 5. Failover (VM)\n")
-fo = lines("vm.txt", "BENCH failover")
+fo = lines("vm.txt", "BENCH failover ")
 if fo:
     w("Two real servers (busybox httpd in their own namespaces), HTTP_GET every 1 s "
       "(delay_loop L=1, connect_timeout T=1, delay_before_retry D=1), the same "
@@ -283,13 +287,15 @@ if sc:
         cpc = d["_cpc"] = cpu_per_check_ms(d)
         w(f"| {d['reals']} | {d['tool']} | {d['procs']} | {d.get('rate', '?')} | {d['cpu_pct']} | {f(cpc, 3)} | {d.get('ksoftirqd_pct', 'n/a')} | {d['rss_kb']} | {d['in_table']} | {d.get('down_lines', '?')} | {d.get('late_p50_ms', '?')} / {d.get('late_p99_ms', '?')} | {d.get('sched_p50_ms', 'n/a')} / {d.get('sched_p99_ms', 'n/a')} |")
     w("")
-    w("*gap - 1 s* is measured by the responder between two checks of one server. Both "
-      "tools follow keepalived's timing model (a server's next check starts delay_loop after "
-      "its previous check completed), so any delay in completing a check pushes the next "
-      "one back and their checks/s fall below the number of servers; the bare checker "
-      "starts at a fixed rate instead. *Late by its own rule* takes the check's duration "
+    w("*gap - 1 s* is measured by the responder between two checks of one server. "
+      "keepalived and lvsmon-before follow keepalived's timing model (a server's next check "
+      "starts delay_loop after its previous check completed), so any delay in completing a "
+      "check pushes the next one back and their checks/s fall below the number of servers; "
+      "lvsmon now starts a server's checks delay_loop apart, start to start (section 7), and "
+      "the bare checker at a fixed rate. *Late by its own rule* takes the check's duration "
       "out: the time from the end of the responder's reply to the server's next check, "
-      "minus delay_loop (for the fixed-rate bare checker it is shown as measured). The two "
+      "minus delay_loop (for the fixed-rate bare checker, and for lvsmon's start-to-start "
+      "rule, whose lateness it slightly overstates, it is the same measure). The two "
       "columns differ by a few ms, the check as the responder sees it; what remains is "
       "the time between the reply leaving the responder and the tool starting the next "
       "check one delay_loop after reading it — the tool reading the reply late (one vCPU "
@@ -300,7 +306,7 @@ if sc:
       "between rows (it depends on how much of the TCP work each run left to the "
       "thread), which is why the floor is compared below only where it completed its "
       "checks.\n")
-    for n in ("100", "1000", "4000"):
+    for n in ("100", "300", "1000", "4000"):
         l = [d for d in sc if d["reals"] == n and d["tool"] == "lvsmon"]
         k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
         fl = [d for d in sc if d["reals"] == n and d["tool"] == "floor"]
@@ -313,7 +319,7 @@ if sc:
                             f"keepalived {k.get('rate')} checks/s, {f(k['_cpc'], 3)} ms CPU/check, {k['rss_kb']} KiB",
                             f"keepalived/lvsmon: CPU per check {f(k['_cpc'] / l['_cpc'], 1)}x{fc}, RSS {f(int(k['rss_kb']) / int(l['rss_kb']), 1)}x (targets 4x)"))
     rows = []
-    for n in ("100", "1000", "4000"):
+    for n in ("100", "300", "1000", "4000"):
         l = [d for d in sc if d["reals"] == n and d["tool"] == "lvsmon"]
         k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
         fl = [d for d in sc if d["reals"] == n and d["tool"] == "floor"]
@@ -352,7 +358,7 @@ if sc:
         if l and k:
             l, k = l[0], k[0]
             w(f"Keeping the interval at {n} real servers (every server checked every 1000 ms, "
-              "by the timing model above): lvsmon "
+              "by each tool's timing model: section 7): lvsmon "
               f"{l.get('rate')} checks/s, late by its own rule p50 / p99 "
               f"{l.get('sched_p50_ms', 'n/a')} / {l.get('sched_p99_ms', 'n/a')} ms, "
               f"{l.get('down_lines')} judged down; keepalived {k.get('rate')} checks/s, "
@@ -367,8 +373,9 @@ if sc:
     rp = os.path.join(raw, "vm-scale-repeat.txt")
     if os.path.exists(rp):
         rep = [kv(l) for l in open(rp) if l.startswith("BENCH scale")]
-        w("How much a boot moves these numbers: the scale scenario booted once more with the "
-          "same build (`raw/vm-scale-repeat.txt`), lvsmon and keepalived at 1000 and 4000 "
+        w("How much a boot moves these numbers: an earlier boot (`raw/vm-scale-repeat.txt`, "
+          "the build of 5ef7556, before the start-to-start schedule: its lvsmon is "
+          "comparable to this run's lvsmon-before), lvsmon and keepalived at 1000 and 4000 "
           "real servers, this run first:\n")
         w("| reals | tool | checks/s | late by its own rule p50 / p99 ms | judged down | CPU ms per check |")
         w("|---:|---|---:|---:|---:|---:|")
@@ -385,6 +392,8 @@ if sc:
         w("")
 else:
     w("missing (no BENCH scale lines in raw/vm.txt)\n")
+
+report_health.schedule(lines, w, summary, f)
 
 w("## 8. Several Directors (VM)\n")
 hv = lines("vm.txt", "BENCH ha vrrp")
@@ -449,6 +458,9 @@ if hv or he:
 else:
     w("missing (no BENCH ha lines in raw/vm.txt)\n")
 
+report_health.flood(lines, w, summary)
+report_tls.sections(lines, w, summary, f, cpu_per_check_ms)
+
 prev = os.path.join(raw, "vm-previous.txt")
 if os.path.exists(prev):
     def pl(prefix):
@@ -468,13 +480,13 @@ if os.path.exists(prev):
     def fo_cell(rows, tool, r, key):
         v = [float(d[key]) for d in rows if d.get("tool") == tool and d.get("retry") == r]
         return f"{f(st.median(v), 2)} / {f(max(v), 2)}" if v else "n/a"
-    pfo = pl("BENCH failover")
+    pfo = pl("BENCH failover ")
     for r in ("0", "1"):
         for tool in ("lvsmon", "keepalived"):
             w(f"| failover {tool} retry {r}: removed median / max s | {fo_cell(pfo, tool, r, 'down_s')} | {fo_cell(fo, tool, r, 'down_s')} |")
             w(f"| failover {tool} retry {r}: back median / max s | {fo_cell(pfo, tool, r, 'up_s')} | {fo_cell(fo, tool, r, 'up_s')} |")
     psc = pl("BENCH scale")
-    for n in ("100", "1000", "4000"):
+    for n in ("100", "300", "1000", "4000"):
         for tool in ("lvsmon", "keepalived"):
             a = [d for d in psc if d["reals"] == n and d["tool"] == tool]
             b = [d for d in sc if d["reals"] == n and d["tool"] == tool]
@@ -542,7 +554,7 @@ w("4. bench/report.py writes this file and the summary table is printed.\n")
 w("Every step has a timeout (VM scenarios: 700/400/900/1200/1500 s budgets); a typical run takes "
   "20-35 minutes on this host.\n")
 w("## Not measured, or not met\n")
-w("- Footprint per cross target is not measured by this script: `make size` prints it (stripped, all six targets within the 600 KiB budget; table in the README and cross/SIZES.md). Here the host build of `make static` is measured, which is not size-tuned.")
+w("- Footprint per cross target is not measured by this script: `make size` prints it (stripped; the plain build fits 600 KiB on x86_64, aarch64, armv7 and armv6 but not on mips/mipsel, 737 KB; every tls build fits its budget; table in the README and cross/SIZES.md). Here the host build of `make static` is measured, which is not size-tuned.")
 if lb:
     parts = [f"{d['reals']} reals: {d['cpu_pct']} % CPU, p99 lateness {d.get('late_p99_ms', '?')} ms"
              for d in lb if d.get("tool", "lvsmon") == "lvsmon"]
@@ -557,7 +569,7 @@ w("- Reload: the < 10 ms target is judged on the host (section 4b, no emulation)
 def floor_verdict():
     """What the bare checker says about the CPU-per-check target, from this run's rows."""
     out = []
-    for n in ("100", "1000", "4000"):
+    for n in ("100", "300", "1000", "4000"):
         k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
         fl = [d for d in sc if d["reals"] == n and d["tool"] == "floor"]
         if (k and floor_completed(fl) and k[0]["_cpc"] == k[0]["_cpc"]
@@ -575,7 +587,7 @@ def floor_verdict():
 
 
 verdicts = []
-for n in ("100", "1000", "4000"):
+for n in ("100", "300", "1000", "4000"):
     l = [d for d in sc if d["reals"] == n and d["tool"] == "lvsmon"]
     k = [d for d in sc if d["reals"] == n and d["tool"] == "keepalived"]
     if l and k and l[0]["_cpc"] == l[0]["_cpc"] and k[0]["_cpc"] == k[0]["_cpc"]:

@@ -3,12 +3,27 @@
 # of the check interval, retry 0 and retry 1, lvsmon and keepalived on the same config
 # (keepalived.conf syntax), one tool at a time, alternating. Timings are taken from outside
 # both tools by polling `ipvsadm -Ln` (every ~50 ms plus the cost of one ipvsadm under TCG).
+# bench/vm/failover-tls.sh sources this file with CHECK=SSL_GET: the real servers then
+# answer TLS 1.3 on port 443 (the responder's RESPONDER_TLS mode) and that is what is killed.
 need_lvsmon
 R=/usr/bin/responder
-TRIALS=${BENCH_TRIALS:-16}
+TRIALS=${TRIALS:-${BENCH_TRIALS:-16}}
+KIND=${KIND:-failover}
+CHECK=${CHECK:-HTTP_GET}
+RPORT=80
+[ "$CHECK" = HTTP_GET ] || RPORT=443
 net_up
 rs_add rs1 198.51.100.2
 rs_add rs2 198.51.100.3
+# serve NAME: the server that is killed and restarted, busybox httpd or the TLS responder
+serve() {
+    if [ "$CHECK" = HTTP_GET ]; then
+        $IP netns exec "$1" httpd -f -p 80 -h "/srv/$1" &
+    else
+        $IP netns exec "$1" env RESPONDER_TLS=1.3 $R 443 443 2 100000 1000 > /dev/null &
+    fi
+}
+[ "$CHECK" = HTTP_GET ] || { serve rs1; serve rs2; }
 
 conf() { # RETRY -> keepalived.conf text, L=1 T=1 D=1
     cat <<EOT
@@ -17,9 +32,9 @@ virtual_server $VIP 80 {
     lb_algo rr
     lb_kind NAT
     protocol TCP
-    real_server 198.51.100.2 80 {
+    real_server 198.51.100.2 $RPORT {
         weight 1
-        HTTP_GET {
+        $CHECK {
             url {
                 path /
                 status_code 200
@@ -29,9 +44,9 @@ virtual_server $VIP 80 {
             delay_before_retry 1
         }
     }
-    real_server 198.51.100.3 80 {
+    real_server 198.51.100.3 $RPORT {
         weight 1
-        HTTP_GET {
+        $CHECK {
             url {
                 path /
                 status_code 200
@@ -45,7 +60,7 @@ virtual_server $VIP 80 {
 EOT
 }
 
-in_table() { $IPVSADM -Ln | grep -q ' 198.51.100.2:80 '; }
+in_table() { $IPVSADM -Ln | grep -q " 198.51.100.2:$RPORT "; }
 # wait_state present|absent -> elapsed seconds since $t0, or TIMEOUT after 200 polls
 wait_state() {
     n=0
@@ -98,10 +113,10 @@ for retry in 0 1; do
             usleep $(( (RANDOM % 1000) * 1000 ))
             t0=$($R now)
             echo "DIAG trial $trial restart at $t0"
-            $IP netns exec rs1 httpd -f -p 80 -h /srv/rs1 &
+            serve rs1
             up=$(wait_state present)
             [ "$up" != TIMEOUT ] || fail "rs1 never came back ($tool retry $retry)"
-            echo "BENCH failover tool=$tool retry=$retry trial=$trial down_s=$down up_s=$up"
+            echo "BENCH $KIND tool=$tool retry=$retry trial=$trial down_s=$down up_s=$up"
             sleep 1
             trial=$((trial + 1))
         done

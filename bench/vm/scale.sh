@@ -1,5 +1,7 @@
-# bench: scale. 100 / 1000 / 4000 real servers checked by HTTP_GET every 1 s, lvsmon then
-# keepalived (alternating order per size) on the same config and the same real servers: one
+# bench: scale. 300 / 1000 / 4000 real servers checked by HTTP_GET every 1 s, lvsmon, the
+# lvsmon build from before the start-to-start schedule (/usr/bin/lvsmon-before, when the
+# initramfs has it: build-initramfs.sh's third argument) and keepalived (alternating order
+# per size) on the same config and the same real servers: one
 # namespace "srv" holding 198.51.100.2-254 and 203.0.113.2-254 behind one veth, and the
 # bench responder (non-forking, threads) on ports 8000-8007 there. For each run: checks per
 # second counted by the responder, CPU of all the tool's processes over the window
@@ -7,9 +9,18 @@
 # Third at each size, the responder's bare checker (`responder floor`, bench/responder/src/
 # floor.rs) on the same config: the same connections with nothing else, i.e. what they
 # cost in CPU whoever makes them.
+# bench/vm/tls.sh sources this file with KIND=tls, CHECK=SSL_GET and TLS_VERSIONS set: the
+# responder then serves TLS (RESPONDER_TLS) and only lvsmon and keepalived run (the bare
+# checker speaks plain HTTP only).
 need_lvsmon
 R=/usr/bin/responder
 WARM=${BENCH_WARM:-8}; WIN=${BENCH_WIN:-20}
+KIND=${KIND:-scale}
+SIZES=${SIZES:-300 1000 4000}
+CHECK=${CHECK:-HTTP_GET}
+TLS_VERSIONS=${TLS_VERSIONS:-none}
+BEFORE=
+[ -x /usr/bin/lvsmon-before ] && BEFORE=lvsmon-before
 hz=100
 sysctl -qw net.ipv4.ip_forward=1
 $IP link add dir0 type dummy || fail "dir0"
@@ -38,18 +49,22 @@ rss() { awk '/^VmRSS/{s += $2} END {print s + 0}' $(for p in $1; do echo /proc/$
 # saturated is charged to no tool, so its share says how comparable CPU per check is
 softirqd=$(grep -l '^ksoftirqd/' /proc/[0-9]*/comm 2>/dev/null | sed 's|/proc/\([0-9]*\)/comm|\1|' | tr '\n' ' ')
 
-run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
+run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals); $tlsv
     tool=$1; reals=$2
-    genconf 1 "$reals" doc 8000 8 1 1 1 > /tmp/s.conf
+    BENCH_CHECK=$CHECK genconf 1 "$reals" doc 8000 8 1 1 1 > /tmp/s.conf
     $IPVSADM -C
+    tlsenv=
+    [ "$tlsv" = none ] || tlsenv=RESPONDER_TLS=$tlsv
     # answers 15 s past its window (uncounted), so the tool is stopped, its table read and
     # its log counted while the real servers still answer; then it exits by itself ($! is
     # not the responder's own pid: in_ns runs it in a child)
-    in_ns srv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" 15 > /tmp/resp.out &
+    in_ns srv env $tlsenv $R 8000 8007 2 $((WARM + WIN + 2)) 1000 "$((WARM + 2))" 15 > /tmp/resp.out &
     rpid=$!
     sleep 1
     if [ "$tool" = lvsmon ]; then
         $LVSMON run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$reals.log 2>&1 &
+    elif [ "$tool" = lvsmon-before ]; then
+        /usr/bin/lvsmon-before run -f /tmp/s.conf --control /tmp/s.sock > /tmp/scale-$tool-$reals.log 2>&1 &
     elif [ "$tool" = floor ]; then
         # ends by itself after the window and prints its counts
         $R floor /tmp/s.conf $((WARM + WIN + 3)) > /tmp/scale-$tool-$reals.log 2>&1 &
@@ -86,12 +101,19 @@ run_one() { # TOOL N  (lib.sh's wait_until uses $n: keep the count in $reals)
         sed -e 's/.*is DOWN: //' -e 's/.*\(Removing service\).*/\1/' -e 's/.*\(failed.*\)/\1/' |
         sort | uniq -c | sed "s/^/DIAG $tool $reals down reasons: /"
     grep -m 5 "is DOWN" /tmp/scale-$tool-$reals.log | sed "s/^/DIAG /"
-    echo "BENCH scale tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs ksoftirqd_pct=$soft rss_kb=$kb in_table=$inv down_lines=$downs $line"
+    tlsfield=
+    [ "$tlsv" = none ] || tlsfield=" check=$CHECK tls=$tlsv"
+    echo "BENCH $KIND$tlsfield tool=$tool reals=$reals procs=$(echo $pids | wc -w) cpu_pct=$cpu cpu_s=$secs ksoftirqd_pct=$soft rss_kb=$kb in_table=$inv down_lines=$downs $line"
     $IPVSADM -C
 }
 
-for size in 100 1000 4000; do
-    step "scale $size real servers"
-    if [ "$size" = 1000 ]; then order="keepalived lvsmon floor"; else order="lvsmon keepalived floor"; fi
-    for tool in $order; do run_one $tool $size; done
+for tlsv in $TLS_VERSIONS; do
+    for size in $SIZES; do
+        step "$KIND $size real servers ($CHECK, TLS $tlsv)"
+        if [ "$size" = 1000 ]; then order="keepalived lvsmon $BEFORE floor"; else order="lvsmon $BEFORE keepalived floor"; fi
+        if [ "$tlsv" != none ]; then
+            if [ "$size" = 1000 ]; then order="keepalived lvsmon"; else order="lvsmon keepalived"; fi
+        fi
+        for tool in $order; do run_one $tool $size; done
+    done
 done

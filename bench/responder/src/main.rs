@@ -18,11 +18,17 @@
 //! LINGER_S it keeps answering (uncounted) that many seconds after the summary, so a tool
 //! still running while the scenario collects its numbers does not see every real server
 //! refuse at once.
+//!
+//! `RESPONDER_TLS=1.2` or `1.3` in the environment makes every connection a TLS session of
+//! that version (src/tls.rs), for the SSL_GET bench. `responder load ...` is the wlc flood
+//! bench's client (src/load.rs).
 
 mod floor;
+mod load;
+mod tls;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,8 +44,16 @@ struct Record {
     conns: u64,
 }
 
-fn handle(mut s: TcpStream) {
+fn handle(s: TcpStream, tls_cfg: &Option<Arc<rustls::ServerConfig>>) {
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    match tls_cfg {
+        Some(cfg) => tls::serve(cfg, s, reply),
+        None => reply(&mut { s }),
+    }
+}
+
+/// Reads the request head and writes the fixed reply, over plain TCP or TLS.
+fn reply(s: &mut dyn tls::RW) {
     let mut buf = [0u8; 2048];
     let mut n = 0;
     // Read until the end of the request head (bounded by the buffer and the timeout).
@@ -79,6 +93,7 @@ fn helpers(a: &[String]) {
             std::process::exit(0);
         }
         Some("floor") => floor::run(&a[2..]),
+        Some("load") => load::run(&a[2..]),
         Some("time") if a.len() > 2 => {
             let t0 = Instant::now();
             let st = std::process::Command::new(&a[2]).args(&a[3..]).status();
@@ -107,6 +122,17 @@ fn main() {
     let interval_us: u64 = a[5].parse::<u64>().expect("INTERVAL_MS") * 1000;
     let warmup = Duration::from_secs(a.get(6).map(|s| s.parse().expect("WARMUP_S")).unwrap_or(0));
     let linger = Duration::from_secs(a.get(7).map(|s| s.parse().expect("LINGER_S")).unwrap_or(0));
+    // RESPONDER_TLS=1.2|1.3: every connection is a TLS session of that version (tls.rs).
+    let tls_cfg = match std::env::var("RESPONDER_TLS") {
+        Ok(v) => match tls::config(&v) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("responder: {e}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => None,
+    };
     let start = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let rec = Arc::new(Mutex::new(Record {
@@ -122,6 +148,7 @@ fn main() {
             let l = l.try_clone().expect("clone listener");
             let stop = stop.clone();
             let rec = rec.clone();
+            let tls_cfg = tls_cfg.clone();
             joins.push(std::thread::spawn(move || loop {
                 let (s, _) = match l.accept() {
                     Ok(x) => x,
@@ -129,7 +156,7 @@ fn main() {
                 };
                 if stop.load(Ordering::SeqCst) {
                     // Past the window: answer, count nothing (LINGER_S).
-                    handle(s);
+                    handle(s, &tls_cfg);
                     continue;
                 }
                 let now = Instant::now();
@@ -148,7 +175,7 @@ fn main() {
                         }
                     }
                 }
-                handle(s);
+                handle(s, &tls_cfg);
                 if let Some(local) = local {
                     let done = Instant::now();
                     if let Some(e) = rec.lock().unwrap().last.get_mut(&local) {
