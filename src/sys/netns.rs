@@ -117,10 +117,14 @@ mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
 
-    #[test]
-    fn sockets_opened_within_belong_to_that_namespace() {
-        // A namespace of our own, held by a thread (unshare is per thread), named by its
-        // /proc path: nothing on the host is created or changed.
+    /// A namespace of our own, held by a thread (unshare is per thread) until the sender
+    /// is used or dropped, named by its /proc path: nothing on the host is created or
+    /// changed.
+    fn fresh_namespace() -> (
+        PathBuf,
+        std::sync::mpsc::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ) {
         let (tx, rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let holder = std::thread::spawn(move || {
@@ -133,7 +137,12 @@ mod tests {
                 .unwrap();
             let _ = done_rx.recv();
         });
-        let ns = rx.recv().unwrap();
+        (rx.recv().unwrap(), done_tx, holder)
+    }
+
+    #[test]
+    fn sockets_opened_within_belong_to_that_namespace() {
+        let (ns, done_tx, holder) = fresh_namespace();
         let ns_ino = std::fs::metadata(&ns).unwrap().ino();
         let home_ino = std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino();
         assert_ne!(ns_ino, home_ino);
@@ -160,21 +169,9 @@ mod tests {
 
     #[test]
     fn probe_sockets_open_in_the_probe_namespace_while_it_is_held() {
-        // As above: a fresh namespace held by a thread. Its loopback is down, so a probe
-        // opened there cannot reach a listener on the host's 127.0.0.1.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        let holder = std::thread::spawn(move || {
-            // SAFETY: unshare with a constant flag; affects this thread only.
-            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "unshare: {}", io::Error::last_os_error());
-            // SAFETY: gettid has no arguments.
-            let tid = unsafe { libc::syscall(libc::SYS_gettid) };
-            tx.send(PathBuf::from(format!("/proc/self/task/{}/ns/net", tid)))
-                .unwrap();
-            let _ = done_rx.recv();
-        });
-        let ns = rx.recv().unwrap();
+        // A fresh namespace: its loopback is down, so a probe opened there cannot reach a
+        // listener on the host's 127.0.0.1.
+        let (ns, done_tx, holder) = fresh_namespace();
         let ns_ino = std::fs::metadata(&ns).unwrap().ino();
         let home_ino = std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
