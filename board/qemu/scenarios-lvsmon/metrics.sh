@@ -37,15 +37,33 @@ wait_json 10 "rs1 up" 198.51.100.2:80 '"health":"up"'
 expect_eq "40 requests" "$(client_run 40)" "rs1 10 rs2 30"
 
 step "/metrics: the kernel's counters, as ipvsadm --stats shows them"
-scrape after-traffic
+# The kernel folds its per-CPU counters into what netlink reports on the estimator's
+# 2-second tick, so both readers see 0 until that tick has passed: wait for ipvsadm to
+# count all 40 connections, then compare (no traffic flows after this, so they hold).
+all_counted() {
+    n=$($IPVSADM -Ln --stats --exact -t $SVC | awk '$1 == "->" && $2 ~ /^198/ { n += $3 } END { print n + 0 }')
+    [ "$n" -ge 40 ]
+}
+wait_until 10 "ipvsadm --stats to count the 40 connections" all_counted
+# A late FIN or ACK can still move the packet counters on the next tick: scrape between
+# two equal ipvsadm readings so both readers saw the same tick (bounded retries).
+tries=0
+while :; do
+    $IPVSADM -Ln --stats --exact -t $SVC > /tmp/stats.before
+    scrape "after-traffic-$tries"
+    $IPVSADM -Ln --stats --exact -t $SVC > /tmp/stats.after
+    cmp -s /tmp/stats.before /tmp/stats.after && break
+    tries=$((tries + 1))
+    [ "$tries" -lt 5 ] || fail "the kernel's counters kept moving across 5 scrapes"
+done
 for rs in 198.51.100.2 198.51.100.3; do
     mine=$(sample "lvsmon_ipvs_connections_total$(backend $rs)")
-    theirs=$($IPVSADM -Ln --stats --exact -t $SVC | awk -v rs="$rs:80" '$1 == "->" && $2 == rs { print $3 }')
+    theirs=$(awk -v rs="$rs:80" '$1 == "->" && $2 == rs { print $3 }' /tmp/stats.after)
     echo "$rs: lvsmon_ipvs_connections_total $mine, ipvsadm Conns $theirs"
     [ -n "$mine" ] && [ "$mine" -gt 0 ] || fail "lvsmon_ipvs_connections_total for $rs is '$mine'"
     expect_eq "connections of $rs" "$mine" "$theirs"
     pk=$(sample "lvsmon_ipvs_incoming_packets_total$(backend $rs)")
-    pk2=$($IPVSADM -Ln --stats --exact -t $SVC | awk -v rs="$rs:80" '$1 == "->" && $2 == rs { print $4 }')
+    pk2=$(awk -v rs="$rs:80" '$1 == "->" && $2 == rs { print $4 }' /tmp/stats.after)
     expect_eq "incoming packets of $rs" "$pk" "$pk2"
     expect_eq "$rs up" "$(sample "lvsmon_real_server_up$(real $rs)")" 1
     expect_eq "$rs in table" "$(sample "lvsmon_real_server_in_table$(real $rs)")" 1
