@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_health  # noqa: E402  (sections 7 and 9: issue 14's benches)
+import report_failover  # noqa: E402  (the failover rows of sections 5 and 10)
 import report_tls  # noqa: E402  (section 10: SSL_GET)
 
 raw = sys.argv[1]
@@ -250,15 +251,8 @@ if fo:
       "L + R*D; return at most L + T.\n")
     w("| tool | retry | trials | removed: median / mean / max s | bound (refused / timeout) s | back: median / mean / max s | bound s |")
     w("|---|---:|---:|---:|---:|---:|---:|")
+    report_failover.rows(fo, w, f, lambda R: f"{1 + R} / {1 + (R + 1) + R}", 2)
     for r in ("0", "1"):
-        for tool in ("lvsmon", "keepalived"):
-            ds = [float(d["down_s"]) for d in fo if d["tool"] == tool and d["retry"] == r]
-            us = [float(d["up_s"]) for d in fo if d["tool"] == tool and d["retry"] == r]
-            if not ds:
-                continue
-            R = int(r)
-            w(f"| {tool} | {r} | {len(ds)} | {f(st.median(ds), 2)} / {f(st.mean(ds), 2)} / {f(max(ds), 2)} | {1 + R} / {1 + (R + 1) + R} | "
-              f"{f(st.median(us), 2)} / {f(st.mean(us), 2)} / {f(max(us), 2)} | 2 |")
         l = [float(d["down_s"]) for d in fo if d["tool"] == "lvsmon" and d["retry"] == r]
         k = [float(d["down_s"]) for d in fo if d["tool"] == "keepalived" and d["retry"] == r]
         if l and k:

@@ -3,6 +3,8 @@ with keepalived's (issue 11): checks/s, CPU per check and RSS against TLS 1.3 an
 servers, and the failover timing with SSL_GET."""
 import statistics as st
 
+import report_failover
+
 
 def sections(lines, w, summary, f, cpu_per_check_ms):
     w("## 10. SSL_GET (VM)\n")
@@ -49,14 +51,8 @@ def sections(lines, w, summary, f, cpu_per_check_ms):
       "restarts it. Times from outside both tools, polling `ipvsadm -Ln`.\n")
     w("| tool | retry | trials | removed: median / mean / max s | bound (refused) s | back: median / mean / max s |")
     w("|---|---:|---:|---:|---:|---:|")
+    report_failover.rows(fo, w, f, lambda R: f"{1 + R}")
     for r in ("0", "1"):
-        for tool in ("lvsmon", "keepalived"):
-            ds = [float(d["down_s"]) for d in fo if d["tool"] == tool and d["retry"] == r]
-            us = [float(d["up_s"]) for d in fo if d["tool"] == tool and d["retry"] == r]
-            if not ds:
-                continue
-            w(f"| {tool} | {r} | {len(ds)} | {f(st.median(ds), 2)} / {f(st.mean(ds), 2)} / {f(max(ds), 2)} | "
-              f"{1 + int(r)} | {f(st.median(us), 2)} / {f(st.mean(us), 2)} / {f(max(us), 2)} |")
         l = [d for d in fo if d["tool"] == "lvsmon" and d["retry"] == r]
         k = [d for d in fo if d["tool"] == "keepalived" and d["retry"] == r]
         if l and k:

@@ -12,11 +12,7 @@
 need_lvsmon
 R=/usr/bin/responder
 RATE=${FLOOD_RATE:-20}; PRE=${FLOOD_PRE:-10}; AFTER=${FLOOD_AFTER:-8}
-net_up
-rs_add rs1 198.51.100.2
-rs_stop rs1
-rs_add rs2 198.51.100.3
-rs_add rs3 198.51.100.4
+wlc_reals
 
 real() { # ADDR [EXTRA]
     printf '    real_server %s 80 {\n        weight 10\n%s\n        HTTP_GET {\n            url {\n                path /\n                status_code 200\n            }\n            connect_timeout 1\n            retry 0\n        }\n    }\n' "$1" "$2"

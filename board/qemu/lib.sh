@@ -136,6 +136,16 @@ rs_stop() {
     wait_until 5 "httpd in $1 to stop" sh -c "! $IP netns exec $1 timeout 1 wget -q -O /dev/null http://127.0.0.1/"
 }
 
+# wlc_reals: the network, then rs1-rs3 (198.51.100.2-4, NAT) with rs1's httpd stopped:
+# the set-up of the slow-start scenario and of the wlc flood bench.
+wlc_reals() {
+    net_up
+    rs_add rs1 198.51.100.2
+    rs_stop rs1
+    rs_add rs2 198.51.100.3
+    rs_add rs3 198.51.100.4
+}
+
 # local_httpd NAME ADDR: an httpd in the director namespace (e.g. a sorry server).
 local_httpd() {
     mkdir -p "/srv/$1"

@@ -12,11 +12,7 @@
 # so the bound allows for the ramp having climbed meanwhile: at most 7 of 10 to rs1.
 # vm-budget: 240  (run-vm.sh: seconds the scenario may take; 162 s of VM uptime with the host at load ~20)
 need_lvsmon
-net_up
-rs_add rs1 198.51.100.2
-rs_stop rs1
-rs_add rs2 198.51.100.3
-rs_add rs3 198.51.100.4
+wlc_reals
 
 real() { # ADDR [EXTRA]
     cat <<EOF
