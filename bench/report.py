@@ -541,12 +541,13 @@ w("3. builds the board's initramfs (`make vm-initramfs`), then bench/build-initr
   "unpacks it into bench/out/ and adds keepalived with its ldd closure, the responder, "
   "genconf and the bench scenarios; bench/run-vm.sh boots it (TCG, 1 vCPU, 1 GiB, "
   "`-nic none`, under `timeout`) once per scenario: bench/vm/table.sh, reload.sh, "
-  "failover.sh, scale.sh (lvsmon, keepalived and the bare checker), and ha.sh in the "
+  "failover.sh, scale.sh (lvsmon, lvsmon before the schedule change, keepalived and the "
+  "bare checker), flood.sh, tls.sh, failover-tls.sh, and ha.sh in the "
   "board's HA image (keepalived, BIRD) with the bench scenarios added; their `BENCH` lines "
   "go to raw/vm.txt;")
 w("4. bench/report.py writes this file and the summary table is printed.\n")
-w("Every step has a timeout (VM scenarios: 700/400/900/1200/1500 s budgets); a typical run takes "
-  "20-35 minutes on this host.\n")
+w("Every step has a timeout (VM scenarios, in that order: 700/400/900/1500/400/900/600/1500 s "
+  "budgets); a typical run takes 60-90 minutes on this host.\n")
 w("## Not measured, or not met\n")
 w("- Footprint per cross target is not measured by this script: `make size` prints it (stripped; the plain build fits 600 KiB on x86_64, aarch64, armv7 and armv6 but not on mips/mipsel, 737 KB; every tls build fits its budget; table in the README and cross/SIZES.md). Here the host build of `make static` is measured, which is not size-tuned.")
 if lb:
