@@ -27,7 +27,7 @@ use crate::ipvs::rule::{Family, KernelTable, Op, Protocol, ServiceKey};
 use crate::ipvsadm::rule::{AddrPort, RuleText};
 use crate::model::config::FlushOnStop;
 use crate::model::limits::{
-    MAX_CONTROL_CLIENTS, MAX_HTTP_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS,
+    FD_RESERVE, MAX_CONTROL_CLIENTS, MAX_HTTP_CLIENTS, MAX_IN_FLIGHT, MAX_OPS_PER_PASS,
 };
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
@@ -155,6 +155,26 @@ fn token_slot(token: Token) -> Option<(usize, u32)> {
     Some((raw & ((1 << SLOT_BITS) - 1), (raw >> SLOT_BITS) as u32))
 }
 
+/// How many probes may be in flight: MAX_IN_FLIGHT, or fewer when the open-file limit
+/// cannot be raised to hold them beside lvsmon's own descriptors (a probe that met EMFILE
+/// would judge a healthy real server down; one that waits for a slot is only late).
+fn probe_slots() -> usize {
+    let limit = crate::sys::process::raise_nofile((MAX_IN_FLIGHT + FD_RESERVE) as u64);
+    let n = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(FD_RESERVE)
+        .clamp(1, MAX_IN_FLIGHT);
+    if n < MAX_IN_FLIGHT {
+        log::warn!(
+            "open-file limit {} (hard limit): at most {} probes in flight instead of {}",
+            limit,
+            n,
+            MAX_IN_FLIGHT
+        );
+    }
+    n
+}
+
 impl Reactor {
     /// Sets up the loop: adopts the kernel table (no flap on restart), binds the control
     /// socket (None = no control socket, for tests), installs the signal pipe.
@@ -191,7 +211,8 @@ impl Reactor {
             ),
             None => None,
         };
-        let slots = ProbeSlot::pool(MAX_IN_FLIGHT)
+        let in_flight = probe_slots();
+        let slots = ProbeSlot::pool(in_flight)
             .into_iter()
             .map(|probe| Slot {
                 probe,
@@ -200,7 +221,7 @@ impl Reactor {
                 busy_pos: 0,
             })
             .collect();
-        let free_slots = (0..MAX_IN_FLIGHT as u16).rev().collect();
+        let free_slots = (0..in_flight as u16).rev().collect();
         let now = Instant::now();
         Ok(Reactor {
             poll,
@@ -209,7 +230,7 @@ impl Reactor {
             backend,
             slots,
             free_slots,
-            busy: Vec::with_capacity(MAX_IN_FLIGHT),
+            busy: Vec::with_capacity(in_flight),
             due: FixedTable::new("due checks", START_BATCH),
             ops: FixedTable::new("kernel operations", MAX_OPS_PER_PASS),
             failed: Vec::with_capacity(MAX_OPS_PER_PASS),

@@ -1,7 +1,8 @@
 //! Daemon habits: the pid file refuses a second lvsmon and is taken over when stale,
 //! `--daemon` detaches and still serves the control socket, SIGUSR1 writes the state table
 //! to the log, SIGTERM without --keep-on-exit removes what lvsmon added, the daemon keeps
-//! transparent huge pages off and its scripts do not inherit that.
+//! transparent huge pages off and raises its open-file limit for its probes, and its
+//! scripts inherit neither.
 
 mod common;
 
@@ -325,5 +326,84 @@ fn the_daemon_keeps_huge_pages_off_and_its_scripts_do_not_inherit_that() {
     wait("the script's status", || seen.exists());
     let child = std::fs::read_to_string(&seen).unwrap();
     assert_eq!(thp_enabled(&child).as_deref(), Some("1"), "{child}");
+    assert_eq!(d.stop(), 0);
+}
+
+/// The soft "Max open files" of /proc/PID/limits (or of a copy of it).
+fn soft_nofile(limits: &str) -> u64 {
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_else(|| panic!("no 'Max open files' in:\n{limits}"));
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("bad line: {line}"))
+}
+
+fn misc_check_config(dir: &std::path::Path, seen: &std::path::Path) -> String {
+    let script = dir.join("check.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat /proc/$$/limits > {}.tmp\nmv {0}.tmp {0}\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "virtual_server 192.0.2.33 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.3.10 80 {{\n    MISC_CHECK {{\n      misc_path {}\n    }}\n  }}\n}}\n",
+        script.display()
+    )
+}
+
+#[test]
+fn the_daemon_raises_its_open_file_limit_for_its_probes_and_scripts_get_the_old_one() {
+    use lvsmon::model::limits::{FD_RESERVE, MAX_IN_FLIGHT};
+    let want = (MAX_IN_FLIGHT + FD_RESERVE) as u64;
+    let own = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let hard: u64 = own
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|v| v.parse().ok())
+        .expect("hard open-file limit");
+    assert!(
+        hard >= want,
+        "this test needs a hard open-file limit of at least {want} (have {hard})"
+    );
+    let dir = scratch("nofile");
+    let seen = dir.join("script-limits");
+    // Started with a soft limit of 300 (as a daemon manager might): lvsmon raises it to
+    // what its probes need; the script it runs sees 300 again.
+    let d = common::Daemon::start_after(&dir, &misc_check_config(&dir, &seen), "ulimit -S -n 300");
+    let daemon = std::fs::read_to_string(format!("/proc/{}/limits", d.child.id())).unwrap();
+    assert_eq!(soft_nofile(&daemon), want, "{daemon}");
+    wait("the script's limits", || seen.exists());
+    let child = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(soft_nofile(&child), 300, "{child}");
+    assert!(
+        !d.log_text().contains("probes in flight"),
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(d.stop(), 0);
+
+    // A hard limit below that: fewer probe slots, said once, and checks still run.
+    let dir = scratch("nofile-hard");
+    let seen = dir.join("script-limits");
+    let d = common::Daemon::start_after(&dir, &misc_check_config(&dir, &seen), "ulimit -n 200");
+    let n = 200 - FD_RESERVE;
+    d.wait_for("the warning", LIMIT, |d| {
+        d.log_text().contains(&format!(
+            "open-file limit 200 (hard limit): at most {n} probes in flight instead of {MAX_IN_FLIGHT}"
+        ))
+    });
+    wait("the script's limits", || seen.exists());
+    let child = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(soft_nofile(&child), 200, "{child}");
     assert_eq!(d.stop(), 0);
 }

@@ -428,13 +428,14 @@ fn lvsmon_conf_5_names_every_keyword_the_parser_matches() {
 #[test]
 fn lvsmon_conf_5_lists_every_capacity_with_its_value() {
     use lvsmon::model::limits::*;
-    let caps: [(&str, usize); 22] = [
+    let caps: [(&str, usize); 23] = [
         ("MAX_SERVICES", MAX_SERVICES),
         ("MAX_REALS", MAX_REALS),
         ("MAX_CHECKERS", MAX_CHECKERS),
         ("MAX_CHECKS_PER_REAL", MAX_CHECKS_PER_REAL),
         ("MAX_IN_FLIGHT", MAX_IN_FLIGHT),
         ("MAX_TLS_IN_FLIGHT", MAX_TLS_IN_FLIGHT),
+        ("FD_RESERVE", FD_RESERVE),
         ("MAX_URLS", MAX_URLS),
         ("MAX_STATUS_RANGES", MAX_STATUS_RANGES),
         ("MAX_INCLUDE_DEPTH", MAX_INCLUDE_DEPTH),

@@ -9,8 +9,15 @@ pub const MAX_REALS: usize = 16384;
 pub const MAX_CHECKERS: usize = 16384;
 /// Checks per real server.
 pub const MAX_CHECKS_PER_REAL: usize = 8;
-/// Probes with a socket or child process open at the same time.
-pub const MAX_IN_FLIGHT: usize = 512;
+/// Probes with a socket or child process open at the same time. Checks/s is at most this
+/// divided by a check's duration: 1024 keeps 4000 real servers at delay_loop 1 checked on
+/// time while checks take up to a quarter second. `lvsmon run` raises its open-file soft
+/// limit to make room (fewer slots, with a warning, where the hard limit is lower).
+pub const MAX_IN_FLIGHT: usize = 1024;
+/// Descriptors lvsmon keeps open besides its probes: stdio, the loop, the signal pipe,
+/// netlink sockets, the control and HTTP listeners and their clients, log, pid file,
+/// notify FIFO, the pipes of a script being started.
+pub const FD_RESERVE: usize = 64 + MAX_CONTROL_CLIENTS + MAX_HTTP_CLIENTS;
 /// SSL_GET connections open at once (each holds rustls's state, allocated at connect
 /// and freed at close; see README "Memory"). A check that finds them all in use is
 /// counted as not run and retried soon, as when every probe slot is busy.

@@ -300,6 +300,7 @@ pub fn spawn(argv: &[*const libc::c_char], ids: Option<Ids>) -> io::Result<libc:
             }
         }
         crate::sys::process::allow_huge_pages();
+        crate::sys::process::restore_nofile();
         libc::execvp(argv[0], argv.as_ptr());
         libc::_exit(127)
     }

@@ -32,6 +32,64 @@ pub fn allow_huge_pages() {
     unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0) };
 }
 
+/// Raises this process's soft limit on open files towards `want` (never above the hard
+/// limit, never lowering it) and returns the soft limit in force afterwards. Distributions
+/// start daemons with a soft limit of 1024 and a far higher hard one; lvsmon's probes in
+/// flight need one descriptor each beside its own.
+pub fn raise_nofile(want: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only the struct passed, which lives on this stack.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return want; // cannot fail for RLIMIT_NOFILE; if it did, nothing is known
+    }
+    let cur: u64 = lim.rlim_cur;
+    let target = want.min(lim.rlim_max);
+    if target > cur {
+        let raised = libc::rlimit {
+            rlim_cur: target as libc::rlim_t,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit reads only the struct passed; raising the soft limit up to the
+        // hard one needs no privilege.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            // cur < target <= want: a small number (no AtomicU64 on 32-bit MIPS).
+            let cur = u32::try_from(cur).unwrap_or(u32::MAX);
+            let _ =
+                NOFILE_BEFORE.compare_exchange(u32::MAX, cur, Ordering::Relaxed, Ordering::Relaxed);
+            return target;
+        }
+    }
+    cur
+}
+
+/// The soft open-file limit before `raise_nofile` raised it (u32::MAX: not raised).
+static NOFILE_BEFORE: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// In a child before exec (async-signal-safe: getrlimit and setrlimit): puts back the soft
+/// open-file limit lvsmon was started with, so scripts see what they would without it
+/// (programs using select(2) rely on descriptors below 1024).
+pub fn restore_nofile() {
+    let before = NOFILE_BEFORE.load(Ordering::Relaxed);
+    if before == u32::MAX {
+        return;
+    }
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: both calls touch only the struct on this stack; lowering a soft limit needs
+    // no privilege.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = libc::rlim_t::from(before);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// True when a process with this pid exists (kill(pid, 0) says yes or EPERM).
 pub fn pid_alive(pid: u32) -> bool {
     if pid == 0 || pid > i32::MAX as u32 {

@@ -130,6 +130,7 @@ fn child(
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::sigprocmask(libc::SIG_SETMASK, empty, std::ptr::null_mut());
         crate::sys::process::allow_huge_pages();
+        crate::sys::process::restore_nofile();
         libc::execvp(argv[0], argv.as_ptr());
     }
     errno()

@@ -106,11 +106,29 @@ impl Daemon {
 
     /// `start` with more `lvsmon run` arguments.
     pub fn start_with(dir: &Path, config_text: &str, extra: &[&str]) -> Daemon {
+        Daemon::launch(dir, config_text, extra, None)
+    }
+
+    /// `start` with lvsmon exec'd by `sh -c "SHELL; exec lvsmon run ..."` (e.g. a ulimit
+    /// first); the child's pid is lvsmon's.
+    pub fn start_after(dir: &Path, config_text: &str, shell: &str) -> Daemon {
+        Daemon::launch(dir, config_text, &[], Some(shell))
+    }
+
+    fn launch(dir: &Path, config_text: &str, extra: &[&str], shell: Option<&str>) -> Daemon {
         let config = dir.join("lvsmon.conf");
         std::fs::write(&config, config_text).unwrap();
         let control = dir.join("lvsmon.sock");
         let log = dir.join("lvsmon.log");
-        let child = Command::new(LVSMON)
+        let mut cmd = match shell {
+            Some(sh) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("{sh} && exec \"$0\" \"$@\""), LVSMON]);
+                c
+            }
+            None => Command::new(LVSMON),
+        };
+        let child = cmd
             .args(["run", "--dry-run", "-f"])
             .arg(&config)
             .arg("--control")
