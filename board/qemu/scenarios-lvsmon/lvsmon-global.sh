@@ -61,17 +61,21 @@ grep -q '6080' /tmp/tun || fail "GUE port 6080 not shown"
 
 step "traffic, then an unchanged reload keeps the destinations"
 client_run 8 > /dev/null
-# The kernel folds per-CPU counters into what ipvsadm shows on its 2-second estimator tick.
-usleep 2500000
-before=$($IPVSADM -Ln --stats -t $SVC | awk '$1 == "->" && $2 != "RemoteAddress:Port" { s += $3 } END { print s + 0 }')
-[ "$before" -gt 0 ] || fail "no connections counted before the reload"
+# The kernel folds per-CPU counters into what ipvsadm shows on its 2-second estimator tick
+# (later under a loaded emulator): wait for the 8 connections to be counted.
+counted() {
+    $IPVSADM -Ln --stats -t $SVC | awk '$1 == "->" && $2 != "RemoteAddress:Port" { s += $3 } END { print s + 0 }'
+}
+all_counted() { [ "$(counted)" -ge 8 ]; }
+wait_until 10 "ipvsadm --stats to count the 8 connections" all_counted
+before=$(counted)
 $IPVSADM -S -n > /tmp/before.rules
 kill -HUP "$(cat /tmp/lvsmon.pid)"
 wait_until 10 "reload logged" grep -q 'reloaded /tmp/global.conf' /tmp/lvsmon.log
 usleep 1500000
 $IPVSADM -S -n > /tmp/after.rules
 expect_same_file "table after an unchanged reload" /tmp/after.rules /tmp/before.rules
-after=$($IPVSADM -Ln --stats -t $SVC | awk '$1 == "->" && $2 != "RemoteAddress:Port" { s += $3 } END { print s + 0 }')
+after=$(counted)
 # A destination deleted and re-added would start again from 0.
 [ "$after" -ge "$before" ] || fail "connection counters fell from $before to $after: destinations were re-created"
 
@@ -79,7 +83,7 @@ step "a changed weight is applied by reload"
 sed -i 's/weight 3/weight 5/' /tmp/global.conf
 $LVSMON reload || fail "lvsmon reload"
 wait_dests 10 $SVC "198.51.100.2:80:1 198.51.100.3:80:5"
-after=$($IPVSADM -Ln --stats -t $SVC | awk '$1 == "->" && $2 != "RemoteAddress:Port" { s += $3 } END { print s + 0 }')
+after=$(counted)
 [ "$after" -ge "$before" ] || fail "connection counters fell from $before to $after after a weight change"
 
 step "SIGTERM removes the services and stops the sync daemons"
