@@ -35,9 +35,9 @@ print("\nA scrape is served by the checking loop itself (no thread): while it wr
       " real server, most of it the 16 lines of the latency histogram." % (drop, int(rows[list(rows)[1]]["bytes"]) // n))
 prev = os.path.join(sys.argv[1], "scrape-previous.txt")
 if os.path.exists(prev):
-    print("\nThe run before this one (raw/scrape-previous.txt, 2026-12-04 01:00 UTC, the same exposition"
-          " size) measured 12 % fewer checks with the scraper and 174-213 ms scrapes. The loop's"
-          " own cost did not change between the two; this 2-core host is shared (other builders,"
+    print("\nThe run before this one (raw/scrape-previous.txt, committed 2026-12-03 10:02 UTC with 2130cfb;"
+          " the exposition code has not changed since) measured 12 % fewer checks with the scraper and"
+          " 174-213 ms scrapes. This 2-core host is shared (other builders,"
           " CI rehearsals), and the scraper and the accepting socket's process are Python"
           " processes competing with lvsmon for it, so a busy host shows up as lost checks in the"
           " scraped windows. A cross-check with curl as the scraper (20 s windows, 4096 real"
