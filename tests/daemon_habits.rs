@@ -303,24 +303,7 @@ fn the_daemon_keeps_huge_pages_off_and_its_scripts_do_not_inherit_that() {
     );
     let dir = scratch("thp");
     let seen = dir.join("script-status");
-    let script = dir.join("check.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncat /proc/$$/status > {}.tmp\nmv {0}.tmp {0}\n",
-            seen.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let d = common::Daemon::start(
-        &dir,
-        &format!(
-            "virtual_server 192.0.2.32 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.3.9 80 {{\n    MISC_CHECK {{\n      misc_path {}\n    }}\n  }}\n}}\n",
-            script.display()
-        ),
-    );
+    let d = common::Daemon::start(&dir, &script_copying(&dir, "status", &seen));
     let daemon = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
     assert_eq!(thp_enabled(&daemon).as_deref(), Some("0"), "{daemon}");
     wait("the script's status", || seen.exists());
@@ -342,12 +325,14 @@ fn soft_nofile(limits: &str) -> u64 {
         .unwrap_or_else(|| panic!("bad line: {line}"))
 }
 
-fn misc_check_config(dir: &std::path::Path, seen: &std::path::Path) -> String {
+/// A config whose one real server is checked by a MISC_CHECK script that copies its own
+/// /proc/PID/`file` to `seen`: what a script lvsmon starts inherits.
+fn script_copying(dir: &std::path::Path, file: &str, seen: &std::path::Path) -> String {
     let script = dir.join("check.sh");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\ncat /proc/$$/limits > {}.tmp\nmv {0}.tmp {0}\n",
+            "#!/bin/sh\ncat /proc/$$/{file} > {0}.tmp\nmv {0}.tmp {0}\n",
             seen.display()
         ),
     )
@@ -355,7 +340,7 @@ fn misc_check_config(dir: &std::path::Path, seen: &std::path::Path) -> String {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     format!(
-        "virtual_server 192.0.2.33 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.3.10 80 {{\n    MISC_CHECK {{\n      misc_path {}\n    }}\n  }}\n}}\n",
+        "virtual_server 192.0.2.32 80 {{\n  delay_loop 1\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.3.9 80 {{\n    MISC_CHECK {{\n      misc_path {}\n    }}\n  }}\n}}\n",
         script.display()
     )
 }
@@ -375,15 +360,21 @@ fn the_daemon_raises_its_open_file_limit_for_its_probes_and_scripts_get_the_old_
         hard >= want,
         "this test needs a hard open-file limit of at least {want} (have {hard})"
     );
-    let dir = scratch("nofile");
-    let seen = dir.join("script-limits");
+    // The daemon started after `ulimit`, and the open-file limits of the first script it
+    // ran (which also shows that checks run).
+    let start = |name: &str, ulimit: &str| {
+        let dir = scratch(name);
+        let seen = dir.join("script-limits");
+        let d = common::Daemon::start_after(&dir, &script_copying(&dir, "limits", &seen), ulimit);
+        wait("the script's limits", || seen.exists());
+        let child = std::fs::read_to_string(&seen).unwrap();
+        (d, child)
+    };
     // Started with a soft limit of 300 (as a daemon manager might): lvsmon raises it to
     // what its probes need; the script it runs sees 300 again.
-    let d = common::Daemon::start_after(&dir, &misc_check_config(&dir, &seen), "ulimit -S -n 300");
+    let (d, child) = start("nofile", "ulimit -S -n 300");
     let daemon = std::fs::read_to_string(format!("/proc/{}/limits", d.child.id())).unwrap();
     assert_eq!(soft_nofile(&daemon), want, "{daemon}");
-    wait("the script's limits", || seen.exists());
-    let child = std::fs::read_to_string(&seen).unwrap();
     assert_eq!(soft_nofile(&child), 300, "{child}");
     assert!(
         !d.log_text().contains("probes in flight"),
@@ -392,18 +383,14 @@ fn the_daemon_raises_its_open_file_limit_for_its_probes_and_scripts_get_the_old_
     );
     assert_eq!(d.stop(), 0);
 
-    // A hard limit below that: fewer probe slots, said once, and checks still run.
-    let dir = scratch("nofile-hard");
-    let seen = dir.join("script-limits");
-    let d = common::Daemon::start_after(&dir, &misc_check_config(&dir, &seen), "ulimit -n 200");
+    // A hard limit below that: fewer probe slots, said in the log, and checks still run.
+    let (d, child) = start("nofile-hard", "ulimit -n 200");
     let n = 200 - FD_RESERVE;
     d.wait_for("the warning", LIMIT, |d| {
         d.log_text().contains(&format!(
             "open-file limit 200 (hard limit): at most {n} probes in flight instead of {MAX_IN_FLIGHT}"
         ))
     });
-    wait("the script's limits", || seen.exists());
-    let child = std::fs::read_to_string(&seen).unwrap();
     assert_eq!(soft_nofile(&child), 200, "{child}");
     assert_eq!(d.stop(), 0);
 }
