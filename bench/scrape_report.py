@@ -4,7 +4,7 @@ import os, sys
 
 path = os.path.join(sys.argv[1], "scrape.txt")
 if not os.path.exists(path):
-    print("\n## 7. Scrape cost (host)\n\nNot measured in this run (bench/raw/scrape.txt is missing).")
+    print("\n## 11. Scrape cost (host)\n\nNot measured in this run (bench/raw/scrape.txt is missing).")
     sys.exit(0)
 lines = open(path).read().splitlines()
 head = lines[0].lstrip("# ")
@@ -14,7 +14,7 @@ for l in lines[1:]:
     rows.setdefault(name, {}).update(dict(x.split("=", 1) for x in kv))
 n = int(head.split(":")[1].split()[0])
 rate = lambda r: float(r["checks"]) / float(r["seconds"])
-print("\n## 7. Scrape cost (host)\n")
+print("\n## 11. Scrape cost (host)\n")
 print(head + ".\n")
 print("| window | checks/s (nominal %d) | lvsmon CPU | scrape p50 | scrape max | /metrics bytes |" % n)
 print("|---|---|---|---|---|---|")
