@@ -31,15 +31,6 @@ need_ha_tools
 TRIALS=${BENCH_HA_TRIALS:-4}
 SVC=$VIP:9000
 
-# teardown: ha_teardown, and the root ends of the veths deleted first and waited for: a
-# namespace's links go away in the background after `ip netns del`, and the next trial
-# makes links of the same names.
-teardown() {
-    for n in d1 d2 rs1 rs2 rs3 rt; do $IP link del "$n-eth0" 2>/dev/null; done
-    ha_teardown
-    wait_until 20 "the previous trial's links to be gone" sh -c "! $IP -o link show | grep -q -e '-eth0@' -e ' vc0'"
-}
-
 # --- the VRRP pair ------------------------------------------------------------------------
 vrrp_conf() {
     cat <<EOF
@@ -102,7 +93,7 @@ long_open() { [ -f /tmp/long.txt ] && [ "$(long_flowing /tmp/long.txt 100000)" =
 settled() { [ "$(awk '$5 == "open" && $7 >= 1000' /tmp/long.txt | wc -l)" = 0 ]; }
 
 vrrp_topology() {
-    teardown
+    ha_teardown
     sysctl -qw net.ipv4.ip_forward=1
     sysctl -qw net.ipv4.conf.all.rp_filter=0
     sysctl -qw net.ipv4.conf.default.rp_filter=0
@@ -238,7 +229,7 @@ flow_map() { in_ns client $STREAMS flows $VIP 9000 43000 $NFLOWS > "$1"; }
 changed() { awk 'NR == FNR { m[$1] = $2; next } m[$1] != $2' "$1" "$2" | wc -l; }
 
 ecmp_topology() {
-    teardown
+    ha_teardown
     ha_bridge lan0
     $IP netns add client || fail "ip netns add client"
     $IP netns add rt || fail "ip netns add rt"
@@ -333,4 +324,4 @@ for t in $(seq 1 "$TRIALS"); do
         ecmp_trial $tool $t
     done
 done
-teardown
+ha_teardown

@@ -327,15 +327,23 @@ long_flowing() { awk -v ms="$2" '$5 == "open" && $7 < ms { n++ } END { print n +
 # long_map FILE: "I:NAME" per connection (the real server each one is on), one line.
 long_map() { awk '{ printf "%s:%s ", $2, $4 } END { print "" }' "$1"; }
 
-# ha_teardown: every namespace (its processes killed first) and bridge the HA scenarios
-# made, so demo-ha can run both in one boot.
+# ha_teardown: every namespace (its processes killed first), veth and bridge the HA
+# scenarios made, so demo-ha can run both in one boot and bench/vm/ha.sh one trial after
+# another.
 ha_teardown() {
     for n in $($IP netns list | awk '{print $1}'); do
         pids=$($IP netns pids "$n")
         [ -z "$pids" ] || kill -9 $pids 2>/dev/null
         $IP netns del "$n"
     done
+    # A deleted namespace is torn down later by the kernel (and not while a killed
+    # process in it is still being reaped), its veths with it: delete their root ends now
+    # (that removes each pair), so the next scenario can make links of the same names.
+    for l in $($IP -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+        $IP link del "$l" 2>/dev/null
+    done
     for l in lan0 vc0; do $IP link del "$l" 2>/dev/null; done
+    wait_until 20 "the HA scenario's links to go" sh -c "[ -z \"\$($IP -o link show type veth)\" ]"
     rm -f /tmp/long*.txt /tmp/short.log /run/lvsmon-*.sock /run/bird-*
     return 0
 }
