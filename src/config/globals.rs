@@ -187,7 +187,7 @@ pub fn not_honoured(kw: &str) -> String {
     } else if kw.starts_with("checker_") && kw != "checker_log_all_failures" {
         "lvsmon is one process: its priority, affinity and limits are the service manager's"
     } else if kw == "checker_log_all_failures" {
-        "lvsmon logs every state change once"
+        "lvsmon logs each change of state; `lvsmon run --log-checks` logs every failed check"
     } else if kw.ends_with("_rcv_bufs") || kw.ends_with("_rcv_bufs_force") {
         "lvsmon sizes its netlink buffers itself"
     } else if kw.ends_with("process_name") {

@@ -1838,7 +1838,7 @@ impl Parser<'_> {
                     self.ignore(
                         st.kw,
                         "log_all_failures",
-                        "lvsmon logs every state change once",
+                        "lvsmon logs each change of state; `lvsmon run --log-checks` logs every failed check",
                     );
                     continue;
                 }
