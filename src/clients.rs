@@ -183,7 +183,7 @@ impl<L: Listen> Clients<L> {
                 Err(ref e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(ref e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    log::warn!("{}: accept failed: {}", self.proto.name, e);
+                    warn!("{}: accept failed: {}", self.proto.name, e);
                     return;
                 }
             };
@@ -194,7 +194,7 @@ impl<L: Listen> Clients<L> {
             };
             let token = Token(self.first_token + slot);
             if let Err(e) = registry.register(&mut stream, token, Interest::READABLE) {
-                log::warn!("{}: cannot watch a client: {}", self.proto.name, e);
+                warn!("{}: cannot watch a client: {}", self.proto.name, e);
                 continue;
             }
             let c = &mut self.conns[slot];
@@ -208,10 +208,9 @@ impl<L: Listen> Clients<L> {
         if let Err(e) =
             registry.reregister(&mut self.listener, self.listener_token, Interest::READABLE)
         {
-            log::warn!(
+            warn!(
                 "{}: cannot watch the listener again: {}",
-                self.proto.name,
-                e
+                self.proto.name, e
             );
         }
     }

@@ -42,10 +42,10 @@ pub fn run(opts: RunOptions) -> u8 {
         return EXIT_RUNTIME;
     }
     for w in &cfg.warnings {
-        log::warn!("{}", w);
+        warn!("{}", w);
     }
     for n in &cfg.notes {
-        log::info!("{}", n);
+        info!("{}", n);
     }
     // The announce interface is checked (and created if missing) before anything else
     // changes: one that exists and is not a dummy is a config error at its position.
@@ -55,7 +55,7 @@ pub fn run(opts: RunOptions) -> u8 {
         || match crate::announce::iface::Kernel::open() {
             Ok(k) => Some(Box::new(k)),
             Err(e) => {
-                log::error!("vip_announce: cannot open rtnetlink: {}", e);
+                error!("vip_announce: cannot open rtnetlink: {}", e);
                 None
             }
         }
@@ -75,13 +75,13 @@ pub fn run(opts: RunOptions) -> u8 {
                         v.interface,
                         e
                     );
-                    log::error!("{}", msg);
+                    error!("{}", msg);
                     eprintln!("lvsmon: {}", msg);
                     return EXIT_CONFIG;
                 }
                 Err(e) => {
                     let msg = format!("vip_announce interface '{}': {}", v.interface, e);
-                    log::error!("{}", msg);
+                    error!("{}", msg);
                     eprintln!("lvsmon: {}", msg);
                     return EXIT_RUNTIME;
                 }
@@ -91,7 +91,7 @@ pub fn run(opts: RunOptions) -> u8 {
     crate::track_files::initialise(&cfg.track_file_inits, true);
     if opts.daemon {
         if let Err(e) = crate::sys::process::daemonize() {
-            log::error!("cannot become a daemon: {}", e);
+            error!("cannot become a daemon: {}", e);
             return EXIT_RUNTIME;
         }
     }
@@ -101,14 +101,14 @@ pub fn run(opts: RunOptions) -> u8 {
     let signal_pipe = match crate::sys::process::install_signal_pipe() {
         Ok(p) => p,
         Err(e) => {
-            log::error!("cannot install signal handlers: {}", e);
+            error!("cannot install signal handlers: {}", e);
             return EXIT_RUNTIME;
         }
     };
     let _pid_file = match opts.pid_file.as_deref().map(PidFile::acquire).transpose() {
         Ok(p) => p,
         Err(e) => {
-            log::error!("{}", e);
+            error!("{}", e);
             eprintln!("lvsmon: {}", e);
             return EXIT_RUNTIME;
         }
@@ -121,7 +121,7 @@ pub fn run(opts: RunOptions) -> u8 {
         let mut opener = crate::ipvs::lazy::kernel_opener(opts.ipvs_api);
         if let Some(name) = &cfg.net_namespace_ipvs {
             let ns = crate::sys::netns::path_of(name);
-            log::info!(
+            info!(
                 "programming the IPVS table of network namespace {}",
                 ns.display()
             );
@@ -130,7 +130,7 @@ pub fn run(opts: RunOptions) -> u8 {
         match crate::ipvs::lazy::Lazy::new(opener) {
             Ok(b) => Box::new(b),
             Err(e) => {
-                log::error!("cannot open the IPVS interface: {}", e);
+                error!("cannot open the IPVS interface: {}", e);
                 return EXIT_RUNTIME;
             }
         }
@@ -142,11 +142,11 @@ pub fn run(opts: RunOptions) -> u8 {
             let ns = crate::sys::netns::path_of(name);
             match crate::sys::netns::ProbeNamespace::enter(&ns) {
                 Ok(g) => {
-                    log::info!("checks run in network namespace {}", ns.display());
+                    info!("checks run in network namespace {}", ns.display());
                     Some(g)
                 }
                 Err(e) => {
-                    log::error!(
+                    error!(
                         "cannot open network namespace {} for the checks: {}",
                         ns.display(),
                         e
@@ -162,7 +162,7 @@ pub fn run(opts: RunOptions) -> u8 {
     let director = match Director::new(&cfg, now, seed) {
         Ok(d) => d,
         Err(e) => {
-            log::error!("{}", e);
+            error!("{}", e);
             return EXIT_CONFIG;
         }
     };
@@ -184,11 +184,11 @@ pub fn run(opts: RunOptions) -> u8 {
     ) {
         Ok(r) => r,
         Err(e) => {
-            log::error!("{}", e);
+            error!("{}", e);
             return EXIT_RUNTIME;
         }
     };
-    log::info!(
+    info!(
         "lvsmon {} started: {} virtual services, config {}{}",
         env!("CARGO_PKG_VERSION"),
         cfg.services.len(),
@@ -197,7 +197,7 @@ pub fn run(opts: RunOptions) -> u8 {
     );
     reactor.set_vip_iface(vip, vip_opener);
     if let Some(addr) = reactor.http_addr() {
-        log::info!(
+        info!(
             "serving /metrics, /status.json and the status page on http://{}/",
             addr
         );
@@ -213,11 +213,11 @@ pub fn run(opts: RunOptions) -> u8 {
     reactor.start();
     match reactor.run() {
         Ok(_) => {
-            log::info!("lvsmon stopped");
+            info!("lvsmon stopped");
             EXIT_OK
         }
         Err(e) => {
-            log::error!("event loop failed: {}", e);
+            error!("event loop failed: {}", e);
             EXIT_RUNTIME
         }
     }

@@ -4,6 +4,9 @@
 // IpvsError carries the failed Op by value so that an error never allocates.
 #![allow(clippy::result_large_err)]
 
+#[macro_use]
+mod log_macros;
+
 pub mod announce;
 pub mod cli;
 pub mod clients;

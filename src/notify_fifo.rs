@@ -83,7 +83,7 @@ impl Fifo {
             Ok(()) => true,
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => false,
             Err(e) => {
-                log::error!(
+                error!(
                     "cannot create lvs_notify_fifo {}: {}",
                     cfg.path.display(),
                     e
@@ -104,7 +104,7 @@ impl Fifo {
                 match ids {
                     Some((u, g)) => {
                         if let Err(e) = std::os::unix::fs::chown(&cfg.path, Some(u), Some(g)) {
-                            log::warn!(
+                            warn!(
                                 "cannot give lvs_notify_fifo {} to {}: {}",
                                 cfg.path.display(),
                                 user,
@@ -112,7 +112,7 @@ impl Fifo {
                             );
                         }
                     }
-                    None => log::warn!("lvs_notify_fifo user '{}' not found", user),
+                    None => warn!("lvs_notify_fifo user '{}' not found", user),
                 }
             }
         }
@@ -134,11 +134,11 @@ impl Fifo {
                 });
             match crate::sys::spawn::spawn(&argv, ids) {
                 Ok(pid) => {
-                    log::info!("lvs_notify_fifo_script {} started (pid {})", argv[0], pid);
+                    info!("lvs_notify_fifo_script {} started (pid {})", argv[0], pid);
                     Some(pid)
                 }
                 Err(e) => {
-                    log::error!("cannot run lvs_notify_fifo_script {}: {}", argv[0], e);
+                    error!("cannot run lvs_notify_fifo_script {}: {}", argv[0], e);
                     None
                 }
             }
@@ -158,7 +158,7 @@ impl Fifo {
                 line: String::with_capacity(128),
             }),
             Err(e) => {
-                log::error!("cannot open lvs_notify_fifo {}: {}", cfg.path.display(), e);
+                error!("cannot open lvs_notify_fifo {}: {}", cfg.path.display(), e);
                 if created {
                     let _ = std::fs::remove_file(&cfg.path);
                 }
@@ -180,7 +180,7 @@ impl Fifo {
     pub fn reap(&mut self) {
         if let Some(pid) = self.script_pid {
             if let Ok(Some(exit)) = crate::sys::spawn::try_wait(pid) {
-                log::warn!("lvs_notify_fifo_script (pid {}) ended: {}", pid, exit);
+                warn!("lvs_notify_fifo_script (pid {}) ended: {}", pid, exit);
                 self.script_pid = None;
             }
         }

@@ -65,7 +65,7 @@ impl PidFile {
                 return Err(PidFileError::Running(pid, path.to_path_buf()));
             }
             if pid != me {
-                log::info!(
+                info!(
                     "taking over stale pid file {} (pid {} is gone)",
                     path.display(),
                     pid

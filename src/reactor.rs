@@ -165,11 +165,9 @@ fn probe_slots() -> usize {
         .saturating_sub(FD_RESERVE)
         .clamp(1, MAX_IN_FLIGHT);
     if n < MAX_IN_FLIGHT {
-        log::warn!(
+        warn!(
             "open-file limit {} (hard limit): at most {} probes in flight instead of {}",
-            limit,
-            n,
-            MAX_IN_FLIGHT
+            limit, n, MAX_IN_FLIGHT
         );
     }
     n
@@ -300,12 +298,12 @@ impl Reactor {
             self.vip = (self.vip_opener)();
         }
         let Some(iface) = self.vip.as_mut() else {
-            log::error!("vip_announce: cannot open the interface layer for {}", name);
+            error!("vip_announce: cannot open the interface layer for {}", name);
             return;
         };
         match iface.prepare(&name) {
             Ok(present) => self.director.vip_adopt(&present, now),
-            Err(e) => log::error!("vip_announce: interface {} {}", name, e),
+            Err(e) => error!("vip_announce: interface {} {}", name, e),
         }
     }
 
@@ -333,14 +331,14 @@ impl Reactor {
     pub fn start(&mut self) {
         for op in self.wanted_globals.start_ops() {
             match self.backend.apply(&op) {
-                Ok(()) => log::info!("lvs_flush: emptied the IPVS table ({})", RuleText(&op)),
-                Err(e) => log::error!("lvs_flush: {}", e),
+                Ok(()) => info!("lvs_flush: emptied the IPVS table ({})", RuleText(&op)),
+                Err(e) => error!("lvs_flush: {}", e),
             }
         }
         self.apply_globals();
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.adopt(&self.kernel),
-            Err(e) => log::warn!("cannot read the IPVS table at start-up: {}", e),
+            Err(e) => warn!("cannot read the IPVS table at start-up: {}", e),
         }
         self.reconcile(Instant::now());
         // The first pass usually programs the whole table (one operation per real server
@@ -634,7 +632,7 @@ impl Reactor {
         }
         match self.backend.dump(&mut self.kernel) {
             Ok(()) => self.director.observe(&self.kernel),
-            Err(e) => log::warn!("cannot read the IPVS table: {}", e),
+            Err(e) => warn!("cannot read the IPVS table: {}", e),
         }
     }
 
@@ -654,7 +652,7 @@ impl Reactor {
             }
             Err(e) if !self.vip_read_failing => {
                 self.vip_read_failing = true;
-                log::warn!("vip_announce: cannot read the addresses of {}: {}", name, e);
+                warn!("vip_announce: cannot read the addresses of {}: {}", name, e);
             }
             Err(_) => {}
         }
@@ -701,7 +699,7 @@ impl Reactor {
         crate::track_files::initialise(&cfg.track_file_inits, false);
         self.wanted_globals = Globals::from_config(&cfg);
         if self.wanted_globals.net_namespace_ipvs != self.globals.net_namespace_ipvs {
-            log::warn!(
+            warn!(
                 "net_namespace_ipvs changed: it takes effect when lvsmon restarts (as in keepalived); the running table stays where it is"
             );
             self.wanted_globals.net_namespace_ipvs = self.globals.net_namespace_ipvs.clone();
@@ -713,7 +711,7 @@ impl Reactor {
         // New checkers' warmup counts from now, not from before the (possibly long) load.
         self.director.spread_first_checks(Instant::now());
         self.drift_interval = crate::reload::drift_interval(&cfg);
-        log::info!("reloaded {}", path.display());
+        info!("reloaded {}", path.display());
         Ok(())
     }
 
@@ -750,31 +748,31 @@ impl Reactor {
             );
         }
         if self.settings.keep_on_exit {
-            log::info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
+            info!("stopping; leaving the IPVS table as it is (--keep-on-exit)");
         } else {
             self.ops.clear();
             match self.globals.flush_on_stop {
                 FlushOnStop::Full => {
                     let _ = self.ops.push(Op::Flush);
-                    log::info!("stopping; lvs_flush_on_stop: flushing the whole IPVS table");
+                    info!("stopping; lvs_flush_on_stop: flushing the whole IPVS table");
                 }
                 FlushOnStop::Vs => {
                     self.director.teardown_as(&mut self.ops, true);
-                    log::info!(
+                    info!(
                         "stopping; lvs_flush_on_stop VS: deleting the {} services lvsmon programmed",
                         self.ops.len()
                     );
                 }
                 FlushOnStop::No => {
                     self.director.teardown(&mut self.ops);
-                    log::info!(
+                    info!(
                         "stopping; removing the {} IPVS entries lvsmon added",
                         self.ops.len()
                     );
                 }
             }
             self.backend
-                .apply_all(&self.ops, &mut |_, e| log::warn!("{}", e));
+                .apply_all(&self.ops, &mut |_, e| warn!("{}", e));
             self.syncd.teardown(self.backend.as_mut());
         }
         self.run_scripts(now);
@@ -827,7 +825,7 @@ impl Reactor {
                 // it is always dumped afresh before it is read.
                 match self.backend.dump(&mut self.kernel) {
                     Ok(()) => exposition::write_ipvs(&mut out, &self.kernel),
-                    Err(e) => log::warn!("/metrics: cannot read the IPVS table: {}", e),
+                    Err(e) => warn!("/metrics: cannot read the IPVS table: {}", e),
                 }
                 exposition::write_process(&mut out, &self.process);
                 if let Some(http) = self.http.as_ref() {

@@ -51,13 +51,13 @@ pub fn reload_config(
     force: bool,
 ) -> Result<Reloaded, String> {
     let refused = |e: &dyn std::fmt::Display| {
-        log::error!("reload refused, keeping the running config: {}", e);
+        error!("reload refused, keeping the running config: {}", e);
         format!("reload refused, the running config stays: {}", e)
     };
     let source = crate::config::Source::read_with(path, load).map_err(|e| refused(&e))?;
     let fingerprint = source.fingerprint();
     if !force && *running == Some(fingerprint) {
-        log::info!(
+        info!(
             "reloaded {}: unchanged ({} file{} byte-identical to the running config), nothing to do",
             path.display(),
             source.files().len(),
@@ -77,13 +77,13 @@ pub fn reload_config(
         }
     }
     for w in &cfg.warnings {
-        log::warn!("{}", w);
+        warn!("{}", w);
     }
     for n in &cfg.notes {
-        log::info!("{}", n);
+        info!("{}", n);
     }
     if let Err(e) = director.reload(&cfg, now) {
-        log::error!("reload of {} refused: {}", path.display(), e);
+        error!("reload of {} refused: {}", path.display(), e);
         return Err(format!("reload of {} refused: {}", path.display(), e));
     }
     *running = Some(fingerprint);

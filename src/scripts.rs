@@ -45,7 +45,7 @@ impl ScriptRunner {
     /// Starts `script`; `why` names it in the log ("notify_up for 198.51.100.2:80").
     pub fn spawn(&mut self, script: &Script, why: &str, now: Instant) {
         if self.running.len() >= MAX_SCRIPTS {
-            log::warn!("{}: not run, {} scripts already running", why, MAX_SCRIPTS);
+            warn!("{}: not run, {} scripts already running", why, MAX_SCRIPTS);
             return;
         }
         let Some((program, _)) = script.argv.split_first() else {
@@ -53,7 +53,7 @@ impl ScriptRunner {
         };
         match spawn::spawn(&script.argv, ids(script)) {
             Ok(pid) => {
-                log::debug!("{}: started {} (pid {})", why, program, pid);
+                debug!("{}: started {} (pid {})", why, program, pid);
                 self.running.push(Running {
                     pid,
                     name: why.to_string(),
@@ -61,7 +61,7 @@ impl ScriptRunner {
                     kill_at: None,
                 });
             }
-            Err(e) => log::warn!("{}: cannot run {}: {}", why, program, e),
+            Err(e) => warn!("{}: cannot run {}: {}", why, program, e),
         }
     }
 
@@ -73,21 +73,21 @@ impl ScriptRunner {
             match spawn::try_wait(r.pid) {
                 Ok(Some(status)) => {
                     if !status.success() {
-                        log::warn!("{}: script exited with {}", r.name, ExitText(status));
+                        warn!("{}: script exited with {}", r.name, ExitText(status));
                     }
                     self.running.swap_remove(i);
                     continue;
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    log::warn!("{}: cannot wait for script: {}", r.name, e);
+                    warn!("{}: cannot wait for script: {}", r.name, e);
                     self.running.swap_remove(i);
                     continue;
                 }
             }
             match r.kill_at {
                 None if now >= r.term_at => {
-                    log::warn!(
+                    warn!(
                         "{}: script still running after {} s, sending SIGTERM",
                         r.name,
                         SCRIPT_TIMEOUT.as_secs()
@@ -138,7 +138,7 @@ fn ids(script: &Script) -> Option<(u32, u32)> {
             Some((uid, gid))
         }
         None => {
-            log::warn!("script user '{}' not found; running as lvsmon's user", user);
+            warn!("script user '{}' not found; running as lvsmon's user", user);
             None
         }
     }

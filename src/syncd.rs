@@ -61,35 +61,35 @@ impl SyncDaemons {
         for op in ops {
             match op {
                 Op::StopDaemon(s) if !self.owns(*s) => {
-                    log::info!(
+                    info!(
                         "sync daemon {}: not started by lvsmon, so left running as it is",
                         state_name(*s)
                     );
                 }
                 Op::StopDaemon(s) => match backend.apply(op) {
                     Ok(()) => {
-                        log::info!("applied {}", RuleText(op));
+                        info!("applied {}", RuleText(op));
                         self.owned.retain(|x| x != s);
                     }
                     Err(e) if e.errno == libc::ESRCH => {
                         // Stopped behind lvsmon's back (keepalived -P switching roles).
                         self.owned.retain(|x| x != s);
                     }
-                    Err(e) => log::error!("{}", e),
+                    Err(e) => error!("{}", e),
                 },
                 Op::StartDaemon(d) => match backend.apply(op) {
                     Ok(()) => {
-                        log::info!("applied {}", RuleText(op));
+                        info!("applied {}", RuleText(op));
                         if !self.owns(d.state) {
                             let _ = self.owned.push(d.state);
                         }
                     }
                     Err(e) if e.errno == libc::EEXIST => self.adopted(d, backend),
-                    Err(e) => log::error!("{}", e),
+                    Err(e) => error!("{}", e),
                 },
                 other => match backend.apply(other) {
-                    Ok(()) => log::info!("applied {}", RuleText(other)),
-                    Err(e) => log::error!("{}", e),
+                    Ok(()) => info!("applied {}", RuleText(other)),
+                    Err(e) => error!("{}", e),
                 },
             }
         }
@@ -102,16 +102,16 @@ impl SyncDaemons {
             .ok()
             .and_then(|ds| ds.iter().find(|d| d.state == wanted.state).cloned());
         match running {
-            Some(r) if r.ifname == wanted.ifname && r.syncid == wanted.syncid => log::info!(
+            Some(r) if r.ifname == wanted.ifname && r.syncid == wanted.syncid => info!(
                 "sync daemon {} already runs (started outside lvsmon: keepalived -P, ipvsadm, or an lvsmon that was killed): lvsmon uses it and will not stop it",
                 describe(&r)
             ),
-            Some(r) => log::warn!(
+            Some(r) => warn!(
                 "sync daemon {} already runs, not as configured ({}): started outside lvsmon, left as it is and never stopped by lvsmon; stop it for the configured one to start",
                 describe(&r),
                 describe(wanted)
             ),
-            None => log::info!(
+            None => info!(
                 "sync daemon {} already runs (started outside lvsmon): lvsmon will not stop it",
                 state_name(wanted.state)
             ),
@@ -123,7 +123,7 @@ impl SyncDaemons {
             .daemons()
             .map(|ds| ds.iter().map(describe).collect())
             .unwrap_or_default();
-        log::info!(
+        info!(
             "lvs_sync_daemon names VRRP instance {}: keepalived's VRRP half (keepalived -P) runs the sync daemon in that instance's role, so lvsmon starts and stops none ({})",
             inst,
             if running.is_empty() {
@@ -139,9 +139,9 @@ impl SyncDaemons {
         for s in self.owned.clone() {
             let op = Op::StopDaemon(s);
             match backend.apply(&op) {
-                Ok(()) => log::info!("applied {}", RuleText(&op)),
+                Ok(()) => info!("applied {}", RuleText(&op)),
                 Err(e) if e.errno == libc::ESRCH => {}
-                Err(e) => log::warn!("{}", e),
+                Err(e) => warn!("{}", e),
             }
         }
         self.owned.clear();

@@ -19,7 +19,7 @@ pub fn initialise(inits: &[TrackFileInit], at_start: bool) {
                     continue;
                 }
                 if !meta.file_type().is_file() {
-                    log::warn!(
+                    warn!(
                         "cannot initialise track file {}: it is not a regular file",
                         t.path.display()
                     );
@@ -28,15 +28,15 @@ pub fn initialise(inits: &[TrackFileInit], at_start: bool) {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                log::warn!("cannot initialise track file {}: {}", t.path.display(), e);
+                warn!("cannot initialise track file {}: {}", t.path.display(), e);
                 continue;
             }
         }
         let written = std::fs::File::create(&t.path)
             .and_then(|mut f| f.write_all(format!("{}\n", t.value).as_bytes()));
         match written {
-            Ok(()) => log::info!("track file {} initialised to {}", t.path.display(), t.value),
-            Err(e) => log::warn!("cannot initialise track file {}: {}", t.path.display(), e),
+            Ok(()) => info!("track file {} initialised to {}", t.path.display(), t.value),
+            Err(e) => warn!("cannot initialise track file {}: {}", t.path.display(), e),
         }
     }
 }

@@ -112,7 +112,7 @@ impl VipIface for Kernel {
                     self.rtnl
                         .set_up(link.index)
                         .map_err(|e| IfaceError::Io("set the interface up", e))?;
-                    log::info!("vip_announce: set {} up", name);
+                    info!("vip_announce: set {} up", name);
                 }
                 link
             }
@@ -120,7 +120,7 @@ impl VipIface for Kernel {
                 self.rtnl
                     .create_dummy(name)
                     .map_err(|e| IfaceError::Io("create the dummy interface", e))?;
-                log::info!("vip_announce: created dummy interface {} (up)", name);
+                info!("vip_announce: created dummy interface {} (up)", name);
                 self.rtnl
                     .link(name)
                     .map_err(|e| IfaceError::Io("read the interface", e))?
@@ -221,14 +221,14 @@ impl VipIface for DryRun {
                     .map_err(|e| IfaceError::Io("read the interface's addresses", e))
             }
             None => {
-                log::info!("dry-run: create dummy interface {} (up)", name);
+                info!("dry-run: create dummy interface {} (up)", name);
                 Ok(Vec::new())
             }
         }
     }
 
     fn apply(&mut self, op: &VipOp) -> Result<(), String> {
-        log::info!("dry-run: {}", op);
+        info!("dry-run: {}", op);
         Ok(())
     }
 

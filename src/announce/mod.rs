@@ -391,7 +391,7 @@ impl Announcer {
                 v.state = State::Announced;
                 v.why = Why::Adopted;
                 v.since = Some(now);
-                log::info!(
+                info!(
                     "vip_announce: {}/{} is already on {}: adopted, kept until its services settle",
                     v.addr,
                     host_prefix(&v.addr),
@@ -504,7 +504,7 @@ impl Announcer {
                     v.state = State::Withdrawn;
                     v.why = why;
                     v.since = Some(now);
-                    log::info!(
+                    info!(
                         "vip_announce: {}/{} not announced on {}: {}",
                         v.addr,
                         host_prefix(&v.addr),
@@ -558,9 +558,9 @@ impl Announcer {
                 Ok(()) => {
                     self.retired
                         .retain(|(a, n)| !(*a == op.addr && *n == op.iface));
-                    log::info!("vip_announce: {} (no longer a VIP here)", op);
+                    info!("vip_announce: {} (no longer a VIP here)", op);
                 }
-                Err(e) => log::warn!("vip_announce: cannot {}: {}; will retry", op, e),
+                Err(e) => warn!("vip_announce: cannot {}: {}; will retry", op, e),
             }
             return;
         };
@@ -573,7 +573,7 @@ impl Announcer {
                 if put_back {
                     // Still announced: `since` stays, the one log line says what happened.
                     if op.kind == VipOpKind::Announce {
-                        log::warn!(
+                        warn!(
                             "vip_announce: {}/{} was removed from {} outside lvsmon while announced: put back ({})",
                             op.addr,
                             host_prefix(&op.addr),
@@ -589,14 +589,14 @@ impl Announcer {
                     VipOpKind::Withdraw => State::Withdrawn,
                 };
                 match op.kind {
-                    VipOpKind::Announce => log::info!("vip_announce: {} ({})", op, v.why),
-                    VipOpKind::Withdraw => log::info!("vip_announce: {}: {}", op, v.why),
+                    VipOpKind::Announce => info!("vip_announce: {} ({})", op, v.why),
+                    VipOpKind::Withdraw => info!("vip_announce: {}: {}", op, v.why),
                 }
             }
             Err(e) => {
                 if !v.failing {
                     v.failing = true;
-                    log::warn!("vip_announce: cannot {}: {}; will retry", op, e);
+                    warn!("vip_announce: cannot {}: {}; will retry", op, e);
                 }
             }
         }
@@ -618,7 +618,7 @@ impl Announcer {
             .count();
         if s.on_stop == OnStop::Keep {
             if announced > 0 {
-                log::info!(
+                info!(
                     "vip_announce: leaving {} announced VIP{} on {} (on_stop keep)",
                     announced,
                     if announced == 1 { "" } else { "s" },

@@ -3,7 +3,7 @@
 //! Values are checked here, with the position of the offending word; inheritance and
 //! defaults are left to `resolve`.
 
-use std::collections::HashMap;
+use crate::model::fasthash::FastMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -213,8 +213,8 @@ pub enum VsgEntry {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawConfig {
     pub vss: Vec<RawVs>,
-    pub groups: HashMap<String, (Pos, Vec<VsgEntry>)>,
-    pub track_files: HashMap<String, TrackFile>,
+    pub groups: FastMap<String, (Pos, Vec<VsgEntry>)>,
+    pub track_files: FastMap<String, TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
     pub vip_announce: Option<VipAnnounce>,

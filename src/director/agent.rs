@@ -30,14 +30,14 @@ impl Director {
             let key = self.svcs[self.reals[ri].svc as usize].key;
             let addr = self.reals[ri].addr;
             match note {
-                AgentNote::Refused(why) => log::warn!(
+                AgentNote::Refused(why) => warn!(
                     "{} real server {} agent {} reply ignored: {}",
                     ServiceName(&key),
                     AddrPort(&addr),
                     AddrPort(&target),
                     why
                 ),
-                _ => log::info!(
+                _ => info!(
                     "{} real server {} agent: {}",
                     ServiceName(&key),
                     AddrPort(&addr),

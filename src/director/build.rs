@@ -216,7 +216,7 @@ fn assemble(
         let key = spec.key;
         if svc_index.contains_key(&key) {
             // The config helper rejects duplicates; keep the first if one slips through.
-            log::warn!("{} is configured twice; using the first", ServiceName(&key));
+            warn!("{} is configured twice; using the first", ServiceName(&key));
             continue;
         }
         let si = svcs.len();
@@ -434,7 +434,7 @@ fn assemble(
     if let Some(o) = old {
         for ev in o.events.iter() {
             if events.push(ev.clone()).is_err() {
-                log::warn!("pending notification dropped at reload: {}", ev.kind.name());
+                warn!("pending notification dropped at reload: {}", ev.kind.name());
             }
         }
     }
@@ -504,7 +504,7 @@ fn assemble(
         let r = &d.reals[ri];
         if known && up != r.up {
             let key = d.svcs[r.svc as usize].key;
-            log::info!(
+            info!(
                 "{} real server {} is {} (its checks changed at reload)",
                 ServiceName(&key),
                 AddrPort(&r.addr),

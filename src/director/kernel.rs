@@ -41,10 +41,9 @@ impl Director {
             e.foreign |= foreign;
             self.svcs[si as usize].adopted = true;
         }
-        log::info!(
+        info!(
             "adopted from the kernel: {} managed services, {} managed destinations",
-            services,
-            dests
+            services, dests
         );
     }
 
@@ -83,7 +82,7 @@ impl Director {
                     Some(want) => service_differs(want, &ks.spec),
                 };
                 if needs_op {
-                    log::warn!(
+                    warn!(
                         "drift: {} changed outside lvsmon (now {}); restoring",
                         ServiceName(&key),
                         ServiceOpts(&ks.spec)
@@ -111,14 +110,14 @@ impl Director {
                     if needs_op {
                         let what = self.slot_role(slot);
                         if d.believed.is_none() {
-                            log::warn!(
+                            warn!(
                                 "drift: {} {} {} was added outside lvsmon; restoring",
                                 ServiceName(&key),
                                 what,
                                 AddrPort(&kd.spec.addr)
                             );
                         } else {
-                            log::warn!(
+                            warn!(
                                 "drift: {} {} {} changed outside lvsmon (now {}); restoring",
                                 ServiceName(&key),
                                 what,
@@ -137,7 +136,7 @@ impl Director {
                 continue;
             }
             if self.svc_entries[si].desired.is_some() {
-                log::warn!(
+                warn!(
                     "drift: {} was removed outside lvsmon; restoring",
                     ServiceName(&self.svcs[si].key)
                 );
@@ -151,7 +150,7 @@ impl Director {
                 continue;
             }
             if d.desired.is_some() {
-                log::warn!(
+                warn!(
                     "drift: {} {} {} was removed outside lvsmon; restoring",
                     ServiceName(&self.svcs[si].key),
                     self.slot_role(slot),
@@ -197,7 +196,7 @@ impl Director {
                 ops.push(Op::DelService(have.key)).map(|_| ())
             };
             if let Err(e) = pushed {
-                log::warn!("teardown incomplete: {}", e);
+                warn!("teardown incomplete: {}", e);
                 return;
             }
         }

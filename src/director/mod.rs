@@ -426,7 +426,7 @@ impl Director {
             let lim = &mut self.check_log;
             if now.saturating_duration_since(lim.window) >= Duration::from_secs(1) {
                 if lim.suppressed > 0 {
-                    log::info!(
+                    info!(
                         "{} failed checks not logged in the last second (--log-checks writes at most {} a second)",
                         lim.suppressed,
                         CHECK_LOG_PER_SECOND
@@ -443,7 +443,7 @@ impl Director {
                 continue;
             }
             lim.written += 1;
-            log::info!(
+            info!(
                 "{} real server {} check failed: {} (after {} ms)",
                 ServiceName(&self.svcs[r.svc as usize].key),
                 AddrPort(&r.addr),
@@ -485,7 +485,7 @@ impl Director {
         }
         self.compute_desired();
         if let Err(e) = reconcile::diff(&self.svc_entries, &self.dests, ops) {
-            log::warn!(
+            warn!(
                 "reconcile pass cut short: {}; the rest follows next pass",
                 e
             );
@@ -540,7 +540,7 @@ impl Director {
                 if !self.svcs[si].failing {
                     self.svcs[si].failing = true;
                     if let Some(e) = err {
-                        log::warn!("{}; will retry", e);
+                        warn!("{}; will retry", e);
                     }
                 }
             }
@@ -555,7 +555,7 @@ impl Director {
                 } else if !self.svcs[si].failing {
                     self.svcs[si].failing = true;
                     if let Some(e) = err {
-                        log::warn!("{}; will retry", e);
+                        warn!("{}; will retry", e);
                     }
                 }
             }
@@ -596,7 +596,7 @@ impl Director {
         if !self.slot_meta[slot].failing {
             self.slot_meta[slot].failing = true;
             if let Some(e) = err {
-                log::warn!("{}; will retry", e);
+                warn!("{}; will retry", e);
             }
         }
     }
@@ -679,18 +679,18 @@ impl Director {
         self.reals[ri].ov = ov;
         self.dirty = true;
         match ov {
-            Some(Override::Drain) => log::info!(
+            Some(Override::Drain) => info!(
                 "{} real server {} drained by the operator (weight 0)",
                 ServiceName(key),
                 AddrPort(&addr)
             ),
-            Some(Override::Weight(w)) => log::info!(
+            Some(Override::Weight(w)) => info!(
                 "{} real server {} weight set to {} by the operator",
                 ServiceName(key),
                 AddrPort(&addr),
                 w
             ),
-            None => log::info!(
+            None => info!(
                 "{} real server {} enabled by the operator (override lifted)",
                 ServiceName(key),
                 AddrPort(&addr)
@@ -717,7 +717,7 @@ impl Director {
             real,
         };
         if let Err(e) = self.events.push(ev) {
-            log::warn!("script not run: {}", e);
+            warn!("script not run: {}", e);
         }
     }
 
@@ -773,7 +773,7 @@ impl Director {
             if reweigh && up {
                 self.dirty = true;
                 let w = self.full_weight(r);
-                log::info!(
+                info!(
                     "{} real server {} weight is now {}",
                     ServiceName(&key),
                     AddrPort(&r.addr),
@@ -791,14 +791,14 @@ impl Director {
         let addr = r.addr;
         let script = if up {
             if r.slow_start > 0 {
-                log::info!(
+                info!(
                     "{} real server {} is UP (slow start: full weight in {} s)",
                     ServiceName(&key),
                     AddrPort(&addr),
                     r.slow_start
                 );
             } else {
-                log::info!(
+                info!(
                     "{} real server {} is UP",
                     ServiceName(&key),
                     AddrPort(&addr)
@@ -809,13 +809,13 @@ impl Director {
         } else {
             r.ramp = None;
             match reason {
-                Some(why) => log::info!(
+                Some(why) => info!(
                     "{} real server {} is DOWN: {}",
                     ServiceName(&key),
                     AddrPort(&addr),
                     why
                 ),
-                None => log::info!(
+                None => info!(
                     "{} real server {} is DOWN",
                     ServiceName(&key),
                     AddrPort(&addr)
@@ -871,7 +871,7 @@ impl Director {
             (false, false) => "quorum lost",
         };
         match sorry {
-            Some(a) => log::info!(
+            Some(a) => info!(
                 "{} {} (live weight {}, quorum {}, hysteresis {}): sorry server {} {}",
                 ServiceName(&key),
                 what,
@@ -881,7 +881,7 @@ impl Director {
                 AddrPort(&a),
                 if up { "out" } else { "in" }
             ),
-            None => log::info!(
+            None => info!(
                 "{} {} (live weight {}, quorum {}, hysteresis {})",
                 ServiceName(&key),
                 what,

@@ -588,12 +588,12 @@ impl Director {
     pub fn log_state_table(&self, now: Instant, wall_now: SystemTime) {
         let mut text = String::new();
         self.write_status_text(&mut text, now, wall_now);
-        log::info!(
+        info!(
             "state table ({} services):",
             self.svcs.iter().filter(|s| !s.retired).count()
         );
         for line in text.lines() {
-            log::info!("{}", line);
+            info!("{}", line);
         }
     }
 }

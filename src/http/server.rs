@@ -169,7 +169,7 @@ impl ErrorLog {
         {
             return;
         }
-        log::warn!(
+        warn!(
             "http: answered {} ({} refused request{} since the last such line)",
             self.latest,
             self.pending,

@@ -191,7 +191,7 @@ impl Backend for DryRun {
 
     fn apply(&mut self, op: &Op) -> Result<(), IpvsError> {
         self.apply_inner(op)?;
-        log::info!("dry-run: {}", RuleText(op));
+        info!("dry-run: {}", RuleText(op));
         Ok(())
     }
 

@@ -71,7 +71,7 @@ impl Lazy {
                 inner: Some(b),
             }),
             Err(e) if means_absent(&e) => {
-                log::error!(
+                error!(
                     "IPVS is not available in this kernel ({}); checking continues, the table will be applied when it appears",
                     e
                 );
@@ -92,12 +92,12 @@ impl Lazy {
         }
         match (self.open)() {
             Ok(b) => {
-                log::info!("IPVS is now available ({}); applying the table", b.name());
+                info!("IPVS is now available ({}); applying the table", b.name());
                 self.inner = Some(b);
             }
             Err(e) if means_absent(&e) => {}
             // Logged each time: it is not the expected "still absent" answer.
-            Err(e) => log::warn!("IPVS appeared but cannot be opened: {}", e),
+            Err(e) => warn!("IPVS appeared but cannot be opened: {}", e),
         }
     }
 }

@@ -46,7 +46,7 @@ pub fn open(api: Api) -> Result<Box<dyn Backend>, IpvsError> {
         Api::Auto => match netlink::NetlinkBackend::open() {
             Ok(b) => Ok(Box::new(b)),
             Err(e) if e.errno == libc::ENOENT => {
-                log::info!("IPVS netlink family not found; using the setsockopt interface");
+                info!("IPVS netlink family not found; using the setsockopt interface");
                 Ok(Box::new(sockopt::SockoptBackend::open()?))
             }
             Err(e) => Err(e),

@@ -85,7 +85,7 @@ fn io_errno(e: &io::Error) -> i32 {
 }
 
 fn wire_errno(e: WireError) -> i32 {
-    log::warn!("netlink: malformed IPVS reply: {e}");
+    warn!("netlink: malformed IPVS reply: {e}");
     libc::EBADMSG
 }
 
@@ -182,7 +182,7 @@ impl<T: Transport> NetlinkBackend<T> {
     /// After a transport failure, whatever is still queued is unreliable.
     fn recover(&mut self) {
         if let Err(e) = self.io.reset() {
-            log::warn!("netlink: cannot reopen socket: {e}");
+            warn!("netlink: cannot reopen socket: {e}");
         }
     }
 
@@ -287,7 +287,7 @@ impl<T: Transport> NetlinkBackend<T> {
                     Err(_) if n > 0 => break,
                     Err(e) => {
                         // Cannot happen with SEND_BUF_LEN, but never loop on it.
-                        log::warn!(
+                        warn!(
                             "netlink: cannot encode {}: {e}",
                             crate::ipvsadm::rule::RuleText(&ops[next])
                         );

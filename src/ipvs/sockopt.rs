@@ -179,7 +179,7 @@ impl<T: SockoptIo> SockoptBackend<T> {
                 break;
             }
             let e = ServiceEntry::parse::<Native>(bytes, &l).map_err(|e| {
-                log::warn!("sockopt: malformed service entry: {e}");
+                warn!("sockopt: malformed service entry: {e}");
                 libc::EBADMSG
             })?;
             match out.get_mut(count) {
@@ -224,7 +224,7 @@ impl<T: SockoptIo> SockoptBackend<T> {
                 break;
             }
             let d = parse_dest_entry::<Native>(bytes, &l).map_err(|e| {
-                log::warn!("sockopt: malformed dest entry: {e}");
+                warn!("sockopt: malformed dest entry: {e}");
                 libc::EBADMSG
             })?;
             match out.get_mut(count) {
