@@ -141,14 +141,18 @@ nice -n 15 "$@"
 bin=target/$triple/release/lvsmon
 
 # MIPS objects carry a .pdr section (per-procedure debug records, 32 bytes per
-# function) that no runtime reads; lld keeps it and strip does not remove it.
+# function) that no runtime reads; lld keeps it and strip does not remove it. lld also
+# concatenates every object's .gnu.attributes (one 16-byte "soft float" record per
+# object, ~3 KB): only a static linker reads them; the kernel takes the FP mode from
+# .MIPS.abiflags, which stays.
 case $triple in
 mips*)
 	if [ "$strip" = true ]; then
 		gnu=$(echo "$triple" | sed 's/-unknown-linux-musl$/-linux-gnu/')
 		objcopy=$gnu-objcopy
 		command -v "$objcopy" >/dev/null 2>&1 || objcopy=objcopy
-		"$objcopy" --remove-section=.pdr --remove-section=.comment "$bin" "$bin.tmp"
+		"$objcopy" --remove-section=.pdr --remove-section=.comment \
+			--remove-section=.gnu.attributes "$bin" "$bin.tmp"
 		mv "$bin.tmp" "$bin"
 	fi
 	;;
