@@ -154,7 +154,7 @@ pub fn lex_file(path: &Path, instance: Option<&str>) -> Result<Lexed, (Vec<PathB
     };
     lx.add_file(path.to_path_buf());
     let res = read_limited(path)
-        .map_err(|m| Perr { pos: root, msg: m })
+        .map_err(|m| Perr::new(root, m))
         .and_then(|src| {
             let canon = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             lx.stack.push(canon);
@@ -691,7 +691,7 @@ impl Lexer {
         };
         let wild = has_wildcard(pattern);
         let paths = if wild {
-            glob(&full).map_err(|m| Perr { pos, msg: m })?
+            glob(&full).map_err(|m| Perr::new(pos, m))?
         } else {
             if !full.exists() {
                 return perr(pos, format!("include file '{}' not found", full.display()));
@@ -734,10 +734,8 @@ impl Lexer {
             if meta.as_ref().map(|m| m.is_dir()).unwrap_or(false) {
                 return perr(pos, format!("include '{}' is a directory", path.display()));
             }
-            let src = read_limited(&path).map_err(|m| Perr {
-                pos,
-                msg: format!("include '{}': {}", path.display(), m),
-            })?;
+            let src = read_limited(&path)
+                .map_err(|m| Perr::new(pos, format!("include '{}': {}", path.display(), m)))?;
             let idx = u16::try_from(self.lexed.files.len()).unwrap_or(u16::MAX);
             self.add_file(path.clone());
             self.stack.push(canon);

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::error::{fmt_pos, perr, PResult};
+use crate::config::error::{fmt_pos, perr, PResult, Perr};
 use crate::config::lex::Token;
 use crate::config::tree::{Block, Stmt};
 use crate::ipvs::rule::{svc_flags, Family, Forward, Protocol, SchedName, TunnelSpec, TunnelType};
@@ -338,7 +338,13 @@ fn arg1<'s>(s: &'s Stmt<'s>, usage: &str) -> PResult<&'s Token<'s>> {
 }
 
 fn bad<T>(t: &Token, kw: &str, usage: &str) -> PResult<T> {
-    perr(t.pos, format!("'{}' needs {}, got '{}'", kw, usage, t.text))
+    Err(bad_value(t, kw, usage))
+}
+
+// The message built once, not in each of `bad`'s instances (one per result type).
+#[inline(never)]
+fn bad_value(t: &Token, kw: &str, usage: &str) -> Perr {
+    Perr::new(t.pos, format!("'{}' needs {}, got '{}'", kw, usage, t.text))
 }
 
 fn parse_u64(text: &str) -> Option<u64> {
@@ -588,10 +594,8 @@ fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
     if s.args.is_empty() {
         return perr(s.kw.pos, format!("'{}' needs {}", s.kw.text, usage));
     }
-    let words = split_quoted_escaped(&raw_rest(s)).map_err(|m| crate::config::error::Perr {
-        pos: s.args[0].pos,
-        msg: format!("'{}': {}", s.kw.text, m),
-    })?;
+    let words = split_quoted_escaped(&raw_rest(s))
+        .map_err(|m| Perr::new(s.args[0].pos, format!("'{}': {}", s.kw.text, m)))?;
     let max = if allow_user { 3 } else { 1 };
     if words.len() > max {
         let at = s.args.get(max).map(|t| t.pos).unwrap_or(s.args[0].pos);
@@ -603,13 +607,8 @@ fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
             ),
         );
     }
-    let argv =
-        split_quoted_escaped(words.first().map(String::as_str).unwrap_or("")).map_err(|m| {
-            crate::config::error::Perr {
-                pos: s.args[0].pos,
-                msg: format!("'{}': {}", s.kw.text, m),
-            }
-        })?;
+    let argv = split_quoted_escaped(words.first().map(String::as_str).unwrap_or(""))
+        .map_err(|m| Perr::new(s.args[0].pos, format!("'{}': {}", s.kw.text, m)))?;
     if argv.is_empty() || argv[0].is_empty() {
         return perr(s.args[0].pos, format!("'{}' needs {}", s.kw.text, usage));
     }
@@ -1234,9 +1233,11 @@ impl Parser<'_> {
             let t = &s.args[i];
             let val = s.args.get(i + 1);
             let need = |what: &str| -> PResult<&Token> {
-                val.ok_or_else(|| crate::config::error::Perr {
-                    pos: t.pos,
-                    msg: format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
+                val.ok_or_else(|| {
+                    Perr::new(
+                        t.pos,
+                        format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
+                    )
                 })
             };
             match t.text {
@@ -2121,10 +2122,8 @@ impl Parser<'_> {
         if s.args.is_empty() {
             return perr(s.kw.pos, format!("'misc_path' needs {}", usage));
         }
-        let words = split_quoted_escaped(&raw_rest(s)).map_err(|m| crate::config::error::Perr {
-            pos: s.args[0].pos,
-            msg: format!("'misc_path': {}", m),
-        })?;
+        let words = split_quoted_escaped(&raw_rest(s))
+            .map_err(|m| Perr::new(s.args[0].pos, format!("'misc_path': {}", m)))?;
         if words.len() > 1 {
             let at = s.args.get(1).map(|t| t.pos).unwrap_or(s.args[0].pos);
             self.warn(
@@ -2135,13 +2134,8 @@ impl Parser<'_> {
                 ),
             );
         }
-        let argv =
-            split_quoted_escaped(words.first().map(String::as_str).unwrap_or("")).map_err(|m| {
-                crate::config::error::Perr {
-                    pos: s.args[0].pos,
-                    msg: format!("'misc_path': {}", m),
-                }
-            })?;
+        let argv = split_quoted_escaped(words.first().map(String::as_str).unwrap_or(""))
+            .map_err(|m| Perr::new(s.args[0].pos, format!("'misc_path': {}", m)))?;
         if argv.is_empty() || argv[0].is_empty() {
             return perr(s.args[0].pos, format!("'misc_path' needs {}", usage));
         }
@@ -2398,12 +2392,8 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 if st.args.is_empty() {
                     return perr(st.kw.pos, format!("'regex' needs {}", usage));
                 }
-                let words = split_quoted_escaped(&raw_rest(st)).map_err(|m| {
-                    crate::config::error::Perr {
-                        pos: st.args[0].pos,
-                        msg: format!("'regex': {}", m),
-                    }
-                })?;
+                let words = split_quoted_escaped(&raw_rest(st))
+                    .map_err(|m| Perr::new(st.args[0].pos, format!("'regex': {}", m)))?;
                 if words.len() != 1 {
                     let at = st.args.get(1).unwrap_or(&st.args[0]);
                     return perr(at.pos, format!("'regex' needs {}", usage));

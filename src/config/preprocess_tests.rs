@@ -106,14 +106,14 @@ fn undefined_names_stay_and_are_recorded() {
         )]
     );
     let e = explain_undefined(
-        Perr {
-            pos: Pos {
+        Perr::new(
+            Pos {
                 file: 0,
                 line: 1,
                 col: 8,
             },
-            msg: "bad weight".into(),
-        },
+            "bad weight".into(),
+        ),
         &pp.undefined,
     );
     assert_eq!(
