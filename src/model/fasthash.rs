@@ -25,14 +25,17 @@ pub struct FastHasher {
 }
 
 impl FastHasher {
-    #[inline]
+    // Out of line for code size: the 64-bit multiply is long on 32-bit targets and
+    // was inlined into every derived Hash impl (-N bytes on mipsel).
+    #[inline(never)]
     fn add(&mut self, word: u64) {
         self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 }
 
 impl Hasher for FastHasher {
-    #[inline]
+    // Out of line for code size: it was inlined into every derived Hash impl.
+    #[inline(never)]
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
