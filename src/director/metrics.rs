@@ -94,7 +94,7 @@ impl Director {
                 let wall = super::status::Rfc3339::at(t, now, wall_now).0;
                 let us = wall
                     .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_micros() as u64)
+                    .map(crate::model::duration::micros)
                     .unwrap_or(0);
                 line(out, name, l, "", Seconds(us));
             }

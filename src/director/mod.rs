@@ -448,7 +448,7 @@ impl Director {
                 ServiceName(&self.svcs[r.svc as usize].key),
                 AddrPort(&r.addr),
                 reason,
-                outcome.latency.as_millis()
+                crate::model::duration::millis(outcome.latency)
             );
         }
     }

@@ -194,12 +194,12 @@ impl RealStats {
         } else {
             self.fail += 1;
         }
-        let us = u64::try_from(outcome.latency.as_micros()).unwrap_or(u64::MAX);
+        let us = crate::model::duration::micros(outcome.latency);
         if let Some(i) = LATENCY_BUCKETS_US.iter().position(|&b| us <= b) {
             self.buckets[i] += 1;
         }
         self.latency_sum_us = self.latency_sum_us.saturating_add(us);
-        let ds = now.saturating_duration_since(epoch).as_millis() / 100;
+        let ds = crate::model::duration::millis(now.saturating_duration_since(epoch)) / 100;
         self.history.push(Entry {
             at_ds: u32::try_from(ds).unwrap_or(u32::MAX),
             latency_us: u32::try_from(us).unwrap_or(u32::MAX),

@@ -11,6 +11,7 @@ use crate::health::checker::{CheckerState, Timers};
 use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::CheckKind;
+use crate::model::duration::millis;
 
 /// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
 struct JsonEsc<'a>(&'a mut String);
@@ -87,12 +88,13 @@ impl fmt::Display for Rfc3339 {
 }
 
 /// An instant as Unix milliseconds.
-fn unix_ms(t: Instant, now: Instant, wall_now: SystemTime) -> u128 {
-    Rfc3339::at(t, now, wall_now)
-        .0
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis()
+fn unix_ms(t: Instant, now: Instant, wall_now: SystemTime) -> u64 {
+    millis(
+        Rfc3339::at(t, now, wall_now)
+            .0
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The health checker whose attempt finished last, for a real server's "last" fields
@@ -274,7 +276,7 @@ impl Director {
                         let _ = write!(
                             out,
                             ",\"last_latency_ms\":{}",
-                            st.last_latency.unwrap_or_default().as_millis()
+                            millis(st.last_latency.unwrap_or_default())
                         );
                         out.push_str(",\"last_check\":");
                         match st.last_check {
@@ -448,7 +450,7 @@ impl Director {
                         let _ = write!(
                             latency,
                             "{} ms",
-                            st.last_latency.unwrap_or_default().as_millis()
+                            millis(st.last_latency.unwrap_or_default())
                         );
                         if let Some(t) = st.last_check {
                             let _ = write!(checked, "{}", Rfc3339::at(t, now, wall_now));

@@ -86,7 +86,7 @@ pub fn fetch(opts: &Opts) -> Printed {
         p.stdout.push_str(&format!(
             "\nGlobal response time for [{}] = {} usecs\n",
             opts.url,
-            started.elapsed().as_micros()
+            crate::model::duration::micros(started.elapsed())
         ));
     }
     p
@@ -223,7 +223,7 @@ fn connect(opts: &Opts, timeout: Duration) -> Result<TcpStream, &'static str> {
             })
         }
     };
-    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    let ms = i32::try_from(crate::model::duration::millis(timeout)).unwrap_or(i32::MAX);
     match sys::wait_writable(&fd, ms) {
         Ok(true) => {}
         Ok(false) => return Err("Timeout connecting"),

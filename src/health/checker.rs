@@ -63,7 +63,7 @@ impl Timers {
         if self.jitter_percent == 0 {
             return self.delay_loop;
         }
-        let l = self.delay_loop.as_micros().min(u128::from(u64::MAX / 200)) as u64;
+        let l = crate::model::duration::micros(self.delay_loop).min(u64::MAX / 200);
         let spread = l * u64::from(self.jitter_percent.min(100)) / 100;
         let low = l - spread;
         Duration::from_micros(low + random % (2 * spread + 1))
@@ -306,7 +306,7 @@ impl XorShift {
 
 /// A delay in [0, warmup] chosen by `random`, at millisecond granularity.
 pub fn warmup_delay(warmup: Duration, random: u64) -> Duration {
-    let max = warmup.as_millis().min(u128::from(u64::MAX - 1)) as u64;
+    let max = crate::model::duration::millis(warmup).min(u64::MAX - 1);
     if max == 0 {
         return Duration::ZERO;
     }

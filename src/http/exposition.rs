@@ -131,7 +131,7 @@ pub struct Process {
 
 fn unix_us(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
+        .map(crate::model::duration::micros)
         .unwrap_or(0)
 }
 

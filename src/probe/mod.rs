@@ -245,7 +245,7 @@ fn reason_of(e: &io::Error) -> Reason {
 }
 
 fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    crate::model::duration::millis(d)
 }
 
 /// Per-process counter for DNS ids and ICMP sequence numbers (RFC 1035 4.1.1: the id
