@@ -81,37 +81,42 @@ impl ReasonCode {
 /// The words of the log (`connection refused`, `HTTP 503`, `timeout after 1000 ms`).
 impl fmt::Display for ReasonCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.detail;
-        match self.code {
-            0 => f.write_str("ok"),
-            1 => f.write_str("connection refused"),
-            2 => f.write_str("connection reset"),
-            3 => f.write_str("host unreachable"),
-            4 => f.write_str("network unreachable"),
-            5 => write!(f, "timeout after {} ms", d),
-            6 => f.write_str("connection closed before a complete reply"),
-            7 => write!(f, "HTTP {}", d),
-            8 => f.write_str("bad reply"),
-            9 => f.write_str("digest mismatch"),
-            10 => f.write_str("reply too large"),
-            11 => f.write_str("port unreachable"),
-            12 => write!(f, "DNS rcode {}", d),
-            13 => write!(f, "SMTP {}", d),
-            14 => write!(f, "script exited with {}", d),
-            15 => write!(f, "script killed by signal {}", d),
-            16 => f.write_str("tracked file reports down"),
-            17 => write!(f, "local error: errno {}", d),
-            18 => f.write_str("no free probe slot"),
-            19 => write!(f, "timeout after {} ms in TLS handshake", d),
-            20 => match crate::probe::outcome::alert_name(d as u8) {
-                Some(name) => write!(f, "TLS handshake failed: {} alert from the server", name),
-                None => write!(f, "TLS handshake failed: alert {} from the server", d),
+        let d = &self.detail;
+        let name;
+        let (pre, value, post): (&str, &dyn fmt::Display, &str) = match self.code {
+            0 => ("ok", &"", ""),
+            1 => ("connection refused", &"", ""),
+            2 => ("connection reset", &"", ""),
+            3 => ("host unreachable", &"", ""),
+            4 => ("network unreachable", &"", ""),
+            5 => ("timeout after ", d, " ms"),
+            6 => ("connection closed before a complete reply", &"", ""),
+            7 => ("HTTP ", d, ""),
+            8 => ("bad reply", &"", ""),
+            9 => ("digest mismatch", &"", ""),
+            10 => ("reply too large", &"", ""),
+            11 => ("port unreachable", &"", ""),
+            12 => ("DNS rcode ", d, ""),
+            13 => ("SMTP ", d, ""),
+            14 => ("script exited with ", d, ""),
+            15 => ("script killed by signal ", d, ""),
+            16 => ("tracked file reports down", &"", ""),
+            17 => ("local error: errno ", d, ""),
+            18 => ("no free probe slot", &"", ""),
+            19 => ("timeout after ", d, " ms in TLS handshake"),
+            20 => match crate::probe::outcome::alert_name(*d as u8) {
+                Some(n) => {
+                    name = n;
+                    ("TLS handshake failed: ", &name, " alert from the server")
+                }
+                None => ("TLS handshake failed: alert ", d, " from the server"),
             },
-            21 => f.write_str("TLS handshake failed"),
-            22 => f.write_str("certificate verify failed"),
-            23 => f.write_str("TLS error"),
-            _ => f.write_str("unknown"),
-        }
+            21 => ("TLS handshake failed", &"", ""),
+            22 => ("certificate verify failed", &"", ""),
+            23 => ("TLS error", &"", ""),
+            _ => ("unknown", &"", ""),
+        };
+        crate::probe::outcome::words(f, pre, value, post)
     }
 }
 
