@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use mio::net::UnixListener;
 use mio::{Registry, Token};
 
-use crate::clients::{Clients, Framing, Protocol, Ready};
+use crate::clients::{AnyListener, Clients, Framing, Protocol, Ready};
 use crate::control::protocol::{self, Request, RequestError};
 use crate::model::limits::{MAX_CONTROL_CLIENTS, MAX_CONTROL_REQUEST};
 
@@ -19,7 +19,7 @@ use crate::model::limits::{MAX_CONTROL_CLIENTS, MAX_CONTROL_REQUEST};
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct ControlServer {
-    clients: Clients<UnixListener>,
+    clients: Clients<AnyListener>,
     path: PathBuf,
 }
 
@@ -69,7 +69,7 @@ impl ControlServer {
             timeout: CLIENT_TIMEOUT,
         };
         let clients = Clients::new(
-            listener,
+            AnyListener::Unix(listener),
             proto,
             registry,
             listener_token,

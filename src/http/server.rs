@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpListener;
 use mio::{Registry, Token};
 
-use crate::clients::{Clients, Framing, Protocol, Ready};
+use crate::clients::{AnyListener, Clients, Framing, Protocol, Ready};
 use crate::model::limits::{MAX_HTTP_CLIENTS, MAX_HTTP_REQUEST};
 
 /// From accept to the reply written: generous for a scraper, short for a slowloris.
@@ -181,7 +181,7 @@ impl ErrorLog {
 }
 
 pub struct HttpServer {
-    clients: Clients<TcpListener>,
+    clients: Clients<AnyListener>,
     errors: ErrorLog,
     addr: SocketAddr,
     /// Requests answered 200, per route (`Route as usize`), and refused.
@@ -209,7 +209,7 @@ impl HttpServer {
             timeout: HTTP_TIMEOUT,
         };
         let clients = Clients::new(
-            listener,
+            AnyListener::Tcp(listener),
             proto,
             registry,
             listener_token,
