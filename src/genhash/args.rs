@@ -242,6 +242,12 @@ impl Getopt {
     }
 }
 
+/// Appends formatted text to `out` without a `format!` String in between, for code
+/// size (one write instead of a String built and dropped at each message).
+pub(super) fn say(out: &mut String, args: std::fmt::Arguments<'_>) {
+    let _ = std::fmt::Write::write_fmt(out, args);
+}
+
 /// C's strtoul(s, &end, 10) with `*end` required to be the end of `s`, after the
 /// leading blanks keepalived skipped itself: None unless all of `s` is a number (an
 /// optional sign, digits); the value wraps to unsigned long as C's does.
@@ -316,9 +322,9 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
             Opt::Unknown { optopt } => {
                 let cur = g.argv.get(curind).map_or("", String::as_str);
                 if optopt != 0 && cur.as_bytes().get(1) != Some(&b'-') {
-                    err.push_str(&format!("Unknown option -{}\n", optopt as char));
+                    say(err, format_args!("Unknown option -{}\n", optopt as char));
                 } else {
-                    err.push_str(&format!("Unknown option {}\n", cur));
+                    say(err, format_args!("Unknown option {}\n", cur));
                 }
                 bad_option = true;
                 continue;
@@ -328,13 +334,14 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
                 // glibc leaves at -1 here, and prints whatever memory precedes the
                 // table; the option's own name is what it means to say.
                 match long {
-                    Some(name) => {
-                        err.push_str(&format!("Missing parameter for option --{}\n", name))
-                    }
-                    None => err.push_str(&format!(
-                        "Missing parameter for option -{}\n",
-                        optopt as char
-                    )),
+                    Some(name) => say(
+                        err,
+                        format_args!("Missing parameter for option --{}\n", name),
+                    ),
+                    None => say(
+                        err,
+                        format_args!("Missing parameter for option -{}\n", optopt as char),
+                    ),
                 }
                 bad_option = true;
                 continue;
@@ -354,7 +361,7 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
             (b's', v) => match server_ip(&v) {
                 Some(ip) => server = Some(ip),
                 None => {
-                    err.push_str(&format!("server should be an IP, not {}\n", v));
+                    say(err, format_args!("server should be an IP, not {}\n", v));
                     return None;
                 }
             },
@@ -364,7 +371,7 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
                 match strtoul_whole(&v) {
                     Some(n) if !v.is_empty() && (1..=65535).contains(&n) => port = Some(n as u16),
                     _ => {
-                        err.push_str(&format!("invalid port number '{}'\n", v));
+                        say(err, format_args!("invalid port number '{}'\n", v));
                         return None;
                     }
                 }
@@ -375,7 +382,7 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
                 match strtoul_whole(start) {
                     Some(n) if !start.starts_with('-') => fwmark = n as u32,
                     _ => {
-                        err.push_str(&format!("invalid fwmark '{}'\n", v));
+                        say(err, format_args!("invalid fwmark '{}'\n", v));
                         return None;
                     }
                 }
@@ -386,7 +393,7 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
                     "1.0c" | "1.0C" => Protocol::Http10Close,
                     "1.1" => Protocol::Http11Close,
                     _ => {
-                        err.push_str(&format!("invalid HTTP protocol version '{}'\n", v));
+                        say(err, format_args!("invalid HTTP protocol version '{}'\n", v));
                         return None;
                     }
                 }
@@ -399,7 +406,7 @@ fn parse_opts(argv: &[String], have_tls: bool, err: &mut String) -> Option<Opts>
                         timeout_us = (n as u32).wrapping_mul(1_000_000);
                     }
                     _ => {
-                        err.push_str(&format!("invalid timeout '{}'\n", v));
+                        say(err, format_args!("invalid timeout '{}'\n", v));
                         return None;
                     }
                 }

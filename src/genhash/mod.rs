@@ -83,11 +83,14 @@ pub fn fetch(opts: &Opts) -> Printed {
         }
     }
     if opts.verbose {
-        p.stdout.push_str(&format!(
-            "\nGlobal response time for [{}] = {} usecs\n",
-            opts.url,
-            crate::model::duration::micros(started.elapsed())
-        ));
+        args::say(
+            &mut p.stdout,
+            format_args!(
+                "\nGlobal response time for [{}] = {} usecs\n",
+                opts.url,
+                crate::model::duration::micros(started.elapsed())
+            ),
+        );
     }
     p
 }
@@ -390,7 +393,7 @@ fn conclude(opts: &Opts, reply: Reply, clean: bool, p: &mut Printed) -> Result<(
     }
     if extracted {
         for b in digest.iter() {
-            p.stdout.push_str(&format!("{:02x}", b));
+            args::say(&mut p.stdout, format_args!("{:02x}", b));
         }
         p.stdout.push('\n');
     } else {
