@@ -61,19 +61,8 @@ impl fmt::Display for Rfc3339 {
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_secs();
-        let days = (secs / 86_400) as i64;
+        let (year, month, day) = crate::logging::civil_from_days((secs / 86_400) as i64);
         let rem = secs % 86_400;
-        // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible
-        // Low-Level Date Algorithms", days_from_civil inverse).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
         write!(
             f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
