@@ -1320,7 +1320,9 @@ fn dest_spec(d: &DestState) -> DestSpec {
 fn build(cmd: Cmd, ce: &Entry) -> Result<IpvsadmCommand, Early> {
     let o = ce.options;
     let key = || service_key(&ce.svc);
-    Ok(match cmd {
+    // The table operations are built as an Op first and wrapped once (for code size:
+    // each arm wrapped its own copy of the large Op; -0.7 KB on mipsel).
+    let op = match cmd {
         Cmd::List => {
             let conflict = (o & (1 << optc::CONNECTION | 1 << optc::TIMEOUT | 1 << optc::DAEMON)
                 != 0
@@ -1343,32 +1345,44 @@ fn build(cmd: Cmd, ce: &Entry) -> Result<IpvsadmCommand, Early> {
             } else {
                 ListWhat::All
             };
-            IpvsadmCommand::List(what, ce.format)
+            return Ok(IpvsadmCommand::List(what, ce.format));
         }
-        Cmd::Restore => IpvsadmCommand::Restore,
-        Cmd::Save => IpvsadmCommand::Save(Format {
-            rule: true,
-            ..ce.format
-        }),
-        Cmd::Flush => IpvsadmCommand::Apply(Op::Flush),
-        Cmd::Add => IpvsadmCommand::Apply(Op::AddService(service_spec(&ce.svc))),
-        Cmd::Edit => IpvsadmCommand::Apply(Op::EditService(service_spec(&ce.svc))),
-        Cmd::Del => IpvsadmCommand::Apply(Op::DelService(key())),
-        Cmd::Zero => IpvsadmCommand::Apply(Op::Zero(if has(o, optc::SERVICE) {
+        Cmd::Restore => return Ok(IpvsadmCommand::Restore),
+        Cmd::Save => {
+            return Ok(IpvsadmCommand::Save(Format {
+                rule: true,
+                ..ce.format
+            }))
+        }
+        Cmd::Flush => Op::Flush,
+        Cmd::Add | Cmd::Edit => {
+            let s = service_spec(&ce.svc);
+            if cmd == Cmd::Add {
+                Op::AddService(s)
+            } else {
+                Op::EditService(s)
+            }
+        }
+        Cmd::Del => Op::DelService(key()),
+        Cmd::Zero => Op::Zero(if has(o, optc::SERVICE) {
             Some(key())
         } else {
             None
-        })),
-        Cmd::AddDest => IpvsadmCommand::Apply(Op::AddDest(key(), dest_spec(&ce.dest))),
-        Cmd::EditDest => IpvsadmCommand::Apply(Op::EditDest(key(), dest_spec(&ce.dest))),
-        Cmd::DelDest => IpvsadmCommand::Apply(Op::DelDest(
-            key(),
-            SocketAddr::new(ce.dest.addr, ce.dest.port),
-        )),
-        Cmd::Timeout => IpvsadmCommand::Apply(Op::SetTimeouts(ce.timeouts)),
-        Cmd::StartDaemon => IpvsadmCommand::Apply(Op::StartDaemon(ce.daemon.clone())),
-        Cmd::StopDaemon => IpvsadmCommand::Apply(Op::StopDaemon(ce.daemon.state)),
-    })
+        }),
+        Cmd::AddDest | Cmd::EditDest => {
+            let (k, d) = (key(), dest_spec(&ce.dest));
+            if cmd == Cmd::AddDest {
+                Op::AddDest(k, d)
+            } else {
+                Op::EditDest(k, d)
+            }
+        }
+        Cmd::DelDest => Op::DelDest(key(), SocketAddr::new(ce.dest.addr, ce.dest.port)),
+        Cmd::Timeout => Op::SetTimeouts(ce.timeouts),
+        Cmd::StartDaemon => Op::StartDaemon(ce.daemon.clone()),
+        Cmd::StopDaemon => Op::StopDaemon(ce.daemon.state),
+    };
+    Ok(IpvsadmCommand::Apply(op))
 }
 
 /// `ipvsadm -v` (the version string of Debian's 1.31 build against IPVS 1.2.1).
