@@ -135,6 +135,9 @@ fn receive<T: Transport>(
     Err(libc::ETIMEDOUT)
 }
 
+/// What `NetlinkBackend::get` feeds each data message to: its command and attributes.
+type OnData<'a> = dyn FnMut(u8, &[u8]) -> Result<(), WireError> + 'a;
+
 /// The IPVS table over generic netlink.
 pub struct NetlinkBackend<T: Transport = KernelSocket> {
     io: T,
@@ -234,7 +237,7 @@ impl<T: Transport> NetlinkBackend<T> {
         cmd: u8,
         service: Option<&ServiceKey>,
         dump: bool,
-        on_data: &mut dyn FnMut(u8, &[u8]) -> Result<(), WireError>,
+        on_data: &mut OnData<'_>,
     ) -> Result<(), i32> {
         let seq = self.take_seq(1);
         let len = emit_get::<Native>(&mut self.tx, self.family, seq, cmd, service, dump)
