@@ -207,7 +207,7 @@ pub enum IpvsadmCommand {
 }
 
 /// How ipvsadm ends before (or instead of) touching the kernel. Boxed, for code size:
-/// every `?` in the parser moved the seven-word `Exit` through its Result (-2.1 KB on
+/// every `?` in the parser moved the eight-word `Exit` through its Result (-2.1 KB on
 /// mipsel); the box is made only when a command line is refused (or is -h / -v).
 pub type Early = Box<Exit>;
 
