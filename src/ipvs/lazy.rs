@@ -6,9 +6,7 @@
 //! "Protocol not available"), so the director keeps them pending and retries.
 
 use crate::ipvs::backend::{Backend, IpvsError};
-use crate::ipvs::netlink::NetlinkBackend;
 use crate::ipvs::rule::{Info, KernelTable, Op, SyncDaemonSpec, Timeouts};
-use crate::ipvs::sockopt::SockoptBackend;
 use crate::ipvs::Api;
 
 /// Opens the real backend.
@@ -19,20 +17,7 @@ pub type Opener = Box<dyn FnMut() -> Result<Box<dyn Backend>, IpvsError>>;
 /// same fallback without logging it each drift interval.
 pub fn kernel_opener(api: Api) -> Opener {
     let mut first = true;
-    Box::new(move || {
-        if std::mem::take(&mut first) {
-            return crate::ipvs::open(api);
-        }
-        match api {
-            Api::Netlink => Ok(Box::new(NetlinkBackend::open()?)),
-            Api::Sockopt => Ok(Box::new(SockoptBackend::open()?)),
-            Api::Auto => match NetlinkBackend::open() {
-                Ok(b) => Ok(Box::new(b)),
-                Err(e) if e.errno == libc::ENOENT => Ok(Box::new(SockoptBackend::open()?)),
-                Err(e) => Err(e),
-            },
-        }
-    })
+    Box::new(move || crate::ipvs::open_as(api, std::mem::take(&mut first)))
 }
 
 /// `opener` with every open done inside the network namespace `ns` (keepalived's

@@ -40,13 +40,21 @@ impl std::str::FromStr for Api {
 /// Opens the kernel's IPVS table through `api`. With `Api::Auto`, a kernel without the
 /// IPVS generic-netlink family (ENOENT from the controller) is used over setsockopt.
 pub fn open(api: Api) -> Result<Box<dyn Backend>, IpvsError> {
+    open_as(api, true)
+}
+
+/// `open`, saying so in the log when Auto falls back to setsockopt if `log_fallback`
+/// (`lazy::kernel_opener`'s retries do not). One function for both, for code size.
+pub(crate) fn open_as(api: Api, log_fallback: bool) -> Result<Box<dyn Backend>, IpvsError> {
     match api {
         Api::Netlink => Ok(Box::new(netlink::NetlinkBackend::open()?)),
         Api::Sockopt => Ok(Box::new(sockopt::SockoptBackend::open()?)),
         Api::Auto => match netlink::NetlinkBackend::open() {
             Ok(b) => Ok(Box::new(b)),
             Err(e) if e.errno == libc::ENOENT => {
-                info!("IPVS netlink family not found; using the setsockopt interface");
+                if log_fallback {
+                    info!("IPVS netlink family not found; using the setsockopt interface");
+                }
                 Ok(Box::new(sockopt::SockoptBackend::open()?))
             }
             Err(e) => Err(e),

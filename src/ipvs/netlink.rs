@@ -101,13 +101,15 @@ fn query_error(errno: i32, context: &'static str) -> IpvsError {
 /// `first .. first + count` to `handle` until it breaks. Messages from other senders or
 /// with other sequence numbers (late answers to an abandoned request) are skipped.
 /// Transport problems are errors: timeout (ETIMEDOUT), queue overrun (ENOBUFS), a
-/// truncated datagram (EMSGSIZE), broken framing (EBADMSG).
+/// truncated datagram (EMSGSIZE), broken framing (EBADMSG). `handle` (like `get`'s
+/// `on_data`) is `dyn`, for code size: one copy of the read loop instead of one per
+/// caller (-4.5 KB on mipsel).
 fn receive<T: Transport>(
     io: &mut T,
     buf: &mut [u8],
     first: u32,
     count: u32,
-    mut handle: impl FnMut(u32, Reply<'_>) -> ControlFlow<()>,
+    handle: &mut dyn FnMut(u32, Reply<'_>) -> ControlFlow<()>,
 ) -> Result<(), i32> {
     for _ in 0..MAX_DATAGRAMS {
         let r = io.recv(buf).map_err(|e| io_errno(&e))?;
@@ -132,6 +134,9 @@ fn receive<T: Transport>(
     }
     Err(libc::ETIMEDOUT)
 }
+
+/// What `NetlinkBackend::get` feeds each data message to: its command and attributes.
+type OnData<'a> = dyn FnMut(u8, &[u8]) -> Result<(), WireError> + 'a;
 
 /// The IPVS table over generic netlink.
 pub struct NetlinkBackend<T: Transport = KernelSocket> {
@@ -197,20 +202,26 @@ impl<T: Transport> NetlinkBackend<T> {
             emit_get_family::<Native>(&mut self.tx, seq, IPVS_GENL_NAME).map_err(wire_errno)?;
         self.send(len)?;
         let mut result = Err(libc::EBADMSG);
-        let r = receive(&mut self.io, &mut self.rx, seq, 1, |_, reply| match reply {
-            Reply::Data(p) => {
-                result = GenlHeader::parse(p)
-                    .and_then(|(_, attrs)| parse_family_id::<Native>(attrs))
-                    .map_err(wire_errno);
-                ControlFlow::Continue(())
-            }
-            Reply::Ack | Reply::Done(_) => ControlFlow::Break(()),
-            Reply::Error(e) => {
-                result = Err(e);
-                ControlFlow::Break(())
-            }
-            Reply::Other(_) => ControlFlow::Continue(()),
-        });
+        let r = receive(
+            &mut self.io,
+            &mut self.rx,
+            seq,
+            1,
+            &mut |_, reply| match reply {
+                Reply::Data(p) => {
+                    result = GenlHeader::parse(p)
+                        .and_then(|(_, attrs)| parse_family_id::<Native>(attrs))
+                        .map_err(wire_errno);
+                    ControlFlow::Continue(())
+                }
+                Reply::Ack | Reply::Done(_) => ControlFlow::Break(()),
+                Reply::Error(e) => {
+                    result = Err(e);
+                    ControlFlow::Break(())
+                }
+                Reply::Other(_) => ControlFlow::Continue(()),
+            },
+        );
         if let Err(e) = r {
             self.recover();
             return Err(e);
@@ -226,27 +237,35 @@ impl<T: Transport> NetlinkBackend<T> {
         cmd: u8,
         service: Option<&ServiceKey>,
         dump: bool,
-        mut on_data: impl FnMut(u8, &[u8]) -> Result<(), WireError>,
+        on_data: &mut OnData<'_>,
     ) -> Result<(), i32> {
         let seq = self.take_seq(1);
         let len = emit_get::<Native>(&mut self.tx, self.family, seq, cmd, service, dump)
             .map_err(wire_errno)?;
         self.send(len)?;
         let mut err = None;
-        let r = receive(&mut self.io, &mut self.rx, seq, 1, |_, reply| match reply {
-            Reply::Data(p) => {
-                if let Err(e) = GenlHeader::parse(p).and_then(|(g, attrs)| on_data(g.cmd, attrs)) {
-                    err.get_or_insert(wire_errno(e));
+        let r = receive(
+            &mut self.io,
+            &mut self.rx,
+            seq,
+            1,
+            &mut |_, reply| match reply {
+                Reply::Data(p) => {
+                    if let Err(e) =
+                        GenlHeader::parse(p).and_then(|(g, attrs)| on_data(g.cmd, attrs))
+                    {
+                        err.get_or_insert(wire_errno(e));
+                    }
+                    ControlFlow::Continue(())
                 }
-                ControlFlow::Continue(())
-            }
-            Reply::Done(0) | Reply::Ack => ControlFlow::Break(()),
-            Reply::Done(e) | Reply::Error(e) => {
-                err.get_or_insert(e);
-                ControlFlow::Break(())
-            }
-            Reply::Other(_) => ControlFlow::Continue(()),
-        });
+                Reply::Done(0) | Reply::Ack => ControlFlow::Break(()),
+                Reply::Done(e) | Reply::Error(e) => {
+                    err.get_or_insert(e);
+                    ControlFlow::Break(())
+                }
+                Reply::Other(_) => ControlFlow::Continue(()),
+            },
+        );
         if let Err(e) = r {
             self.recover();
             return Err(e);
@@ -302,23 +321,29 @@ impl<T: Transport> NetlinkBackend<T> {
             self.seq = base.wrapping_add(n as u32);
             let outcome = self.send(len).and_then(|()| {
                 let mut left = n;
-                receive(&mut self.io, &mut self.rx, base, n as u32, |seq, reply| {
-                    let k = seq.wrapping_sub(base) as usize;
-                    let r = match reply {
-                        Reply::Ack => 0,
-                        Reply::Error(e) => e,
-                        _ => return ControlFlow::Continue(()),
-                    };
-                    if let Some(slot @ None) = result.get_mut(k) {
-                        *slot = Some(r);
-                        left -= 1;
-                    }
-                    if left == 0 {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                })
+                receive(
+                    &mut self.io,
+                    &mut self.rx,
+                    base,
+                    n as u32,
+                    &mut |seq, reply| {
+                        let k = seq.wrapping_sub(base) as usize;
+                        let r = match reply {
+                            Reply::Ack => 0,
+                            Reply::Error(e) => e,
+                            _ => return ControlFlow::Continue(()),
+                        };
+                        if let Some(slot @ None) = result.get_mut(k) {
+                            *slot = Some(r);
+                            left -= 1;
+                        }
+                        if left == 0 {
+                            ControlFlow::Break(())
+                        } else {
+                            ControlFlow::Continue(())
+                        }
+                    },
+                )
             });
             if outcome.is_err() {
                 self.recover();
@@ -337,7 +362,7 @@ impl<T: Transport> NetlinkBackend<T> {
     /// kernel answers ESRCH. Cheaper than a dump when only one service matters.
     pub fn service(&mut self, key: &ServiceKey) -> Result<Option<(ServiceSpec, Stats)>, IpvsError> {
         let mut found = None;
-        let r = self.get(IPVS_CMD_GET_SERVICE, Some(key), false, |cmd, attrs| {
+        let r = self.get(IPVS_CMD_GET_SERVICE, Some(key), false, &mut |cmd, attrs| {
             if cmd == IPVS_CMD_NEW_SERVICE {
                 let a = parse_service_reply::<Native>(attrs)?;
                 found = Some((a.spec, a.stats.unwrap_or_default()));
@@ -353,7 +378,7 @@ impl<T: Transport> NetlinkBackend<T> {
 
     fn dump_services(&mut self, out: &mut Vec<KernelService>) -> Result<(), i32> {
         let mut count = 0usize;
-        let r = self.get(IPVS_CMD_GET_SERVICE, None, true, |cmd, attrs| {
+        let r = self.get(IPVS_CMD_GET_SERVICE, None, true, &mut |cmd, attrs| {
             if cmd != IPVS_CMD_NEW_SERVICE {
                 return Ok(());
             }
@@ -380,7 +405,7 @@ impl<T: Transport> NetlinkBackend<T> {
     fn dump_dests(&mut self, key: &ServiceKey, out: &mut Vec<KernelDest>) -> Result<(), i32> {
         let family: Family = key.family();
         let mut count = 0usize;
-        let r = self.get(IPVS_CMD_GET_DEST, Some(key), true, |cmd, attrs| {
+        let r = self.get(IPVS_CMD_GET_DEST, Some(key), true, &mut |cmd, attrs| {
             if cmd != IPVS_CMD_NEW_DEST {
                 return Ok(());
             }
@@ -427,7 +452,7 @@ impl<T: Transport> Backend for NetlinkBackend<T> {
 
     fn info(&mut self) -> Result<Info, IpvsError> {
         let mut info = None;
-        self.get(IPVS_CMD_GET_INFO, None, false, |cmd, attrs| {
+        self.get(IPVS_CMD_GET_INFO, None, false, &mut |cmd, attrs| {
             if cmd == IPVS_CMD_SET_INFO {
                 info = Some(InfoAttrs::parse::<Native>(attrs)?.0);
             }
@@ -439,7 +464,7 @@ impl<T: Transport> Backend for NetlinkBackend<T> {
 
     fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
         let mut t = None;
-        self.get(IPVS_CMD_GET_CONFIG, None, false, |cmd, attrs| {
+        self.get(IPVS_CMD_GET_CONFIG, None, false, &mut |cmd, attrs| {
             if cmd == IPVS_CMD_SET_CONFIG {
                 t = Some(ConfigAttrs::parse::<Native>(attrs)?.0);
             }
@@ -451,7 +476,7 @@ impl<T: Transport> Backend for NetlinkBackend<T> {
 
     fn daemons(&mut self) -> Result<heapless::Vec<SyncDaemonSpec, 2>, IpvsError> {
         let mut out = heapless::Vec::new();
-        self.get(IPVS_CMD_GET_DAEMON, None, true, |cmd, attrs| {
+        self.get(IPVS_CMD_GET_DAEMON, None, true, &mut |cmd, attrs| {
             if cmd == IPVS_CMD_NEW_DAEMON {
                 // The kernel runs at most one master and one backup.
                 let _ = out.push(parse_daemon_reply::<Native>(attrs)?.0);

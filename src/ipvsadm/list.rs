@@ -167,18 +167,17 @@ const SCHED_ANY: u32 = svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3
 /// print_title().
 pub fn write_title(out: &mut dyn Write, f: &Format) -> io::Result<()> {
     let p = "Prot LocalAddress:Port";
-    if f.stats {
+    if f.stats || f.rate {
         // "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n"
+        let h = if f.stats {
+            ["Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"]
+        } else {
+            ["CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"]
+        };
         writeln!(
             out,
             "{p:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
-            "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
-        )
-    } else if f.rate {
-        writeln!(
-            out,
-            "{p:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
-            "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+            h[0], h[1], h[2], h[3], h[4]
         )
     } else if f.thresholds {
         // "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n"
@@ -344,26 +343,15 @@ pub fn write_service(
         if s.flags & SCHED_ANY != 0 {
             write!(out, " -b {}", sched_flags_text(&s.sched, s.flags))?;
         }
-    } else if f.stats {
+    } else if f.stats || f.rate {
         write!(out, "{svc_name:<33}")?; // "%-33s"
-        for v in [
-            se.stats.conns,
-            se.stats.inpkts,
-            se.stats.outpkts,
-            se.stats.inbytes,
-            se.stats.outbytes,
-        ] {
-            largenum(out, v, f.exact)?;
-        }
-    } else if f.rate {
-        write!(out, "{svc_name:<33}")?;
-        for v in [
-            se.stats.cps,
-            se.stats.inpps,
-            se.stats.outpps,
-            se.stats.inbps,
-            se.stats.outbps,
-        ] {
+        let st = &se.stats;
+        let values = if f.stats {
+            [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes]
+        } else {
+            [st.cps, st.inpps, st.outpps, st.inbps, st.outbps]
+        };
+        for v in values {
             largenum(out, v, f.exact)?;
         }
     } else {

@@ -139,8 +139,8 @@ impl DestAttrs {
                     any_counter = true;
                     c.persist_conns = nla.u32::<E>("IPVS_DEST_ATTR_PERSIST_CONNS")?
                 }
-                IPVS_DEST_ATTR_STATS => stats32 = Some(stats::parse::<E>(nla.payload)?),
-                IPVS_DEST_ATTR_STATS64 => stats64 = Some(stats::parse::<E>(nla.payload)?),
+                IPVS_DEST_ATTR_STATS => stats::parse_into::<E>(nla.payload, &mut stats32)?,
+                IPVS_DEST_ATTR_STATS64 => stats::parse_into::<E>(nla.payload, &mut stats64)?,
                 _ => {}
             }
         }

@@ -166,8 +166,8 @@ impl ServiceAttrs {
                 }
                 IPVS_SVC_ATTR_TIMEOUT => timeout = nla.u32::<E>("IPVS_SVC_ATTR_TIMEOUT")?,
                 IPVS_SVC_ATTR_NETMASK => netmask = Some(nla),
-                IPVS_SVC_ATTR_STATS => stats32 = Some(stats::parse::<E>(nla.payload)?),
-                IPVS_SVC_ATTR_STATS64 => stats64 = Some(stats::parse::<E>(nla.payload)?),
+                IPVS_SVC_ATTR_STATS => stats::parse_into::<E>(nla.payload, &mut stats32)?,
+                IPVS_SVC_ATTR_STATS64 => stats::parse_into::<E>(nla.payload, &mut stats64)?,
                 _ => {}
             }
         }

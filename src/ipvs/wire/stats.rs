@@ -16,10 +16,13 @@ fn counter<E: Endian>(nla: &Nla<'_>) -> Result<u64, WireError> {
     }
 }
 
-/// Parses the attributes inside a stats nest; unknown ones (PAD, newer counters) are
-/// skipped.
-pub fn parse<E: Endian>(nest: &[u8]) -> Result<Stats, WireError> {
-    let mut s = Stats::default();
+/// Parses the attributes inside a stats nest into `out` (which becomes Some, replacing an
+/// earlier nest of the same kind); unknown ones (PAD, newer counters) are skipped. Fills
+/// in place and is not inlined, for code size: returning the 80-byte `Stats` by value
+/// cost ~750 bytes of copies at each of the four parse sites on mipsel.
+#[inline(never)]
+pub fn parse_into<E: Endian>(nest: &[u8], out: &mut Option<Stats>) -> Result<(), WireError> {
+    let s = out.insert(Stats::default());
     for nla in NlaIter::<E>::new(nest) {
         let nla = nla?;
         let slot = match nla.kind {
@@ -37,7 +40,15 @@ pub fn parse<E: Endian>(nest: &[u8]) -> Result<Stats, WireError> {
         };
         *slot = counter::<E>(&nla)?;
     }
-    Ok(s)
+    Ok(())
+}
+
+/// `parse_into` returning the stats (tests).
+#[cfg(test)]
+pub fn parse<E: Endian>(nest: &[u8]) -> Result<Stats, WireError> {
+    let mut s = None;
+    parse_into::<E>(nest, &mut s)?;
+    Ok(s.unwrap_or_default())
 }
 
 /// Writes a stats nest of type `kind`: `wide` = the STATS64 layout (all u64), otherwise
