@@ -798,8 +798,7 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
         interval: None,
         timeout: None,
     };
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         match kw {
             "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
@@ -813,7 +812,8 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
                 )
             }
         }
-    }
+        Ok(())
+    })?;
     if a.port == 0 {
         return perr(s.kw.pos, "'agent_check' needs a 'port'");
     }
@@ -859,8 +859,7 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     let mut rule: Option<AnnounceRule> = None;
     let mut on_stop: Option<OnStop> = None;
     let mut seen: Vec<&str> = Vec::new();
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         if matches!(kw, "interface" | "rule" | "on_stop") {
             if seen.contains(&kw) {
@@ -912,7 +911,8 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                 )
             }
         }
-    }
+        Ok(())
+    })?;
     let Some((interface, interface_pos)) = interface else {
         return perr(
             s.kw.pos,
@@ -1108,8 +1108,7 @@ impl Parser<'_> {
             key: None,
             password: None,
         };
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
             match kw {
                 "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
@@ -1120,7 +1119,8 @@ impl Parser<'_> {
                 "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
                 _ => return perr(st.kw.pos, format!("unknown keyword '{}' in SSL", kw)),
             }
-        }
+            Ok(())
+        })?;
         self.out.ssl = Some(ssl);
         Ok(())
     }
@@ -1128,15 +1128,15 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
                 kw if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st)?,
                 kw => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
             }
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -1303,8 +1303,7 @@ impl Parser<'_> {
         let mut weight = 1i32;
         let mut reverse = false;
         let mut init = None;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
@@ -1339,7 +1338,8 @@ impl Parser<'_> {
                     )
                 }
             }
-        }
+            Ok(())
+        })?;
         let Some(path) = path else {
             return perr(s.kw.pos, format!("track_file '{}' needs a 'file'", name));
         };
@@ -1361,8 +1361,7 @@ impl Parser<'_> {
         let name = s.args[0].text.to_string();
         let body = need_block(s)?;
         let mut entries = Vec::new();
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -1384,7 +1383,7 @@ impl Parser<'_> {
                     mark,
                     family,
                 });
-                continue;
+                return Ok(());
             }
             nargs(st, 0, 1, "an address or range and optionally a port")?;
             let (start, end) = addr_range(st.kw)?;
@@ -1395,7 +1394,8 @@ impl Parser<'_> {
                 end,
                 port,
             });
-        }
+            Ok(())
+        })?;
         if entries.is_empty() {
             return perr(
                 s.kw.pos,
@@ -1477,11 +1477,10 @@ impl Parser<'_> {
             slow_start: None,
             reals: Vec::new(),
         };
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
             if check_timers_kw(st, &mut vs.timers, true)? {
-                continue;
+                return Ok(());
             }
             match kw {
                 "lb_algo" | "lvs_sched" => {
@@ -1659,7 +1658,8 @@ impl Parser<'_> {
                     )
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(vs)
     }
 
@@ -1683,10 +1683,9 @@ impl Parser<'_> {
             checks: Vec::new(),
         };
         let body = need_block(s)?;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             if check_timers_kw(st, &mut rs.timers, true)? {
-                continue;
+                return Ok(());
             }
             let kw = st.kw.text;
             match kw {
@@ -1764,7 +1763,8 @@ impl Parser<'_> {
                     )
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(rs)
     }
 
@@ -1817,22 +1817,21 @@ impl Parser<'_> {
                  without it); use HTTP_GET or TCP_CHECK",
             );
         }
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
             if name != "FILE_CHECK" {
                 if connection && self.conn_kw(st, &mut c)? {
                     host_conn_set = host_conn_set || kw != "connect_timeout";
-                    continue;
+                    return Ok(());
                 }
                 if check_timers_kw(st, &mut c.timers, connection)? {
-                    continue;
+                    return Ok(());
                 }
                 if kw == "alpha" {
                     if let Some(v) = self.kbool(st)? {
                         c.timers.alpha = Some(v);
                     }
-                    continue;
+                    return Ok(());
                 }
                 if kw == "log_all_failures" {
                     self.kbool(st)?;
@@ -1841,7 +1840,7 @@ impl Parser<'_> {
                         "log_all_failures",
                         "lvsmon logs each change of state; `lvsmon run --log-checks` logs every failed check",
                     );
-                    continue;
+                    return Ok(());
                 }
             }
             match (name, kw) {
@@ -2016,7 +2015,8 @@ impl Parser<'_> {
                     return perr(st.kw.pos, format!("unknown keyword '{}' in {}", kw, name));
                 }
             }
-        }
+            Ok(())
+        })?;
         // keepalived reports a checker's missing url / misc_path / track_file at its `}`.
         let end = body.close_pos().unwrap_or(s.kw.pos);
         c.kind = match name {
@@ -2333,8 +2333,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut virtualhost = None;
     let mut rx = RegexSpec::default();
     let mut compliant = false;
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         match kw {
             "tls_compliant" if ssl => compliant = strict_bool(st)?,
@@ -2452,7 +2451,8 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
             }
             _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
         }
-    }
+        Ok(())
+    })?;
     let Some(path) = path else {
         return perr(s.kw.pos, "url block needs a 'path'");
     };
