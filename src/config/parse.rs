@@ -261,10 +261,7 @@ pub fn parse(files: &[PathBuf], stmts: Block) -> PResult<RawConfig> {
         out: RawConfig::default(),
         ignored: Vec::new(),
     };
-    for s in stmts {
-        let s = &s;
-        p.top(s)?;
-    }
+    stmts.each(&mut |s| p.top(s))?;
     for (kw, ig) in p.ignored.drain(..) {
         let times = if ig.count > 1 {
             format!(" ({} times)", ig.count)
