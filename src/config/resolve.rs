@@ -371,6 +371,9 @@ fn family_name(f: Family) -> &'static str {
     }
 }
 
+// Out of line for code size: inlined into resolve's loop, its string constants were
+// hoisted out of the loop and spilled (MIPS).
+#[inline(never)]
 fn one_service(
     cx: &mut Ctx,
     vs: &RawVs,
