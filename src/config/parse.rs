@@ -925,6 +925,39 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     })
 }
 
+/// The checker a block is (`Parser::checker`).
+#[derive(Clone, Copy, PartialEq)]
+enum Ck {
+    Tcp,
+    Http,
+    Ssl,
+    Udp,
+    Dns,
+    Smtp,
+    Misc,
+    Ping,
+    File,
+}
+
+impl Ck {
+    /// The checker a real_server keyword opens, if it is one. Read once: `checker`'s
+    /// arms then compare a number, not the name as a string (for code size).
+    fn of(kw: &str) -> Option<Ck> {
+        Some(match kw {
+            "TCP_CHECK" => Ck::Tcp,
+            "HTTP_GET" => Ck::Http,
+            "SSL_GET" => Ck::Ssl,
+            "UDP_CHECK" => Ck::Udp,
+            "DNS_CHECK" => Ck::Dns,
+            "SMTP_CHECK" => Ck::Smtp,
+            "MISC_CHECK" => Ck::Misc,
+            "PING_CHECK" => Ck::Ping,
+            "FILE_CHECK" => Ck::File,
+            _ => return None,
+        })
+    }
+}
+
 impl Parser<'_> {
     fn ignore(&mut self, t: &Token, kw: &'static str, reason: &'static str) {
         if let Some((_, ig)) = self.ignored.iter_mut().find(|(k, _)| *k == kw) {
@@ -1685,6 +1718,23 @@ impl Parser<'_> {
                 return Ok(());
             }
             let kw = st.kw.text;
+            if let Some(ck) = Ck::of(kw) {
+                let checks = self.checker(st, ck)?;
+                for c in checks {
+                    if rs.checks.len() >= MAX_CHECKS_PER_REAL {
+                        return perr(
+                            c.pos,
+                            format!(
+                                "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {}",
+                                MAX_CHECKS_PER_REAL,
+                                fmt_args(s).trim_start_matches("real_server ")
+                            ),
+                        );
+                    }
+                    rs.checks.push(c);
+                }
+                return Ok(());
+            }
             match kw {
                 "weight" => {
                     rs.weight = Some(int(
@@ -1733,23 +1783,6 @@ impl Parser<'_> {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
-                "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "UDP_CHECK" | "DNS_CHECK" | "SMTP_CHECK"
-                | "MISC_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
-                    let checks = self.checker(st)?;
-                    for c in checks {
-                        if rs.checks.len() >= MAX_CHECKS_PER_REAL {
-                            return perr(
-                                c.pos,
-                                format!(
-                                    "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {}",
-                                    MAX_CHECKS_PER_REAL,
-                                    fmt_args(s).trim_start_matches("real_server ")
-                                ),
-                            );
-                        }
-                        rs.checks.push(c);
-                    }
-                }
                 "BFD_CHECK" => {
                     return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
                 }
@@ -1766,11 +1799,11 @@ impl Parser<'_> {
     }
 
     /// One checker block; SMTP_CHECK `host { }` blocks each become a check of their own.
-    fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
+    fn checker(&mut self, s: &Stmt, ck: Ck) -> PResult<Vec<RawCheck>> {
         nargs(s, 0, 0, "a { } block")?;
         let body = need_block(s)?;
         let name = s.kw.text;
-        let connection = !matches!(name, "MISC_CHECK" | "FILE_CHECK");
+        let connection = !matches!(ck, Ck::Misc | Ck::File);
         let mut c = RawCheck {
             pos: s.kw.pos,
             kind: RawKind::Tcp,
@@ -1807,7 +1840,7 @@ impl Parser<'_> {
             verify: true,
             ..RawTls::default()
         };
-        if name == "SSL_GET" && !cfg!(feature = "tls") {
+        if ck == Ck::Ssl && !cfg!(feature = "tls") {
             return perr(
                 s.kw.pos,
                 "SSL_GET needs a build with the \"tls\" feature (this lvsmon was built \
@@ -1816,7 +1849,7 @@ impl Parser<'_> {
         }
         body.each(&mut |st| {
             let kw = st.kw.text;
-            if name != "FILE_CHECK" {
+            if ck != Ck::File {
                 if connection && self.conn_kw(st, &mut c)? {
                     host_conn_set = host_conn_set || kw != "connect_timeout";
                     return Ok(());
@@ -1840,8 +1873,8 @@ impl Parser<'_> {
                     return Ok(());
                 }
             }
-            match (name, kw) {
-                ("HTTP_GET" | "SSL_GET", "url") => {
+            match (ck, kw) {
+                (Ck::Http | Ck::Ssl, "url") => {
                     if urls.len() >= MAX_URLS {
                         return perr(
                             st.kw.pos,
@@ -1849,7 +1882,7 @@ impl Parser<'_> {
                         );
                     }
                     let mut warn = Vec::new();
-                    let (u, compliant) = url(st, name == "SSL_GET", &mut warn)?;
+                    let (u, compliant) = url(st, ck == Ck::Ssl, &mut warn)?;
                     for (pos, msg) in warn {
                         self.warn(pos, msg);
                     }
@@ -1858,7 +1891,7 @@ impl Parser<'_> {
                     }
                     urls.push(u);
                 }
-                ("HTTP_GET" | "SSL_GET", "nb_get_retry") => {
+                (Ck::Http | Ck::Ssl, "nb_get_retry") => {
                     let t = arg1(st, "a number")?;
                     c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
                     self.warn(
@@ -1868,10 +1901,10 @@ impl Parser<'_> {
                     );
                 }
                 (_, "nb_get_retry") => self.nb_get_retry_unknown(st, name),
-                ("HTTP_GET" | "SSL_GET", "virtualhost") => {
+                (Ck::Http | Ck::Ssl, "virtualhost") => {
                     virtualhost = Some(string1(st, "a host name")?)
                 }
-                ("HTTP_GET" | "SSL_GET", "http_protocol") => {
+                (Ck::Http | Ck::Ssl, "http_protocol") => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
                     http_protocol = match t.text {
                         "1.0" => HttpProtocol::Http10,
@@ -1880,17 +1913,17 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
                     };
                 }
-                ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
+                (Ck::Http | Ck::Ssl, "fast_recovery") => {
                     if let Some(v) = self.kbool(st)? {
                         fast_recovery = v;
                     }
                 }
-                ("SSL_GET", "enable_sni") => {
+                (Ck::Ssl, "enable_sni") => {
                     if let Some(v) = self.kbool(st)? {
                         tls.enable_sni = v;
                     }
                 }
-                ("SSL_GET", "sni_name") => {
+                (Ck::Ssl, "sni_name") => {
                     // keepalived: `sni_name` alone turns SNI on with the default name.
                     no_block(st)?;
                     nargs(st, 0, 1, "a DNS host name")?;
@@ -1907,51 +1940,51 @@ impl Parser<'_> {
                     }
                     tls.enable_sni = true;
                 }
-                ("SSL_GET", "tls_compliant") => {
+                (Ck::Ssl, "tls_compliant") => {
                     if let Some(v) = self.kbool(st)? {
                         tls.compliant = v;
                     }
                 }
                 // lvsmon's own keyword, and a security setting: a bad value is an error.
-                ("SSL_GET", "verify") => tls.verify = strict_bool(st)?,
-                ("UDP_CHECK", "payload") => {
+                (Ck::Ssl, "verify") => tls.verify = strict_bool(st)?,
+                (Ck::Udp, "payload") => {
                     no_block(st)?;
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
                     payload = hex_string(st.args, kw, false)?.0;
                 }
-                ("UDP_CHECK", "require_reply") => {
+                (Ck::Udp, "require_reply") => {
                     no_block(st)?;
                     let (data, mask) = hex_string(st.args, kw, true)?;
                     require_reply = Some(data);
                     reply_mask = mask;
                 }
-                ("UDP_CHECK", "min_reply_length") => {
+                (Ck::Udp, "min_reply_length") => {
                     min_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if min_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                ("UDP_CHECK", "max_reply_length") => {
+                (Ck::Udp, "max_reply_length") => {
                     max_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if max_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                ("FILE_CHECK", "dynamic") => {
+                (Ck::File, "dynamic") => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
-                ("DNS_CHECK", "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
-                ("DNS_CHECK", "name") => {
+                (Ck::Dns, "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
+                (Ck::Dns, "name") => {
                     let t = arg1(st, "a domain name")?;
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
                     dname = Some(t.text.to_string());
                 }
-                ("SMTP_CHECK", "helo_name") => helo = Some(string1(st, "a host name")?),
-                ("SMTP_CHECK", "host") => {
+                (Ck::Smtp, "helo_name") => helo = Some(string1(st, "a host name")?),
+                (Ck::Smtp, "host") => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
                     let mut h = c.clone();
@@ -1977,8 +2010,8 @@ impl Parser<'_> {
                     }
                     hosts.push(h);
                 }
-                ("MISC_CHECK", "misc_path") => misc_script = Some(self.misc_path(st)?),
-                ("MISC_CHECK", "misc_timeout") => {
+                (Ck::Misc, "misc_path") => misc_script = Some(self.misc_path(st)?),
+                (Ck::Misc, "misc_timeout") => {
                     let t = arg1(st, "a number of seconds")?;
                     let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
                     misc_timeout = if v == 0 {
@@ -1987,11 +2020,11 @@ impl Parser<'_> {
                         Some(Duration::from_secs(v))
                     };
                 }
-                ("MISC_CHECK", "misc_dynamic") => {
+                (Ck::Misc, "misc_dynamic") => {
                     flag(st)?;
                     misc_dynamic = true;
                 }
-                ("MISC_CHECK", "user") => {
+                (Ck::Misc, "user") => {
                     no_block(st)?;
                     nargs(st, 1, 2, "a user name and optionally a group name")?;
                     misc_user = Some((
@@ -1999,10 +2032,10 @@ impl Parser<'_> {
                         st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
-                ("FILE_CHECK", "track_file") => {
+                (Ck::File, "track_file") => {
                     track = Some((string1(st, "a track_file name")?, st.kw.pos))
                 }
-                ("FILE_CHECK", "weight") => file_weight_v = Some(file_weight(st)?),
+                (Ck::File, "weight") => file_weight_v = Some(file_weight(st)?),
                 (
                     _,
                     "regex" | "regex_no_match" | "regex_options" | "regex_stack"
@@ -2016,21 +2049,21 @@ impl Parser<'_> {
         })?;
         // keepalived reports a checker's missing url / misc_path / track_file at its `}`.
         let end = body.close_pos().unwrap_or(s.kw.pos);
-        c.kind = match name {
-            "TCP_CHECK" => RawKind::Tcp,
-            "HTTP_GET" | "SSL_GET" => {
+        c.kind = match ck {
+            Ck::Tcp => RawKind::Tcp,
+            Ck::Http | Ck::Ssl => {
                 if urls.is_empty() {
                     return perr(end, format!("{} needs at least one url {{ }} block", name));
                 }
                 RawKind::Http {
-                    tls: (name == "SSL_GET").then_some(tls),
+                    tls: (ck == Ck::Ssl).then_some(tls),
                     urls,
                     virtualhost,
                     protocol: http_protocol,
                     fast_recovery,
                 }
             }
-            "UDP_CHECK" => {
+            Ck::Udp => {
                 if min_reply > max_reply {
                     // keepalived: "min_reply length > max_reply_length - will always fail".
                     self.warn(
@@ -2049,14 +2082,14 @@ impl Parser<'_> {
                     max_reply_length: max_reply as u16,
                 })
             }
-            "DNS_CHECK" => RawKind::Dns(DnsCheck {
+            Ck::Dns => RawKind::Dns(DnsCheck {
                 qtype,
                 name: dname.unwrap_or_else(|| ".".to_string()),
             }),
-            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck {
+            Ck::Smtp => RawKind::Smtp(SmtpCheck {
                 helo_name: helo.unwrap_or_else(|| "smtpchecker.keepalived.org".to_string()),
             }),
-            "MISC_CHECK" => {
+            Ck::Misc => {
                 let Some(mut script) = misc_script else {
                     return perr(end, "MISC_CHECK needs a 'misc_path'");
                 };
@@ -2070,8 +2103,8 @@ impl Parser<'_> {
                     dynamic: misc_dynamic,
                 }
             }
-            "PING_CHECK" => RawKind::Ping,
-            _ => {
+            Ck::Ping => RawKind::Ping,
+            Ck::File => {
                 let Some((name, name_pos)) = track else {
                     return perr(end, "FILE_CHECK needs a 'track_file'");
                 };
