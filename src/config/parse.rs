@@ -20,7 +20,7 @@ use crate::model::config::{
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
 /// Settings a virtual server passes to its real servers and they to their checkers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timers {
     pub connect_timeout: Option<Duration>,
     pub retry: Option<u32>,
@@ -2135,7 +2135,7 @@ impl Parser<'_> {
             h.kind = c.kind.clone();
             h.timers = Timers {
                 connect_timeout: h.timers.connect_timeout,
-                ..c.timers.clone()
+                ..c.timers
             };
             out.push(h);
         }

@@ -293,8 +293,12 @@ fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
 
 fn service_name(v: &VirtualServer) -> String {
     match &v.target {
+        // All ASCII (an address and port): to_ascii_uppercase, not Unicode's
+        // to_uppercase, which costs ~1 KB of code.
         VsTarget::Addr(a) => {
-            format!("{} {}", crate::director::protocol_name(v.protocol), a).to_uppercase()
+            let mut s = format!("{} {}", crate::director::protocol_name(v.protocol), a);
+            s.make_ascii_uppercase();
+            s
         }
         VsTarget::Fwmark { mark, family } => format!("fwmark {} {}", mark, family_name(*family)),
     }
