@@ -324,9 +324,28 @@ fn strtol0(s: &str) -> Option<i64> {
     } else {
         (10, s)
     };
-    let v = i128::from_str_radix(digits, radix).ok()?;
-    let v = if neg { -v } else { v };
-    i64::try_from(v).ok()
+    // By hand, not i128::from_str_radix (~1 KB of code on 32-bit targets). Like it, one
+    // sign may follow a base prefix ("0x-5").
+    let (neg2, digits) = match digits.as_bytes().first() {
+        Some(b'-') => (true, &digits[1..]),
+        Some(b'+') => (false, &digits[1..]),
+        _ => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        v = v
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(c.to_digit(radix)?))?;
+    }
+    if neg != neg2 {
+        // -(2^63) is i64::MIN, which wrapping_neg leaves as it is.
+        (v <= 1 << 63).then(|| (v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
 }
 
 impl Preproc {
