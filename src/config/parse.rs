@@ -344,6 +344,13 @@ fn bad_value(t: &Token, kw: &str, usage: &str) -> Perr {
     Perr::new(t.pos, format!("'{}' needs {}, got '{}'", kw, usage, t.text))
 }
 
+/// "unknown keyword 'KW' in BLOCK" (or "at top level"), at the keyword: the message
+/// built in one place, not at each block's call site (for code size).
+#[inline(never)]
+fn unknown(kw: &Token, place: &str) -> Perr {
+    Perr::new(kw.pos, format!("unknown keyword '{}' {}", kw.text, place))
+}
+
 fn parse_u64(text: &str) -> Option<u64> {
     if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -802,12 +809,7 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
             "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
             "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
             "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
-            _ => {
-                return perr(
-                    st.kw.pos,
-                    format!("unknown keyword '{}' in agent_check", kw),
-                )
-            }
+            _ => return Err(unknown(st.kw, "in agent_check")),
         }
         Ok(())
     })?;
@@ -899,13 +901,10 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                 });
             }
             _ => {
-                return perr(
-                    st.kw.pos,
-                    format!(
-                    "unknown keyword '{}' in vip_announce (expected interface, rule or on_stop)",
-                    kw
-                ),
-                )
+                return Err(unknown(
+                    st.kw,
+                    "in vip_announce (expected interface, rule or on_stop)",
+                ))
             }
         }
         Ok(())
@@ -1118,7 +1117,7 @@ impl Parser<'_> {
                 self.warn(s.kw.pos, format!("{}{} skipped ({})", kw, name, what));
                 Ok(())
             }
-            _ => perr(s.kw.pos, format!("unknown keyword '{}' at top level", kw)),
+            _ => Err(unknown(s.kw, "at top level")),
         }
     }
 
@@ -1147,7 +1146,7 @@ impl Parser<'_> {
                 }
                 "key" => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
                 "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
-                _ => return perr(st.kw.pos, format!("unknown keyword '{}' in SSL", kw)),
+                _ => return Err(unknown(st.kw, "in SSL")),
             }
             Ok(())
         })?;
@@ -1361,12 +1360,7 @@ impl Parser<'_> {
                     }
                     init = Some((value, overwrite));
                 }
-                other => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in track_file", other),
-                    )
-                }
+                _ => return Err(unknown(st.kw, "in track_file")),
             }
             Ok(())
         })?;
@@ -1682,10 +1676,7 @@ impl Parser<'_> {
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
                 _ => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in virtual_server", kw),
-                    )
+                    return Err(unknown(st.kw, "in virtual_server"))
                 }
             }
             Ok(())
@@ -1787,10 +1778,7 @@ impl Parser<'_> {
                     return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
                 }
                 _ => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in real_server", kw),
-                    )
+                    return Err(unknown(st.kw, "in real_server"))
                 }
             }
             Ok(())
@@ -2003,10 +1991,7 @@ impl Parser<'_> {
                             }
                             continue;
                         }
-                        return perr(
-                            hs.kw.pos,
-                            format!("unknown keyword '{}' in SMTP_CHECK host", hs.kw.text),
-                        );
+                        return Err(unknown(hs.kw, "in SMTP_CHECK host"));
                     }
                     hosts.push(h);
                 }
@@ -2479,7 +2464,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                     "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
                 ));
             }
-            _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
+            _ => return Err(unknown(st.kw, "in url")),
         }
         Ok(())
     })?;
