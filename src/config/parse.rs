@@ -1975,8 +1975,19 @@ impl Parser<'_> {
                 (Ck::Smtp, "host") => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
-                    let mut h = c.clone();
-                    h.pos = st.kw.pos;
+                    // The SMTP_CHECK's connection settings so far (its kind is set after
+                    // the block); built field by field, as RawCheck's Clone costs ~1 KB.
+                    let mut h = RawCheck {
+                        pos: st.kw.pos,
+                        kind: RawKind::Tcp,
+                        connect_ip: c.connect_ip,
+                        connect_port: c.connect_port,
+                        bindto: c.bindto,
+                        bindto_pos: c.bindto_pos,
+                        bind_port: c.bind_port,
+                        sock: c.sock.clone(),
+                        timers: c.timers,
+                    };
                     for hs in hbody {
                         let hs = &hs;
                         // Connection options belong to the host; the other common
@@ -2112,15 +2123,21 @@ impl Parser<'_> {
             "SMTP_CHECK host blocks are deprecated; each host is checked as its own SMTP_CHECK"
                 .to_string(),
         );
+        // Only an SMTP_CHECK has hosts.
+        let RawKind::Smtp(smtp) = &c.kind else {
+            return Ok(vec![c]);
+        };
+        let smtp = smtp.clone();
+        let timers = c.timers;
         let mut out = Vec::new();
         if host_conn_set {
-            out.push(c.clone());
+            out.push(c);
         }
         for mut h in hosts {
-            h.kind = c.kind.clone();
+            h.kind = RawKind::Smtp(smtp.clone());
             h.timers = Timers {
                 connect_timeout: h.timers.connect_timeout,
-                ..c.timers
+                ..timers
             };
             out.push(h);
         }
