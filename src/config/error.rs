@@ -62,8 +62,27 @@ impl std::ops::DerefMut for Perr {
 
 pub(crate) type PResult<T> = Result<T, Perr>;
 
-pub(crate) fn perr<T>(pos: Pos, msg: impl Into<String>) -> PResult<T> {
-    Err(Perr::new(pos, msg.into()))
+pub(crate) fn perr<T>(pos: Pos, msg: impl Msg) -> PResult<T> {
+    Err(msg.at(pos))
+}
+
+/// A message `perr` takes: a `String`, or a `&str` copied out of line (for code size:
+/// not one inlined copy per call site, ~400 bytes on MIPS).
+pub(crate) trait Msg {
+    fn at(self, pos: Pos) -> Perr;
+}
+
+impl Msg for String {
+    fn at(self, pos: Pos) -> Perr {
+        Perr::new(pos, self)
+    }
+}
+
+impl Msg for &str {
+    #[inline(never)]
+    fn at(self, pos: Pos) -> Perr {
+        Perr::new(pos, self.to_string())
+    }
 }
 
 impl Perr {

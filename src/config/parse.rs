@@ -20,7 +20,7 @@ use crate::model::config::{
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
 /// Settings a virtual server passes to its real servers and they to their checkers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timers {
     pub connect_timeout: Option<Duration>,
     pub retry: Option<u32>,
@@ -261,10 +261,7 @@ pub fn parse(files: &[PathBuf], stmts: Block) -> PResult<RawConfig> {
         out: RawConfig::default(),
         ignored: Vec::new(),
     };
-    for s in stmts {
-        let s = &s;
-        p.top(s)?;
-    }
+    stmts.each(&mut |s| p.top(s))?;
     for (kw, ig) in p.ignored.drain(..) {
         let times = if ig.count > 1 {
             format!(" ({} times)", ig.count)
@@ -345,6 +342,13 @@ fn bad<T>(t: &Token, kw: &str, usage: &str) -> PResult<T> {
 #[inline(never)]
 fn bad_value(t: &Token, kw: &str, usage: &str) -> Perr {
     Perr::new(t.pos, format!("'{}' needs {}, got '{}'", kw, usage, t.text))
+}
+
+/// "unknown keyword 'KW' in BLOCK" (or "at top level"), at the keyword: the message
+/// built in one place, not at each block's call site (for code size).
+#[inline(never)]
+fn unknown(kw: &Token, place: &str) -> Perr {
+    Perr::new(kw.pos, format!("unknown keyword '{}' {}", kw.text, place))
 }
 
 fn parse_u64(text: &str) -> Option<u64> {
@@ -798,22 +802,17 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
         interval: None,
         timeout: None,
     };
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         match kw {
             "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
             "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
             "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
             "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
-            _ => {
-                return perr(
-                    st.kw.pos,
-                    format!("unknown keyword '{}' in agent_check", kw),
-                )
-            }
+            _ => return Err(unknown(st.kw, "in agent_check")),
         }
-    }
+        Ok(())
+    })?;
     if a.port == 0 {
         return perr(s.kw.pos, "'agent_check' needs a 'port'");
     }
@@ -859,8 +858,7 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     let mut rule: Option<AnnounceRule> = None;
     let mut on_stop: Option<OnStop> = None;
     let mut seen: Vec<&str> = Vec::new();
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         if matches!(kw, "interface" | "rule" | "on_stop") {
             if seen.contains(&kw) {
@@ -903,16 +901,14 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                 });
             }
             _ => {
-                return perr(
-                    st.kw.pos,
-                    format!(
-                    "unknown keyword '{}' in vip_announce (expected interface, rule or on_stop)",
-                    kw
-                ),
-                )
+                return Err(unknown(
+                    st.kw,
+                    "in vip_announce (expected interface, rule or on_stop)",
+                ))
             }
         }
-    }
+        Ok(())
+    })?;
     let Some((interface, interface_pos)) = interface else {
         return perr(
             s.kw.pos,
@@ -926,6 +922,39 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
         rule: rule.unwrap_or(AnnounceRule::All),
         on_stop: on_stop.unwrap_or(OnStop::Withdraw),
     })
+}
+
+/// The checker a block is (`Parser::checker`).
+#[derive(Clone, Copy, PartialEq)]
+enum Ck {
+    Tcp,
+    Http,
+    Ssl,
+    Udp,
+    Dns,
+    Smtp,
+    Misc,
+    Ping,
+    File,
+}
+
+impl Ck {
+    /// The checker a real_server keyword opens, if it is one. Read once: `checker`'s
+    /// arms then compare a number, not the name as a string (for code size).
+    fn of(kw: &str) -> Option<Ck> {
+        Some(match kw {
+            "TCP_CHECK" => Ck::Tcp,
+            "HTTP_GET" => Ck::Http,
+            "SSL_GET" => Ck::Ssl,
+            "UDP_CHECK" => Ck::Udp,
+            "DNS_CHECK" => Ck::Dns,
+            "SMTP_CHECK" => Ck::Smtp,
+            "MISC_CHECK" => Ck::Misc,
+            "PING_CHECK" => Ck::Ping,
+            "FILE_CHECK" => Ck::File,
+            _ => return None,
+        })
+    }
 }
 
 impl Parser<'_> {
@@ -1088,7 +1117,7 @@ impl Parser<'_> {
                 self.warn(s.kw.pos, format!("{}{} skipped ({})", kw, name, what));
                 Ok(())
             }
-            _ => perr(s.kw.pos, format!("unknown keyword '{}' at top level", kw)),
+            _ => Err(unknown(s.kw, "at top level")),
         }
     }
 
@@ -1108,8 +1137,7 @@ impl Parser<'_> {
             key: None,
             password: None,
         };
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
             match kw {
                 "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
@@ -1118,9 +1146,10 @@ impl Parser<'_> {
                 }
                 "key" => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
                 "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
-                _ => return perr(st.kw.pos, format!("unknown keyword '{}' in SSL", kw)),
+                _ => return Err(unknown(st.kw, "in SSL")),
             }
-        }
+            Ok(())
+        })?;
         self.out.ssl = Some(ssl);
         Ok(())
     }
@@ -1128,15 +1157,15 @@ impl Parser<'_> {
     fn global_defs(&mut self, s: &Stmt) -> PResult<()> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             match st.kw.text {
                 "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
                 "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
                 kw if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st)?,
                 kw => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
             }
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -1303,8 +1332,7 @@ impl Parser<'_> {
         let mut weight = 1i32;
         let mut reverse = false;
         let mut init = None;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             match st.kw.text {
                 "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
                 "weight" => {
@@ -1332,14 +1360,10 @@ impl Parser<'_> {
                     }
                     init = Some((value, overwrite));
                 }
-                other => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in track_file", other),
-                    )
-                }
+                _ => return Err(unknown(st.kw, "in track_file")),
             }
-        }
+            Ok(())
+        })?;
         let Some(path) = path else {
             return perr(s.kw.pos, format!("track_file '{}' needs a 'file'", name));
         };
@@ -1361,8 +1385,7 @@ impl Parser<'_> {
         let name = s.args[0].text.to_string();
         let body = need_block(s)?;
         let mut entries = Vec::new();
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
@@ -1384,7 +1407,7 @@ impl Parser<'_> {
                     mark,
                     family,
                 });
-                continue;
+                return Ok(());
             }
             nargs(st, 0, 1, "an address or range and optionally a port")?;
             let (start, end) = addr_range(st.kw)?;
@@ -1395,7 +1418,8 @@ impl Parser<'_> {
                 end,
                 port,
             });
-        }
+            Ok(())
+        })?;
         if entries.is_empty() {
             return perr(
                 s.kw.pos,
@@ -1477,11 +1501,10 @@ impl Parser<'_> {
             slow_start: None,
             reals: Vec::new(),
         };
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
             if check_timers_kw(st, &mut vs.timers, true)? {
-                continue;
+                return Ok(());
             }
             match kw {
                 "lb_algo" | "lvs_sched" => {
@@ -1653,13 +1676,11 @@ impl Parser<'_> {
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
                 _ => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in virtual_server", kw),
-                    )
+                    return Err(unknown(st.kw, "in virtual_server"))
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(vs)
     }
 
@@ -1683,12 +1704,28 @@ impl Parser<'_> {
             checks: Vec::new(),
         };
         let body = need_block(s)?;
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             if check_timers_kw(st, &mut rs.timers, true)? {
-                continue;
+                return Ok(());
             }
             let kw = st.kw.text;
+            if let Some(ck) = Ck::of(kw) {
+                let checks = self.checker(st, ck)?;
+                for c in checks {
+                    if rs.checks.len() >= MAX_CHECKS_PER_REAL {
+                        return perr(
+                            c.pos,
+                            format!(
+                                "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {}",
+                                MAX_CHECKS_PER_REAL,
+                                fmt_args(s).trim_start_matches("real_server ")
+                            ),
+                        );
+                    }
+                    rs.checks.push(c);
+                }
+                return Ok(());
+            }
             match kw {
                 "weight" => {
                     rs.weight = Some(int(
@@ -1737,43 +1774,24 @@ impl Parser<'_> {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
-                "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "UDP_CHECK" | "DNS_CHECK" | "SMTP_CHECK"
-                | "MISC_CHECK" | "PING_CHECK" | "FILE_CHECK" => {
-                    let checks = self.checker(st)?;
-                    for c in checks {
-                        if rs.checks.len() >= MAX_CHECKS_PER_REAL {
-                            return perr(
-                                c.pos,
-                                format!(
-                                    "more than MAX_CHECKS_PER_REAL ({}) checks on real_server {}",
-                                    MAX_CHECKS_PER_REAL,
-                                    fmt_args(s).trim_start_matches("real_server ")
-                                ),
-                            );
-                        }
-                        rs.checks.push(c);
-                    }
-                }
                 "BFD_CHECK" => {
                     return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
                 }
                 _ => {
-                    return perr(
-                        st.kw.pos,
-                        format!("unknown keyword '{}' in real_server", kw),
-                    )
+                    return Err(unknown(st.kw, "in real_server"))
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(rs)
     }
 
     /// One checker block; SMTP_CHECK `host { }` blocks each become a check of their own.
-    fn checker(&mut self, s: &Stmt) -> PResult<Vec<RawCheck>> {
+    fn checker(&mut self, s: &Stmt, ck: Ck) -> PResult<Vec<RawCheck>> {
         nargs(s, 0, 0, "a { } block")?;
         let body = need_block(s)?;
         let name = s.kw.text;
-        let connection = !matches!(name, "MISC_CHECK" | "FILE_CHECK");
+        let connection = !matches!(ck, Ck::Misc | Ck::File);
         let mut c = RawCheck {
             pos: s.kw.pos,
             kind: RawKind::Tcp,
@@ -1810,29 +1828,28 @@ impl Parser<'_> {
             verify: true,
             ..RawTls::default()
         };
-        if name == "SSL_GET" && !cfg!(feature = "tls") {
+        if ck == Ck::Ssl && !cfg!(feature = "tls") {
             return perr(
                 s.kw.pos,
                 "SSL_GET needs a build with the \"tls\" feature (this lvsmon was built \
                  without it); use HTTP_GET or TCP_CHECK",
             );
         }
-        for st in body {
-            let st = &st;
+        body.each(&mut |st| {
             let kw = st.kw.text;
-            if name != "FILE_CHECK" {
+            if ck != Ck::File {
                 if connection && self.conn_kw(st, &mut c)? {
                     host_conn_set = host_conn_set || kw != "connect_timeout";
-                    continue;
+                    return Ok(());
                 }
                 if check_timers_kw(st, &mut c.timers, connection)? {
-                    continue;
+                    return Ok(());
                 }
                 if kw == "alpha" {
                     if let Some(v) = self.kbool(st)? {
                         c.timers.alpha = Some(v);
                     }
-                    continue;
+                    return Ok(());
                 }
                 if kw == "log_all_failures" {
                     self.kbool(st)?;
@@ -1841,11 +1858,11 @@ impl Parser<'_> {
                         "log_all_failures",
                         "lvsmon logs each change of state; `lvsmon run --log-checks` logs every failed check",
                     );
-                    continue;
+                    return Ok(());
                 }
             }
-            match (name, kw) {
-                ("HTTP_GET" | "SSL_GET", "url") => {
+            match (ck, kw) {
+                (Ck::Http | Ck::Ssl, "url") => {
                     if urls.len() >= MAX_URLS {
                         return perr(
                             st.kw.pos,
@@ -1853,7 +1870,7 @@ impl Parser<'_> {
                         );
                     }
                     let mut warn = Vec::new();
-                    let (u, compliant) = url(st, name == "SSL_GET", &mut warn)?;
+                    let (u, compliant) = url(st, ck == Ck::Ssl, &mut warn)?;
                     for (pos, msg) in warn {
                         self.warn(pos, msg);
                     }
@@ -1862,7 +1879,7 @@ impl Parser<'_> {
                     }
                     urls.push(u);
                 }
-                ("HTTP_GET" | "SSL_GET", "nb_get_retry") => {
+                (Ck::Http | Ck::Ssl, "nb_get_retry") => {
                     let t = arg1(st, "a number")?;
                     c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
                     self.warn(
@@ -1872,10 +1889,10 @@ impl Parser<'_> {
                     );
                 }
                 (_, "nb_get_retry") => self.nb_get_retry_unknown(st, name),
-                ("HTTP_GET" | "SSL_GET", "virtualhost") => {
+                (Ck::Http | Ck::Ssl, "virtualhost") => {
                     virtualhost = Some(string1(st, "a host name")?)
                 }
-                ("HTTP_GET" | "SSL_GET", "http_protocol") => {
+                (Ck::Http | Ck::Ssl, "http_protocol") => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
                     http_protocol = match t.text {
                         "1.0" => HttpProtocol::Http10,
@@ -1884,17 +1901,17 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
                     };
                 }
-                ("HTTP_GET" | "SSL_GET", "fast_recovery") => {
+                (Ck::Http | Ck::Ssl, "fast_recovery") => {
                     if let Some(v) = self.kbool(st)? {
                         fast_recovery = v;
                     }
                 }
-                ("SSL_GET", "enable_sni") => {
+                (Ck::Ssl, "enable_sni") => {
                     if let Some(v) = self.kbool(st)? {
                         tls.enable_sni = v;
                     }
                 }
-                ("SSL_GET", "sni_name") => {
+                (Ck::Ssl, "sni_name") => {
                     // keepalived: `sni_name` alone turns SNI on with the default name.
                     no_block(st)?;
                     nargs(st, 0, 1, "a DNS host name")?;
@@ -1911,55 +1928,66 @@ impl Parser<'_> {
                     }
                     tls.enable_sni = true;
                 }
-                ("SSL_GET", "tls_compliant") => {
+                (Ck::Ssl, "tls_compliant") => {
                     if let Some(v) = self.kbool(st)? {
                         tls.compliant = v;
                     }
                 }
                 // lvsmon's own keyword, and a security setting: a bad value is an error.
-                ("SSL_GET", "verify") => tls.verify = strict_bool(st)?,
-                ("UDP_CHECK", "payload") => {
+                (Ck::Ssl, "verify") => tls.verify = strict_bool(st)?,
+                (Ck::Udp, "payload") => {
                     no_block(st)?;
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
                     payload = hex_string(st.args, kw, false)?.0;
                 }
-                ("UDP_CHECK", "require_reply") => {
+                (Ck::Udp, "require_reply") => {
                     no_block(st)?;
                     let (data, mask) = hex_string(st.args, kw, true)?;
                     require_reply = Some(data);
                     reply_mask = mask;
                 }
-                ("UDP_CHECK", "min_reply_length") => {
+                (Ck::Udp, "min_reply_length") => {
                     min_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if min_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                ("UDP_CHECK", "max_reply_length") => {
+                (Ck::Udp, "max_reply_length") => {
                     max_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if max_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                ("FILE_CHECK", "dynamic") => {
+                (Ck::File, "dynamic") => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
-                ("DNS_CHECK", "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
-                ("DNS_CHECK", "name") => {
+                (Ck::Dns, "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
+                (Ck::Dns, "name") => {
                     let t = arg1(st, "a domain name")?;
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
                     dname = Some(t.text.to_string());
                 }
-                ("SMTP_CHECK", "helo_name") => helo = Some(string1(st, "a host name")?),
-                ("SMTP_CHECK", "host") => {
+                (Ck::Smtp, "helo_name") => helo = Some(string1(st, "a host name")?),
+                (Ck::Smtp, "host") => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
-                    let mut h = c.clone();
-                    h.pos = st.kw.pos;
+                    // The SMTP_CHECK's connection settings so far (its kind is set after
+                    // the block); built field by field, as RawCheck's Clone costs ~1 KB.
+                    let mut h = RawCheck {
+                        pos: st.kw.pos,
+                        kind: RawKind::Tcp,
+                        connect_ip: c.connect_ip,
+                        connect_port: c.connect_port,
+                        bindto: c.bindto,
+                        bindto_pos: c.bindto_pos,
+                        bind_port: c.bind_port,
+                        sock: c.sock.clone(),
+                        timers: c.timers,
+                    };
                     for hs in hbody {
                         let hs = &hs;
                         // Connection options belong to the host; the other common
@@ -1974,15 +2002,12 @@ impl Parser<'_> {
                             }
                             continue;
                         }
-                        return perr(
-                            hs.kw.pos,
-                            format!("unknown keyword '{}' in SMTP_CHECK host", hs.kw.text),
-                        );
+                        return Err(unknown(hs.kw, "in SMTP_CHECK host"));
                     }
                     hosts.push(h);
                 }
-                ("MISC_CHECK", "misc_path") => misc_script = Some(self.misc_path(st)?),
-                ("MISC_CHECK", "misc_timeout") => {
+                (Ck::Misc, "misc_path") => misc_script = Some(self.misc_path(st)?),
+                (Ck::Misc, "misc_timeout") => {
                     let t = arg1(st, "a number of seconds")?;
                     let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
                     misc_timeout = if v == 0 {
@@ -1991,11 +2016,11 @@ impl Parser<'_> {
                         Some(Duration::from_secs(v))
                     };
                 }
-                ("MISC_CHECK", "misc_dynamic") => {
+                (Ck::Misc, "misc_dynamic") => {
                     flag(st)?;
                     misc_dynamic = true;
                 }
-                ("MISC_CHECK", "user") => {
+                (Ck::Misc, "user") => {
                     no_block(st)?;
                     nargs(st, 1, 2, "a user name and optionally a group name")?;
                     misc_user = Some((
@@ -2003,10 +2028,10 @@ impl Parser<'_> {
                         st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
-                ("FILE_CHECK", "track_file") => {
+                (Ck::File, "track_file") => {
                     track = Some((string1(st, "a track_file name")?, st.kw.pos))
                 }
-                ("FILE_CHECK", "weight") => file_weight_v = Some(file_weight(st)?),
+                (Ck::File, "weight") => file_weight_v = Some(file_weight(st)?),
                 (
                     _,
                     "regex" | "regex_no_match" | "regex_options" | "regex_stack"
@@ -2016,24 +2041,25 @@ impl Parser<'_> {
                     return perr(st.kw.pos, format!("unknown keyword '{}' in {}", kw, name));
                 }
             }
-        }
+            Ok(())
+        })?;
         // keepalived reports a checker's missing url / misc_path / track_file at its `}`.
         let end = body.close_pos().unwrap_or(s.kw.pos);
-        c.kind = match name {
-            "TCP_CHECK" => RawKind::Tcp,
-            "HTTP_GET" | "SSL_GET" => {
+        c.kind = match ck {
+            Ck::Tcp => RawKind::Tcp,
+            Ck::Http | Ck::Ssl => {
                 if urls.is_empty() {
                     return perr(end, format!("{} needs at least one url {{ }} block", name));
                 }
                 RawKind::Http {
-                    tls: (name == "SSL_GET").then_some(tls),
+                    tls: (ck == Ck::Ssl).then_some(tls),
                     urls,
                     virtualhost,
                     protocol: http_protocol,
                     fast_recovery,
                 }
             }
-            "UDP_CHECK" => {
+            Ck::Udp => {
                 if min_reply > max_reply {
                     // keepalived: "min_reply length > max_reply_length - will always fail".
                     self.warn(
@@ -2052,14 +2078,14 @@ impl Parser<'_> {
                     max_reply_length: max_reply as u16,
                 })
             }
-            "DNS_CHECK" => RawKind::Dns(DnsCheck {
+            Ck::Dns => RawKind::Dns(DnsCheck {
                 qtype,
                 name: dname.unwrap_or_else(|| ".".to_string()),
             }),
-            "SMTP_CHECK" => RawKind::Smtp(SmtpCheck {
+            Ck::Smtp => RawKind::Smtp(SmtpCheck {
                 helo_name: helo.unwrap_or_else(|| "smtpchecker.keepalived.org".to_string()),
             }),
-            "MISC_CHECK" => {
+            Ck::Misc => {
                 let Some(mut script) = misc_script else {
                     return perr(end, "MISC_CHECK needs a 'misc_path'");
                 };
@@ -2073,8 +2099,8 @@ impl Parser<'_> {
                     dynamic: misc_dynamic,
                 }
             }
-            "PING_CHECK" => RawKind::Ping,
-            _ => {
+            Ck::Ping => RawKind::Ping,
+            Ck::File => {
                 let Some((name, name_pos)) = track else {
                     return perr(end, "FILE_CHECK needs a 'track_file'");
                 };
@@ -2097,15 +2123,21 @@ impl Parser<'_> {
             "SMTP_CHECK host blocks are deprecated; each host is checked as its own SMTP_CHECK"
                 .to_string(),
         );
+        // Only an SMTP_CHECK has hosts.
+        let RawKind::Smtp(smtp) = &c.kind else {
+            return Ok(vec![c]);
+        };
+        let smtp = smtp.clone();
+        let timers = c.timers;
         let mut out = Vec::new();
         if host_conn_set {
-            out.push(c.clone());
+            out.push(c);
         }
         for mut h in hosts {
-            h.kind = c.kind.clone();
+            h.kind = RawKind::Smtp(smtp.clone());
             h.timers = Timers {
                 connect_timeout: h.timers.connect_timeout,
-                ..c.timers.clone()
+                ..timers
             };
             out.push(h);
         }
@@ -2333,8 +2365,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut virtualhost = None;
     let mut rx = RegexSpec::default();
     let mut compliant = false;
-    for st in body {
-        let st = &st;
+    body.each(&mut |st| {
         let kw = st.kw.text;
         match kw {
             "tls_compliant" if ssl => compliant = strict_bool(st)?,
@@ -2450,9 +2481,10 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                     "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
                 ));
             }
-            _ => return perr(st.kw.pos, format!("unknown keyword '{}' in url", kw)),
+            _ => return Err(unknown(st.kw, "in url")),
         }
-    }
+        Ok(())
+    })?;
     let Some(path) = path else {
         return perr(s.kw.pos, "url block needs a 'path'");
     };

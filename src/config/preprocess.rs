@@ -303,6 +303,23 @@ fn reference(text: &str, dollar: usize) -> Option<Ref<'_>> {
     }
 }
 
+/// 64 random bits for `${_RANDOM}`: from the kernel's /dev/urandom (std's RandomState
+/// and its SipHash cost ~2 KB of code), or, should it be unreadable, from the clock and
+/// the process id.
+fn random_u64() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            t ^ u64::from(crate::sys::process::getpid()).rotate_left(32)
+        }
+    }
+}
+
 /// C's strtol(s, &end, 0) on a whole field: optional sign, `0x` hex, leading-`0` octal,
 /// decimal; an empty field is 0 (keepalived's "missing number"). None when the digits do
 /// not fit an i64 or are not digits of the base.
@@ -324,9 +341,28 @@ fn strtol0(s: &str) -> Option<i64> {
     } else {
         (10, s)
     };
-    let v = i128::from_str_radix(digits, radix).ok()?;
-    let v = if neg { -v } else { v };
-    i64::try_from(v).ok()
+    // By hand, not i128::from_str_radix (~1 KB of code on 32-bit targets). Like it, one
+    // sign may follow a base prefix ("0x-5").
+    let (neg2, digits) = match digits.as_bytes().first() {
+        Some(b'-') => (true, &digits[1..]),
+        Some(b'+') => (false, &digits[1..]),
+        _ => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        v = v
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(c.to_digit(radix)?))?;
+    }
+    if neg != neg2 {
+        // -(2^63) is i64::MIN, which wrapping_neg leaves as it is.
+        (v <= 1 << 63).then(|| (v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
 }
 
 impl Preproc {
@@ -727,10 +763,7 @@ impl Preproc {
                 if it.next().is_some() || min > max {
                     return perr(at, "${_RANDOM MIN MAX} needs 0 <= MIN <= MAX");
                 }
-                use std::hash::{BuildHasher, Hasher};
-                let r = std::collections::hash_map::RandomState::new()
-                    .build_hasher()
-                    .finish();
+                let r = random_u64();
                 let span = max - min;
                 let v = if span == u64::MAX {
                     r

@@ -281,3 +281,82 @@ fn comments_and_escapes() {
     assert_eq!(p.text, "w x\\#y \"a#b\"");
     assert_eq!(p.cols.len(), p.text.len());
 }
+
+/// `strtol0` as it was written with i128::from_str_radix: the reference.
+fn strtol0_ref(s: &str) -> Option<i64> {
+    let s = s.trim_matches([' ', '\t']);
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (neg, s) = match s.as_bytes()[0] {
+        _ if s.len() > 1 && matches!(s.as_bytes()[1], b'+' | b'-') => return None,
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        (16, h)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (8, &s[1..])
+    } else {
+        (10, s)
+    };
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    i64::try_from(v).ok()
+}
+
+#[test]
+fn strtol0_matches_its_reference() {
+    let cases = [
+        "",
+        " ",
+        "0",
+        "-0",
+        "+0",
+        "7",
+        "-7",
+        "+7",
+        "-",
+        "+",
+        "--5",
+        "+-5",
+        "-+5",
+        "0x",
+        "0x-5",
+        "0x+5",
+        "0X1f",
+        "0xFF",
+        "0xg",
+        "017",
+        "018",
+        "0-5",
+        "0+5",
+        "0--5",
+        "0x-+5",
+        "12a",
+        " 42\t",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "0x7fffffffffffffff",
+        "0x8000000000000000",
+        "-0x8000000000000000",
+        "0x-8000000000000000",
+        "-0x-8000000000000000",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551616",
+        "99999999999999999999999999999999999999999",
+        "0777777777777777777777",
+        "1000000000000000000000",
+        "0x10000000000000000",
+        "\u{e9}",
+        "1\u{e9}",
+        "٣",
+    ];
+    for c in cases {
+        assert_eq!(strtol0(c), strtol0_ref(c), "'{}'", c);
+    }
+}

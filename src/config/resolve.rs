@@ -3,7 +3,7 @@
 //! ports fixed up and capacities checked. The corrections keepalived makes with a log
 //! line (validate_check_config in check_data.c, read for behaviour) become warnings.
 
-use std::collections::BTreeSet;
+use crate::model::fasthash::{fast_map, FastMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -293,8 +293,12 @@ fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
 
 fn service_name(v: &VirtualServer) -> String {
     match &v.target {
+        // All ASCII (an address and port): to_ascii_uppercase, not Unicode's
+        // to_uppercase, which costs ~1 KB of code.
         VsTarget::Addr(a) => {
-            format!("{} {}", crate::director::protocol_name(v.protocol), a).to_uppercase()
+            let mut s = format!("{} {}", crate::director::protocol_name(v.protocol), a);
+            s.make_ascii_uppercase();
+            s
         }
         VsTarget::Fwmark { mark, family } => format!("fwmark {} {}", mark, family_name(*family)),
     }
@@ -371,6 +375,9 @@ fn family_name(f: Family) -> &'static str {
     }
 }
 
+// Out of line for code size: inlined into resolve's loop, its string constants were
+// hoisted out of the loop and spilled (MIPS).
+#[inline(never)]
 fn one_service(
     cx: &mut Ctx,
     vs: &RawVs,
@@ -513,11 +520,12 @@ fn one_service(
 
     // Real servers.
     let mut reals: Vec<RealServer> = Vec::with_capacity(vs.reals.len());
-    // Addresses seen so far: duplicate detection in O(n log n), not a scan per server.
-    let mut seen: BTreeSet<SocketAddr> = BTreeSet::new();
+    // Addresses seen so far: duplicate detection by hash, not a scan per server (a
+    // FastMap, not a BTreeSet: 1.4 KB less code on MIPS).
+    let mut seen: FastMap<SocketAddr, ()> = fast_map(vs.reals.len());
     for r in &vs.reals {
         let rs = real(cx, vs, r, vs_fwd, family, is_fwmark, vport)?;
-        if !seen.insert(rs.addr) {
+        if seen.insert(rs.addr, ()).is_some() {
             cx.warn(
                 r.pos,
                 format!("real_server {} is duplicated - second one ignored", rs.addr),

@@ -59,6 +59,18 @@ impl<'t> Block<'t> {
         self.toks.get(self.end).map(|t| t.pos)
     }
 
+    /// Calls `f` on each statement in turn, stopping at its first error. For code size:
+    /// the body of a keyword loop is then a function of its own (a `dyn` call), not a
+    /// loop body, so LLVM does not hoist the address of every keyword literal out of the
+    /// loop and spill it to the stack (about 1.5 KB per big keyword loop on MIPS).
+    #[inline(never)]
+    pub fn each(self, f: &mut dyn FnMut(&Stmt<'t>) -> PResult<()>) -> PResult<()> {
+        for s in self {
+            f(&s)?;
+        }
+        Ok(())
+    }
+
     pub fn iter(&self) -> Stmts<'t> {
         Stmts {
             b: *self,
