@@ -50,7 +50,7 @@ fn main() -> ExitCode {
                 println!("lvsmon {}", env!("CARGO_PKG_VERSION"));
                 EXIT_OK
             }
-            Command::Run(opts) => lvsmon::daemon::run(opts),
+            Command::Run(opts) => lvsmon::daemon::run(*opts),
             Command::Check {
                 config,
                 load,
