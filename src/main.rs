@@ -10,32 +10,31 @@ use lvsmon::daemon::{EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
 fn main() -> ExitCode {
     // Arguments that are not UTF-8 are taken lossily: they then fail validation with a
     // message instead of a panic.
-    let argv: Vec<String> = std::env::args_os()
+    let mut argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let invoked_as = argv
         .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-        .unwrap_or_default();
+        .map_or("", |a| a.rsplit('/').next().unwrap_or(a));
     if invoked_as == "ipvsadm" {
         return ExitCode::from(lvsmon::commands::ipvsadm(&argv, cli::IpvsApi::Auto, None));
     }
     if invoked_as == "genhash" {
         return ExitCode::from(lvsmon::genhash::main(&argv, false));
     }
-    if argv.get(1).map(String::as_str) == Some("genhash") {
-        // keepalived prints its argv[0] in the usage; here that is "lvsmon", followed
-        // by " genhash" as keepalived's is by " --genhash".
-        let mut rest = argv[1..].to_vec();
-        rest[0] = argv[0].clone();
-        return ExitCode::from(lvsmon::genhash::main(&rest, true));
-    }
-    if argv.get(1).map(String::as_str) == Some("ipvsadm") {
+    let sub = argv.get(1).map_or("", String::as_str);
+    if sub == "ipvsadm" {
         return ExitCode::from(lvsmon::commands::ipvsadm(
             &argv[1..],
             cli::IpvsApi::Auto,
             None,
         ));
+    }
+    if sub == "genhash" {
+        // keepalived prints its argv[0] in the usage; here that is "lvsmon", followed
+        // by " genhash" as keepalived's is by " --genhash".
+        argv.remove(1);
+        return ExitCode::from(lvsmon::genhash::main(&argv, true));
     }
     let code = match cli::parse(&argv) {
         Parsed::Exit { text, code } => {
@@ -51,7 +50,7 @@ fn main() -> ExitCode {
                 println!("lvsmon {}", env!("CARGO_PKG_VERSION"));
                 EXIT_OK
             }
-            Command::Run(opts) => lvsmon::daemon::run(opts),
+            Command::Run(opts) => lvsmon::daemon::run(*opts),
             Command::Check {
                 config,
                 load,

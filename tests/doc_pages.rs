@@ -201,7 +201,7 @@ fn help_entries(help: &str, heading: &str) -> Vec<String> {
             continue;
         }
         let first = line.trim_start();
-        // The first column ends at two blanks (argh pads to the description column).
+        // The first column ends at two blanks (help pads it to the description column).
         let col = first.split("  ").next().unwrap_or("");
         out.push(col.trim().to_string());
     }
