@@ -63,7 +63,7 @@ fn share<'a>(
     s: &'a Option<Script>,
 ) -> Option<Arc<Script>> {
     let s = s.as_ref()?;
-    Some(map.entry(s).or_insert_with(|| Arc::new(s.clone())).clone())
+    Some(map.get_or_insert_with(s, || Arc::new(s.clone())).clone())
 }
 
 fn full(what: &'static str, capacity: usize) -> Full {
