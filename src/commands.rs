@@ -86,13 +86,17 @@ pub fn ipvsadm(argv: &[String], api: IpvsApi, input: Option<&Path>) -> u8 {
     let stderr = std::io::stderr();
     let mut out = stdout.lock();
     let mut err = stderr.lock();
-    let mut file;
-    let mut stdin_lock;
-    let stdin: &mut dyn std::io::Read = match input {
+    // Readers as crate::read_whole functions, not `dyn Read`, for code size: a `dyn
+    // Read` brings every Read method of File and StdinLock along.
+    use std::io::Read;
+    let (mut file, mut read_file);
+    let (mut stdin_lock, mut read_stdin);
+    let stdin: &mut crate::read_whole::ReadFn = match input {
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => {
                 file = f;
-                &mut file
+                read_file = |b: &mut [u8]| file.read(b);
+                &mut read_file
             }
             Err(e) => {
                 let _ = writeln!(err, "lvsmon: cannot read {}: {}", path.display(), e);
@@ -101,7 +105,8 @@ pub fn ipvsadm(argv: &[String], api: IpvsApi, input: Option<&Path>) -> u8 {
         },
         None => {
             stdin_lock = std::io::stdin().lock();
-            &mut stdin_lock
+            read_stdin = |b: &mut [u8]| stdin_lock.read(b);
+            &mut read_stdin
         }
     };
     let mut io = crate::ipvsadm::Io {
@@ -149,21 +154,14 @@ fn read_input(input: Option<&Path>) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     let limit = crate::ipvsadm::MAX_RESTORE_INPUT;
-    // Both read through `dyn Read`, for code size: one copy of std's read_to_end
-    // (shared with ipvsadm's restore input) instead of one per reader type.
-    let mut file;
-    let mut stdin;
-    let reader: &mut dyn Read = match input {
-        Some(path) => {
-            file = std::fs::File::open(path)?;
-            &mut file
-        }
+    // Both read through crate::read_whole, for code size: one read loop for every reader.
+    match input {
+        Some(path) => crate::read_whole::file(path, limit, &mut bytes)?,
         None => {
-            stdin = std::io::stdin().lock();
-            &mut stdin
+            let mut stdin = std::io::stdin().lock();
+            crate::read_whole::append(&mut |b| stdin.read(b), limit, &mut bytes)?
         }
     };
-    reader.take(limit).read_to_end(&mut bytes)?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "input is not text"))
 }

@@ -28,6 +28,7 @@ pub mod pidfile;
 pub mod probe;
 pub mod prom;
 pub mod reactor;
+pub mod read_whole;
 pub mod reload;
 pub mod sched;
 pub mod scripts;

@@ -38,7 +38,7 @@ pub struct PidFile {
 
 /// The pid written in `path`, if the file holds one.
 fn read_pid(path: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::read_whole::file_string(path, u64::MAX).ok()?;
     text.trim().parse().ok()
 }
 
@@ -47,8 +47,13 @@ fn is_lvsmon(pid: u32) -> bool {
     if !pid_alive(pid) {
         return false;
     }
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", pid)).unwrap_or_default();
-    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid)).unwrap_or_default();
+    let comm = crate::read_whole::file_string(Path::new(&format!("/proc/{}/comm", pid)), u64::MAX)
+        .unwrap_or_default();
+    let mut cmdline = Vec::new();
+    let path = format!("/proc/{}/cmdline", pid);
+    if crate::read_whole::file(Path::new(&path), u64::MAX, &mut cmdline).is_err() {
+        cmdline.clear();
+    }
     comm.trim() == "lvsmon"
         || cmdline
             .split(|&b| b == 0)

@@ -8,6 +8,7 @@
 // IpvsError carries the failed Op by value (see src/lib.rs).
 #![allow(clippy::result_large_err)]
 
+use std::io::Read;
 use std::net::SocketAddr;
 
 use lvsmon::ipvs::backend::{Backend, IpvsError};
@@ -632,7 +633,7 @@ fn run_case(line: &str, names: &Names) -> (i32, String, String) {
     let mut io = Io {
         out: &mut out,
         err: &mut err,
-        stdin: &mut input,
+        stdin: &mut |b| input.read(b),
         names,
         conn_path: &conn_path,
     };

@@ -5,6 +5,8 @@
 // IpvsError carries the failed Op by value (see src/lib.rs).
 #![allow(clippy::result_large_err)]
 
+use std::io::Read;
+
 use lvsmon::ipvs::backend::{Backend, IpvsError};
 use lvsmon::ipvs::rule::*;
 use lvsmon::ipvsadm::{self, names::Names, restore, Io};
@@ -110,7 +112,7 @@ fn with_io(f: impl FnOnce(&mut Io) -> i32) -> (i32, String, String) {
         let mut io = Io {
             out: &mut out,
             err: &mut errb,
-            stdin: &mut stdin,
+            stdin: &mut |b| stdin.read(b),
             names: &names,
             conn_path: "/nonexistent",
         };
@@ -279,7 +281,7 @@ fn personality_reads_rules_from_stdin() {
     let mut io = Io {
         out: &mut out,
         err: &mut errb,
-        stdin: &mut stdin,
+        stdin: &mut |b| stdin.read(b),
         names: &names,
         conn_path: "/nonexistent",
     };
@@ -305,7 +307,7 @@ fn backend_that_cannot_open_reports_like_ipvsadm() {
     let mut io = Io {
         out: &mut out,
         err: &mut errb,
-        stdin: &mut stdin,
+        stdin: &mut |b| stdin.read(b),
         names: &names,
         conn_path: "/nonexistent",
     };

@@ -203,15 +203,18 @@ pub fn lex_str(
 }
 
 fn read_limited(path: &Path) -> Result<String, String> {
-    let f = fs::File::open(path).map_err(|e| format!("cannot read config file: {}", e))?;
-    // Sized from the file's length so that reading it copies nothing (a file growing
+    let mut f = fs::File::open(path).map_err(|e| format!("cannot read config file: {}", e))?;
+    // Sized from the file's length so that the buffer never grows (a file growing
     // meanwhile still reads correctly).
     let len = f.metadata().map_or(0, |m| m.len());
     let mut buf =
         Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(MAX_CONFIG_FILE_BYTES) + 1);
-    f.take(MAX_CONFIG_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read config file: {}", e))?;
+    crate::read_whole::append(
+        &mut |b| f.read(b),
+        MAX_CONFIG_FILE_BYTES as u64 + 1,
+        &mut buf,
+    )
+    .map_err(|e| format!("cannot read config file: {}", e))?;
     if buf.len() > MAX_CONFIG_FILE_BYTES {
         return Err(format!(
             "file is larger than MAX_CONFIG_FILE_BYTES ({} bytes)",

@@ -236,7 +236,8 @@ pub struct Preproc {
 
 /// The host name up to its first `.`: keepalived's default config-id.
 pub fn host_instance() -> Option<String> {
-    let h = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let h =
+        crate::read_whole::file_string(Path::new("/proc/sys/kernel/hostname"), u64::MAX).ok()?;
     let h = h.trim();
     let first = h.split('.').next().unwrap_or("");
     (!first.is_empty()).then(|| first.to_string())

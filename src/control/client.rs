@@ -53,9 +53,7 @@ pub fn call(socket: &Path, request: &Request) -> Result<String, ClientError> {
     line.push('\n');
     stream.write_all(line.as_bytes()).map_err(ClientError::Io)?;
     let mut reply = String::new();
-    stream
-        .take(MAX_REPLY)
-        .read_to_string(&mut reply)
+    crate::read_whole::append_string(&mut |b| stream.read(b), MAX_REPLY, &mut reply)
         .map_err(ClientError::Io)?;
     if let Some(body) = reply.strip_prefix("ok\n") {
         Ok(body.to_string())

@@ -204,7 +204,8 @@ pub fn write_process(out: &mut String, p: &Process) {
 
 /// VmRSS of /proc/self/status, in bytes.
 pub fn resident_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let text =
+        crate::read_whole::file_string(std::path::Path::new("/proc/self/status"), u64::MAX).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_ascii_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)

@@ -16,8 +16,9 @@
 //! ```text
 //! let names = Names::system();
 //! let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
+//! let mut stdin = stdin.lock();
 //! let mut io = Io { out: &mut stdout.lock(), err: &mut stderr.lock(),
-//!                   stdin: &mut stdin.lock(), names: &names, conn_path: CONN_PROC_FILE };
+//!                   stdin: &mut |b| stdin.read(b), names: &names, conn_path: CONN_PROC_FILE };
 //! let code = ipvsadm::run(&argv, &mut || open_kernel_backend(), &mut io);
 //! // lvsmon list -n --stats  ==  run(["lvsmon", "-L", "-n", "--stats"], ..)
 //! // lvsmon save             ==  save(backend, true, &mut io)
@@ -31,7 +32,7 @@ pub mod names;
 pub mod restore;
 pub mod rule;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::ipvs::backend::{Backend, IpvsError};
 use crate::ipvs::rule::{Info, KernelTable};
@@ -49,7 +50,7 @@ pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     /// `-R` reads its rules here.
-    pub stdin: &'a mut dyn Read,
+    pub stdin: &'a mut crate::read_whole::ReadFn<'a>,
     pub names: &'a Names,
     /// Path of the connection table (`CONN_PROC_FILE` outside tests).
     pub conn_path: &'a str,
@@ -85,7 +86,7 @@ pub fn run(argv: &[String], open: &mut Opener, io: &mut Io) -> i32 {
     };
     if cmd == IpvsadmCommand::Restore {
         let mut input = Vec::new();
-        if let Err(e) = read_limited(io.stdin, MAX_RESTORE_INPUT, &mut input) {
+        if let Err(e) = crate::read_whole::append(io.stdin, MAX_RESTORE_INPUT, &mut input) {
             let _ = writeln!(io.err, "{program}: reading rules: {e}");
             return errors::EXIT_USAGE;
         }
@@ -93,28 +94,6 @@ pub fn run(argv: &[String], open: &mut Opener, io: &mut Io) -> i32 {
         return restore_as(backend.as_mut(), &text, program, io);
     }
     execute(&cmd, backend.as_mut(), io)
-}
-
-/// `r.take(limit).read_to_end(out)` without std's generic copy of it for
-/// `Take<&mut dyn Read>`, for code size (-1.0 KB on mipsel).
-fn read_limited(r: &mut dyn Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut chunk = [0u8; 8192];
-    let mut left = limit;
-    // Each pass reads at least a byte, ends, or retries an interrupted read (as
-    // read_to_end does).
-    while left > 0 {
-        let want = left.min(chunk.len() as u64) as usize;
-        match r.read(&mut chunk[..want]) {
-            Ok(0) => break,
-            Ok(n) => {
-                out.extend_from_slice(&chunk[..n]);
-                left = left.saturating_sub(n as u64);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 fn early(e: &Early, io: &mut Io) -> i32 {
@@ -217,10 +196,7 @@ pub fn list(backend: &mut dyn Backend, what: &ListWhat, fmt: &Format, io: &mut I
 }
 
 fn read_bounded(path: &str) -> Option<String> {
-    let f = std::fs::File::open(path).ok()?;
-    let mut s = String::new();
-    f.take(MAX_RESTORE_INPUT).read_to_string(&mut s).ok()?;
-    Some(s)
+    crate::read_whole::file_string(std::path::Path::new(path), MAX_RESTORE_INPUT).ok()
 }
 
 /// `ipvsadm -S [-n]`: the table as rules. `lvsmon save` is `save(backend, true, ..)`.

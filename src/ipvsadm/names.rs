@@ -21,8 +21,8 @@ const MAX_FILE: u64 = 4 << 20;
 fn read_bounded(path: &str) -> String {
     use std::io::Read;
     let mut s = String::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(MAX_FILE).read_to_string(&mut s);
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = crate::read_whole::append_string(&mut |b| f.read(b), MAX_FILE, &mut s);
     }
     s
 }
