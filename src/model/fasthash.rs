@@ -179,6 +179,12 @@ impl Table {
         ix
     }
 
+    /// The first slot to probe for `hash`: the last multiply carries input bits upwards
+    /// only, so the high half is folded into the low bits the mask keeps.
+    fn home(&self, hash: u64) -> usize {
+        (hash ^ (hash >> 32)) as usize & (self.slots.len() - 1)
+    }
+
     /// The entry whose hash is `hash` and for which `eq` says yes.
     #[inline(never)]
     fn find(&self, hash: u64, eq: &mut dyn FnMut(usize) -> bool) -> Option<usize> {
@@ -186,7 +192,7 @@ impl Table {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
+        let mut at = self.home(hash);
         // Bounded: the table is at most half full, so an empty slot ends every probe.
         loop {
             let e = self.slots[at] as usize;
@@ -223,7 +229,7 @@ impl Table {
 
     fn place(&mut self, e: usize) {
         let mask = self.slots.len() - 1;
-        let mut at = self.hashes[e] as usize & mask;
+        let mut at = self.home(self.hashes[e]);
         while self.slots[at] != 0 {
             at = (at + 1) & mask;
         }
