@@ -204,7 +204,7 @@ pub enum Gen {
         next: i64,
         step: i64,
         /// Values still to produce.
-        left: i128,
+        left: u64,
         hex: bool,
         text: PLine,
     },
@@ -465,7 +465,7 @@ impl Preproc {
                     hex,
                     text,
                 } => {
-                    if *left <= 0 {
+                    if *left == 0 {
                         self.gens.pop();
                         continue;
                     }
@@ -842,8 +842,15 @@ impl Preproc {
         if hex && (start < 0 || end < 0) {
             return bad("~SEQx is only for positive numbers");
         }
-        let count = (i128::from(end) - i128::from(start)) / i128::from(step) + 1;
-        if count > MAX_SEQ_VALUES as i128 {
+        // In u64, not i128, for code size (i128 division and formatting are ~3 KB on
+        // 32-bit targets): the checks above make end - start and step agree in sign, so
+        // the count is |end - start| / |step| + 1, beyond u64 only for i64::MIN..=MAX.
+        let steps = end.abs_diff(start) / step.unsigned_abs();
+        if steps >= MAX_SEQ_VALUES as u64 {
+            let count = match steps.checked_add(1) {
+                Some(c) => c.to_string(),
+                None => "18446744073709551616".to_string(),
+            };
             return perr(
                 p.pos(0),
                 format!(
@@ -859,7 +866,7 @@ impl Preproc {
             var: var.to_string(),
             next: start,
             step,
-            left: count.max(0),
+            left: steps + 1,
             hex,
             text,
         });
