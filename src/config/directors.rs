@@ -50,7 +50,8 @@ pub fn apply(cfg: &mut Config, at: &dyn Fn(crate::model::config::Pos) -> String)
         let sched = vs.sched.as_str();
         let svc = name(vs);
         if is_hashing(sched) {
-            vs.reals.sort_by_key(|r| (r.addr.ip(), r.addr.port()));
+            // Unstable, for code size: resolve refused real servers with one address twice.
+            vs.reals.sort_unstable_by_key(|r| (r.addr.ip(), r.addr.port()));
             let fallback = match sched {
                 "mh" => vs.svc_flags & svc_flags::SCHED_MH_FALLBACK != 0,
                 "sh" => vs.svc_flags & svc_flags::SCHED_SH_FALLBACK != 0,
