@@ -1,7 +1,7 @@
 #!/bin/sh
 # Print the size of both builds of every cross target that exist, as a Markdown table,
-# each against its budget: the plain build (no features) 600 KiB (on MIPS an interim
-# ceiling for now: plain_budget in cross/lib.sh); the tls build (SSL_GET) 1.5 MiB on 64-bit targets and 1.2 MiB on 32-bit
+# each against its budget: the plain build (no features) 600 KiB (plain_budget in
+# cross/lib.sh); the tls build (SSL_GET) 1.5 MiB on 64-bit targets and 1.2 MiB on 32-bit
 # ones (issue 11). Exit 1 if a built binary is over its budget.
 # The binaries are already stripped by cross/build.sh (strip = true, .pdr removed on
 # MIPS), so the file size is the stripped size. cross/build.sh leaves each build as
