@@ -4,7 +4,7 @@
 //! defaults are left to `resolve`.
 
 use crate::model::fasthash::FastMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -467,6 +467,14 @@ fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
     }
 }
 
+/// `ip` stored straight into `out`, for code size: an `IpAddr` (17 bytes, byte-aligned)
+/// is copied byte by byte on MIPS at each move, ~130 bytes per call site.
+#[inline(never)]
+fn set_ip(t: &Token, kw: &str, out: &mut Option<IpAddr>) -> PResult<()> {
+    *out = Some(ip(t, kw)?);
+    Ok(())
+}
+
 /// A port that may be `0`/absent (meaning "none").
 fn opt_port(t: Option<&Token>, kw: &str) -> PResult<u16> {
     match t {
@@ -712,13 +720,13 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     Ok(FwdSpec { forward, tunnel })
 }
 
-/// `<IPADDR> [<PORT>]` for real and sorry servers.
-fn addr_port(s: &Stmt) -> PResult<(IpAddr, u16)> {
+/// `<IPADDR> [<PORT>]` for real and sorry servers, stored into the server's fields (for
+/// code size: an `IpAddr` moved by value is copied byte by byte on MIPS).
+fn addr_port(s: &Stmt, ip_out: &mut IpAddr, port: &mut u16) -> PResult<()> {
     nargs(s, 1, 2, "an IP address and optionally a port")?;
-    Ok((
-        ip(&s.args[0], s.kw.text)?,
-        opt_port(s.args.get(1), s.kw.text)?,
-    ))
+    *ip_out = ip(&s.args[0], s.kw.text)?;
+    *port = opt_port(s.args.get(1), s.kw.text)?;
+    Ok(())
 }
 
 /// Decodes keepalived's free-format hex string (`Ab12f 3 456` = AB 12 0F 03 45 06:
@@ -806,7 +814,7 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
         let kw = st.kw.text;
         match kw {
             "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
-            "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
+            "address" => set_ip(arg1(st, "an IP address")?, kw, &mut a.address)?,
             "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
             "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
             _ => return Err(unknown(st.kw, "in agent_check")),
@@ -1296,7 +1304,7 @@ impl Parser<'_> {
                     d.ttl =
                         Some(uint(need("a TTL (1-255)")?, "ttl", "a TTL (1-255)", 1, 255)? as u8)
                 }
-                "group" => d.mcast_group = Some(ip(need("a multicast address")?, "group")?),
+                "group" => set_ip(need("a multicast address")?, "group", &mut d.mcast_group)?,
                 _ if i == 1 => {
                     // Backward compatible form: the instance name without 'inst'.
                     inst = Some(t);
@@ -1609,12 +1617,12 @@ impl Parser<'_> {
                 }
                 "sorry_server" => {
                     no_block(st)?;
-                    let (ip, port) = addr_port(st)?;
-                    vs.sorry = Some(RawSorry {
+                    let sorry = vs.sorry.insert(RawSorry {
                         pos: st.kw.pos,
-                        ip,
-                        port,
+                        ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                        port: 0,
                     });
+                    addr_port(st, &mut sorry.ip, &mut sorry.port)?;
                 }
                 // keepalived 2.2.7 applies both to the sorry server already read: before
                 // (or without) `sorry_server` they are skipped with a complaint. Its
@@ -1685,11 +1693,10 @@ impl Parser<'_> {
     }
 
     fn real_server(&mut self, s: &Stmt) -> PResult<RawRs> {
-        let (ip, port) = addr_port(s)?;
         let mut rs = RawRs {
             pos: s.kw.pos,
-            ip,
-            port,
+            ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
             weight: None,
             fwd: None,
             inhibit: None,
@@ -1703,6 +1710,7 @@ impl Parser<'_> {
             agent: None,
             checks: Vec::new(),
         };
+        addr_port(s, &mut rs.ip, &mut rs.port)?;
         let body = need_block(s)?;
         body.each(&mut |st| {
             if check_timers_kw(st, &mut rs.timers, true)? {
@@ -2181,10 +2189,10 @@ impl Parser<'_> {
     fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
         let kw = s.kw.text;
         match kw {
-            "connect_ip" => c.connect_ip = Some(ip(arg1(s, "an IP address")?, kw)?),
+            "connect_ip" => set_ip(arg1(s, "an IP address")?, kw, &mut c.connect_ip)?,
             "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
             "bindto" => {
-                c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?);
+                set_ip(arg1(s, "an IP address")?, kw, &mut c.bindto)?;
                 c.bindto_pos = Some(s.kw.pos);
             }
             "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
