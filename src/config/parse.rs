@@ -19,6 +19,9 @@ use crate::model::config::{
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
 
+mod kw;
+use kw::Kw;
+
 /// Settings a virtual server passes to its real servers and they to their checkers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timers {
@@ -653,8 +656,8 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let mut csum: Option<&Token> = None;
     while i < s.args.len() {
         let t = &s.args[i];
-        match t.text {
-            "type" => {
+        match Kw::of(t.text) {
+            Kw::Type => {
                 let Some(ty) = s.args.get(i + 1) else {
                     return perr(t.pos, "'type' needs ipip, gue or gre");
                 };
@@ -666,7 +669,7 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
                 };
                 i += 2;
             }
-            "port" => {
+            Kw::Port => {
                 let Some(p) = s.args.get(i + 1) else {
                     return perr(t.pos, "'port' needs a port number (1-65535)");
                 };
@@ -675,17 +678,17 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
                 i += 2;
             }
             // IP_VS_TUNNEL_ENCAP_FLAG_* (ip_vs.h)
-            "nocsum" => {
+            Kw::Nocsum => {
                 tunnel.flags = 0;
                 csum = Some(t);
                 i += 1;
             }
-            "csum" => {
+            Kw::Csum => {
                 tunnel.flags = 1;
                 csum = Some(t);
                 i += 1;
             }
-            "remcsum" => {
+            Kw::Remcsum => {
                 tunnel.flags = 2;
                 csum = Some(t);
                 i += 1;
@@ -812,11 +815,11 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     };
     body.each(&mut |st| {
         let kw = st.kw.text;
-        match kw {
-            "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
-            "address" => set_ip(arg1(st, "an IP address")?, kw, &mut a.address)?,
-            "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
-            "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+        match Kw::of(kw) {
+            Kw::Port => a.port = port1(arg1(st, "a port number")?, kw)?,
+            Kw::Address => set_ip(arg1(st, "an IP address")?, kw, &mut a.address)?,
+            Kw::Interval => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+            Kw::Timeout => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
             _ => return Err(unknown(st.kw, "in agent_check")),
         }
         Ok(())
@@ -827,25 +830,25 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     Ok(a)
 }
 
-fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
+fn check_timers_kw(s: &Stmt, k: Kw, timers: &mut Timers, connection: bool) -> PResult<bool> {
     let kw = s.kw.text;
-    match kw {
-        "connect_timeout" if connection => {
+    match k {
+        Kw::ConnectTimeout if connection => {
             timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
         }
-        "retry" => {
+        Kw::Retry => {
             let t = arg1(s, "a number")?;
             timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
         }
-        "delay_before_retry" => {
+        Kw::DelayBeforeRetry => {
             timers.delay_before_retry = Some(timer(arg1(s, "a number of seconds")?, kw, true)?)
         }
-        "rise" => {
+        Kw::Rise => {
             let t = arg1(s, "a number of successes (1 or more)")?;
             timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)? as u32);
         }
-        "warmup" => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
-        "delay_loop" => {
+        Kw::Warmup => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
+        Kw::DelayLoop => {
             timers.delay_loop = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
         }
         _ => return Ok(false),
@@ -865,17 +868,18 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     let mut interface: Option<(String, Pos)> = None;
     let mut rule: Option<AnnounceRule> = None;
     let mut on_stop: Option<OnStop> = None;
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<Kw> = Vec::new();
     body.each(&mut |st| {
         let kw = st.kw.text;
-        if matches!(kw, "interface" | "rule" | "on_stop") {
-            if seen.contains(&kw) {
+        let k = Kw::of(kw);
+        if matches!(k, Kw::Interface | Kw::Rule | Kw::OnStop) {
+            if seen.contains(&k) {
                 return perr(st.kw.pos, format!("'{}' given twice in vip_announce", kw));
             }
-            seen.push(kw);
+            seen.push(k);
         }
-        match kw {
-            "interface" => {
+        match k {
+            Kw::Interface => {
                 let t = arg1(st, "an interface name of 1-15 bytes")?;
                 let ok = !t.text.is_empty()
                     && t.text.len() <= MAX_IFNAME
@@ -892,7 +896,7 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                 }
                 interface = Some((t.text.to_string(), t.pos));
             }
-            "rule" => {
+            Kw::Rule => {
                 let t = arg1(st, "'all' or 'any'")?;
                 rule = Some(match t.text {
                     "all" => AnnounceRule::All,
@@ -900,7 +904,7 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                     _ => return bad(t, "rule", "'all' or 'any'"),
                 });
             }
-            "on_stop" => {
+            Kw::OnStop => {
                 let t = arg1(st, "'withdraw' or 'keep'")?;
                 on_stop = Some(match t.text {
                     "withdraw" => OnStop::Withdraw,
@@ -949,17 +953,17 @@ enum Ck {
 impl Ck {
     /// The checker a real_server keyword opens, if it is one. Read once: `checker`'s
     /// arms then compare a number, not the name as a string (for code size).
-    fn of(kw: &str) -> Option<Ck> {
-        Some(match kw {
-            "TCP_CHECK" => Ck::Tcp,
-            "HTTP_GET" => Ck::Http,
-            "SSL_GET" => Ck::Ssl,
-            "UDP_CHECK" => Ck::Udp,
-            "DNS_CHECK" => Ck::Dns,
-            "SMTP_CHECK" => Ck::Smtp,
-            "MISC_CHECK" => Ck::Misc,
-            "PING_CHECK" => Ck::Ping,
-            "FILE_CHECK" => Ck::File,
+    fn of(k: Kw) -> Option<Ck> {
+        Some(match k {
+            Kw::TcpCheck => Ck::Tcp,
+            Kw::HttpGet => Ck::Http,
+            Kw::SslGet => Ck::Ssl,
+            Kw::UdpCheck => Ck::Udp,
+            Kw::DnsCheck => Ck::Dns,
+            Kw::SmtpCheck => Ck::Smtp,
+            Kw::MiscCheck => Ck::Misc,
+            Kw::PingCheck => Ck::Ping,
+            Kw::FileCheck => Ck::File,
             _ => return None,
         })
     }
@@ -1017,14 +1021,14 @@ impl Parser<'_> {
     /// refused): sh-* count only under sh, mh-* only under mh, `hashed` never sets a bit
     /// (the kernel marks every service hashed itself), and under any other scheduler each
     /// is ignored with a complaint. We do exactly that, with a warning where it complains.
-    fn sched_flag(&mut self, st: &Stmt, vs: &mut RawVs) {
+    fn sched_flag(&mut self, st: &Stmt, k: Kw, vs: &mut RawVs) {
         let kw = st.kw.text;
         let sched = vs.sched.as_deref();
-        let bit = match (sched, kw) {
-            (Some("sh"), "sh-port") => svc_flags::SCHED_SH_PORT,
-            (Some("sh"), "sh-fallback") => svc_flags::SCHED_SH_FALLBACK,
-            (Some("mh"), "mh-port") => svc_flags::SCHED_MH_PORT,
-            (Some("mh"), "mh-fallback") => svc_flags::SCHED_MH_FALLBACK,
+        let bit = match (sched, k) {
+            (Some("sh"), Kw::ShPort) => svc_flags::SCHED_SH_PORT,
+            (Some("sh"), Kw::ShFallback) => svc_flags::SCHED_SH_FALLBACK,
+            (Some("mh"), Kw::MhPort) => svc_flags::SCHED_MH_PORT,
+            (Some("mh"), Kw::MhFallback) => svc_flags::SCHED_MH_FALLBACK,
             (Some("sh" | "mh"), _) => 0,
             _ => {
                 let now = match sched {
@@ -1058,16 +1062,17 @@ impl Parser<'_> {
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
         let kw = s.kw.text;
-        match kw {
-            "global_defs" => self.global_defs(s),
-            "virtual_server_group" => self.vsg(s),
-            "virtual_server" => {
+        let k = Kw::of(kw);
+        match k {
+            Kw::GlobalDefs => self.global_defs(s),
+            Kw::VirtualServerGroup => self.vsg(s),
+            Kw::VirtualServer => {
                 let vs = self.virtual_server(s)?;
                 self.out.vss.push(vs);
                 Ok(())
             }
-            "track_file" | "vrrp_track_file" => self.track_file(s),
-            "vip_announce" => {
+            Kw::TrackFile | Kw::VrrpTrackFile => self.track_file(s),
+            Kw::VipAnnounce => {
                 if let Some(first) = &self.out.vip_announce {
                     return perr(
                         s.kw.pos,
@@ -1080,8 +1085,8 @@ impl Parser<'_> {
                 self.out.vip_announce = Some(vip_announce(s)?);
                 Ok(())
             }
-            "SSL" if cfg!(feature = "tls") => self.ssl(s),
-            "net_namespace_ipvs" => {
+            Kw::Ssl if cfg!(feature = "tls") => self.ssl(s),
+            Kw::NetNamespaceIpvs => {
                 no_block(s)?;
                 nargs(
                     s,
@@ -1103,16 +1108,16 @@ impl Parser<'_> {
                 && (kw.starts_with("vrrp_")
                     || kw.starts_with("static_")
                     || matches!(
-                        kw,
-                        "linkbeat_interfaces"
-                            | "track_group"
-                            | "garp_group"
-                            | "bfd_instance"
-                            | "track_process"
+                        k,
+                        Kw::LinkbeatInterfaces
+                            | Kw::TrackGroup
+                            | Kw::GarpGroup
+                            | Kw::BfdInstance
+                            | Kw::TrackProcess
                     )
-                    || (kw == "SSL" && !cfg!(feature = "tls"))) =>
+                    || (k == Kw::Ssl && !cfg!(feature = "tls"))) =>
             {
-                let what = if kw == "SSL" {
+                let what = if k == Kw::Ssl {
                     "this lvsmon was built without the \"tls\" feature"
                 } else {
                     "not part of keepalived's LVS configuration"
@@ -1147,13 +1152,13 @@ impl Parser<'_> {
         };
         body.each(&mut |st| {
             let kw = st.kw.text;
-            match kw {
-                "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
-                "certificate" => {
+            match Kw::of(kw) {
+                Kw::Ca => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                Kw::Certificate => {
                     ssl.certificate = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos))
                 }
-                "key" => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
-                "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
+                Kw::Key => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                Kw::Password => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
                 _ => return Err(unknown(st.kw, "in SSL")),
             }
             Ok(())
@@ -1166,11 +1171,12 @@ impl Parser<'_> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
         body.each(&mut |st| {
-            match st.kw.text {
-                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
-                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                kw if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st)?,
-                kw => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
+            let kw = st.kw.text;
+            match Kw::of(kw) {
+                Kw::LvsSyncDaemon => self.out.sync_daemon = Some(self.sync_daemon(st)?),
+                Kw::LvsTimeouts => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
+                k if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st, k)?,
+                _ => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
             }
             Ok(())
         })?;
@@ -1178,14 +1184,14 @@ impl Parser<'_> {
     }
 
     /// The other global_defs keywords lvsmon honours (keepalived's global_parser.c).
-    fn global_lvs_kw(&mut self, st: &Stmt) -> PResult<()> {
-        match st.kw.text {
-            "lvs_flush" => {
+    fn global_lvs_kw(&mut self, st: &Stmt, k: Kw) -> PResult<()> {
+        match k {
+            Kw::LvsFlush => {
                 flag(st)?;
                 self.out.lvs_flush = true;
             }
             // lvs_flush_onstop: keepalived's spelling before 2.1.5, still accepted.
-            "lvs_flush_on_stop" | "lvs_flush_onstop" => {
+            Kw::LvsFlushOnStop | Kw::LvsFlushOnstop => {
                 no_block(st)?;
                 nargs(st, 0, 1, "no value or VS")?;
                 self.out.lvs_flush_on_stop = match st.args.first() {
@@ -1194,7 +1200,7 @@ impl Parser<'_> {
                     Some(t) => return bad(t, st.kw.text, "no value or VS"),
                 };
             }
-            "lvs_notify_fifo" => {
+            Kw::LvsNotifyFifo => {
                 no_block(st)?;
                 nargs(st, 1, 3, "a FIFO path and optionally a user and group")?;
                 let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
@@ -1210,7 +1216,7 @@ impl Parser<'_> {
                 fifo.user = st.args.get(1).map(|t| t.text.to_string());
                 fifo.group = st.args.get(2).map(|t| t.text.to_string());
             }
-            "lvs_notify_fifo_script" => {
+            Kw::LvsNotifyFifoScript => {
                 let sc = script(st, true)?;
                 let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
                     path: PathBuf::new(),
@@ -1223,7 +1229,7 @@ impl Parser<'_> {
                 }
                 fifo.script = Some(sc);
             }
-            "script_user" => {
+            Kw::ScriptUser => {
                 no_block(st)?;
                 nargs(st, 1, 2, "a user name and optionally a group name")?;
                 self.out.script_user = Some((
@@ -1232,7 +1238,7 @@ impl Parser<'_> {
                     st.kw.pos,
                 ));
             }
-            "enable_script_security" => {
+            Kw::EnableScriptSecurity => {
                 flag(st)?;
                 self.out.script_security = true;
             }
@@ -1277,11 +1283,11 @@ impl Parser<'_> {
                     )
                 })
             };
-            match t.text {
-                "inst" => {
+            match Kw::of(t.text) {
+                Kw::Inst => {
                     inst = Some(need("a vrrp instance name")?);
                 }
-                "id" => {
+                Kw::Id => {
                     d.syncid = uint(
                         need("a sync id (0-255)")?,
                         "id",
@@ -1290,7 +1296,7 @@ impl Parser<'_> {
                         255,
                     )? as u8
                 }
-                "maxlen" => {
+                Kw::Maxlen => {
                     d.maxlen = Some(uint(
                         need("a length (1-65507)")?,
                         "maxlen",
@@ -1299,12 +1305,12 @@ impl Parser<'_> {
                         65507,
                     )? as u16)
                 }
-                "port" => d.port = Some(port1(need("a port number (1-65535)")?, "port")?),
-                "ttl" => {
+                Kw::Port => d.port = Some(port1(need("a port number (1-65535)")?, "port")?),
+                Kw::Ttl => {
                     d.ttl =
                         Some(uint(need("a TTL (1-255)")?, "ttl", "a TTL (1-255)", 1, 255)? as u8)
                 }
-                "group" => set_ip(need("a multicast address")?, "group", &mut d.mcast_group)?,
+                Kw::Group => set_ip(need("a multicast address")?, "group", &mut d.mcast_group)?,
                 _ if i == 1 => {
                     // Backward compatible form: the instance name without 'inst'.
                     inst = Some(t);
@@ -1341,14 +1347,14 @@ impl Parser<'_> {
         let mut reverse = false;
         let mut init = None;
         body.each(&mut |st| {
-            match st.kw.text {
-                "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
-                "weight" => {
+            match Kw::of(st.kw.text) {
+                Kw::File => path = Some(PathBuf::from(string1(st, "a file path")?)),
+                Kw::Weight => {
                     let (w, r) = file_weight(st)?;
                     weight = w;
                     reverse = r;
                 }
-                "init_file" => {
+                Kw::InitFile => {
                     // keepalived: [VALUE] [overwrite] in any order; VALUE defaults to 0.
                     no_block(st)?;
                     let mut value = 0i32;
@@ -1456,8 +1462,8 @@ impl Parser<'_> {
         let first = &s.args[0];
         // keepalived's vs_handler reads the first two words and ignores any more, without
         // a word (`virtual_server 192.0.2.1 80 tcp {`): so do we.
-        let target = match first.text {
-            "fwmark" if !first.quoted => {
+        let target = match Kw::of(first.text) {
+            Kw::Fwmark if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'fwmark' and a mark number")?;
                 RawTarget::Fwmark(uint(
                     &s.args[1],
@@ -1467,7 +1473,7 @@ impl Parser<'_> {
                     u64::from(u32::MAX),
                 )? as u32)
             }
-            "group" if !first.quoted => {
+            Kw::Group if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'group' and a group name")?;
                 RawTarget::Group(s.args[1].text.to_string())
             }
@@ -1511,11 +1517,12 @@ impl Parser<'_> {
         };
         body.each(&mut |st| {
             let kw = st.kw.text;
-            if check_timers_kw(st, &mut vs.timers, true)? {
+            let k = Kw::of(kw);
+            if check_timers_kw(st, k, &mut vs.timers, true)? {
                 return Ok(());
             }
-            match kw {
-                "lb_algo" | "lvs_sched" => {
+            match k {
+                Kw::LbAlgo | Kw::LvsSched => {
                     let t = arg1(st, "a scheduler name")?;
                     if !SCHEDULERS.contains(&t.text) {
                         return bad(t, kw, &format!("a scheduler ({})", SCHEDULERS.join(" ")));
@@ -1524,28 +1531,28 @@ impl Parser<'_> {
                     let _ = name.push_str(t.text);
                     vs.sched = Some(name);
                 }
-                "lb_kind" | "lvs_method" => vs.fwd = Some(lvs_method(st)?),
-                "flag-1" => {
+                Kw::LbKind | Kw::LvsMethod => vs.fwd = Some(lvs_method(st)?),
+                Kw::Flag1 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED1;
                 }
-                "flag-2" => {
+                Kw::Flag2 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED2;
                 }
-                "flag-3" => {
+                Kw::Flag3 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED3;
                 }
-                "hashed" | "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" => {
+                Kw::Hashed | Kw::ShPort | Kw::ShFallback | Kw::MhPort | Kw::MhFallback => {
                     flag(st)?;
-                    self.sched_flag(st, &mut vs);
+                    self.sched_flag(st, k, &mut vs);
                 }
-                "ops" => {
+                Kw::Ops => {
                     flag(st)?;
                     vs.ops = true;
                 }
-                "persistence_timeout" => {
+                Kw::PersistenceTimeout => {
                     no_block(st)?;
                     nargs(st, 0, 1, "no value or a number of seconds")?;
                     vs.persistence_timeout = Some(match st.args.first() {
@@ -1559,18 +1566,18 @@ impl Parser<'_> {
                         )? as u32,
                     });
                 }
-                "persistence_granularity" => {
+                Kw::PersistenceGranularity => {
                     let t = arg1(st, "a netmask (IPv4) or prefix length (IPv6)")?;
                     vs.granularity = Some((t.text.to_string(), t.pos));
                 }
-                "persistence_engine" => {
+                Kw::PersistenceEngine => {
                     let t = arg1(st, "a persistence engine name")?;
                     if t.text.is_empty() || t.text.len() > 15 {
                         return bad(t, kw, "a persistence engine name of 1-15 bytes");
                     }
                     vs.pe = Some(t.text.to_string());
                 }
-                "protocol" => {
+                Kw::Protocol => {
                     let t = arg1(st, "TCP, UDP or SCTP")?;
                     vs.protocol = Some(match t.text.to_ascii_uppercase().as_str() {
                         "TCP" => Protocol::Tcp,
@@ -1579,26 +1586,26 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "TCP, UDP or SCTP"),
                     });
                 }
-                "virtualhost" => vs.virtualhost = Some(string1(st, "a host name")?),
+                Kw::Virtualhost => vs.virtualhost = Some(string1(st, "a host name")?),
                 // keepalived's virtual_server alpha/omega handlers read no value: `alpha 1`
                 // (and even `alpha 0`) set it, silently. So do we.
-                "alpha" => {
+                Kw::Alpha => {
                     no_block(st)?;
                     vs.alpha = true;
                 }
-                "omega" => {
+                Kw::Omega => {
                     no_block(st)?;
                     vs.omega = true;
                 }
-                "inhibit_on_failure" => {
+                Kw::InhibitOnFailure => {
                     flag(st)?;
                     vs.inhibit = true;
                 }
-                "quorum" => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
-                "hysteresis" => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
-                "quorum_up" => vs.quorum_up = Some(script(st, true)?),
-                "quorum_down" => vs.quorum_down = Some(script(st, true)?),
-                "ip_family" => {
+                Kw::Quorum => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
+                Kw::Hysteresis => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
+                Kw::QuorumUp => vs.quorum_up = Some(script(st, true)?),
+                Kw::QuorumDown => vs.quorum_down = Some(script(st, true)?),
+                Kw::IpFamily => {
                     let t = arg1(st, "inet or inet6")?;
                     vs.ip_family = Some(match t.text {
                         "inet" => Family::Inet,
@@ -1606,7 +1613,7 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "inet or inet6"),
                     });
                 }
-                "weight" => {
+                Kw::Weight => {
                     vs.weight = int(
                         arg1(st, "a weight")?,
                         kw,
@@ -1615,7 +1622,7 @@ impl Parser<'_> {
                         MAX_WEIGHT,
                     )? as i32
                 }
-                "sorry_server" => {
+                Kw::SorryServer => {
                     no_block(st)?;
                     let sorry = vs.sorry.insert(RawSorry {
                         pos: st.kw.pos,
@@ -1627,7 +1634,7 @@ impl Parser<'_> {
                 // keepalived 2.2.7 applies both to the sorry server already read: before
                 // (or without) `sorry_server` they are skipped with a complaint. Its
                 // sorry_server_inhibit reads no value: any value turns inhibit on.
-                "sorry_server_inhibit" => {
+                Kw::SorryServerInhibit => {
                     no_block(st)?;
                     if vs.sorry.is_none() {
                         self.warn(
@@ -1646,7 +1653,7 @@ impl Parser<'_> {
                         vs.sorry_inhibit = true;
                     }
                 }
-                "sorry_server_lvs_method" => {
+                Kw::SorryServerLvsMethod => {
                     let m = lvs_method(st)?;
                     if vs.sorry.is_none() {
                         self.warn(
@@ -1657,17 +1664,17 @@ impl Parser<'_> {
                         vs.sorry_fwd = Some(m);
                     }
                 }
-                "real_server" => {
+                Kw::RealServer => {
                     let rs = self.real_server(st)?;
                     vs.reals.push(rs);
                 }
-                "slow_start" => vs.slow_start = Some(slow_start(st)?),
-                "delay_loop_jitter" => {
+                Kw::SlowStart => vs.slow_start = Some(slow_start(st)?),
+                Kw::DelayLoopJitter => {
                     let usage = "a percentage of delay_loop (0-50)";
                     vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
                 }
-                "nb_get_retry" => self.nb_get_retry_unknown(st, "virtual_server"),
-                "ha_suspend" => {
+                Kw::NbGetRetry => self.nb_get_retry_unknown(st, "virtual_server"),
+                Kw::HaSuspend => {
                     flag(st)?;
                     self.ignore(
                         st.kw,
@@ -1675,11 +1682,11 @@ impl Parser<'_> {
                         "lvsmon does not watch for the virtual address",
                     );
                 }
-                "smtp_alert" => {
+                Kw::SmtpAlert => {
                     self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
-                "snmp_name" => {
+                Kw::SnmpName => {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
@@ -1713,11 +1720,12 @@ impl Parser<'_> {
         addr_port(s, &mut rs.ip, &mut rs.port)?;
         let body = need_block(s)?;
         body.each(&mut |st| {
-            if check_timers_kw(st, &mut rs.timers, true)? {
+            let kw = st.kw.text;
+            let k = Kw::of(kw);
+            if check_timers_kw(st, k, &mut rs.timers, true)? {
                 return Ok(());
             }
-            let kw = st.kw.text;
-            if let Some(ck) = Ck::of(kw) {
+            if let Some(ck) = Ck::of(k) {
                 let checks = self.checker(st, ck)?;
                 for c in checks {
                     if rs.checks.len() >= MAX_CHECKS_PER_REAL {
@@ -1734,8 +1742,8 @@ impl Parser<'_> {
                 }
                 return Ok(());
             }
-            match kw {
-                "weight" => {
+            match k {
+                Kw::Weight => {
                     rs.weight = Some(int(
                         arg1(st, "a weight")?,
                         kw,
@@ -1744,45 +1752,45 @@ impl Parser<'_> {
                         MAX_WEIGHT,
                     )? as i32)
                 }
-                "lvs_method" => rs.fwd = Some(lvs_method(st)?),
+                Kw::LvsMethod => rs.fwd = Some(lvs_method(st)?),
                 // keepalived 2.2.7 knows only lvs_method in a real_server: lb_kind there is
                 // an unknown keyword it skips (the virtual_server's method applies).
-                "lb_kind" => self.warn(
+                Kw::LbKind => self.warn(
                     st.kw.pos,
                     "'lb_kind' is not a real_server keyword (only 'lvs_method' is): line ignored, as keepalived does".to_string(),
                 ),
-                "nb_get_retry" => self.nb_get_retry_unknown(st, "real_server"),
-                "inhibit_on_failure" => {
+                Kw::NbGetRetry => self.nb_get_retry_unknown(st, "real_server"),
+                Kw::InhibitOnFailure => {
                     if let Some(v) = self.kbool(st)? {
                         rs.inhibit = Some(v);
                     }
                 }
-                "alpha" => {
+                Kw::Alpha => {
                     if let Some(v) = self.kbool(st)? {
                         rs.timers.alpha = Some(v);
                     }
                 }
-                "uthreshold" => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
-                "lthreshold" => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
-                "notify_up" => rs.notify_up = Some(script(st, true)?),
-                "notify_down" => rs.notify_down = Some(script(st, true)?),
-                "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
-                "slow_start" => rs.slow_start = Some(slow_start(st)?),
-                "agent_check" => {
+                Kw::Uthreshold => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
+                Kw::Lthreshold => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
+                Kw::NotifyUp => rs.notify_up = Some(script(st, true)?),
+                Kw::NotifyDown => rs.notify_down = Some(script(st, true)?),
+                Kw::Virtualhost => rs.virtualhost = Some(string1(st, "a host name")?),
+                Kw::SlowStart => rs.slow_start = Some(slow_start(st)?),
+                Kw::AgentCheck => {
                     if rs.agent.is_some() {
                         return perr(st.kw.pos, "a second 'agent_check' in one real_server");
                     }
                     rs.agent = Some(agent_check(st)?);
                 }
-                "smtp_alert" => {
+                Kw::SmtpAlert => {
                     self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
-                "snmp_name" => {
+                Kw::SnmpName => {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
-                "BFD_CHECK" => {
+                Kw::BfdCheck => {
                     return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
                 }
                 _ => {
@@ -1845,21 +1853,22 @@ impl Parser<'_> {
         }
         body.each(&mut |st| {
             let kw = st.kw.text;
+            let k = Kw::of(kw);
             if ck != Ck::File {
-                if connection && self.conn_kw(st, &mut c)? {
-                    host_conn_set = host_conn_set || kw != "connect_timeout";
+                if connection && self.conn_kw(st, k, &mut c)? {
+                    host_conn_set = host_conn_set || k != Kw::ConnectTimeout;
                     return Ok(());
                 }
-                if check_timers_kw(st, &mut c.timers, connection)? {
+                if check_timers_kw(st, k, &mut c.timers, connection)? {
                     return Ok(());
                 }
-                if kw == "alpha" {
+                if k == Kw::Alpha {
                     if let Some(v) = self.kbool(st)? {
                         c.timers.alpha = Some(v);
                     }
                     return Ok(());
                 }
-                if kw == "log_all_failures" {
+                if k == Kw::LogAllFailures {
                     self.kbool(st)?;
                     self.ignore(
                         st.kw,
@@ -1869,8 +1878,8 @@ impl Parser<'_> {
                     return Ok(());
                 }
             }
-            match (ck, kw) {
-                (Ck::Http | Ck::Ssl, "url") => {
+            match (ck, k) {
+                (Ck::Http | Ck::Ssl, Kw::Url) => {
                     if urls.len() >= MAX_URLS {
                         return perr(
                             st.kw.pos,
@@ -1887,7 +1896,7 @@ impl Parser<'_> {
                     }
                     urls.push(u);
                 }
-                (Ck::Http | Ck::Ssl, "nb_get_retry") => {
+                (Ck::Http | Ck::Ssl, Kw::NbGetRetry) => {
                     let t = arg1(st, "a number")?;
                     c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
                     self.warn(
@@ -1896,11 +1905,11 @@ impl Parser<'_> {
                             .to_string(),
                     );
                 }
-                (_, "nb_get_retry") => self.nb_get_retry_unknown(st, name),
-                (Ck::Http | Ck::Ssl, "virtualhost") => {
+                (_, Kw::NbGetRetry) => self.nb_get_retry_unknown(st, name),
+                (Ck::Http | Ck::Ssl, Kw::Virtualhost) => {
                     virtualhost = Some(string1(st, "a host name")?)
                 }
-                (Ck::Http | Ck::Ssl, "http_protocol") => {
+                (Ck::Http | Ck::Ssl, Kw::HttpProtocol) => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
                     http_protocol = match t.text {
                         "1.0" => HttpProtocol::Http10,
@@ -1909,17 +1918,17 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
                     };
                 }
-                (Ck::Http | Ck::Ssl, "fast_recovery") => {
+                (Ck::Http | Ck::Ssl, Kw::FastRecovery) => {
                     if let Some(v) = self.kbool(st)? {
                         fast_recovery = v;
                     }
                 }
-                (Ck::Ssl, "enable_sni") => {
+                (Ck::Ssl, Kw::EnableSni) => {
                     if let Some(v) = self.kbool(st)? {
                         tls.enable_sni = v;
                     }
                 }
-                (Ck::Ssl, "sni_name") => {
+                (Ck::Ssl, Kw::SniName) => {
                     // keepalived: `sni_name` alone turns SNI on with the default name.
                     no_block(st)?;
                     nargs(st, 0, 1, "a DNS host name")?;
@@ -1936,51 +1945,51 @@ impl Parser<'_> {
                     }
                     tls.enable_sni = true;
                 }
-                (Ck::Ssl, "tls_compliant") => {
+                (Ck::Ssl, Kw::TlsCompliant) => {
                     if let Some(v) = self.kbool(st)? {
                         tls.compliant = v;
                     }
                 }
                 // lvsmon's own keyword, and a security setting: a bad value is an error.
-                (Ck::Ssl, "verify") => tls.verify = strict_bool(st)?,
-                (Ck::Udp, "payload") => {
+                (Ck::Ssl, Kw::Verify) => tls.verify = strict_bool(st)?,
+                (Ck::Udp, Kw::Payload) => {
                     no_block(st)?;
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
                     payload = hex_string(st.args, kw, false)?.0;
                 }
-                (Ck::Udp, "require_reply") => {
+                (Ck::Udp, Kw::RequireReply) => {
                     no_block(st)?;
                     let (data, mask) = hex_string(st.args, kw, true)?;
                     require_reply = Some(data);
                     reply_mask = mask;
                 }
-                (Ck::Udp, "min_reply_length") => {
+                (Ck::Udp, Kw::MinReplyLength) => {
                     min_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if min_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                (Ck::Udp, "max_reply_length") => {
+                (Ck::Udp, Kw::MaxReplyLength) => {
                     max_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if max_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                (Ck::File, "dynamic") => {
+                (Ck::File, Kw::Dynamic) => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
-                (Ck::Dns, "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
-                (Ck::Dns, "name") => {
+                (Ck::Dns, Kw::Type) => qtype = dns_type(arg1(st, "a DNS query type")?)?,
+                (Ck::Dns, Kw::Name) => {
                     let t = arg1(st, "a domain name")?;
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
                     dname = Some(t.text.to_string());
                 }
-                (Ck::Smtp, "helo_name") => helo = Some(string1(st, "a host name")?),
-                (Ck::Smtp, "host") => {
+                (Ck::Smtp, Kw::HeloName) => helo = Some(string1(st, "a host name")?),
+                (Ck::Smtp, Kw::Host) => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
                     // The SMTP_CHECK's connection settings so far (its kind is set after
@@ -2001,10 +2010,13 @@ impl Parser<'_> {
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
-                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut c.timers, false)? {
+                        let hk = Kw::of(hs.kw.text);
+                        if self.conn_kw(hs, hk, &mut h)?
+                            || check_timers_kw(hs, hk, &mut c.timers, false)?
+                        {
                             continue;
                         }
-                        if hs.kw.text == "alpha" {
+                        if hk == Kw::Alpha {
                             if let Some(v) = self.kbool(hs)? {
                                 c.timers.alpha = Some(v);
                             }
@@ -2014,8 +2026,8 @@ impl Parser<'_> {
                     }
                     hosts.push(h);
                 }
-                (Ck::Misc, "misc_path") => misc_script = Some(self.misc_path(st)?),
-                (Ck::Misc, "misc_timeout") => {
+                (Ck::Misc, Kw::MiscPath) => misc_script = Some(self.misc_path(st)?),
+                (Ck::Misc, Kw::MiscTimeout) => {
                     let t = arg1(st, "a number of seconds")?;
                     let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
                     misc_timeout = if v == 0 {
@@ -2024,11 +2036,11 @@ impl Parser<'_> {
                         Some(Duration::from_secs(v))
                     };
                 }
-                (Ck::Misc, "misc_dynamic") => {
+                (Ck::Misc, Kw::MiscDynamic) => {
                     flag(st)?;
                     misc_dynamic = true;
                 }
-                (Ck::Misc, "user") => {
+                (Ck::Misc, Kw::User) => {
                     no_block(st)?;
                     nargs(st, 1, 2, "a user name and optionally a group name")?;
                     misc_user = Some((
@@ -2036,14 +2048,18 @@ impl Parser<'_> {
                         st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
-                (Ck::File, "track_file") => {
+                (Ck::File, Kw::TrackFile) => {
                     track = Some((string1(st, "a track_file name")?, st.kw.pos))
                 }
-                (Ck::File, "weight") => file_weight_v = Some(file_weight(st)?),
+                (Ck::File, Kw::Weight) => file_weight_v = Some(file_weight(st)?),
                 (
                     _,
-                    "regex" | "regex_no_match" | "regex_options" | "regex_stack"
-                    | "regex_min_offset" | "regex_max_offset",
+                    Kw::Regex
+                    | Kw::RegexNoMatch
+                    | Kw::RegexOptions
+                    | Kw::RegexStack
+                    | Kw::RegexMinOffset
+                    | Kw::RegexMaxOffset,
                 ) => return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw)),
                 _ => {
                     return perr(st.kw.pos, format!("unknown keyword '{}' in {}", kw, name));
@@ -2186,17 +2202,17 @@ impl Parser<'_> {
         })
     }
 
-    fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
+    fn conn_kw(&mut self, s: &Stmt, k: Kw, c: &mut RawCheck) -> PResult<bool> {
         let kw = s.kw.text;
-        match kw {
-            "connect_ip" => set_ip(arg1(s, "an IP address")?, kw, &mut c.connect_ip)?,
-            "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
-            "bindto" => {
+        match k {
+            Kw::ConnectIp => set_ip(arg1(s, "an IP address")?, kw, &mut c.connect_ip)?,
+            Kw::ConnectPort => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            Kw::Bindto => {
                 set_ip(arg1(s, "an IP address")?, kw, &mut c.bindto)?;
                 c.bindto_pos = Some(s.kw.pos);
             }
-            "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
-            "bind_if" => {
+            Kw::BindPort => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            Kw::BindIf => {
                 let t = arg1(s, "an interface name")?;
                 let mut name = IfName::new();
                 if t.text.is_empty() || name.push_str(t.text).is_err() {
@@ -2204,7 +2220,7 @@ impl Parser<'_> {
                 }
                 c.sock.bind_if = Some(name);
             }
-            "fwmark" => {
+            Kw::Fwmark => {
                 let t = arg1(s, "a mark number")?;
                 c.sock.fwmark = uint(
                     t,
@@ -2214,7 +2230,7 @@ impl Parser<'_> {
                     u64::from(u32::MAX),
                 )? as u32;
             }
-            "connect_timeout" => {
+            Kw::ConnectTimeout => {
                 c.timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
             }
             _ => return Ok(false),
@@ -2375,10 +2391,10 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut compliant = false;
     body.each(&mut |st| {
         let kw = st.kw.text;
-        match kw {
-            "tls_compliant" if ssl => compliant = strict_bool(st)?,
-            "path" => path = Some(string1(st, "a URL path")?),
-            "digest" => {
+        match Kw::of(kw) {
+            Kw::TlsCompliant if ssl => compliant = strict_bool(st)?,
+            Kw::Path => path = Some(string1(st, "a URL path")?),
+            Kw::Digest => {
                 let t = arg1(st, "32 hex digits (an MD5 digest)")?;
                 let b = t.text.as_bytes();
                 if b.len() != 32 || !b.iter().all(u8::is_ascii_hexdigit) {
@@ -2392,7 +2408,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 }
                 digest = Some(d);
             }
-            "status_code" => {
+            Kw::StatusCode => {
                 no_block(st)?;
                 if st.args.is_empty() {
                     return perr(
@@ -2423,9 +2439,9 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                     }
                 }
             }
-            "virtualhost" => virtualhost = Some(string1(st, "a host name")?),
+            Kw::Virtualhost => virtualhost = Some(string1(st, "a host name")?),
             // keepalived reads the pattern as a quoted, escaped string (one word).
-            "regex" => {
+            Kw::Regex => {
                 no_block(st)?;
                 let usage = "one pattern (quote it)";
                 if st.args.is_empty() {
@@ -2439,12 +2455,12 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 }
                 rx.pattern = words.into_iter().next().map(|w| (w, st.args[0].pos));
             }
-            "regex_no_match" => {
+            Kw::RegexNoMatch => {
                 flag(st)?;
                 rx.no_match = true;
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_options" => {
+            Kw::RegexOptions => {
                 no_block(st)?;
                 for t in st.args {
                     if let Some((_, f)) = REGEX_FLAGS.iter().find(|(n, _)| *n == t.text) {
@@ -2471,15 +2487,15 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 }
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_min_offset" => {
+            Kw::RegexMinOffset => {
                 rx.min_offset = Some(regex_offset(st, kw)?);
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_max_offset" => {
+            Kw::RegexMaxOffset => {
                 rx.max_offset = Some(regex_offset(st, kw)?);
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_stack" => {
+            Kw::RegexStack => {
                 no_block(st)?;
                 nargs(st, 2, 2, "a start and a maximum size")?;
                 uint(&st.args[0], kw, "a size", 0, u64::MAX)?;
@@ -2533,10 +2549,10 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
             );
         };
         let secs = uint(v, k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
-        match k.text {
-            "tcp" => t.tcp = Some(secs),
-            "tcpfin" => t.tcpfin = Some(secs),
-            "udp" => t.udp = Some(secs),
+        match Kw::of(k.text) {
+            Kw::Tcp => t.tcp = Some(secs),
+            Kw::Tcpfin => t.tcpfin = Some(secs),
+            Kw::Udp => t.udp = Some(secs),
             _ => {
                 return perr(
                     k.pos,
