@@ -242,7 +242,7 @@ pub const SCHEDULERS: [&str; 14] = [
 ];
 
 /// IPVS_WEIGHT_MAX-style bound keepalived applies to `weight` (0..=65535).
-const MAX_WEIGHT: i64 = 65535;
+const MAX_WEIGHT: i32 = 65535;
 /// Largest timer we accept, in seconds (keepalived's TIMER_MAXIMUM is about this size).
 const MAX_TIMER_SECS: u64 = u32::MAX as u64;
 
@@ -362,18 +362,20 @@ fn parse_u64(text: &str) -> Option<u64> {
 }
 
 /// The statement's one argument as a u32 of at least `min`; `usage` words the error.
-fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u64) -> PResult<u32> {
-    Ok(uint(arg1(s, usage)?, kw, usage, min, u64::from(u32::MAX))? as u32)
+fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u32) -> PResult<u32> {
+    uint(arg1(s, usage)?, kw, usage, min, u32::MAX)
 }
 
-fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
+/// A number in `min..=max`. 32-bit bounds and result (as `int`'s), for code size: on
+/// MIPS a 64-bit one takes stack slots to pass and memory to return, at each call.
+fn uint(t: &Token, kw: &str, usage: &str, min: u32, max: u32) -> PResult<u32> {
     match parse_u64(t.text) {
-        Some(v) if v >= min && v <= max => Ok(v),
+        Some(v) if v >= u64::from(min) && v <= u64::from(max) => Ok(v as u32),
         _ => bad(t, kw, usage),
     }
 }
 
-fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
+fn int(t: &Token, kw: &str, usage: &str, min: i32, max: i32) -> PResult<i32> {
     let (neg, digits) = match t.text.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, t.text.strip_prefix('+').unwrap_or(t.text)),
@@ -382,10 +384,10 @@ fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
         return bad(t, kw, usage);
     };
     let v = if neg { -v } else { v };
-    if v < min || v > max {
+    if v < i64::from(min) || v > i64::from(max) {
         return bad(t, kw, usage);
     }
-    Ok(v)
+    Ok(v as i32)
 }
 
 /// keepalived TIMER: seconds, fractional allowed, microsecond resolution.
@@ -818,7 +820,7 @@ fn dns_type(t: &Token) -> PResult<u16> {
 /// refused with is only known once the virtual server is resolved.
 fn slow_start(s: &Stmt) -> PResult<(u32, Pos)> {
     let usage = "a number of seconds (0-86400)";
-    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)? as u32;
+    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)?;
     Ok((secs, s.kw.pos))
 }
 
@@ -856,12 +858,12 @@ fn check_timers_kw(s: &Stmt, k: Kw, timers: &mut Timers, connection: bool) -> PR
         Kw::ConnectTimeout if connection => timer(s, kw, false, &mut timers.connect_timeout)?,
         Kw::Retry => {
             let t = arg1(s, "a number")?;
-            timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+            timers.retry = Some(uint(t, kw, "a number", 0, u32::MAX)?);
         }
         Kw::DelayBeforeRetry => timer(s, kw, true, &mut timers.delay_before_retry)?,
         Kw::Rise => {
             let t = arg1(s, "a number of successes (1 or more)")?;
-            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)? as u32);
+            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)?);
         }
         Kw::Warmup => timer(s, kw, true, &mut timers.warmup)?,
         Kw::DelayLoop => timer(s, kw, false, &mut timers.delay_loop)?,
@@ -1383,7 +1385,7 @@ impl Parser<'_> {
                                 "a value (-254..254) or 'overwrite'",
                                 -254,
                                 254,
-                            )? as i32;
+                            )?;
                         }
                     }
                     init = Some((value, overwrite));
@@ -1417,13 +1419,7 @@ impl Parser<'_> {
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
-                let mark = uint(
-                    &st.args[0],
-                    "fwmark",
-                    "a mark number",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32;
+                let mark = uint(&st.args[0], "fwmark", "a mark number", 0, u32::MAX)?;
                 let family = match st.args.get(1) {
                     None => None,
                     Some(t) if t.text == "inet" => Some(Family::Inet),
@@ -1479,13 +1475,7 @@ impl Parser<'_> {
         let target = match Kw::of(first.text) {
             Kw::Fwmark if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'fwmark' and a mark number")?;
-                RawTarget::Fwmark(uint(
-                    &s.args[1],
-                    "fwmark",
-                    "a mark number",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32)
+                RawTarget::Fwmark(uint(&s.args[1], "fwmark", "a mark number", 0, u32::MAX)?)
             }
             Kw::Group if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'group' and a group name")?;
@@ -1576,8 +1566,8 @@ impl Parser<'_> {
                             kw,
                             "a number of seconds (1 or more)",
                             1,
-                            u64::from(u32::MAX),
-                        )? as u32,
+                            u32::MAX,
+                        )?,
                     });
                 }
                 Kw::PersistenceGranularity => {
@@ -1634,7 +1624,7 @@ impl Parser<'_> {
                         "a weight (1-65535)",
                         1,
                         MAX_WEIGHT,
-                    )? as i32
+                    )?
                 }
                 Kw::SorryServer => {
                     no_block(st)?;
@@ -1685,7 +1675,7 @@ impl Parser<'_> {
                 Kw::SlowStart => vs.slow_start = Some(slow_start(st)?),
                 Kw::DelayLoopJitter => {
                     let usage = "a percentage of delay_loop (0-50)";
-                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
+                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)?;
                 }
                 Kw::NbGetRetry => self.nb_get_retry_unknown(st, "virtual_server"),
                 Kw::HaSuspend => {
@@ -1764,7 +1754,7 @@ impl Parser<'_> {
                         "a weight (0-65535)",
                         0,
                         MAX_WEIGHT,
-                    )? as i32)
+                    )?)
                 }
                 Kw::LvsMethod => rs.fwd = Some(lvs_method(st)?),
                 // keepalived 2.2.7 knows only lvs_method in a real_server: lb_kind there is
@@ -1912,7 +1902,7 @@ impl Parser<'_> {
                 }
                 (Ck::Http | Ck::Ssl, Kw::NbGetRetry) => {
                     let t = arg1(st, "a number")?;
-                    c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+                    c.timers.retry = Some(uint(t, kw, "a number", 0, u32::MAX)?);
                     self.warn(
                         st.kw.pos,
                         "'nb_get_retry' is deprecated: use 'retry' (same meaning; keepalived warns too)"
@@ -2043,11 +2033,11 @@ impl Parser<'_> {
                 (Ck::Misc, Kw::MiscPath) => misc_script = Some(self.misc_path(st)?),
                 (Ck::Misc, Kw::MiscTimeout) => {
                     let t = arg1(st, "a number of seconds")?;
-                    let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
+                    let v = uint(t, kw, "a number of seconds", 0, u32::MAX)?;
                     misc_timeout = if v == 0 {
                         None
                     } else {
-                        Some(Duration::from_secs(v))
+                        Some(Duration::from_secs(u64::from(v)))
                     };
                 }
                 (Ck::Misc, Kw::MiscDynamic) => {
@@ -2231,13 +2221,7 @@ impl Parser<'_> {
             }
             Kw::Fwmark => {
                 let t = arg1(s, "a mark number")?;
-                c.sock.fwmark = uint(
-                    t,
-                    kw,
-                    "a mark number (0-4294967295)",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32;
+                c.sock.fwmark = uint(t, kw, "a mark number (0-4294967295)", 0, u32::MAX)?;
             }
             Kw::ConnectTimeout => timer(s, kw, false, &mut c.timers.connect_timeout)?,
             _ => return Ok(false),
@@ -2256,7 +2240,7 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
         "a weight (-2147483647..2147483647)",
         -2_147_483_647,
         2_147_483_647,
-    )? as i32;
+    )?;
     let reverse = match s.args.get(1) {
         None => false,
         Some(t) if t.text == "reverse" => true,
@@ -2313,7 +2297,7 @@ struct RegexSpec<'t> {
 fn regex_offset(st: &Stmt, kw: &str) -> PResult<(u64, Pos)> {
     let t = arg1(st, "a byte offset")?;
     Ok((
-        uint(t, kw, "a byte offset", 0, u64::from(u32::MAX))?,
+        u64::from(uint(t, kw, "a byte offset", 0, u32::MAX)?),
         st.kw.pos,
     ))
 }
@@ -2504,8 +2488,12 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
             Kw::RegexStack => {
                 no_block(st)?;
                 nargs(st, 2, 2, "a start and a maximum size")?;
-                uint(&st.args[0], kw, "a size", 0, u64::MAX)?;
-                uint(&st.args[1], kw, "a size", 0, u64::MAX)?;
+                // Any 64-bit number.
+                for t in st.args {
+                    if parse_u64(t.text).is_none() {
+                        return bad(t, kw, "a size");
+                    }
+                }
                 warn.push((
                     st.kw.pos,
                     "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
@@ -2554,7 +2542,7 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
                 format!("'{}' in lvs_timeouts needs a number of seconds", k.text),
             );
         };
-        let secs = uint(v, k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
+        let secs = uint(v, k.text, "a number of seconds", 0, u32::MAX)?;
         match Kw::of(k.text) {
             Kw::Tcp => t.tcp = Some(secs),
             Kw::Tcpfin => t.tcpfin = Some(secs),
