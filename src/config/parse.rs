@@ -2564,6 +2564,7 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
 
 /// A virtual_server_group address entry: `A`, `A-N` (last octet / last IPv6 group, hex),
 /// `A-B` (full end address) or `A/len` (the whole prefix; host bits must be zero).
+/// Worked on octets, for code size: u128 shifts and masks are long on 32-bit targets.
 fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     let text = t.text;
     let usage = "an address, a range (a.b.c.d-e, a.b.c.d-e.f.g.h) or a prefix (a.b.c.d/nn)";
@@ -2572,74 +2573,51 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
         let Ok(addr) = a.parse::<IpAddr>() else {
             return badr();
         };
-        let Some(len) = parse_u64(len) else {
+        let (mut o, n) = octets(addr);
+        let Some(len) = parse_u64(len).filter(|l| (1..=n as u64 * 8).contains(l)) else {
             return badr();
         };
-        return match addr {
-            IpAddr::V4(v4) => {
-                if !(1..=32).contains(&len) {
-                    return badr();
-                }
-                let host: u32 = if len == 32 { 0 } else { u32::MAX >> len };
-                let a = u32::from(v4);
-                if a & host != 0 {
-                    return perr(
-                        t.pos,
-                        format!("'{}': address has host bits set for /{}", text, len),
-                    );
-                }
-                Ok((addr, IpAddr::V4((a | host).into())))
-            }
-            IpAddr::V6(v6) => {
-                if !(1..=128).contains(&len) {
-                    return badr();
-                }
-                let host: u128 = if len == 128 { 0 } else { u128::MAX >> len };
-                let a = u128::from(v6);
-                if a & host != 0 {
-                    return perr(
-                        t.pos,
-                        format!("'{}': address has host bits set for /{}", text, len),
-                    );
-                }
-                Ok((addr, IpAddr::V6((a | host).into())))
-            }
-        };
+        // Each octet's host bits (those past the prefix) must be zero; the end sets them.
+        let mut host_set = false;
+        for (i, b) in o.iter_mut().take(n).enumerate() {
+            let host = (0xff_u16 >> (len as usize).saturating_sub(i * 8).min(8)) as u8;
+            host_set |= *b & host != 0;
+            *b |= host;
+        }
+        if host_set {
+            return perr(
+                t.pos,
+                format!("'{}': address has host bits set for /{}", text, len),
+            );
+        }
+        return Ok((addr, ip_of(o, n)));
     }
     if let Some((a, b)) = text.split_once('-') {
         let Ok(start) = a.parse::<IpAddr>() else {
             return badr();
         };
-        let end = match start {
-            IpAddr::V4(_) if b.contains('.') => match b.parse::<IpAddr>() {
-                Ok(e @ IpAddr::V4(_)) => e,
+        let (mut o, n) = octets(start);
+        let end = if b.contains(if n == 4 { '.' } else { ':' }) {
+            match b.parse::<IpAddr>() {
+                Ok(e) if e.is_ipv4() == (n == 4) => e,
                 _ => return badr(),
-            },
-            IpAddr::V6(_) if b.contains(':') => match b.parse::<IpAddr>() {
-                Ok(e @ IpAddr::V6(_)) => e,
-                _ => return badr(),
-            },
-            IpAddr::V4(v4) => {
+            }
+        } else {
+            if n == 4 {
                 let Some(last) = parse_u64(b).filter(|v| *v <= 255) else {
                     return badr();
                 };
-                let base = u32::from(v4) & !0xff;
-                IpAddr::V4((base | last as u32).into())
-            }
-            IpAddr::V6(v6) => {
+                o[3] = last as u8;
+            } else {
                 let Ok(last) = u16::from_str_radix(b, 16) else {
                     return badr();
                 };
-                let base = u128::from(v6) & !0xffff;
-                IpAddr::V6((base | u128::from(last)).into())
+                o[14..].copy_from_slice(&last.to_be_bytes());
             }
+            ip_of(o, n)
         };
-        let ordered = match (start, end) {
-            (IpAddr::V4(s), IpAddr::V4(e)) => u32::from(s) < u32::from(e),
-            (IpAddr::V6(s), IpAddr::V6(e)) => u128::from(s) < u128::from(e),
-            _ => false,
-        };
-        if !ordered {
+        // Within one family, `IpAddr`'s order is the numeric one.
+        if start >= end {
             return perr(
                 t.pos,
                 format!("'{}': the range end is not greater than its start", text),
@@ -2653,9 +2631,101 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     }
 }
 
+/// An address's octets (an IPv4 one in the first 4) and how many there are.
+fn octets(a: IpAddr) -> ([u8; 16], usize) {
+    match a {
+        IpAddr::V4(v4) => {
+            let mut o = [0; 16];
+            o[..4].copy_from_slice(&v4.octets());
+            (o, 4)
+        }
+        IpAddr::V6(v6) => (v6.octets(), 16),
+    }
+}
+
+/// `octets`' inverse.
+fn ip_of(o: [u8; 16], n: usize) -> IpAddr {
+    if n == 4 {
+        IpAddr::V4(Ipv4Addr::new(o[0], o[1], o[2], o[3]))
+    } else {
+        IpAddr::V6(o.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vsg_address_ranges() {
+        use crate::config::lex::TokKind;
+        let r = |text: &str| {
+            let t = Token {
+                kind: TokKind::Word,
+                text,
+                raw: text,
+                quoted: false,
+                gap: "",
+                pos: Pos::default(),
+                line_start: true,
+            };
+            addr_range(&t)
+                .map(|(a, b)| format!("{} {}", a, b))
+                .map_err(|e| e.msg.clone())
+        };
+        for (text, want) in [
+            ("192.0.2.0/24", "192.0.2.0 192.0.2.255"),
+            ("192.0.2.7/32", "192.0.2.7 192.0.2.7"),
+            ("128.0.0.0/1", "128.0.0.0 255.255.255.255"),
+            ("192.0.2.8/29", "192.0.2.8 192.0.2.15"),
+            ("2001:db8::/64", "2001:db8:: 2001:db8::ffff:ffff:ffff:ffff"),
+            ("2001:db8::/127", "2001:db8:: 2001:db8::1"),
+            ("2001:db8::1/128", "2001:db8::1 2001:db8::1"),
+            ("::/1", ":: 7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("192.0.2.1-10", "192.0.2.1 192.0.2.10"),
+            ("192.0.2.1-192.0.3.1", "192.0.2.1 192.0.3.1"),
+            ("2001:db8::1-ff", "2001:db8::1 2001:db8::ff"),
+            ("2001:db8::1:1-2", "2001:db8::1:1 2001:db8::1:2"),
+            ("2001:db8::1-2001:db8::1:0", "2001:db8::1 2001:db8::1:0"),
+            ("192.0.2.1", "192.0.2.1 192.0.2.1"),
+        ] {
+            assert_eq!(r(text), Ok(want.to_string()), "{}", text);
+        }
+        for text in [
+            "0.0.0.0/0",
+            "192.0.2.0/33",
+            "2001:db8::/129",
+            "2001:db8::/x",
+            "192.0.2.1-256",
+            "192.0.2.1-2001:db8::2",
+            "2001:db8::1-1.2.3.4",
+            "2001:db8::1-10000",
+            "x-1",
+            "x",
+        ] {
+            let e = r(text).unwrap_err();
+            assert!(
+                e.starts_with("'virtual_server_group' needs"),
+                "{}: {}",
+                text,
+                e
+            );
+        }
+        assert_eq!(
+            r("2001:db8::1/64").unwrap_err(),
+            "'2001:db8::1/64': address has host bits set for /64"
+        );
+        assert_eq!(
+            r("192.0.2.1/31").unwrap_err(),
+            "'192.0.2.1/31': address has host bits set for /31"
+        );
+        for text in ["2001:db8::5-4", "192.0.2.1-192.0.2.1", "192.0.2.9-1"] {
+            assert_eq!(
+                r(text).unwrap_err(),
+                format!("'{}': the range end is not greater than its start", text)
+            );
+        }
+    }
 
     #[test]
     fn timers() {
