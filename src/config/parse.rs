@@ -3,7 +3,6 @@
 //! Values are checked here, with the position of the offending word; inheritance and
 //! defaults are left to `resolve`.
 
-use crate::model::fasthash::FastMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -216,8 +215,8 @@ pub enum VsgEntry {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawConfig {
     pub vss: Vec<RawVs>,
-    pub groups: FastMap<String, (Pos, Vec<VsgEntry>)>,
-    pub track_files: FastMap<String, TrackFile>,
+    pub groups: Named<(Pos, Vec<VsgEntry>)>,
+    pub track_files: Named<TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
     pub vip_announce: Option<VipAnnounce>,
@@ -234,6 +233,36 @@ pub struct RawConfig {
     /// What keepalived only logs (no complaint, `keepalived -t` exits 0): `lvsmon check`
     /// prints these as notes, and `--strict` does not count them.
     pub notes: Vec<String>,
+}
+
+/// Definitions by name (track_file, virtual_server_group), in file order. A list, for
+/// code size: a hash map per value type cost ~2 KB on MIPS (insert, rehash, lookup), for
+/// the few names a config defines, read once per load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<V>(Vec<(String, V)>);
+
+impl<V> Default for Named<V> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<V> Named<V> {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Adds `name`, or replaces its value (as a map's insert).
+    fn insert(&mut self, name: String, v: V) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 = v,
+            None => self.0.push((name, v)),
+        }
+    }
 }
 
 /// Schedulers keepalived accepts for `lvs_sched` / `lb_algo` (keepalived.conf(5)).
