@@ -529,6 +529,14 @@ fn port1(t: &Token, kw: &str) -> PResult<u16> {
     Ok(uint(t, kw, "a port number (1-65535)", 1, 65535)? as u16)
 }
 
+/// `string1` stored into `out`, for code size: in one place rather than at each keyword
+/// (the result moved and the old value dropped at each).
+#[inline(never)]
+fn set_string(s: &Stmt, usage: &str, out: &mut Option<String>) -> PResult<()> {
+    *out = Some(string1(s, usage)?);
+    Ok(())
+}
+
 fn string1(s: &Stmt, usage: &str) -> PResult<String> {
     Ok(arg1(s, usage)?.text.to_string())
 }
@@ -652,6 +660,13 @@ fn command_argv(s: &Stmt, words: &[String], usage: &str) -> PResult<Vec<String>>
         return perr(s.args[0].pos, format!("'{}' needs {}", s.kw.text, usage));
     }
     Ok(argv)
+}
+
+/// `script(s, true)` stored into `out` (for code size, as `set_string`).
+#[inline(never)]
+fn set_script(s: &Stmt, out: &mut Option<Script>) -> PResult<()> {
+    *out = Some(script(s, true)?);
+    Ok(())
 }
 
 /// `KEYWORD <STRING>|<QUOTED-STRING> [username [groupname]]` (notify/quorum scripts).
@@ -1619,7 +1634,7 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "TCP, UDP or SCTP"),
                     });
                 }
-                Kw::Virtualhost => vs.virtualhost = Some(string1(st, "a host name")?),
+                Kw::Virtualhost => set_string(st, "a host name", &mut vs.virtualhost)?,
                 // keepalived's virtual_server alpha/omega handlers read no value: `alpha 1`
                 // (and even `alpha 0`) set it, silently. So do we.
                 Kw::Alpha => {
@@ -1636,8 +1651,8 @@ impl Parser<'_> {
                 }
                 Kw::Quorum => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
                 Kw::Hysteresis => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
-                Kw::QuorumUp => vs.quorum_up = Some(script(st, true)?),
-                Kw::QuorumDown => vs.quorum_down = Some(script(st, true)?),
+                Kw::QuorumUp => set_script(st, &mut vs.quorum_up)?,
+                Kw::QuorumDown => set_script(st, &mut vs.quorum_down)?,
                 Kw::IpFamily => {
                     let t = arg1(st, "inet or inet6")?;
                     vs.ip_family = Some(match t.text {
@@ -1805,9 +1820,9 @@ impl Parser<'_> {
                 }
                 Kw::Uthreshold => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
                 Kw::Lthreshold => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
-                Kw::NotifyUp => rs.notify_up = Some(script(st, true)?),
-                Kw::NotifyDown => rs.notify_down = Some(script(st, true)?),
-                Kw::Virtualhost => rs.virtualhost = Some(string1(st, "a host name")?),
+                Kw::NotifyUp => set_script(st, &mut rs.notify_up)?,
+                Kw::NotifyDown => set_script(st, &mut rs.notify_down)?,
+                Kw::Virtualhost => set_string(st, "a host name", &mut rs.virtualhost)?,
                 Kw::SlowStart => rs.slow_start = Some(slow_start(st)?),
                 Kw::AgentCheck => {
                     if rs.agent.is_some() {
@@ -1940,7 +1955,7 @@ impl Parser<'_> {
                 }
                 (_, Kw::NbGetRetry) => self.nb_get_retry_unknown(st, name),
                 (Ck::Http | Ck::Ssl, Kw::Virtualhost) => {
-                    virtualhost = Some(string1(st, "a host name")?)
+                    set_string(st, "a host name", &mut virtualhost)?
                 }
                 (Ck::Http | Ck::Ssl, Kw::HttpProtocol) => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
@@ -2021,7 +2036,7 @@ impl Parser<'_> {
                     }
                     dname = Some(t.text.to_string());
                 }
-                (Ck::Smtp, Kw::HeloName) => helo = Some(string1(st, "a host name")?),
+                (Ck::Smtp, Kw::HeloName) => set_string(st, "a host name", &mut helo)?,
                 (Ck::Smtp, Kw::Host) => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
@@ -2413,7 +2428,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
         let kw = st.kw.text;
         match Kw::of(kw) {
             Kw::TlsCompliant if ssl => compliant = strict_bool(st)?,
-            Kw::Path => path = Some(string1(st, "a URL path")?),
+            Kw::Path => set_string(st, "a URL path", &mut path)?,
             Kw::Digest => {
                 let t = arg1(st, "32 hex digits (an MD5 digest)")?;
                 let b = t.text.as_bytes();
@@ -2459,7 +2474,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                     }
                 }
             }
-            Kw::Virtualhost => virtualhost = Some(string1(st, "a host name")?),
+            Kw::Virtualhost => set_string(st, "a host name", &mut virtualhost)?,
             // keepalived reads the pattern as a quoted, escaped string (one word).
             Kw::Regex => {
                 no_block(st)?;
