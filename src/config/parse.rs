@@ -477,9 +477,9 @@ fn boolean<'s>(s: &'s Stmt<'s>) -> PResult<Result<bool, &'s Token<'s>>> {
     nargs(s, 0, 1, "no value or one of on|off|true|false|yes|no")?;
     Ok(match s.args.first() {
         None => Ok(true),
-        Some(t) => match t.text {
-            "on" | "true" | "yes" => Ok(true),
-            "off" | "false" | "no" => Ok(false),
+        Some(t) => match Kw::of(t.text) {
+            Kw::On | Kw::True | Kw::Yes => Ok(true),
+            Kw::Off | Kw::False | Kw::No => Ok(false),
             _ => Err(t),
         },
     })
@@ -706,10 +706,10 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let usage = "NAT, DR or TUN [type ipip|gue port NUM|gre] [nocsum|csum|remcsum]";
     nargs(s, 1, 6, usage)?;
     let m = &s.args[0];
-    let forward = match m.text {
-        "NAT" => Forward::Masq,
-        "DR" => Forward::Route,
-        "TUN" => Forward::Tunnel,
+    let forward = match Kw::of(m.text) {
+        Kw::Nat => Forward::Masq,
+        Kw::Dr => Forward::Route,
+        Kw::Tun => Forward::Tunnel,
         _ => return bad(m, s.kw.text, "NAT, DR or TUN"),
     };
     let mut tunnel = TunnelSpec::default();
@@ -727,10 +727,10 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
                 let Some(ty) = s.args.get(i + 1) else {
                     return perr(t.pos, "'type' needs ipip, gue or gre");
                 };
-                tunnel.kind = match ty.text {
-                    "ipip" => TunnelType::Ipip,
-                    "gue" => TunnelType::Gue,
-                    "gre" => TunnelType::Gre,
+                tunnel.kind = match Kw::of(ty.text) {
+                    Kw::Ipip => TunnelType::Ipip,
+                    Kw::Gue => TunnelType::Gue,
+                    Kw::Gre => TunnelType::Gre,
                     _ => return bad(ty, "type", "ipip, gue or gre"),
                 };
                 i += 2;
@@ -840,16 +840,16 @@ fn hex_string(args: &[Token], kw: &str, wild: bool) -> PResult<(Vec<u8>, Vec<u8>
 
 fn dns_type(t: &Token) -> PResult<u16> {
     // RFC 1035 / 3596 / 4034 type codes of the names keepalived accepts.
-    Ok(match t.text.to_ascii_uppercase().as_str() {
-        "A" => 1,
-        "NS" => 2,
-        "CNAME" => 5,
-        "SOA" => 6,
-        "MX" => 15,
-        "TXT" => 16,
-        "AAAA" => 28,
-        "RRSIG" => 46,
-        "DNSKEY" => 48,
+    Ok(match Kw::of(&t.text.to_ascii_uppercase()) {
+        Kw::DnsA => 1,
+        Kw::DnsNs => 2,
+        Kw::DnsCname => 5,
+        Kw::DnsSoa => 6,
+        Kw::DnsMx => 15,
+        Kw::DnsTxt => 16,
+        Kw::DnsAaaa => 28,
+        Kw::DnsRrsig => 46,
+        Kw::DnsDnskey => 48,
         _ => {
             return bad(
                 t,
@@ -958,17 +958,17 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
             }
             Kw::Rule => {
                 let t = arg1(st, "'all' or 'any'")?;
-                rule = Some(match t.text {
-                    "all" => AnnounceRule::All,
-                    "any" => AnnounceRule::Any,
+                rule = Some(match Kw::of(t.text) {
+                    Kw::All => AnnounceRule::All,
+                    Kw::Any => AnnounceRule::Any,
                     _ => return bad(t, "rule", "'all' or 'any'"),
                 });
             }
             Kw::OnStop => {
                 let t = arg1(st, "'withdraw' or 'keep'")?;
-                on_stop = Some(match t.text {
-                    "withdraw" => OnStop::Withdraw,
-                    "keep" => OnStop::Keep,
+                on_stop = Some(match Kw::of(t.text) {
+                    Kw::Withdraw => OnStop::Withdraw,
+                    Kw::Keep => OnStop::Keep,
                     _ => return bad(t, "on_stop", "'withdraw' or 'keep'"),
                 });
             }
@@ -1466,9 +1466,11 @@ impl Parser<'_> {
                 let mark = uint(&st.args[0], "fwmark", "a mark number", 0, u32::MAX)?;
                 let family = match st.args.get(1) {
                     None => None,
-                    Some(t) if t.text == "inet" => Some(Family::Inet),
-                    Some(t) if t.text == "inet6" => Some(Family::Inet6),
-                    Some(t) => return bad(t, "fwmark", "inet or inet6"),
+                    Some(t) => match Kw::of(t.text) {
+                        Kw::Inet => Some(Family::Inet),
+                        Kw::Inet6 => Some(Family::Inet6),
+                        _ => return bad(t, "fwmark", "inet or inet6"),
+                    },
                 };
                 entries.push(VsgEntry::Fwmark {
                     pos: st.kw.pos,
@@ -1627,10 +1629,10 @@ impl Parser<'_> {
                 }
                 Kw::Protocol => {
                     let t = arg1(st, "TCP, UDP or SCTP")?;
-                    vs.protocol = Some(match t.text.to_ascii_uppercase().as_str() {
-                        "TCP" => Protocol::Tcp,
-                        "UDP" => Protocol::Udp,
-                        "SCTP" => Protocol::Sctp,
+                    vs.protocol = Some(match Kw::of(&t.text.to_ascii_uppercase()) {
+                        Kw::ProtoTcp => Protocol::Tcp,
+                        Kw::ProtoUdp => Protocol::Udp,
+                        Kw::ProtoSctp => Protocol::Sctp,
                         _ => return bad(t, kw, "TCP, UDP or SCTP"),
                     });
                 }
@@ -1655,9 +1657,9 @@ impl Parser<'_> {
                 Kw::QuorumDown => set_script(st, &mut vs.quorum_down)?,
                 Kw::IpFamily => {
                     let t = arg1(st, "inet or inet6")?;
-                    vs.ip_family = Some(match t.text {
-                        "inet" => Family::Inet,
-                        "inet6" => Family::Inet6,
+                    vs.ip_family = Some(match Kw::of(t.text) {
+                        Kw::Inet => Family::Inet,
+                        Kw::Inet6 => Family::Inet6,
                         _ => return bad(t, kw, "inet or inet6"),
                     });
                 }
@@ -2287,9 +2289,11 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
     )?;
     let reverse = match s.args.get(1) {
         None => false,
-        Some(t) if t.text == "reverse" => true,
-        Some(t) if t.text == "noreverse" => false,
-        Some(t) => return bad(t, "weight", "'reverse' or 'noreverse' after the weight"),
+        Some(t) => match Kw::of(t.text) {
+            Kw::Reverse => true,
+            Kw::Noreverse => false,
+            _ => return bad(t, "weight", "'reverse' or 'noreverse' after the weight"),
+        },
     };
     Ok((w, reverse))
 }
