@@ -1334,43 +1334,15 @@ impl Parser<'_> {
         let mut inst: Option<&Token> = None;
         while i < s.args.len() {
             let t = &s.args[i];
-            let val = s.args.get(i + 1);
-            let need = |what: &str| -> PResult<&Token> {
-                val.ok_or_else(|| {
-                    Perr::new(
-                        t.pos,
-                        format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
-                    )
-                })
-            };
-            match Kw::of(t.text) {
-                Kw::Inst => {
-                    inst = Some(need("a vrrp instance name")?);
-                }
-                Kw::Id => {
-                    d.syncid = uint(
-                        need("a sync id (0-255)")?,
-                        "id",
-                        "a sync id (0-255)",
-                        0,
-                        255,
-                    )? as u8
-                }
-                Kw::Maxlen => {
-                    d.maxlen = Some(uint(
-                        need("a length (1-65507)")?,
-                        "maxlen",
-                        "a length (1-65507)",
-                        1,
-                        65507,
-                    )? as u16)
-                }
-                Kw::Port => d.port = Some(port1(need("a port number (1-65535)")?, "port")?),
-                Kw::Ttl => {
-                    d.ttl =
-                        Some(uint(need("a TTL (1-255)")?, "ttl", "a TTL (1-255)", 1, 255)? as u8)
-                }
-                Kw::Group => set_ip(need("a multicast address")?, "group", &mut d.mcast_group)?,
+            let k = Kw::of(t.text);
+            // What the word needs after it (and, for the numbers, their bounds).
+            let (what, min, max) = match k {
+                Kw::Inst => ("a vrrp instance name", 0, 0),
+                Kw::Id => ("a sync id (0-255)", 0, 255),
+                Kw::Maxlen => ("a length (1-65507)", 1, 65507),
+                Kw::Port => ("a port number (1-65535)", 1, 65535),
+                Kw::Ttl => ("a TTL (1-255)", 1, 255),
+                Kw::Group => ("a multicast address", 0, 0),
                 _ if i == 1 => {
                     // Backward compatible form: the instance name without 'inst'.
                     inst = Some(t);
@@ -1385,6 +1357,26 @@ impl Parser<'_> {
                             t.text, usage
                         ),
                     )
+                }
+            };
+            let Some(v) = s.args.get(i + 1) else {
+                return perr(
+                    t.pos,
+                    format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
+                );
+            };
+            match k {
+                Kw::Inst => inst = Some(v),
+                Kw::Group => set_ip(v, "group", &mut d.mcast_group)?,
+                _ => {
+                    let n = uint(v, t.text, what, min, max)?;
+                    match k {
+                        Kw::Id => d.syncid = n as u8,
+                        Kw::Maxlen => d.maxlen = Some(n as u16),
+                        Kw::Port => d.port = Some(n as u16),
+                        Kw::Ttl => d.ttl = Some(n as u8),
+                        _ => {}
+                    }
                 }
             }
             i += 2;
