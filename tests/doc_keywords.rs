@@ -1,6 +1,7 @@
 //! Issue 12 item 6: the documentation cannot drift from the parser. Every word the
 //! config parser matches as a keyword or keyword value (the string patterns of its match
-//! arms in src/config/parse.rs, read from the source, not copied here) must appear in
+//! arms in src/config/parse.rs, and its keyword list `Name = "word",` in
+//! src/config/parse/kw.rs, read from the source, not copied here) must appear in
 //! doc/lvsmon.conf.5, the full reference, and in the README's configuration section.
 
 use std::collections::BTreeSet;
@@ -54,6 +55,18 @@ fn parser_words() -> BTreeSet<String> {
             || (after.starts_with('|') && !after.starts_with("||"))
             || (before.ends_with('|') && !before.ends_with("||"));
         if pattern && is_word(word) {
+            out.insert(word.to_string());
+        }
+    }
+    // The keyword list the parser's matches compare against: `Name = "word",` lines.
+    for line in read("src/config/parse/kw.rs").lines() {
+        let Some((name, rest)) = line.trim().split_once(" = \"") else {
+            continue;
+        };
+        let Some(word) = rest.strip_suffix("\",") else {
+            continue;
+        };
+        if name.chars().all(|c| c.is_ascii_alphanumeric()) && is_word(word) {
             out.insert(word.to_string());
         }
     }

@@ -130,14 +130,15 @@ pub fn position(cfg: &Config, pos: crate::model::config::Pos) -> String {
 }
 
 fn secs(d: Duration) -> String {
-    let us = d.as_micros();
-    if us % 1_000_000 == 0 {
-        format!("{} s", us / 1_000_000)
+    // Seconds and microseconds apart: no u128 arithmetic (`as_micros`) on 32-bit targets.
+    let (whole, us) = (d.as_secs(), d.subsec_micros());
+    if us == 0 {
+        format!("{} s", whole)
     } else {
         // Integer digits: formatting an f64 would pull ~6.5 KB of float printing into
         // the binary for this one line.
-        let s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
-        format!("{} s", s.trim_end_matches('0'))
+        let frac = format!("{:06}", us);
+        format!("{}.{} s", whole, frac.trim_end_matches('0'))
     }
 }
 

@@ -3,8 +3,7 @@
 //! Values are checked here, with the position of the offending word; inheritance and
 //! defaults are left to `resolve`.
 
-use crate::model::fasthash::FastMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,6 +17,9 @@ use crate::model::config::{
     VipAnnounce, UDP_DEFAULT_MAX_REPLY,
 };
 use crate::model::limits::{MAX_CHECKS_PER_REAL, MAX_STATUS_RANGES, MAX_URLS};
+
+mod kw;
+use kw::Kw;
 
 /// Settings a virtual server passes to its real servers and they to their checkers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -213,8 +215,8 @@ pub enum VsgEntry {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawConfig {
     pub vss: Vec<RawVs>,
-    pub groups: FastMap<String, (Pos, Vec<VsgEntry>)>,
-    pub track_files: FastMap<String, TrackFile>,
+    pub groups: Named<(Pos, Vec<VsgEntry>)>,
+    pub track_files: Named<TrackFile>,
     pub sync_daemon: Option<SyncDaemon>,
     pub lvs_timeouts: Option<LvsTimeouts>,
     pub vip_announce: Option<VipAnnounce>,
@@ -233,13 +235,43 @@ pub struct RawConfig {
     pub notes: Vec<String>,
 }
 
+/// Definitions by name (track_file, virtual_server_group), in file order. A list, for
+/// code size: a hash map per value type cost ~2 KB on MIPS (insert, rehash, lookup), for
+/// the few names a config defines, read once per load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<V>(Vec<(String, V)>);
+
+impl<V> Default for Named<V> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<V> Named<V> {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Adds `name`, or replaces its value (as a map's insert).
+    fn insert(&mut self, name: String, v: V) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 = v,
+            None => self.0.push((name, v)),
+        }
+    }
+}
+
 /// Schedulers keepalived accepts for `lvs_sched` / `lb_algo` (keepalived.conf(5)).
 pub const SCHEDULERS: [&str; 14] = [
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
 ];
 
 /// IPVS_WEIGHT_MAX-style bound keepalived applies to `weight` (0..=65535).
-const MAX_WEIGHT: i64 = 65535;
+const MAX_WEIGHT: i32 = 65535;
 /// Largest timer we accept, in seconds (keepalived's TIMER_MAXIMUM is about this size).
 const MAX_TIMER_SECS: u64 = u32::MAX as u64;
 
@@ -359,18 +391,20 @@ fn parse_u64(text: &str) -> Option<u64> {
 }
 
 /// The statement's one argument as a u32 of at least `min`; `usage` words the error.
-fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u64) -> PResult<u32> {
-    Ok(uint(arg1(s, usage)?, kw, usage, min, u64::from(u32::MAX))? as u32)
+fn u32_arg(s: &Stmt, kw: &str, usage: &str, min: u32) -> PResult<u32> {
+    uint(arg1(s, usage)?, kw, usage, min, u32::MAX)
 }
 
-fn uint(t: &Token, kw: &str, usage: &str, min: u64, max: u64) -> PResult<u64> {
+/// A number in `min..=max`. 32-bit bounds and result (as `int`'s), for code size: on
+/// MIPS a 64-bit one takes stack slots to pass and memory to return, at each call.
+fn uint(t: &Token, kw: &str, usage: &str, min: u32, max: u32) -> PResult<u32> {
     match parse_u64(t.text) {
-        Some(v) if v >= min && v <= max => Ok(v),
+        Some(v) if v >= u64::from(min) && v <= u64::from(max) => Ok(v as u32),
         _ => bad(t, kw, usage),
     }
 }
 
-fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
+fn int(t: &Token, kw: &str, usage: &str, min: i32, max: i32) -> PResult<i32> {
     let (neg, digits) = match t.text.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, t.text.strip_prefix('+').unwrap_or(t.text)),
@@ -379,10 +413,10 @@ fn int(t: &Token, kw: &str, usage: &str, min: i64, max: i64) -> PResult<i64> {
         return bad(t, kw, usage);
     };
     let v = if neg { -v } else { v };
-    if v < min || v > max {
+    if v < i64::from(min) || v > i64::from(max) {
         return bad(t, kw, usage);
     }
-    Ok(v)
+    Ok(v as i32)
 }
 
 /// keepalived TIMER: seconds, fractional allowed, microsecond resolution.
@@ -412,9 +446,17 @@ pub fn parse_timer(text: &str) -> Option<Duration> {
     Some(Duration::new(secs, micros * 1000))
 }
 
-fn timer(t: &Token, kw: &str, allow_zero: bool) -> PResult<Duration> {
+/// A timer keyword's one argument, stored into `out`: in one place rather than at each
+/// keyword, for code size (a `Duration` result moved through each caller: ~600 bytes on
+/// MIPS over the timer keywords).
+#[inline(never)]
+fn timer(s: &Stmt, kw: &str, allow_zero: bool, out: &mut Option<Duration>) -> PResult<()> {
+    let t = arg1(s, "a number of seconds")?;
     match parse_timer(t.text) {
-        Some(d) if allow_zero || !d.is_zero() => Ok(d),
+        Some(d) if allow_zero || !d.is_zero() => {
+            *out = Some(d);
+            Ok(())
+        }
         _ => bad(
             t,
             kw,
@@ -435,9 +477,9 @@ fn boolean<'s>(s: &'s Stmt<'s>) -> PResult<Result<bool, &'s Token<'s>>> {
     nargs(s, 0, 1, "no value or one of on|off|true|false|yes|no")?;
     Ok(match s.args.first() {
         None => Ok(true),
-        Some(t) => match t.text {
-            "on" | "true" | "yes" => Ok(true),
-            "off" | "false" | "no" => Ok(false),
+        Some(t) => match Kw::of(t.text) {
+            Kw::On | Kw::True | Kw::Yes => Ok(true),
+            Kw::Off | Kw::False | Kw::No => Ok(false),
             _ => Err(t),
         },
     })
@@ -467,6 +509,14 @@ fn ip(t: &Token, kw: &str) -> PResult<IpAddr> {
     }
 }
 
+/// `ip` stored straight into `out`, for code size: an `IpAddr` (17 bytes, byte-aligned)
+/// is copied byte by byte on MIPS at each move, ~130 bytes per call site.
+#[inline(never)]
+fn set_ip(t: &Token, kw: &str, out: &mut Option<IpAddr>) -> PResult<()> {
+    *out = Some(ip(t, kw)?);
+    Ok(())
+}
+
 /// A port that may be `0`/absent (meaning "none").
 fn opt_port(t: Option<&Token>, kw: &str) -> PResult<u16> {
     match t {
@@ -477,6 +527,14 @@ fn opt_port(t: Option<&Token>, kw: &str) -> PResult<u16> {
 
 fn port1(t: &Token, kw: &str) -> PResult<u16> {
     Ok(uint(t, kw, "a port number (1-65535)", 1, 65535)? as u16)
+}
+
+/// `string1` stored into `out`, for code size: in one place rather than at each keyword
+/// (the result moved and the old value dropped at each).
+#[inline(never)]
+fn set_string(s: &Stmt, usage: &str, out: &mut Option<String>) -> PResult<()> {
+    *out = Some(string1(s, usage)?);
+    Ok(())
 }
 
 fn string1(s: &Stmt, usage: &str) -> PResult<String> {
@@ -587,6 +645,30 @@ fn raw_rest(s: &Stmt) -> String {
     out
 }
 
+/// `split_quoted_escaped(src)` for a statement's arguments, an error reported at the
+/// first one. Out of line, for code size (its error message is built in one place).
+#[inline(never)]
+fn split_args(s: &Stmt, src: &str) -> PResult<Vec<String>> {
+    split_quoted_escaped(src)
+        .map_err(|m| Perr::new(s.args[0].pos, format!("'{}': {}", s.kw.text, m)))
+}
+
+/// A script's argv: its command line (the first of `words`) split again, not empty.
+fn command_argv(s: &Stmt, words: &[String], usage: &str) -> PResult<Vec<String>> {
+    let argv = split_args(s, words.first().map(String::as_str).unwrap_or(""))?;
+    if argv.is_empty() || argv[0].is_empty() {
+        return perr(s.args[0].pos, format!("'{}' needs {}", s.kw.text, usage));
+    }
+    Ok(argv)
+}
+
+/// `script(s, true)` stored into `out` (for code size, as `set_string`).
+#[inline(never)]
+fn set_script(s: &Stmt, out: &mut Option<Script>) -> PResult<()> {
+    *out = Some(script(s, true)?);
+    Ok(())
+}
+
 /// `KEYWORD <STRING>|<QUOTED-STRING> [username [groupname]]` (notify/quorum scripts).
 fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
     no_block(s)?;
@@ -598,8 +680,7 @@ fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
     if s.args.is_empty() {
         return perr(s.kw.pos, format!("'{}' needs {}", s.kw.text, usage));
     }
-    let words = split_quoted_escaped(&raw_rest(s))
-        .map_err(|m| Perr::new(s.args[0].pos, format!("'{}': {}", s.kw.text, m)))?;
+    let words = split_args(s, &raw_rest(s))?;
     let max = if allow_user { 3 } else { 1 };
     if words.len() > max {
         let at = s.args.get(max).map(|t| t.pos).unwrap_or(s.args[0].pos);
@@ -611,11 +692,7 @@ fn script(s: &Stmt, allow_user: bool) -> PResult<Script> {
             ),
         );
     }
-    let argv = split_quoted_escaped(words.first().map(String::as_str).unwrap_or(""))
-        .map_err(|m| Perr::new(s.args[0].pos, format!("'{}': {}", s.kw.text, m)))?;
-    if argv.is_empty() || argv[0].is_empty() {
-        return perr(s.args[0].pos, format!("'{}' needs {}", s.kw.text, usage));
-    }
+    let argv = command_argv(s, &words, usage)?;
     Ok(Script {
         argv,
         user: words.get(1).cloned(),
@@ -629,10 +706,10 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let usage = "NAT, DR or TUN [type ipip|gue port NUM|gre] [nocsum|csum|remcsum]";
     nargs(s, 1, 6, usage)?;
     let m = &s.args[0];
-    let forward = match m.text {
-        "NAT" => Forward::Masq,
-        "DR" => Forward::Route,
-        "TUN" => Forward::Tunnel,
+    let forward = match Kw::of(m.text) {
+        Kw::Nat => Forward::Masq,
+        Kw::Dr => Forward::Route,
+        Kw::Tun => Forward::Tunnel,
         _ => return bad(m, s.kw.text, "NAT, DR or TUN"),
     };
     let mut tunnel = TunnelSpec::default();
@@ -645,20 +722,20 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     let mut csum: Option<&Token> = None;
     while i < s.args.len() {
         let t = &s.args[i];
-        match t.text {
-            "type" => {
+        match Kw::of(t.text) {
+            Kw::Type => {
                 let Some(ty) = s.args.get(i + 1) else {
                     return perr(t.pos, "'type' needs ipip, gue or gre");
                 };
-                tunnel.kind = match ty.text {
-                    "ipip" => TunnelType::Ipip,
-                    "gue" => TunnelType::Gue,
-                    "gre" => TunnelType::Gre,
+                tunnel.kind = match Kw::of(ty.text) {
+                    Kw::Ipip => TunnelType::Ipip,
+                    Kw::Gue => TunnelType::Gue,
+                    Kw::Gre => TunnelType::Gre,
                     _ => return bad(ty, "type", "ipip, gue or gre"),
                 };
                 i += 2;
             }
-            "port" => {
+            Kw::Port => {
                 let Some(p) = s.args.get(i + 1) else {
                     return perr(t.pos, "'port' needs a port number (1-65535)");
                 };
@@ -667,17 +744,17 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
                 i += 2;
             }
             // IP_VS_TUNNEL_ENCAP_FLAG_* (ip_vs.h)
-            "nocsum" => {
+            Kw::Nocsum => {
                 tunnel.flags = 0;
                 csum = Some(t);
                 i += 1;
             }
-            "csum" => {
+            Kw::Csum => {
                 tunnel.flags = 1;
                 csum = Some(t);
                 i += 1;
             }
-            "remcsum" => {
+            Kw::Remcsum => {
                 tunnel.flags = 2;
                 csum = Some(t);
                 i += 1;
@@ -712,13 +789,13 @@ fn lvs_method(s: &Stmt) -> PResult<FwdSpec> {
     Ok(FwdSpec { forward, tunnel })
 }
 
-/// `<IPADDR> [<PORT>]` for real and sorry servers.
-fn addr_port(s: &Stmt) -> PResult<(IpAddr, u16)> {
+/// `<IPADDR> [<PORT>]` for real and sorry servers, stored into the server's fields (for
+/// code size: an `IpAddr` moved by value is copied byte by byte on MIPS).
+fn addr_port(s: &Stmt, ip_out: &mut IpAddr, port: &mut u16) -> PResult<()> {
     nargs(s, 1, 2, "an IP address and optionally a port")?;
-    Ok((
-        ip(&s.args[0], s.kw.text)?,
-        opt_port(s.args.get(1), s.kw.text)?,
-    ))
+    *ip_out = ip(&s.args[0], s.kw.text)?;
+    *port = opt_port(s.args.get(1), s.kw.text)?;
+    Ok(())
 }
 
 /// Decodes keepalived's free-format hex string (`Ab12f 3 456` = AB 12 0F 03 45 06:
@@ -763,16 +840,16 @@ fn hex_string(args: &[Token], kw: &str, wild: bool) -> PResult<(Vec<u8>, Vec<u8>
 
 fn dns_type(t: &Token) -> PResult<u16> {
     // RFC 1035 / 3596 / 4034 type codes of the names keepalived accepts.
-    Ok(match t.text.to_ascii_uppercase().as_str() {
-        "A" => 1,
-        "NS" => 2,
-        "CNAME" => 5,
-        "SOA" => 6,
-        "MX" => 15,
-        "TXT" => 16,
-        "AAAA" => 28,
-        "RRSIG" => 46,
-        "DNSKEY" => 48,
+    Ok(match Kw::of(&t.text.to_ascii_uppercase()) {
+        Kw::DnsA => 1,
+        Kw::DnsNs => 2,
+        Kw::DnsCname => 5,
+        Kw::DnsSoa => 6,
+        Kw::DnsMx => 15,
+        Kw::DnsTxt => 16,
+        Kw::DnsAaaa => 28,
+        Kw::DnsRrsig => 46,
+        Kw::DnsDnskey => 48,
         _ => {
             return bad(
                 t,
@@ -787,7 +864,7 @@ fn dns_type(t: &Token) -> PResult<u16> {
 /// refused with is only known once the virtual server is resolved.
 fn slow_start(s: &Stmt) -> PResult<(u32, Pos)> {
     let usage = "a number of seconds (0-86400)";
-    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)? as u32;
+    let secs = uint(arg1(s, usage)?, s.kw.text, usage, 0, 86_400)?;
     Ok((secs, s.kw.pos))
 }
 
@@ -804,11 +881,11 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     };
     body.each(&mut |st| {
         let kw = st.kw.text;
-        match kw {
-            "port" => a.port = port1(arg1(st, "a port number")?, kw)?,
-            "address" => a.address = Some(ip(arg1(st, "an IP address")?, kw)?),
-            "interval" => a.interval = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
-            "timeout" => a.timeout = Some(timer(arg1(st, "a number of seconds")?, kw, false)?),
+        match Kw::of(kw) {
+            Kw::Port => a.port = port1(arg1(st, "a port number")?, kw)?,
+            Kw::Address => set_ip(arg1(st, "an IP address")?, kw, &mut a.address)?,
+            Kw::Interval => timer(st, kw, false, &mut a.interval)?,
+            Kw::Timeout => timer(st, kw, false, &mut a.timeout)?,
             _ => return Err(unknown(st.kw, "in agent_check")),
         }
         Ok(())
@@ -819,27 +896,21 @@ fn agent_check(s: &Stmt) -> PResult<RawAgent> {
     Ok(a)
 }
 
-fn check_timers_kw(s: &Stmt, timers: &mut Timers, connection: bool) -> PResult<bool> {
+fn check_timers_kw(s: &Stmt, k: Kw, timers: &mut Timers, connection: bool) -> PResult<bool> {
     let kw = s.kw.text;
-    match kw {
-        "connect_timeout" if connection => {
-            timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
-        }
-        "retry" => {
+    match k {
+        Kw::ConnectTimeout if connection => timer(s, kw, false, &mut timers.connect_timeout)?,
+        Kw::Retry => {
             let t = arg1(s, "a number")?;
-            timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+            timers.retry = Some(uint(t, kw, "a number", 0, u32::MAX)?);
         }
-        "delay_before_retry" => {
-            timers.delay_before_retry = Some(timer(arg1(s, "a number of seconds")?, kw, true)?)
-        }
-        "rise" => {
+        Kw::DelayBeforeRetry => timer(s, kw, true, &mut timers.delay_before_retry)?,
+        Kw::Rise => {
             let t = arg1(s, "a number of successes (1 or more)")?;
-            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)? as u32);
+            timers.rise = Some(uint(t, kw, "a number of successes (1 or more)", 1, 1000)?);
         }
-        "warmup" => timers.warmup = Some(timer(arg1(s, "a number of seconds")?, kw, true)?),
-        "delay_loop" => {
-            timers.delay_loop = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
-        }
+        Kw::Warmup => timer(s, kw, true, &mut timers.warmup)?,
+        Kw::DelayLoop => timer(s, kw, false, &mut timers.delay_loop)?,
         _ => return Ok(false),
     }
     Ok(true)
@@ -857,17 +928,18 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
     let mut interface: Option<(String, Pos)> = None;
     let mut rule: Option<AnnounceRule> = None;
     let mut on_stop: Option<OnStop> = None;
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<Kw> = Vec::new();
     body.each(&mut |st| {
         let kw = st.kw.text;
-        if matches!(kw, "interface" | "rule" | "on_stop") {
-            if seen.contains(&kw) {
+        let k = Kw::of(kw);
+        if matches!(k, Kw::Interface | Kw::Rule | Kw::OnStop) {
+            if seen.contains(&k) {
                 return perr(st.kw.pos, format!("'{}' given twice in vip_announce", kw));
             }
-            seen.push(kw);
+            seen.push(k);
         }
-        match kw {
-            "interface" => {
+        match k {
+            Kw::Interface => {
                 let t = arg1(st, "an interface name of 1-15 bytes")?;
                 let ok = !t.text.is_empty()
                     && t.text.len() <= MAX_IFNAME
@@ -884,19 +956,19 @@ fn vip_announce(s: &Stmt) -> PResult<VipAnnounce> {
                 }
                 interface = Some((t.text.to_string(), t.pos));
             }
-            "rule" => {
+            Kw::Rule => {
                 let t = arg1(st, "'all' or 'any'")?;
-                rule = Some(match t.text {
-                    "all" => AnnounceRule::All,
-                    "any" => AnnounceRule::Any,
+                rule = Some(match Kw::of(t.text) {
+                    Kw::All => AnnounceRule::All,
+                    Kw::Any => AnnounceRule::Any,
                     _ => return bad(t, "rule", "'all' or 'any'"),
                 });
             }
-            "on_stop" => {
+            Kw::OnStop => {
                 let t = arg1(st, "'withdraw' or 'keep'")?;
-                on_stop = Some(match t.text {
-                    "withdraw" => OnStop::Withdraw,
-                    "keep" => OnStop::Keep,
+                on_stop = Some(match Kw::of(t.text) {
+                    Kw::Withdraw => OnStop::Withdraw,
+                    Kw::Keep => OnStop::Keep,
                     _ => return bad(t, "on_stop", "'withdraw' or 'keep'"),
                 });
             }
@@ -941,17 +1013,17 @@ enum Ck {
 impl Ck {
     /// The checker a real_server keyword opens, if it is one. Read once: `checker`'s
     /// arms then compare a number, not the name as a string (for code size).
-    fn of(kw: &str) -> Option<Ck> {
-        Some(match kw {
-            "TCP_CHECK" => Ck::Tcp,
-            "HTTP_GET" => Ck::Http,
-            "SSL_GET" => Ck::Ssl,
-            "UDP_CHECK" => Ck::Udp,
-            "DNS_CHECK" => Ck::Dns,
-            "SMTP_CHECK" => Ck::Smtp,
-            "MISC_CHECK" => Ck::Misc,
-            "PING_CHECK" => Ck::Ping,
-            "FILE_CHECK" => Ck::File,
+    fn of(k: Kw) -> Option<Ck> {
+        Some(match k {
+            Kw::TcpCheck => Ck::Tcp,
+            Kw::HttpGet => Ck::Http,
+            Kw::SslGet => Ck::Ssl,
+            Kw::UdpCheck => Ck::Udp,
+            Kw::DnsCheck => Ck::Dns,
+            Kw::SmtpCheck => Ck::Smtp,
+            Kw::MiscCheck => Ck::Misc,
+            Kw::PingCheck => Ck::Ping,
+            Kw::FileCheck => Ck::File,
             _ => return None,
         })
     }
@@ -1009,14 +1081,14 @@ impl Parser<'_> {
     /// refused): sh-* count only under sh, mh-* only under mh, `hashed` never sets a bit
     /// (the kernel marks every service hashed itself), and under any other scheduler each
     /// is ignored with a complaint. We do exactly that, with a warning where it complains.
-    fn sched_flag(&mut self, st: &Stmt, vs: &mut RawVs) {
+    fn sched_flag(&mut self, st: &Stmt, k: Kw, vs: &mut RawVs) {
         let kw = st.kw.text;
         let sched = vs.sched.as_deref();
-        let bit = match (sched, kw) {
-            (Some("sh"), "sh-port") => svc_flags::SCHED_SH_PORT,
-            (Some("sh"), "sh-fallback") => svc_flags::SCHED_SH_FALLBACK,
-            (Some("mh"), "mh-port") => svc_flags::SCHED_MH_PORT,
-            (Some("mh"), "mh-fallback") => svc_flags::SCHED_MH_FALLBACK,
+        let bit = match (sched, k) {
+            (Some("sh"), Kw::ShPort) => svc_flags::SCHED_SH_PORT,
+            (Some("sh"), Kw::ShFallback) => svc_flags::SCHED_SH_FALLBACK,
+            (Some("mh"), Kw::MhPort) => svc_flags::SCHED_MH_PORT,
+            (Some("mh"), Kw::MhFallback) => svc_flags::SCHED_MH_FALLBACK,
             (Some("sh" | "mh"), _) => 0,
             _ => {
                 let now = match sched {
@@ -1050,16 +1122,17 @@ impl Parser<'_> {
 
     fn top(&mut self, s: &Stmt) -> PResult<()> {
         let kw = s.kw.text;
-        match kw {
-            "global_defs" => self.global_defs(s),
-            "virtual_server_group" => self.vsg(s),
-            "virtual_server" => {
+        let k = Kw::of(kw);
+        match k {
+            Kw::GlobalDefs => self.global_defs(s),
+            Kw::VirtualServerGroup => self.vsg(s),
+            Kw::VirtualServer => {
                 let vs = self.virtual_server(s)?;
                 self.out.vss.push(vs);
                 Ok(())
             }
-            "track_file" | "vrrp_track_file" => self.track_file(s),
-            "vip_announce" => {
+            Kw::TrackFile | Kw::VrrpTrackFile => self.track_file(s),
+            Kw::VipAnnounce => {
                 if let Some(first) = &self.out.vip_announce {
                     return perr(
                         s.kw.pos,
@@ -1072,8 +1145,8 @@ impl Parser<'_> {
                 self.out.vip_announce = Some(vip_announce(s)?);
                 Ok(())
             }
-            "SSL" if cfg!(feature = "tls") => self.ssl(s),
-            "net_namespace_ipvs" => {
+            Kw::Ssl if cfg!(feature = "tls") => self.ssl(s),
+            Kw::NetNamespaceIpvs => {
                 no_block(s)?;
                 nargs(
                     s,
@@ -1095,16 +1168,16 @@ impl Parser<'_> {
                 && (kw.starts_with("vrrp_")
                     || kw.starts_with("static_")
                     || matches!(
-                        kw,
-                        "linkbeat_interfaces"
-                            | "track_group"
-                            | "garp_group"
-                            | "bfd_instance"
-                            | "track_process"
+                        k,
+                        Kw::LinkbeatInterfaces
+                            | Kw::TrackGroup
+                            | Kw::GarpGroup
+                            | Kw::BfdInstance
+                            | Kw::TrackProcess
                     )
-                    || (kw == "SSL" && !cfg!(feature = "tls"))) =>
+                    || (k == Kw::Ssl && !cfg!(feature = "tls"))) =>
             {
-                let what = if kw == "SSL" {
+                let what = if k == Kw::Ssl {
                     "this lvsmon was built without the \"tls\" feature"
                 } else {
                     "not part of keepalived's LVS configuration"
@@ -1139,13 +1212,13 @@ impl Parser<'_> {
         };
         body.each(&mut |st| {
             let kw = st.kw.text;
-            match kw {
-                "ca" => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
-                "certificate" => {
+            match Kw::of(kw) {
+                Kw::Ca => ssl.ca = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                Kw::Certificate => {
                     ssl.certificate = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos))
                 }
-                "key" => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
-                "password" => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
+                Kw::Key => ssl.key = Some((PathBuf::from(string1(st, "a PEM file")?), st.kw.pos)),
+                Kw::Password => ssl.password = Some((string1(st, "a password")?, st.kw.pos)),
                 _ => return Err(unknown(st.kw, "in SSL")),
             }
             Ok(())
@@ -1158,11 +1231,12 @@ impl Parser<'_> {
         nargs(s, 0, 0, "no value")?;
         let body = need_block(s)?;
         body.each(&mut |st| {
-            match st.kw.text {
-                "lvs_sync_daemon" => self.out.sync_daemon = Some(self.sync_daemon(st)?),
-                "lvs_timeouts" => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
-                kw if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st)?,
-                kw => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
+            let kw = st.kw.text;
+            match Kw::of(kw) {
+                Kw::LvsSyncDaemon => self.out.sync_daemon = Some(self.sync_daemon(st)?),
+                Kw::LvsTimeouts => self.out.lvs_timeouts = Some(lvs_timeouts(st)?),
+                k if super::globals::HONOURED.contains(&kw) => self.global_lvs_kw(st, k)?,
+                _ => self.warn(st.kw.pos, super::globals::not_honoured(kw)),
             }
             Ok(())
         })?;
@@ -1170,14 +1244,14 @@ impl Parser<'_> {
     }
 
     /// The other global_defs keywords lvsmon honours (keepalived's global_parser.c).
-    fn global_lvs_kw(&mut self, st: &Stmt) -> PResult<()> {
-        match st.kw.text {
-            "lvs_flush" => {
+    fn global_lvs_kw(&mut self, st: &Stmt, k: Kw) -> PResult<()> {
+        match k {
+            Kw::LvsFlush => {
                 flag(st)?;
                 self.out.lvs_flush = true;
             }
             // lvs_flush_onstop: keepalived's spelling before 2.1.5, still accepted.
-            "lvs_flush_on_stop" | "lvs_flush_onstop" => {
+            Kw::LvsFlushOnStop | Kw::LvsFlushOnstop => {
                 no_block(st)?;
                 nargs(st, 0, 1, "no value or VS")?;
                 self.out.lvs_flush_on_stop = match st.args.first() {
@@ -1186,7 +1260,7 @@ impl Parser<'_> {
                     Some(t) => return bad(t, st.kw.text, "no value or VS"),
                 };
             }
-            "lvs_notify_fifo" => {
+            Kw::LvsNotifyFifo => {
                 no_block(st)?;
                 nargs(st, 1, 3, "a FIFO path and optionally a user and group")?;
                 let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
@@ -1202,7 +1276,7 @@ impl Parser<'_> {
                 fifo.user = st.args.get(1).map(|t| t.text.to_string());
                 fifo.group = st.args.get(2).map(|t| t.text.to_string());
             }
-            "lvs_notify_fifo_script" => {
+            Kw::LvsNotifyFifoScript => {
                 let sc = script(st, true)?;
                 let fifo = self.out.lvs_notify_fifo.get_or_insert_with(|| NotifyFifo {
                     path: PathBuf::new(),
@@ -1215,7 +1289,7 @@ impl Parser<'_> {
                 }
                 fifo.script = Some(sc);
             }
-            "script_user" => {
+            Kw::ScriptUser => {
                 no_block(st)?;
                 nargs(st, 1, 2, "a user name and optionally a group name")?;
                 self.out.script_user = Some((
@@ -1224,7 +1298,7 @@ impl Parser<'_> {
                     st.kw.pos,
                 ));
             }
-            "enable_script_security" => {
+            Kw::EnableScriptSecurity => {
                 flag(st)?;
                 self.out.script_security = true;
             }
@@ -1260,43 +1334,15 @@ impl Parser<'_> {
         let mut inst: Option<&Token> = None;
         while i < s.args.len() {
             let t = &s.args[i];
-            let val = s.args.get(i + 1);
-            let need = |what: &str| -> PResult<&Token> {
-                val.ok_or_else(|| {
-                    Perr::new(
-                        t.pos,
-                        format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
-                    )
-                })
-            };
-            match t.text {
-                "inst" => {
-                    inst = Some(need("a vrrp instance name")?);
-                }
-                "id" => {
-                    d.syncid = uint(
-                        need("a sync id (0-255)")?,
-                        "id",
-                        "a sync id (0-255)",
-                        0,
-                        255,
-                    )? as u8
-                }
-                "maxlen" => {
-                    d.maxlen = Some(uint(
-                        need("a length (1-65507)")?,
-                        "maxlen",
-                        "a length (1-65507)",
-                        1,
-                        65507,
-                    )? as u16)
-                }
-                "port" => d.port = Some(port1(need("a port number (1-65535)")?, "port")?),
-                "ttl" => {
-                    d.ttl =
-                        Some(uint(need("a TTL (1-255)")?, "ttl", "a TTL (1-255)", 1, 255)? as u8)
-                }
-                "group" => d.mcast_group = Some(ip(need("a multicast address")?, "group")?),
+            let k = Kw::of(t.text);
+            // What the word needs after it (and, for the numbers, their bounds).
+            let (what, min, max) = match k {
+                Kw::Inst => ("a vrrp instance name", 0, 0),
+                Kw::Id => ("a sync id (0-255)", 0, 255),
+                Kw::Maxlen => ("a length (1-65507)", 1, 65507),
+                Kw::Port => ("a port number (1-65535)", 1, 65535),
+                Kw::Ttl => ("a TTL (1-255)", 1, 255),
+                Kw::Group => ("a multicast address", 0, 0),
                 _ if i == 1 => {
                     // Backward compatible form: the instance name without 'inst'.
                     inst = Some(t);
@@ -1311,6 +1357,26 @@ impl Parser<'_> {
                             t.text, usage
                         ),
                     )
+                }
+            };
+            let Some(v) = s.args.get(i + 1) else {
+                return perr(
+                    t.pos,
+                    format!("'{}' in lvs_sync_daemon needs {}", t.text, what),
+                );
+            };
+            match k {
+                Kw::Inst => inst = Some(v),
+                Kw::Group => set_ip(v, "group", &mut d.mcast_group)?,
+                _ => {
+                    let n = uint(v, t.text, what, min, max)?;
+                    match k {
+                        Kw::Id => d.syncid = n as u8,
+                        Kw::Maxlen => d.maxlen = Some(n as u16),
+                        Kw::Port => d.port = Some(n as u16),
+                        Kw::Ttl => d.ttl = Some(n as u8),
+                        _ => {}
+                    }
                 }
             }
             i += 2;
@@ -1333,14 +1399,14 @@ impl Parser<'_> {
         let mut reverse = false;
         let mut init = None;
         body.each(&mut |st| {
-            match st.kw.text {
-                "file" => path = Some(PathBuf::from(string1(st, "a file path")?)),
-                "weight" => {
+            match Kw::of(st.kw.text) {
+                Kw::File => path = Some(PathBuf::from(string1(st, "a file path")?)),
+                Kw::Weight => {
                     let (w, r) = file_weight(st)?;
                     weight = w;
                     reverse = r;
                 }
-                "init_file" => {
+                Kw::InitFile => {
                     // keepalived: [VALUE] [overwrite] in any order; VALUE defaults to 0.
                     no_block(st)?;
                     let mut value = 0i32;
@@ -1355,7 +1421,7 @@ impl Parser<'_> {
                                 "a value (-254..254) or 'overwrite'",
                                 -254,
                                 254,
-                            )? as i32;
+                            )?;
                         }
                     }
                     init = Some((value, overwrite));
@@ -1389,18 +1455,14 @@ impl Parser<'_> {
             no_block(st)?;
             if st.kw.text == "fwmark" && !st.kw.quoted {
                 nargs(st, 1, 2, "a mark number and optionally inet or inet6")?;
-                let mark = uint(
-                    &st.args[0],
-                    "fwmark",
-                    "a mark number",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32;
+                let mark = uint(&st.args[0], "fwmark", "a mark number", 0, u32::MAX)?;
                 let family = match st.args.get(1) {
                     None => None,
-                    Some(t) if t.text == "inet" => Some(Family::Inet),
-                    Some(t) if t.text == "inet6" => Some(Family::Inet6),
-                    Some(t) => return bad(t, "fwmark", "inet or inet6"),
+                    Some(t) => match Kw::of(t.text) {
+                        Kw::Inet => Some(Family::Inet),
+                        Kw::Inet6 => Some(Family::Inet6),
+                        _ => return bad(t, "fwmark", "inet or inet6"),
+                    },
                 };
                 entries.push(VsgEntry::Fwmark {
                     pos: st.kw.pos,
@@ -1448,18 +1510,12 @@ impl Parser<'_> {
         let first = &s.args[0];
         // keepalived's vs_handler reads the first two words and ignores any more, without
         // a word (`virtual_server 192.0.2.1 80 tcp {`): so do we.
-        let target = match first.text {
-            "fwmark" if !first.quoted => {
+        let target = match Kw::of(first.text) {
+            Kw::Fwmark if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'fwmark' and a mark number")?;
-                RawTarget::Fwmark(uint(
-                    &s.args[1],
-                    "fwmark",
-                    "a mark number",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32)
+                RawTarget::Fwmark(uint(&s.args[1], "fwmark", "a mark number", 0, u32::MAX)?)
             }
-            "group" if !first.quoted => {
+            Kw::Group if !first.quoted => {
                 nargs(s, 2, usize::MAX, "'group' and a group name")?;
                 RawTarget::Group(s.args[1].text.to_string())
             }
@@ -1503,11 +1559,12 @@ impl Parser<'_> {
         };
         body.each(&mut |st| {
             let kw = st.kw.text;
-            if check_timers_kw(st, &mut vs.timers, true)? {
+            let k = Kw::of(kw);
+            if check_timers_kw(st, k, &mut vs.timers, true)? {
                 return Ok(());
             }
-            match kw {
-                "lb_algo" | "lvs_sched" => {
+            match k {
+                Kw::LbAlgo | Kw::LvsSched => {
                     let t = arg1(st, "a scheduler name")?;
                     if !SCHEDULERS.contains(&t.text) {
                         return bad(t, kw, &format!("a scheduler ({})", SCHEDULERS.join(" ")));
@@ -1516,28 +1573,28 @@ impl Parser<'_> {
                     let _ = name.push_str(t.text);
                     vs.sched = Some(name);
                 }
-                "lb_kind" | "lvs_method" => vs.fwd = Some(lvs_method(st)?),
-                "flag-1" => {
+                Kw::LbKind | Kw::LvsMethod => vs.fwd = Some(lvs_method(st)?),
+                Kw::Flag1 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED1;
                 }
-                "flag-2" => {
+                Kw::Flag2 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED2;
                 }
-                "flag-3" => {
+                Kw::Flag3 => {
                     flag(st)?;
                     vs.flags |= svc_flags::SCHED3;
                 }
-                "hashed" | "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" => {
+                Kw::Hashed | Kw::ShPort | Kw::ShFallback | Kw::MhPort | Kw::MhFallback => {
                     flag(st)?;
-                    self.sched_flag(st, &mut vs);
+                    self.sched_flag(st, k, &mut vs);
                 }
-                "ops" => {
+                Kw::Ops => {
                     flag(st)?;
                     vs.ops = true;
                 }
-                "persistence_timeout" => {
+                Kw::PersistenceTimeout => {
                     no_block(st)?;
                     nargs(st, 0, 1, "no value or a number of seconds")?;
                     vs.persistence_timeout = Some(match st.args.first() {
@@ -1547,79 +1604,79 @@ impl Parser<'_> {
                             kw,
                             "a number of seconds (1 or more)",
                             1,
-                            u64::from(u32::MAX),
-                        )? as u32,
+                            u32::MAX,
+                        )?,
                     });
                 }
-                "persistence_granularity" => {
+                Kw::PersistenceGranularity => {
                     let t = arg1(st, "a netmask (IPv4) or prefix length (IPv6)")?;
                     vs.granularity = Some((t.text.to_string(), t.pos));
                 }
-                "persistence_engine" => {
+                Kw::PersistenceEngine => {
                     let t = arg1(st, "a persistence engine name")?;
                     if t.text.is_empty() || t.text.len() > 15 {
                         return bad(t, kw, "a persistence engine name of 1-15 bytes");
                     }
                     vs.pe = Some(t.text.to_string());
                 }
-                "protocol" => {
+                Kw::Protocol => {
                     let t = arg1(st, "TCP, UDP or SCTP")?;
-                    vs.protocol = Some(match t.text.to_ascii_uppercase().as_str() {
-                        "TCP" => Protocol::Tcp,
-                        "UDP" => Protocol::Udp,
-                        "SCTP" => Protocol::Sctp,
+                    vs.protocol = Some(match Kw::of(&t.text.to_ascii_uppercase()) {
+                        Kw::ProtoTcp => Protocol::Tcp,
+                        Kw::ProtoUdp => Protocol::Udp,
+                        Kw::ProtoSctp => Protocol::Sctp,
                         _ => return bad(t, kw, "TCP, UDP or SCTP"),
                     });
                 }
-                "virtualhost" => vs.virtualhost = Some(string1(st, "a host name")?),
+                Kw::Virtualhost => set_string(st, "a host name", &mut vs.virtualhost)?,
                 // keepalived's virtual_server alpha/omega handlers read no value: `alpha 1`
                 // (and even `alpha 0`) set it, silently. So do we.
-                "alpha" => {
+                Kw::Alpha => {
                     no_block(st)?;
                     vs.alpha = true;
                 }
-                "omega" => {
+                Kw::Omega => {
                     no_block(st)?;
                     vs.omega = true;
                 }
-                "inhibit_on_failure" => {
+                Kw::InhibitOnFailure => {
                     flag(st)?;
                     vs.inhibit = true;
                 }
-                "quorum" => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
-                "hysteresis" => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
-                "quorum_up" => vs.quorum_up = Some(script(st, true)?),
-                "quorum_down" => vs.quorum_down = Some(script(st, true)?),
-                "ip_family" => {
+                Kw::Quorum => vs.quorum = u32_arg(st, kw, "a weight sum (1 or more)", 1)?,
+                Kw::Hysteresis => vs.hysteresis = u32_arg(st, kw, "a number", 0)?,
+                Kw::QuorumUp => set_script(st, &mut vs.quorum_up)?,
+                Kw::QuorumDown => set_script(st, &mut vs.quorum_down)?,
+                Kw::IpFamily => {
                     let t = arg1(st, "inet or inet6")?;
-                    vs.ip_family = Some(match t.text {
-                        "inet" => Family::Inet,
-                        "inet6" => Family::Inet6,
+                    vs.ip_family = Some(match Kw::of(t.text) {
+                        Kw::Inet => Family::Inet,
+                        Kw::Inet6 => Family::Inet6,
                         _ => return bad(t, kw, "inet or inet6"),
                     });
                 }
-                "weight" => {
+                Kw::Weight => {
                     vs.weight = int(
                         arg1(st, "a weight")?,
                         kw,
                         "a weight (1-65535)",
                         1,
                         MAX_WEIGHT,
-                    )? as i32
+                    )?
                 }
-                "sorry_server" => {
+                Kw::SorryServer => {
                     no_block(st)?;
-                    let (ip, port) = addr_port(st)?;
-                    vs.sorry = Some(RawSorry {
+                    let sorry = vs.sorry.insert(RawSorry {
                         pos: st.kw.pos,
-                        ip,
-                        port,
+                        ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                        port: 0,
                     });
+                    addr_port(st, &mut sorry.ip, &mut sorry.port)?;
                 }
                 // keepalived 2.2.7 applies both to the sorry server already read: before
                 // (or without) `sorry_server` they are skipped with a complaint. Its
                 // sorry_server_inhibit reads no value: any value turns inhibit on.
-                "sorry_server_inhibit" => {
+                Kw::SorryServerInhibit => {
                     no_block(st)?;
                     if vs.sorry.is_none() {
                         self.warn(
@@ -1638,7 +1695,7 @@ impl Parser<'_> {
                         vs.sorry_inhibit = true;
                     }
                 }
-                "sorry_server_lvs_method" => {
+                Kw::SorryServerLvsMethod => {
                     let m = lvs_method(st)?;
                     if vs.sorry.is_none() {
                         self.warn(
@@ -1649,17 +1706,17 @@ impl Parser<'_> {
                         vs.sorry_fwd = Some(m);
                     }
                 }
-                "real_server" => {
+                Kw::RealServer => {
                     let rs = self.real_server(st)?;
                     vs.reals.push(rs);
                 }
-                "slow_start" => vs.slow_start = Some(slow_start(st)?),
-                "delay_loop_jitter" => {
+                Kw::SlowStart => vs.slow_start = Some(slow_start(st)?),
+                Kw::DelayLoopJitter => {
                     let usage = "a percentage of delay_loop (0-50)";
-                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)? as u32;
+                    vs.jitter_percent = uint(arg1(st, usage)?, kw, usage, 0, 50)?;
                 }
-                "nb_get_retry" => self.nb_get_retry_unknown(st, "virtual_server"),
-                "ha_suspend" => {
+                Kw::NbGetRetry => self.nb_get_retry_unknown(st, "virtual_server"),
+                Kw::HaSuspend => {
                     flag(st)?;
                     self.ignore(
                         st.kw,
@@ -1667,11 +1724,11 @@ impl Parser<'_> {
                         "lvsmon does not watch for the virtual address",
                     );
                 }
-                "smtp_alert" => {
+                Kw::SmtpAlert => {
                     self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
-                "snmp_name" => {
+                Kw::SnmpName => {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
@@ -1685,11 +1742,10 @@ impl Parser<'_> {
     }
 
     fn real_server(&mut self, s: &Stmt) -> PResult<RawRs> {
-        let (ip, port) = addr_port(s)?;
         let mut rs = RawRs {
             pos: s.kw.pos,
-            ip,
-            port,
+            ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
             weight: None,
             fwd: None,
             inhibit: None,
@@ -1703,13 +1759,15 @@ impl Parser<'_> {
             agent: None,
             checks: Vec::new(),
         };
+        addr_port(s, &mut rs.ip, &mut rs.port)?;
         let body = need_block(s)?;
         body.each(&mut |st| {
-            if check_timers_kw(st, &mut rs.timers, true)? {
+            let kw = st.kw.text;
+            let k = Kw::of(kw);
+            if check_timers_kw(st, k, &mut rs.timers, true)? {
                 return Ok(());
             }
-            let kw = st.kw.text;
-            if let Some(ck) = Ck::of(kw) {
+            if let Some(ck) = Ck::of(k) {
                 let checks = self.checker(st, ck)?;
                 for c in checks {
                     if rs.checks.len() >= MAX_CHECKS_PER_REAL {
@@ -1726,55 +1784,55 @@ impl Parser<'_> {
                 }
                 return Ok(());
             }
-            match kw {
-                "weight" => {
+            match k {
+                Kw::Weight => {
                     rs.weight = Some(int(
                         arg1(st, "a weight")?,
                         kw,
                         "a weight (0-65535)",
                         0,
                         MAX_WEIGHT,
-                    )? as i32)
+                    )?)
                 }
-                "lvs_method" => rs.fwd = Some(lvs_method(st)?),
+                Kw::LvsMethod => rs.fwd = Some(lvs_method(st)?),
                 // keepalived 2.2.7 knows only lvs_method in a real_server: lb_kind there is
                 // an unknown keyword it skips (the virtual_server's method applies).
-                "lb_kind" => self.warn(
+                Kw::LbKind => self.warn(
                     st.kw.pos,
                     "'lb_kind' is not a real_server keyword (only 'lvs_method' is): line ignored, as keepalived does".to_string(),
                 ),
-                "nb_get_retry" => self.nb_get_retry_unknown(st, "real_server"),
-                "inhibit_on_failure" => {
+                Kw::NbGetRetry => self.nb_get_retry_unknown(st, "real_server"),
+                Kw::InhibitOnFailure => {
                     if let Some(v) = self.kbool(st)? {
                         rs.inhibit = Some(v);
                     }
                 }
-                "alpha" => {
+                Kw::Alpha => {
                     if let Some(v) = self.kbool(st)? {
                         rs.timers.alpha = Some(v);
                     }
                 }
-                "uthreshold" => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
-                "lthreshold" => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
-                "notify_up" => rs.notify_up = Some(script(st, true)?),
-                "notify_down" => rs.notify_down = Some(script(st, true)?),
-                "virtualhost" => rs.virtualhost = Some(string1(st, "a host name")?),
-                "slow_start" => rs.slow_start = Some(slow_start(st)?),
-                "agent_check" => {
+                Kw::Uthreshold => rs.uthreshold = u32_arg(st, kw, "a connection count", 0)?,
+                Kw::Lthreshold => rs.lthreshold = u32_arg(st, kw, "a connection count", 0)?,
+                Kw::NotifyUp => set_script(st, &mut rs.notify_up)?,
+                Kw::NotifyDown => set_script(st, &mut rs.notify_down)?,
+                Kw::Virtualhost => set_string(st, "a host name", &mut rs.virtualhost)?,
+                Kw::SlowStart => rs.slow_start = Some(slow_start(st)?),
+                Kw::AgentCheck => {
                     if rs.agent.is_some() {
                         return perr(st.kw.pos, "a second 'agent_check' in one real_server");
                     }
                     rs.agent = Some(agent_check(st)?);
                 }
-                "smtp_alert" => {
+                Kw::SmtpAlert => {
                     self.kbool(st)?;
                     self.ignore(st.kw, "smtp_alert", "lvsmon sends no email");
                 }
-                "snmp_name" => {
+                Kw::SnmpName => {
                     arg1(st, "a name")?;
                     self.ignore(st.kw, "snmp_name", "lvsmon has no SNMP agent");
                 }
-                "BFD_CHECK" => {
+                Kw::BfdCheck => {
                     return perr(st.kw.pos, "'BFD_CHECK' is not supported by lvsmon (no BFD)")
                 }
                 _ => {
@@ -1837,21 +1895,22 @@ impl Parser<'_> {
         }
         body.each(&mut |st| {
             let kw = st.kw.text;
+            let k = Kw::of(kw);
             if ck != Ck::File {
-                if connection && self.conn_kw(st, &mut c)? {
-                    host_conn_set = host_conn_set || kw != "connect_timeout";
+                if connection && self.conn_kw(st, k, &mut c)? {
+                    host_conn_set = host_conn_set || k != Kw::ConnectTimeout;
                     return Ok(());
                 }
-                if check_timers_kw(st, &mut c.timers, connection)? {
+                if check_timers_kw(st, k, &mut c.timers, connection)? {
                     return Ok(());
                 }
-                if kw == "alpha" {
+                if k == Kw::Alpha {
                     if let Some(v) = self.kbool(st)? {
                         c.timers.alpha = Some(v);
                     }
                     return Ok(());
                 }
-                if kw == "log_all_failures" {
+                if k == Kw::LogAllFailures {
                     self.kbool(st)?;
                     self.ignore(
                         st.kw,
@@ -1861,8 +1920,8 @@ impl Parser<'_> {
                     return Ok(());
                 }
             }
-            match (ck, kw) {
-                (Ck::Http | Ck::Ssl, "url") => {
+            match (ck, k) {
+                (Ck::Http | Ck::Ssl, Kw::Url) => {
                     if urls.len() >= MAX_URLS {
                         return perr(
                             st.kw.pos,
@@ -1879,20 +1938,20 @@ impl Parser<'_> {
                     }
                     urls.push(u);
                 }
-                (Ck::Http | Ck::Ssl, "nb_get_retry") => {
+                (Ck::Http | Ck::Ssl, Kw::NbGetRetry) => {
                     let t = arg1(st, "a number")?;
-                    c.timers.retry = Some(uint(t, kw, "a number", 0, u64::from(u32::MAX))? as u32);
+                    c.timers.retry = Some(uint(t, kw, "a number", 0, u32::MAX)?);
                     self.warn(
                         st.kw.pos,
                         "'nb_get_retry' is deprecated: use 'retry' (same meaning; keepalived warns too)"
                             .to_string(),
                     );
                 }
-                (_, "nb_get_retry") => self.nb_get_retry_unknown(st, name),
-                (Ck::Http | Ck::Ssl, "virtualhost") => {
-                    virtualhost = Some(string1(st, "a host name")?)
+                (_, Kw::NbGetRetry) => self.nb_get_retry_unknown(st, name),
+                (Ck::Http | Ck::Ssl, Kw::Virtualhost) => {
+                    set_string(st, "a host name", &mut virtualhost)?
                 }
-                (Ck::Http | Ck::Ssl, "http_protocol") => {
+                (Ck::Http | Ck::Ssl, Kw::HttpProtocol) => {
                     let t = arg1(st, "1.0, 1.0C or 1.1")?;
                     http_protocol = match t.text {
                         "1.0" => HttpProtocol::Http10,
@@ -1901,17 +1960,17 @@ impl Parser<'_> {
                         _ => return bad(t, kw, "1.0, 1.0C or 1.1"),
                     };
                 }
-                (Ck::Http | Ck::Ssl, "fast_recovery") => {
+                (Ck::Http | Ck::Ssl, Kw::FastRecovery) => {
                     if let Some(v) = self.kbool(st)? {
                         fast_recovery = v;
                     }
                 }
-                (Ck::Ssl, "enable_sni") => {
+                (Ck::Ssl, Kw::EnableSni) => {
                     if let Some(v) = self.kbool(st)? {
                         tls.enable_sni = v;
                     }
                 }
-                (Ck::Ssl, "sni_name") => {
+                (Ck::Ssl, Kw::SniName) => {
                     // keepalived: `sni_name` alone turns SNI on with the default name.
                     no_block(st)?;
                     nargs(st, 0, 1, "a DNS host name")?;
@@ -1928,51 +1987,51 @@ impl Parser<'_> {
                     }
                     tls.enable_sni = true;
                 }
-                (Ck::Ssl, "tls_compliant") => {
+                (Ck::Ssl, Kw::TlsCompliant) => {
                     if let Some(v) = self.kbool(st)? {
                         tls.compliant = v;
                     }
                 }
                 // lvsmon's own keyword, and a security setting: a bad value is an error.
-                (Ck::Ssl, "verify") => tls.verify = strict_bool(st)?,
-                (Ck::Udp, "payload") => {
+                (Ck::Ssl, Kw::Verify) => tls.verify = strict_bool(st)?,
+                (Ck::Udp, Kw::Payload) => {
                     no_block(st)?;
                     if st.args.is_empty() {
                         return perr(st.kw.pos, "'payload' needs a hex string");
                     }
                     payload = hex_string(st.args, kw, false)?.0;
                 }
-                (Ck::Udp, "require_reply") => {
+                (Ck::Udp, Kw::RequireReply) => {
                     no_block(st)?;
                     let (data, mask) = hex_string(st.args, kw, true)?;
                     require_reply = Some(data);
                     reply_mask = mask;
                 }
-                (Ck::Udp, "min_reply_length") => {
+                (Ck::Udp, Kw::MinReplyLength) => {
                     min_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if min_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                (Ck::Udp, "max_reply_length") => {
+                (Ck::Udp, Kw::MaxReplyLength) => {
                     max_reply = u32_arg(st, kw, "a length (0-65535)", 0)?;
                     if max_reply > 65535 {
                         return bad(&st.args[0], kw, "a length (0-65535)");
                     }
                 }
-                (Ck::File, "dynamic") => {
+                (Ck::File, Kw::Dynamic) => {
                     return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw))
                 }
-                (Ck::Dns, "type") => qtype = dns_type(arg1(st, "a DNS query type")?)?,
-                (Ck::Dns, "name") => {
+                (Ck::Dns, Kw::Type) => qtype = dns_type(arg1(st, "a DNS query type")?)?,
+                (Ck::Dns, Kw::Name) => {
                     let t = arg1(st, "a domain name")?;
                     if t.text != "." && t.text.trim_end_matches('.').split('.').any(str::is_empty) {
                         return bad(t, kw, "a domain name without empty labels");
                     }
                     dname = Some(t.text.to_string());
                 }
-                (Ck::Smtp, "helo_name") => helo = Some(string1(st, "a host name")?),
-                (Ck::Smtp, "host") => {
+                (Ck::Smtp, Kw::HeloName) => set_string(st, "a host name", &mut helo)?,
+                (Ck::Smtp, Kw::Host) => {
                     nargs(st, 0, 0, "a { } block")?;
                     let hbody = need_block(st)?;
                     // The SMTP_CHECK's connection settings so far (its kind is set after
@@ -1993,10 +2052,13 @@ impl Parser<'_> {
                         // Connection options belong to the host; the other common
                         // keywords set the SMTP_CHECK itself (check_smtp.c: the handlers
                         // act on the current checker), shared by every host.
-                        if self.conn_kw(hs, &mut h)? || check_timers_kw(hs, &mut c.timers, false)? {
+                        let hk = Kw::of(hs.kw.text);
+                        if self.conn_kw(hs, hk, &mut h)?
+                            || check_timers_kw(hs, hk, &mut c.timers, false)?
+                        {
                             continue;
                         }
-                        if hs.kw.text == "alpha" {
+                        if hk == Kw::Alpha {
                             if let Some(v) = self.kbool(hs)? {
                                 c.timers.alpha = Some(v);
                             }
@@ -2006,21 +2068,21 @@ impl Parser<'_> {
                     }
                     hosts.push(h);
                 }
-                (Ck::Misc, "misc_path") => misc_script = Some(self.misc_path(st)?),
-                (Ck::Misc, "misc_timeout") => {
+                (Ck::Misc, Kw::MiscPath) => misc_script = Some(self.misc_path(st)?),
+                (Ck::Misc, Kw::MiscTimeout) => {
                     let t = arg1(st, "a number of seconds")?;
-                    let v = uint(t, kw, "a number of seconds", 0, u64::from(u32::MAX))?;
+                    let v = uint(t, kw, "a number of seconds", 0, u32::MAX)?;
                     misc_timeout = if v == 0 {
                         None
                     } else {
-                        Some(Duration::from_secs(v))
+                        Some(Duration::from_secs(u64::from(v)))
                     };
                 }
-                (Ck::Misc, "misc_dynamic") => {
+                (Ck::Misc, Kw::MiscDynamic) => {
                     flag(st)?;
                     misc_dynamic = true;
                 }
-                (Ck::Misc, "user") => {
+                (Ck::Misc, Kw::User) => {
                     no_block(st)?;
                     nargs(st, 1, 2, "a user name and optionally a group name")?;
                     misc_user = Some((
@@ -2028,14 +2090,18 @@ impl Parser<'_> {
                         st.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
-                (Ck::File, "track_file") => {
+                (Ck::File, Kw::TrackFile) => {
                     track = Some((string1(st, "a track_file name")?, st.kw.pos))
                 }
-                (Ck::File, "weight") => file_weight_v = Some(file_weight(st)?),
+                (Ck::File, Kw::Weight) => file_weight_v = Some(file_weight(st)?),
                 (
                     _,
-                    "regex" | "regex_no_match" | "regex_options" | "regex_stack"
-                    | "regex_min_offset" | "regex_max_offset",
+                    Kw::Regex
+                    | Kw::RegexNoMatch
+                    | Kw::RegexOptions
+                    | Kw::RegexStack
+                    | Kw::RegexMinOffset
+                    | Kw::RegexMaxOffset,
                 ) => return perr(st.kw.pos, format!("'{}' is not supported by lvsmon", kw)),
                 _ => {
                     return perr(st.kw.pos, format!("unknown keyword '{}' in {}", kw, name));
@@ -2154,8 +2220,7 @@ impl Parser<'_> {
         if s.args.is_empty() {
             return perr(s.kw.pos, format!("'misc_path' needs {}", usage));
         }
-        let words = split_quoted_escaped(&raw_rest(s))
-            .map_err(|m| Perr::new(s.args[0].pos, format!("'misc_path': {}", m)))?;
+        let words = split_args(s, &raw_rest(s))?;
         if words.len() > 1 {
             let at = s.args.get(1).map(|t| t.pos).unwrap_or(s.args[0].pos);
             self.warn(
@@ -2166,11 +2231,7 @@ impl Parser<'_> {
                 ),
             );
         }
-        let argv = split_quoted_escaped(words.first().map(String::as_str).unwrap_or(""))
-            .map_err(|m| Perr::new(s.args[0].pos, format!("'misc_path': {}", m)))?;
-        if argv.is_empty() || argv[0].is_empty() {
-            return perr(s.args[0].pos, format!("'misc_path' needs {}", usage));
-        }
+        let argv = command_argv(s, &words, usage)?;
         Ok(Script {
             argv,
             user: None,
@@ -2178,17 +2239,17 @@ impl Parser<'_> {
         })
     }
 
-    fn conn_kw(&mut self, s: &Stmt, c: &mut RawCheck) -> PResult<bool> {
+    fn conn_kw(&mut self, s: &Stmt, k: Kw, c: &mut RawCheck) -> PResult<bool> {
         let kw = s.kw.text;
-        match kw {
-            "connect_ip" => c.connect_ip = Some(ip(arg1(s, "an IP address")?, kw)?),
-            "connect_port" => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
-            "bindto" => {
-                c.bindto = Some(ip(arg1(s, "an IP address")?, kw)?);
+        match k {
+            Kw::ConnectIp => set_ip(arg1(s, "an IP address")?, kw, &mut c.connect_ip)?,
+            Kw::ConnectPort => c.connect_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            Kw::Bindto => {
+                set_ip(arg1(s, "an IP address")?, kw, &mut c.bindto)?;
                 c.bindto_pos = Some(s.kw.pos);
             }
-            "bind_port" => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
-            "bind_if" => {
+            Kw::BindPort => c.bind_port = Some(port1(arg1(s, "a port number")?, kw)?),
+            Kw::BindIf => {
                 let t = arg1(s, "an interface name")?;
                 let mut name = IfName::new();
                 if t.text.is_empty() || name.push_str(t.text).is_err() {
@@ -2196,19 +2257,11 @@ impl Parser<'_> {
                 }
                 c.sock.bind_if = Some(name);
             }
-            "fwmark" => {
+            Kw::Fwmark => {
                 let t = arg1(s, "a mark number")?;
-                c.sock.fwmark = uint(
-                    t,
-                    kw,
-                    "a mark number (0-4294967295)",
-                    0,
-                    u64::from(u32::MAX),
-                )? as u32;
+                c.sock.fwmark = uint(t, kw, "a mark number (0-4294967295)", 0, u32::MAX)?;
             }
-            "connect_timeout" => {
-                c.timers.connect_timeout = Some(timer(arg1(s, "a number of seconds")?, kw, false)?)
-            }
+            Kw::ConnectTimeout => timer(s, kw, false, &mut c.timers.connect_timeout)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -2225,12 +2278,14 @@ fn file_weight(s: &Stmt) -> PResult<(i32, bool)> {
         "a weight (-2147483647..2147483647)",
         -2_147_483_647,
         2_147_483_647,
-    )? as i32;
+    )?;
     let reverse = match s.args.get(1) {
         None => false,
-        Some(t) if t.text == "reverse" => true,
-        Some(t) if t.text == "noreverse" => false,
-        Some(t) => return bad(t, "weight", "'reverse' or 'noreverse' after the weight"),
+        Some(t) => match Kw::of(t.text) {
+            Kw::Reverse => true,
+            Kw::Noreverse => false,
+            _ => return bad(t, "weight", "'reverse' or 'noreverse' after the weight"),
+        },
     };
     Ok((w, reverse))
 }
@@ -2282,7 +2337,7 @@ struct RegexSpec<'t> {
 fn regex_offset(st: &Stmt, kw: &str) -> PResult<(u64, Pos)> {
     let t = arg1(st, "a byte offset")?;
     Ok((
-        uint(t, kw, "a byte offset", 0, u64::from(u32::MAX))?,
+        u64::from(uint(t, kw, "a byte offset", 0, u32::MAX)?),
         st.kw.pos,
     ))
 }
@@ -2367,10 +2422,10 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
     let mut compliant = false;
     body.each(&mut |st| {
         let kw = st.kw.text;
-        match kw {
-            "tls_compliant" if ssl => compliant = strict_bool(st)?,
-            "path" => path = Some(string1(st, "a URL path")?),
-            "digest" => {
+        match Kw::of(kw) {
+            Kw::TlsCompliant if ssl => compliant = strict_bool(st)?,
+            Kw::Path => set_string(st, "a URL path", &mut path)?,
+            Kw::Digest => {
                 let t = arg1(st, "32 hex digits (an MD5 digest)")?;
                 let b = t.text.as_bytes();
                 if b.len() != 32 || !b.iter().all(u8::is_ascii_hexdigit) {
@@ -2384,7 +2439,7 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 }
                 digest = Some(d);
             }
-            "status_code" => {
+            Kw::StatusCode => {
                 no_block(st)?;
                 if st.args.is_empty() {
                     return perr(
@@ -2415,28 +2470,27 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                     }
                 }
             }
-            "virtualhost" => virtualhost = Some(string1(st, "a host name")?),
+            Kw::Virtualhost => set_string(st, "a host name", &mut virtualhost)?,
             // keepalived reads the pattern as a quoted, escaped string (one word).
-            "regex" => {
+            Kw::Regex => {
                 no_block(st)?;
                 let usage = "one pattern (quote it)";
                 if st.args.is_empty() {
                     return perr(st.kw.pos, format!("'regex' needs {}", usage));
                 }
-                let words = split_quoted_escaped(&raw_rest(st))
-                    .map_err(|m| Perr::new(st.args[0].pos, format!("'regex': {}", m)))?;
+                let words = split_args(st, &raw_rest(st))?;
                 if words.len() != 1 {
                     let at = st.args.get(1).unwrap_or(&st.args[0]);
                     return perr(at.pos, format!("'regex' needs {}", usage));
                 }
                 rx.pattern = words.into_iter().next().map(|w| (w, st.args[0].pos));
             }
-            "regex_no_match" => {
+            Kw::RegexNoMatch => {
                 flag(st)?;
                 rx.no_match = true;
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_options" => {
+            Kw::RegexOptions => {
                 no_block(st)?;
                 for t in st.args {
                     if let Some((_, f)) = REGEX_FLAGS.iter().find(|(n, _)| *n == t.text) {
@@ -2463,19 +2517,23 @@ fn url(s: &Stmt, ssl: bool, warn: &mut Vec<(Pos, String)>) -> PResult<(Url, bool
                 }
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_min_offset" => {
+            Kw::RegexMinOffset => {
                 rx.min_offset = Some(regex_offset(st, kw)?);
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_max_offset" => {
+            Kw::RegexMaxOffset => {
                 rx.max_offset = Some(regex_offset(st, kw)?);
                 rx.any_setting.get_or_insert(st.kw.pos);
             }
-            "regex_stack" => {
+            Kw::RegexStack => {
                 no_block(st)?;
                 nargs(st, 2, 2, "a start and a maximum size")?;
-                uint(&st.args[0], kw, "a size", 0, u64::MAX)?;
-                uint(&st.args[1], kw, "a size", 0, u64::MAX)?;
+                // Any 64-bit number.
+                for t in st.args {
+                    if parse_u64(t.text).is_none() {
+                        return bad(t, kw, "a size");
+                    }
+                }
                 warn.push((
                     st.kw.pos,
                     "regex_stack ignored: it sizes PCRE2's JIT stack, which lvsmon's regex engine does not have".to_string(),
@@ -2524,11 +2582,11 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
                 format!("'{}' in lvs_timeouts needs a number of seconds", k.text),
             );
         };
-        let secs = uint(v, k.text, "a number of seconds", 0, u64::from(u32::MAX))? as u32;
-        match k.text {
-            "tcp" => t.tcp = Some(secs),
-            "tcpfin" => t.tcpfin = Some(secs),
-            "udp" => t.udp = Some(secs),
+        let secs = uint(v, k.text, "a number of seconds", 0, u32::MAX)?;
+        match Kw::of(k.text) {
+            Kw::Tcp => t.tcp = Some(secs),
+            Kw::Tcpfin => t.tcpfin = Some(secs),
+            Kw::Udp => t.udp = Some(secs),
             _ => {
                 return perr(
                     k.pos,
@@ -2546,6 +2604,7 @@ fn lvs_timeouts(s: &Stmt) -> PResult<LvsTimeouts> {
 
 /// A virtual_server_group address entry: `A`, `A-N` (last octet / last IPv6 group, hex),
 /// `A-B` (full end address) or `A/len` (the whole prefix; host bits must be zero).
+/// Worked on octets, for code size: u128 shifts and masks are long on 32-bit targets.
 fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     let text = t.text;
     let usage = "an address, a range (a.b.c.d-e, a.b.c.d-e.f.g.h) or a prefix (a.b.c.d/nn)";
@@ -2554,74 +2613,51 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
         let Ok(addr) = a.parse::<IpAddr>() else {
             return badr();
         };
-        let Some(len) = parse_u64(len) else {
+        let (mut o, n) = octets(addr);
+        let Some(len) = parse_u64(len).filter(|l| (1..=n as u64 * 8).contains(l)) else {
             return badr();
         };
-        return match addr {
-            IpAddr::V4(v4) => {
-                if !(1..=32).contains(&len) {
-                    return badr();
-                }
-                let host: u32 = if len == 32 { 0 } else { u32::MAX >> len };
-                let a = u32::from(v4);
-                if a & host != 0 {
-                    return perr(
-                        t.pos,
-                        format!("'{}': address has host bits set for /{}", text, len),
-                    );
-                }
-                Ok((addr, IpAddr::V4((a | host).into())))
-            }
-            IpAddr::V6(v6) => {
-                if !(1..=128).contains(&len) {
-                    return badr();
-                }
-                let host: u128 = if len == 128 { 0 } else { u128::MAX >> len };
-                let a = u128::from(v6);
-                if a & host != 0 {
-                    return perr(
-                        t.pos,
-                        format!("'{}': address has host bits set for /{}", text, len),
-                    );
-                }
-                Ok((addr, IpAddr::V6((a | host).into())))
-            }
-        };
+        // Each octet's host bits (those past the prefix) must be zero; the end sets them.
+        let mut host_set = false;
+        for (i, b) in o.iter_mut().take(n).enumerate() {
+            let host = (0xff_u16 >> (len as usize).saturating_sub(i * 8).min(8)) as u8;
+            host_set |= *b & host != 0;
+            *b |= host;
+        }
+        if host_set {
+            return perr(
+                t.pos,
+                format!("'{}': address has host bits set for /{}", text, len),
+            );
+        }
+        return Ok((addr, ip_of(o, n)));
     }
     if let Some((a, b)) = text.split_once('-') {
         let Ok(start) = a.parse::<IpAddr>() else {
             return badr();
         };
-        let end = match start {
-            IpAddr::V4(_) if b.contains('.') => match b.parse::<IpAddr>() {
-                Ok(e @ IpAddr::V4(_)) => e,
+        let (mut o, n) = octets(start);
+        let end = if b.contains(if n == 4 { '.' } else { ':' }) {
+            match b.parse::<IpAddr>() {
+                Ok(e) if e.is_ipv4() == (n == 4) => e,
                 _ => return badr(),
-            },
-            IpAddr::V6(_) if b.contains(':') => match b.parse::<IpAddr>() {
-                Ok(e @ IpAddr::V6(_)) => e,
-                _ => return badr(),
-            },
-            IpAddr::V4(v4) => {
+            }
+        } else {
+            if n == 4 {
                 let Some(last) = parse_u64(b).filter(|v| *v <= 255) else {
                     return badr();
                 };
-                let base = u32::from(v4) & !0xff;
-                IpAddr::V4((base | last as u32).into())
-            }
-            IpAddr::V6(v6) => {
+                o[3] = last as u8;
+            } else {
                 let Ok(last) = u16::from_str_radix(b, 16) else {
                     return badr();
                 };
-                let base = u128::from(v6) & !0xffff;
-                IpAddr::V6((base | u128::from(last)).into())
+                o[14..].copy_from_slice(&last.to_be_bytes());
             }
+            ip_of(o, n)
         };
-        let ordered = match (start, end) {
-            (IpAddr::V4(s), IpAddr::V4(e)) => u32::from(s) < u32::from(e),
-            (IpAddr::V6(s), IpAddr::V6(e)) => u128::from(s) < u128::from(e),
-            _ => false,
-        };
-        if !ordered {
+        // Within one family, `IpAddr`'s order is the numeric one.
+        if start >= end {
             return perr(
                 t.pos,
                 format!("'{}': the range end is not greater than its start", text),
@@ -2635,9 +2671,101 @@ fn addr_range(t: &Token) -> PResult<(IpAddr, IpAddr)> {
     }
 }
 
+/// An address's octets (an IPv4 one in the first 4) and how many there are.
+fn octets(a: IpAddr) -> ([u8; 16], usize) {
+    match a {
+        IpAddr::V4(v4) => {
+            let mut o = [0; 16];
+            o[..4].copy_from_slice(&v4.octets());
+            (o, 4)
+        }
+        IpAddr::V6(v6) => (v6.octets(), 16),
+    }
+}
+
+/// `octets`' inverse.
+fn ip_of(o: [u8; 16], n: usize) -> IpAddr {
+    if n == 4 {
+        IpAddr::V4(Ipv4Addr::new(o[0], o[1], o[2], o[3]))
+    } else {
+        IpAddr::V6(o.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vsg_address_ranges() {
+        use crate::config::lex::TokKind;
+        let r = |text: &str| {
+            let t = Token {
+                kind: TokKind::Word,
+                text,
+                raw: text,
+                quoted: false,
+                gap: "",
+                pos: Pos::default(),
+                line_start: true,
+            };
+            addr_range(&t)
+                .map(|(a, b)| format!("{} {}", a, b))
+                .map_err(|e| e.msg.clone())
+        };
+        for (text, want) in [
+            ("192.0.2.0/24", "192.0.2.0 192.0.2.255"),
+            ("192.0.2.7/32", "192.0.2.7 192.0.2.7"),
+            ("128.0.0.0/1", "128.0.0.0 255.255.255.255"),
+            ("192.0.2.8/29", "192.0.2.8 192.0.2.15"),
+            ("2001:db8::/64", "2001:db8:: 2001:db8::ffff:ffff:ffff:ffff"),
+            ("2001:db8::/127", "2001:db8:: 2001:db8::1"),
+            ("2001:db8::1/128", "2001:db8::1 2001:db8::1"),
+            ("::/1", ":: 7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("192.0.2.1-10", "192.0.2.1 192.0.2.10"),
+            ("192.0.2.1-192.0.3.1", "192.0.2.1 192.0.3.1"),
+            ("2001:db8::1-ff", "2001:db8::1 2001:db8::ff"),
+            ("2001:db8::1:1-2", "2001:db8::1:1 2001:db8::1:2"),
+            ("2001:db8::1-2001:db8::1:0", "2001:db8::1 2001:db8::1:0"),
+            ("192.0.2.1", "192.0.2.1 192.0.2.1"),
+        ] {
+            assert_eq!(r(text), Ok(want.to_string()), "{}", text);
+        }
+        for text in [
+            "0.0.0.0/0",
+            "192.0.2.0/33",
+            "2001:db8::/129",
+            "2001:db8::/x",
+            "192.0.2.1-256",
+            "192.0.2.1-2001:db8::2",
+            "2001:db8::1-1.2.3.4",
+            "2001:db8::1-10000",
+            "x-1",
+            "x",
+        ] {
+            let e = r(text).unwrap_err();
+            assert!(
+                e.starts_with("'virtual_server_group' needs"),
+                "{}: {}",
+                text,
+                e
+            );
+        }
+        assert_eq!(
+            r("2001:db8::1/64").unwrap_err(),
+            "'2001:db8::1/64': address has host bits set for /64"
+        );
+        assert_eq!(
+            r("192.0.2.1/31").unwrap_err(),
+            "'192.0.2.1/31': address has host bits set for /31"
+        );
+        for text in ["2001:db8::5-4", "192.0.2.1-192.0.2.1", "192.0.2.9-1"] {
+            assert_eq!(
+                r(text).unwrap_err(),
+                format!("'{}': the range end is not greater than its start", text)
+            );
+        }
+    }
 
     #[test]
     fn timers() {
