@@ -38,6 +38,12 @@ impl<'a> Out<'a> {
         }
     }
 
+    fn put(&mut self, s: &str) {
+        if self.err.is_ok() {
+            self.err = self.w.write_all(s.as_bytes());
+        }
+    }
+
     fn done(self) -> io::Result<()> {
         self.err
     }
@@ -199,38 +205,30 @@ pub fn write_title(out: &mut dyn Write, f: &Format) -> io::Result<()> {
 }
 
 fn title(out: &mut Out, f: &Format) {
-    let p = "Prot LocalAddress:Port";
-    if f.stats || f.rate {
-        // "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n"
-        let h = if f.stats {
-            ["Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"]
-        } else {
-            ["CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"]
-        };
-        writeln!(
-            out,
-            "{p:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
-            h[0], h[1], h[2], h[3], h[4]
-        )
+    // print_title()'s printf formats applied to its constant words, as literals.
+    let t = if f.stats {
+        // "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n" of
+        // "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\n"
+    } else if f.rate {
+        // the same format of "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\n"
     } else if f.thresholds {
-        // "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n"
-        writeln!(
-            out,
-            "{p:<33} {:<10} {:<10} {:<10} {:<10}\n  -> RemoteAddress:Port",
-            "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
-        )
+        // "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n" of
+        // "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
+        "Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n"
     } else if f.persistent_conn {
-        // "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n"
-        writeln!(
-            out,
-            "{p:<33} {:<9} {:<11} {:<10} {:<10}\n  -> RemoteAddress:Port",
-            "Weight", "PersistConn", "ActiveConn", "InActConn"
-        )
+        // "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n" of
+        // "Weight", "PersistConn", "ActiveConn", "InActConn"
+        "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port\n"
     } else if f.tun_info {
-        writeln!(out, "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn")
+        "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n"
     } else if !f.rule {
-        writeln!(out, "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn")
-    }
+        "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+    } else {
+        ""
+    };
+    out.put(t);
 }
 
 fn proto_of(key: &ServiceKey) -> u16 {
@@ -618,20 +616,14 @@ pub fn write_conns(
         return Err(ConnError::Empty);
     }
     let mut o = Out::new(out);
-    writeln!(o, "IPVS connection entries");
-    if f.persistent_conn {
-        writeln!(
-            o,
-            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} pe_data",
-            "state", "source", "virtual", "destination", "pe name"
-        );
+    o.put("IPVS connection entries\n");
+    // "pro expire %-11s %-18s %-18s %-18s %-16s pe_data\n" of "state", "source",
+    // "virtual", "destination", "pe name", or without the last two columns.
+    o.put(if f.persistent_conn {
+        "pro expire state       source             virtual            destination        pe name          pe_data\n"
     } else {
-        writeln!(
-            o,
-            "pro expire {:<11} {:<18} {:<18} destination",
-            "state", "source", "virtual"
-        );
-    }
+        "pro expire state       source             virtual            destination\n"
+    });
     for line in lines {
         write_conn(&mut o, line, f, names);
     }
