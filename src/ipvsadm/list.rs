@@ -616,70 +616,58 @@ pub fn write_conns(
     o.done().map_err(ConnError::Io)
 }
 
-/// sscanf's %hX: optional sign and 0x, hex digits, value modulo 2^16.
-fn scan_hex16(s: &str) -> Option<u16> {
-    let (neg, t) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
+/// The leading hex digits of `b`, at most `max` of them, as a number (wrapping; 0 when
+/// there are none).
+fn hex_value(b: &[u8], max: usize) -> u64 {
+    b.iter()
+        .take(max)
+        .map_while(|&c| (c as char).to_digit(16))
+        .fold(0, |v, d| v.wrapping_mul(16).wrapping_add(d.into()))
+}
+
+/// sscanf's %hX: optional sign and 0x, hex digits, value modulo 2^16 (0 without digits,
+/// where the field keeps its zero).
+fn scan_hex16(s: &str) -> u16 {
+    let (neg, b) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        b => (false, b),
     };
-    let t = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    let digits: String = t.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-    if digits.is_empty() {
-        return None;
+    let b = match b {
+        [b'0', b'x' | b'X', rest @ ..] => rest,
+        _ => b,
+    };
+    let v = hex_value(b, 32) as u16;
+    if neg {
+        v.wrapping_neg()
+    } else {
+        v
     }
-    let mut v: u64 = 0;
-    for c in digits.chars().take(32) {
-        v = v
-            .wrapping_mul(16)
-            .wrapping_add(c.to_digit(16).unwrap_or(0) as u64);
-    }
-    let v = v as u16;
-    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 fn hex_v4(s: &str) -> Ipv4Addr {
     // strtoul(s, NULL, 16), then htonl() of its low 32 bits.
-    let digits: String = s
-        .trim_start()
-        .trim_start_matches("0x")
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .take(16)
-        .collect();
-    let v = u64::from_str_radix(&digits, 16).unwrap_or(0);
-    Ipv4Addr::from(v as u32)
+    let t = s.trim_start().trim_start_matches("0x");
+    Ipv4Addr::from(hex_value(t.as_bytes(), 16) as u32)
 }
 
 fn write_conn(out: &mut Out, line: &str, f: &Format, names: &Names) {
-    let t: Vec<&str> = line.split_ascii_whitespace().take(11).collect();
-    if t.is_empty() {
+    // Fields after the last one keep empty/zero values; `n` counts the fields read.
+    let mut t = [""; 11];
+    let mut n = 0;
+    for (slot, w) in t.iter_mut().zip(line.split_ascii_whitespace()) {
+        *slot = w;
+        n += 1;
+    }
+    if n == 0 {
         // sscanf() returns EOF on a blank line and ipvsadm exits; we print nothing.
         return;
     }
-    // Fields after the first failed conversion keep empty/zero values.
-    let mut n = 0;
-    let mut field = |i: usize| -> Option<&str> {
-        let v = t.get(i).copied();
-        if v.is_some() && n == i {
-            n += 1;
-        }
-        v
-    };
-    let protocol = field(0).unwrap_or("");
-    let t1 = field(1).unwrap_or("");
-    let cport = field(2).and_then(scan_hex16).unwrap_or(0);
-    let t2 = field(3).unwrap_or("");
-    let vport = field(4).and_then(scan_hex16).unwrap_or(0);
-    let t3 = field(5).unwrap_or("");
-    let dport = field(6).and_then(scan_hex16).unwrap_or(0);
-    let state = field(7).unwrap_or("");
-    let expires = field(8).map(crate::ipvsadm::names::atoi).unwrap_or(0) as i32;
-    let pe_name = field(9).unwrap_or("");
-    let pe_data = field(10).unwrap_or("");
+    let [protocol, t1, cport, t2, vport, t3, dport, state, expires, pe_name, pe_data] = t;
+    let cport = scan_hex16(cport);
+    let vport = scan_hex16(vport);
+    let dport = scan_hex16(dport);
+    let expires = crate::ipvsadm::names::atoi(expires) as i32;
     let proto: u16 = match protocol {
         "TCP" => libc::IPPROTO_TCP as u16,
         "UDP" => libc::IPPROTO_UDP as u16,
@@ -859,6 +847,30 @@ mod tests {
             ("fe80::", "fe80::"),
         ] {
             assert_eq!(ntop6(&a.parse().unwrap()), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn conn_fields_like_sscanf_and_strtoul() {
+        for (s, want) in [
+            ("D431", 0xd431),
+            ("0x1F90", 0x1f90),
+            ("+0X10", 0x10),
+            ("-1", 0xffff),
+            ("12345", 0x2345),
+            ("0x", 0),
+            ("", 0),
+            ("zz", 0),
+        ] {
+            assert_eq!(scan_hex16(s), want, "{s}");
+        }
+        for (s, want) in [
+            ("7F000063", Ipv4Addr::new(127, 0, 0, 99)),
+            (" 0x0x7f000001", Ipv4Addr::new(127, 0, 0, 1)),
+            ("123456789ABCDEF01", Ipv4Addr::new(0x9a, 0xbc, 0xde, 0xf0)),
+            ("x", Ipv4Addr::UNSPECIFIED),
+        ] {
+            assert_eq!(hex_v4(s), want, "{s}");
         }
     }
 
