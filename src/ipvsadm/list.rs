@@ -57,6 +57,7 @@ const AF_INET6: i32 = libc::AF_INET6;
 /// keep the dotted tail (glibc's rule: the longest zero run starts at word 0 and covers
 /// 6 words, or 5 words followed by ffff).
 pub fn ntop6(a: &Ipv6Addr) -> String {
+    use std::fmt::Write;
     let w = a.segments();
     // Longest run of zero words (first one on ties), length >= 2.
     let (mut best_base, mut best_len) = (usize::MAX, 0usize);
@@ -94,10 +95,10 @@ pub fn ntop6(a: &Ipv6Addr) -> String {
         }
         if i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)) {
             let o = a.octets();
-            s.push_str(&format!("{}.{}.{}.{}", o[12], o[13], o[14], o[15]));
+            let _ = write!(s, "{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
             return s;
         }
-        s.push_str(&format!("{:x}", w[i]));
+        let _ = write!(s, "{:x}", w[i]);
         i += 1;
     }
     s
@@ -148,7 +149,11 @@ pub fn addrport(addr: &IpAddr, port: u16, ipproto: u16, numeric: bool, names: &N
 fn largenum(out: &mut Out, i: u64, exact: bool) {
     if exact {
         // printf("%*llu", len <= 8 ? 9 : len + 1, i)
-        let len = i.to_string().len();
+        let (mut len, mut rest) = (1, i / 10);
+        while rest != 0 {
+            len += 1;
+            rest /= 10;
+        }
         let w = if len <= 8 { 9 } else { len + 1 };
         return write!(out, "{i:>w$}");
     }
@@ -166,33 +171,28 @@ fn largenum(out: &mut Out, i: u64, exact: bool) {
 }
 
 fn sched_flags_text(sched: &str, flags: u32) -> String {
-    let mut v: Vec<&str> = Vec::new();
-    if sched == "sh" {
-        if flags & svc_flags::SCHED_SH_FALLBACK != 0 {
-            v.push("sh-fallback");
-        }
-        if flags & svc_flags::SCHED_SH_PORT != 0 {
-            v.push("sh-port");
-        }
-    } else if sched == "mh" {
-        if flags & svc_flags::SCHED_MH_FALLBACK != 0 {
-            v.push("mh-fallback");
-        }
-        if flags & svc_flags::SCHED_MH_PORT != 0 {
-            v.push("mh-port");
-        }
-    } else {
-        if flags & svc_flags::SCHED1 != 0 {
-            v.push("flag-1");
-        }
-        if flags & svc_flags::SCHED2 != 0 {
-            v.push("flag-2");
-        }
-        if flags & svc_flags::SCHED3 != 0 {
-            v.push("flag-3");
+    use svc_flags::*;
+    let names: &[(u32, &str)] = match sched {
+        "sh" => &[
+            (SCHED_SH_FALLBACK, "sh-fallback"),
+            (SCHED_SH_PORT, "sh-port"),
+        ],
+        "mh" => &[
+            (SCHED_MH_FALLBACK, "mh-fallback"),
+            (SCHED_MH_PORT, "mh-port"),
+        ],
+        _ => &[(SCHED1, "flag-1"), (SCHED2, "flag-2"), (SCHED3, "flag-3")],
+    };
+    let mut s = String::new();
+    for &(bit, name) in names {
+        if flags & bit != 0 {
+            if !s.is_empty() {
+                s.push(',');
+            }
+            s.push_str(name);
         }
     }
-    v.join(",")
+    s
 }
 
 const SCHED_ANY: u32 = svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3;
