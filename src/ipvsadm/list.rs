@@ -129,20 +129,25 @@ pub fn addrport(addr: &IpAddr, port: u16, ipproto: u16, numeric: bool, names: &N
         IpAddr::V4(_) => ("", ""),
         IpAddr::V6(_) => ("[", "]"),
     };
-    let s = if numeric {
-        format!("{l}{}{r}:{port}", ntop(addr))
+    let (host, serv) = if numeric {
+        (None, None)
     } else {
-        let host = match names.host_name(addr) {
-            Some(h) => h.to_string(),
-            None => ntop(addr),
-        };
-        let serv = match proto_word(ipproto).and_then(|p| names.service_name(port, p)) {
-            Some(n) => n.to_string(),
-            None => port.to_string(),
-        };
-        format!("{l}{host}{r}:{serv}")
+        let host = names.host_name(addr);
+        (
+            host,
+            proto_word(ipproto).and_then(|p| names.service_name(port, p)),
+        )
     };
-    truncate(s, 59)
+    let host = match host {
+        Some(h) => h.to_string(),
+        None => ntop(addr),
+    };
+    // The service name, else the port number.
+    let serv: &dyn fmt::Display = match &serv {
+        Some(n) => n,
+        None => &port,
+    };
+    truncate(format!("{l}{host}{r}:{serv}"), 59)
 }
 
 /// print_largenum().
@@ -315,39 +320,40 @@ fn service(out: &mut Out, se: &KernelService, f: &Format, names: &Names) {
     let s = &se.spec;
     let family = s.key.family();
     let ipproto = proto_of(&s.key);
+    let v6 = family == Family::Inet6;
     let svc_name = match &s.key {
         ServiceKey::Fwmark { mark, .. } => {
             // "-f %d -6" / "-f %d" / "FWM  %d IPv6" / "FWM  %d" (the mark printed signed)
-            let m = *mark as i32;
-            match (f.rule, family) {
-                (true, Family::Inet6) => format!("-f {m} -6"),
-                (true, Family::Inet) => format!("-f {m}"),
-                (false, Family::Inet6) => format!("FWM  {m} IPv6"),
-                (false, Family::Inet) => format!("FWM  {m}"),
-            }
+            let (head, tail) = if f.rule {
+                ("-f ", " -6")
+            } else {
+                ("FWM  ", " IPv6")
+            };
+            format!("{head}{}{}", *mark as i32, if v6 { tail } else { "" })
         }
         ServiceKey::Inet { proto, addr } => {
-            let vname = addrport(&addr.ip(), addr.port(), ipproto, f.numeric, names);
-            if f.rule {
-                let stype = match proto {
-                    crate::ipvs::rule::Protocol::Tcp => "-t",
-                    crate::ipvs::rule::Protocol::Udp => "-u",
-                    crate::ipvs::rule::Protocol::Sctp => "--sctp-service",
-                };
-                format!("{stype} {vname}")
+            use crate::ipvs::rule::Protocol::*;
+            // "-t %s" etc. with -S; else "%-4s %s", cut to 33 bytes unless IPv6
+            let head = match (f.rule, proto) {
+                (true, Tcp) => "-t ",
+                (true, Udp) => "-u ",
+                (true, Sctp) => "--sctp-service ",
+                (false, Tcp) => "TCP  ",
+                (false, Udp) => "UDP  ",
+                (false, Sctp) => "SCTP ",
+            };
+            let mut n = head.to_string();
+            n.push_str(&addrport(
+                &addr.ip(),
+                addr.port(),
+                ipproto,
+                f.numeric,
+                names,
+            ));
+            if f.rule || v6 {
+                n
             } else {
-                let pname = match proto {
-                    crate::ipvs::rule::Protocol::Tcp => "TCP",
-                    crate::ipvs::rule::Protocol::Udp => "UDP",
-                    crate::ipvs::rule::Protocol::Sctp => "SCTP",
-                };
-                // "%-4s %s", cut to 33 bytes unless IPv6
-                let n = format!("{pname:<4} {vname}");
-                if family == Family::Inet6 {
-                    n
-                } else {
-                    truncate(n, 33)
-                }
+                truncate(n, 33)
             }
         }
     };
