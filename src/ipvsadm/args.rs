@@ -680,28 +680,30 @@ fn parse_fwmark(buf: &str) -> Result<u32, Early> {
     }
 }
 
+/// The -b flags: name, bit, and the scheduler it needs ("": any).
+const SCHED_FLAGS: [(&str, u32, &str); 7] = [
+    ("flag-1", svc_flags::SCHED1, ""),
+    ("flag-2", svc_flags::SCHED2, ""),
+    ("flag-3", svc_flags::SCHED3, ""),
+    ("sh-fallback", svc_flags::SCHED_SH_FALLBACK, "sh"),
+    ("sh-port", svc_flags::SCHED_SH_PORT, "sh"),
+    ("mh-fallback", svc_flags::SCHED_MH_FALLBACK, "mh"),
+    ("mh-port", svc_flags::SCHED_MH_PORT, "mh"),
+];
+
 fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, Early> {
     let sched = if sched.is_empty() { DEF_SCHED } else { sched };
     let mut flags = 0;
     // strtok skips empty tokens; the token count is bounded by the argument length.
     for flag in arg.split(',').filter(|f| !f.is_empty()) {
-        let (bit, needs) = match flag {
-            "flag-1" => (svc_flags::SCHED1, None),
-            "flag-2" => (svc_flags::SCHED2, None),
-            "flag-3" => (svc_flags::SCHED3, None),
-            "sh-fallback" => (svc_flags::SCHED_SH_FALLBACK, Some("sh")),
-            "sh-port" => (svc_flags::SCHED_SH_PORT, Some("sh")),
-            "mh-fallback" => (svc_flags::SCHED_MH_FALLBACK, Some("mh")),
-            "mh-port" => (svc_flags::SCHED_MH_PORT, Some("mh")),
-            _ => return Err(Exit::fail(format_args!("invalid scheduler flag `{flag}'"))),
+        let Some(&(_, bit, needs)) = SCHED_FLAGS.iter().find(|(name, ..)| *name == flag) else {
+            return Err(Exit::fail(format_args!("invalid scheduler flag `{flag}'")));
         };
         flags |= bit;
-        if let Some(s) = needs {
-            if sched != s {
-                return Err(Exit::fail(format_args!(
-                    "incompatible scheduler flag `{flag}'"
-                )));
-            }
+        if !needs.is_empty() && sched != needs {
+            return Err(Exit::fail(format_args!(
+                "incompatible scheduler flag `{flag}'"
+            )));
         }
     }
     Ok(flags)
@@ -1357,7 +1359,20 @@ pub fn version_text() -> String {
 pub fn usage_text(program: &str) -> String {
     let mut s = version_text();
     s.push_str("Usage:\n");
-    for u in [
+    for u in USAGE_LINES {
+        s.push_str("  ");
+        s.push_str(program);
+        s.push(' ');
+        s.push_str(u);
+        s.push('\n');
+    }
+    s.push('\n');
+    s.push_str(USAGE_REST);
+    s
+}
+
+/// The usage lines after "  PROGRAM ".
+const USAGE_LINES: [&str; 13] = [
         "-A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]",
         "-D virtual-service",
         "-C",
@@ -1371,17 +1386,7 @@ pub fn usage_text(program: &str) -> String {
         "--start-daemon {master|backup} [daemon-options]",
         "--stop-daemon {master|backup}",
         "-h",
-    ] {
-        s.push_str("  ");
-        s.push_str(program);
-        s.push(' ');
-        s.push_str(u);
-        s.push('\n');
-    }
-    s.push('\n');
-    s.push_str(USAGE_REST);
-    s
-}
+];
 
 const USAGE_REST: &str = "Commands:
 Either long or short options are allowed.
