@@ -657,6 +657,18 @@ fn hex_v4(s: &str) -> Ipv4Addr {
     Ipv4Addr::from(hex_value(t.as_bytes(), 16) as u32)
 }
 
+/// An address of /proc/net/ip_vs_conn: IPv6 text, else IPv4 text, else the hex form of
+/// older kernels.
+fn conn_addr(s: &str) -> IpAddr {
+    if let Ok(a) = s.parse::<Ipv6Addr>() {
+        IpAddr::V6(a)
+    } else if let Ok(a) = s.parse::<Ipv4Addr>() {
+        IpAddr::V4(a)
+    } else {
+        IpAddr::V4(hex_v4(s))
+    }
+}
+
 fn write_conn(out: &mut Out, line: &str, f: &Format, names: &Names) {
     // Fields after the last one keep empty/zero values; `n` counts the fields read.
     let mut t = [""; 11];
@@ -680,26 +692,16 @@ fn write_conn(out: &mut Out, line: &str, f: &Format, names: &Names) {
         "SCTP" => libc::IPPROTO_SCTP as u16,
         _ => 0,
     };
-    let (caddr, vaddr): (IpAddr, IpAddr) = if let Ok(c6) = t1.parse::<Ipv6Addr>() {
-        (
-            IpAddr::V6(c6),
-            IpAddr::V6(t2.parse().unwrap_or(Ipv6Addr::UNSPECIFIED)),
-        )
-    } else if let Ok(c4) = t1.parse::<Ipv4Addr>() {
-        (
-            IpAddr::V4(c4),
-            IpAddr::V4(t2.parse().unwrap_or(Ipv4Addr::UNSPECIFIED)),
-        )
-    } else {
-        (IpAddr::V4(hex_v4(t1)), IpAddr::V4(hex_v4(t2)))
+    // The client's address decides how the virtual one is read.
+    let caddr = conn_addr(t1);
+    let vaddr = match caddr {
+        IpAddr::V6(_) => IpAddr::V6(t2.parse().unwrap_or(Ipv6Addr::UNSPECIFIED)),
+        IpAddr::V4(_) if t1.parse::<Ipv4Addr>().is_ok() => {
+            IpAddr::V4(t2.parse().unwrap_or(Ipv4Addr::UNSPECIFIED))
+        }
+        IpAddr::V4(_) => IpAddr::V4(hex_v4(t2)),
     };
-    let daddr: IpAddr = if let Ok(d6) = t3.parse::<Ipv6Addr>() {
-        IpAddr::V6(d6)
-    } else if let Ok(d4) = t3.parse::<Ipv4Addr>() {
-        IpAddr::V4(d4)
-    } else {
-        IpAddr::V4(hex_v4(t3))
-    };
+    let daddr = conn_addr(t3);
     let cname = addrport(&caddr, cport, proto, f.numeric, names);
     let vname = addrport(&vaddr, vport, proto, f.numeric, names);
     let dname = addrport(&daddr, dport, proto, f.numeric, names);
