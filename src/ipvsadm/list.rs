@@ -285,25 +285,6 @@ fn tun_info(d: &KernelDest) -> Option<String> {
     })
 }
 
-/// Destination counters as ipvsadm 1.31 shows them: libipvs reads a destination's
-/// STATS64 attribute with its 32-bit parser (ipvs_parse_stats), so every counter but the
-/// byte counts keeps only its low 32 bits. Service counters are read in full.
-fn dest_stats(s: &crate::ipvs::rule::Stats) -> crate::ipvs::rule::Stats {
-    let lo = |v: u64| v & 0xffff_ffff;
-    crate::ipvs::rule::Stats {
-        conns: lo(s.conns),
-        inpkts: lo(s.inpkts),
-        outpkts: lo(s.outpkts),
-        inbytes: s.inbytes,
-        outbytes: s.outbytes,
-        cps: lo(s.cps),
-        inpps: lo(s.inpps),
-        outpps: lo(s.outpps),
-        inbps: lo(s.inbps),
-        outbps: lo(s.outbps),
-    }
-}
-
 /// print_service_entry(): the service line and its destinations.
 pub fn write_service(
     out: &mut dyn Write,
@@ -359,19 +340,19 @@ fn service(out: &mut Out, se: &KernelService, f: &Format, names: &Names) {
     };
 
     let persistent = s.flags & svc_flags::PERSISTENT != 0;
-    let mask_text = || -> Option<String> {
-        match family {
-            Family::Inet if s.netmask != 0xffff_ffff => Some(Ipv4Addr::from(s.netmask).to_string()),
-            Family::Inet6 if s.netmask != 128 => Some((s.netmask as i32).to_string()),
-            _ => None,
-        }
+    // The netmask unless it is the default: an address for IPv4, a prefix length for IPv6.
+    let (mask4, mask6) = (Ipv4Addr::from(s.netmask), s.netmask as i32);
+    let mask: Option<&dyn fmt::Display> = match family {
+        Family::Inet if s.netmask != 0xffff_ffff => Some(&mask4),
+        Family::Inet6 if s.netmask != 128 => Some(&mask6),
+        _ => None,
     };
     if f.rule {
         // "-A %s -s %s", " -p %u", " -M %s" | " -M %i", " --pe %s", " -o", " -b "
         write!(out, "-A {} -s {}", svc_name, s.sched);
         if persistent {
             write!(out, " -p {}", s.timeout);
-            if let Some(m) = mask_text() {
+            if let Some(m) = mask {
                 write!(out, " -M {m}");
             }
         }
@@ -403,7 +384,7 @@ fn service(out: &mut Out, se: &KernelService, f: &Format, names: &Names) {
         }
         if persistent {
             write!(out, " persistent {}", s.timeout);
-            if let Some(m) = mask_text() {
+            if let Some(m) = mask {
                 write!(out, " mask {m}");
             }
             if let Some(pe) = &s.pe_name {
@@ -463,20 +444,35 @@ fn dest(out: &mut Out, e: &KernelDest, svc_name: &str, ipproto: u16, f: &Format,
 /// The columns of a destination line after its name.
 fn dest_columns(out: &mut Out, e: &KernelDest, f: &Format) {
     let d = &e.spec;
+    // Destination counters as ipvsadm 1.31 shows them: libipvs reads a destination's
+    // STATS64 attribute with its 32-bit parser (ipvs_parse_stats), so every counter but
+    // the byte counts keeps only its low 32 bits. Service counters are read in full.
+    let st = &e.stats;
+    let lo = |v: u64| v & 0xffff_ffff;
     if f.stats {
         // five largenums
-        let st = dest_stats(&e.stats);
-        for v in [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes] {
+        for v in [
+            lo(st.conns),
+            lo(st.inpkts),
+            lo(st.outpkts),
+            st.inbytes,
+            st.outbytes,
+        ] {
             largenum(out, v, f.exact);
         }
         return;
     }
     if f.rate {
         // " %8llu %8llu %8llu" then two largenums
-        let st = dest_stats(&e.stats);
-        write!(out, " {:>8} {:>8} {:>8}", st.cps, st.inpps, st.outpps);
-        largenum(out, st.inbps, f.exact);
-        largenum(out, st.outbps, f.exact);
+        write!(
+            out,
+            " {:>8} {:>8} {:>8}",
+            lo(st.cps),
+            lo(st.inpps),
+            lo(st.outpps)
+        );
+        largenum(out, lo(st.inbps), f.exact);
+        largenum(out, lo(st.outbps), f.exact);
         return;
     }
     if f.thresholds {
