@@ -152,27 +152,31 @@ pub fn addrport(addr: &IpAddr, port: u16, ipproto: u16, numeric: bool, names: &N
 
 /// print_largenum().
 fn largenum(out: &mut Out, i: u64, exact: bool) {
-    if exact {
+    // One write of (value, width, unit), for code size.
+    let (v, w, unit) = if exact {
         // printf("%*llu", len <= 8 ? 9 : len + 1, i)
         let (mut len, mut rest) = (1, i / 10);
         while rest != 0 {
             len += 1;
             rest /= 10;
         }
-        let w = if len <= 8 { 9 } else { len + 1 };
-        return write!(out, "{i:>w$}");
-    }
-    if i < 100_000_000 {
-        write!(out, "{i:>9}") // "%9llu"
-    } else if i < 1_000_000_000 {
-        write!(out, "{:>8}K", i / 1000) // "%8lluK"
-    } else if i < 100_000_000_000 {
-        write!(out, "{:>8}M", i / 1_000_000)
-    } else if i < 100_000_000_000_000 {
-        write!(out, "{:>8}G", i / 1_000_000_000)
+        (i, if len <= 8 { 9 } else { len + 1 }, "")
+    } else if i < 100_000_000 {
+        (i, 9, "") // "%9llu"
     } else {
-        write!(out, "{:>8}T", i / 1_000_000_000_000)
-    }
+        // "%8lluK" and so on
+        let (div, unit) = if i < 1_000_000_000 {
+            (1000, "K")
+        } else if i < 100_000_000_000 {
+            (1_000_000, "M")
+        } else if i < 100_000_000_000_000 {
+            (1_000_000_000, "G")
+        } else {
+            (1_000_000_000_000, "T")
+        };
+        (i / div, 8, unit)
+    };
+    write!(out, "{v:>w$}{unit}");
 }
 
 fn sched_flags_text(sched: &str, flags: u32) -> String {
