@@ -46,20 +46,19 @@ pub fn open(api: Api) -> Result<Box<dyn Backend>, IpvsError> {
 /// `open`, saying so in the log when Auto falls back to setsockopt if `log_fallback`
 /// (`lazy::kernel_opener`'s retries do not). One function for both, for code size.
 pub(crate) fn open_as(api: Api, log_fallback: bool) -> Result<Box<dyn Backend>, IpvsError> {
-    match api {
-        Api::Netlink => Ok(Box::new(netlink::NetlinkBackend::open()?)),
-        Api::Sockopt => Ok(Box::new(sockopt::SockoptBackend::open()?)),
-        Api::Auto => match netlink::NetlinkBackend::open() {
-            Ok(b) => Ok(Box::new(b)),
-            Err(e) if e.errno == libc::ENOENT => {
+    // One call of each backend's open and one Box for each, for code size.
+    if api != Api::Sockopt {
+        match netlink::NetlinkBackend::open() {
+            Ok(b) => return Ok(Box::new(b)),
+            Err(e) if api == Api::Auto && e.errno == libc::ENOENT => {
                 if log_fallback {
                     info!("IPVS netlink family not found; using the setsockopt interface");
                 }
-                Ok(Box::new(sockopt::SockoptBackend::open()?))
             }
-            Err(e) => Err(e),
-        },
+            Err(e) => return Err(e),
+        }
     }
+    Ok(Box::new(sockopt::SockoptBackend::open()?))
 }
 
 #[cfg(test)]

@@ -148,23 +148,24 @@ pub struct RuleText<'a>(pub &'a Op);
 impl fmt::Display for RuleText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Op::AddService(s) => write!(f, "-A {} {}", ServiceArg(&s.key), ServiceOpts(s)),
-            Op::EditService(s) => write!(f, "-E {} {}", ServiceArg(&s.key), ServiceOpts(s)),
+            Op::AddService(s) | Op::EditService(s) => {
+                let c = if matches!(self.0, Op::AddService(_)) {
+                    "-A"
+                } else {
+                    "-E"
+                };
+                write!(f, "{c} {} {}", ServiceArg(&s.key), ServiceOpts(s))
+            }
             Op::DelService(k) => write!(f, "-D {}", ServiceArg(k)),
-            Op::AddDest(k, d) => write!(
-                f,
-                "-a {} -r {} {}",
-                ServiceArg(k),
-                AddrPort(&d.addr),
-                DestOpts(d)
-            ),
-            Op::EditDest(k, d) => write!(
-                f,
-                "-e {} -r {} {}",
-                ServiceArg(k),
-                AddrPort(&d.addr),
-                DestOpts(d)
-            ),
+            Op::AddDest(k, d) | Op::EditDest(k, d) => {
+                let c = if matches!(self.0, Op::AddDest(..)) {
+                    "-a"
+                } else {
+                    "-e"
+                };
+                let (k, a, o) = (ServiceArg(k), AddrPort(&d.addr), DestOpts(d));
+                write!(f, "{c} {k} -r {a} {o}")
+            }
             Op::DelDest(k, a) => write!(f, "-d {} -r {}", ServiceArg(k), AddrPort(a)),
             Op::Flush => write!(f, "-C"),
             Op::Zero(None) => write!(f, "-Z"),

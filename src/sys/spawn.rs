@@ -46,11 +46,14 @@ pub fn spawn(argv: &[String], ids: Option<(u32, u32)>) -> io::Result<u32> {
     }
     // Everything the child needs is prepared here: after fork it may only make
     // async-signal-safe calls (no allocation).
-    let args: Vec<CString> = argv
-        .iter()
-        .map(|a| CString::new(a.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput))
-        .collect::<Result<_, _>>()?;
-    let mut ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    let mut args = Vec::with_capacity(argv.len());
+    let mut ptrs = Vec::with_capacity(argv.len() + 1);
+    for a in argv {
+        let c = CString::new(a.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput)?;
+        ptrs.push(c.as_ptr());
+        // Moving the CString keeps its heap buffer, so the pointer stays valid.
+        args.push(c);
+    }
     ptrs.push(std::ptr::null());
     let null_fd = open_dev_null()?;
     let (err_read, err_write) = cloexec_pipe()?;

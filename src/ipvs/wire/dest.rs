@@ -88,7 +88,7 @@ impl DestAttrs {
         let mut port = None;
         let mut family = svc_family;
         let mut forward = Forward::Masq;
-        let mut weight = 0i32;
+        let mut weight = 0u32;
         let mut u_threshold = 0;
         let mut l_threshold = 0;
         let mut tunnel = TunnelSpec::default();
@@ -107,9 +107,6 @@ impl DestAttrs {
                 IPVS_DEST_ATTR_FWD_METHOD => {
                     forward = Forward::from_conn_flags(nla.u32::<E>("IPVS_DEST_ATTR_FWD_METHOD")?)
                 }
-                IPVS_DEST_ATTR_WEIGHT => weight = nla.u32::<E>("IPVS_DEST_ATTR_WEIGHT")? as i32,
-                IPVS_DEST_ATTR_U_THRESH => u_threshold = nla.u32::<E>("IPVS_DEST_ATTR_U_THRESH")?,
-                IPVS_DEST_ATTR_L_THRESH => l_threshold = nla.u32::<E>("IPVS_DEST_ATTR_L_THRESH")?,
                 IPVS_DEST_ATTR_TUN_TYPE => {
                     tunnel.kind = match nla.u8("IPVS_DEST_ATTR_TUN_TYPE")? {
                         IP_VS_CONN_F_TUNNEL_TYPE_IPIP => TunnelType::Ipip,
@@ -127,22 +124,34 @@ impl DestAttrs {
                 IPVS_DEST_ATTR_TUN_FLAGS => {
                     tunnel.flags = nla.u16::<E>("IPVS_DEST_ATTR_TUN_FLAGS")?
                 }
-                IPVS_DEST_ATTR_ACTIVE_CONNS => {
-                    any_counter = true;
-                    c.active_conns = nla.u32::<E>("IPVS_DEST_ATTR_ACTIVE_CONNS")?
-                }
-                IPVS_DEST_ATTR_INACT_CONNS => {
-                    any_counter = true;
-                    c.inact_conns = nla.u32::<E>("IPVS_DEST_ATTR_INACT_CONNS")?
-                }
-                IPVS_DEST_ATTR_PERSIST_CONNS => {
-                    any_counter = true;
-                    c.persist_conns = nla.u32::<E>("IPVS_DEST_ATTR_PERSIST_CONNS")?
-                }
                 IPVS_DEST_ATTR_STATS => stats::parse_into::<E>(nla.payload, &mut stats32)?,
                 IPVS_DEST_ATTR_STATS64 => stats::parse_into::<E>(nla.payload, &mut stats64)?,
-                _ => {}
+                _ => {
+                    // The u32 attributes: one read for all of them, for code size.
+                    let (slot, what) = match nla.kind {
+                        IPVS_DEST_ATTR_WEIGHT => (&mut weight, "IPVS_DEST_ATTR_WEIGHT"),
+                        IPVS_DEST_ATTR_U_THRESH => (&mut u_threshold, "IPVS_DEST_ATTR_U_THRESH"),
+                        IPVS_DEST_ATTR_L_THRESH => (&mut l_threshold, "IPVS_DEST_ATTR_L_THRESH"),
+                        IPVS_DEST_ATTR_ACTIVE_CONNS => {
+                            (&mut c.active_conns, "IPVS_DEST_ATTR_ACTIVE_CONNS")
+                        }
+                        IPVS_DEST_ATTR_INACT_CONNS => {
+                            (&mut c.inact_conns, "IPVS_DEST_ATTR_INACT_CONNS")
+                        }
+                        IPVS_DEST_ATTR_PERSIST_CONNS => {
+                            (&mut c.persist_conns, "IPVS_DEST_ATTR_PERSIST_CONNS")
+                        }
+                        _ => continue,
+                    };
+                    *slot = nla.u32::<E>(what)?;
+                }
             }
+            any_counter |= matches!(
+                nla.kind,
+                IPVS_DEST_ATTR_ACTIVE_CONNS
+                    | IPVS_DEST_ATTR_INACT_CONNS
+                    | IPVS_DEST_ATTR_PERSIST_CONNS
+            );
         }
         let addr = addr.ok_or(WireError::Missing("IPVS_DEST_ATTR_ADDR"))?;
         let port = port.ok_or(WireError::Missing("IPVS_DEST_ATTR_PORT"))?;
@@ -155,7 +164,7 @@ impl DestAttrs {
             spec: DestSpec {
                 addr: SocketAddr::new(ip, port),
                 forward,
-                weight,
+                weight: weight as i32,
                 u_threshold,
                 l_threshold,
                 tunnel,
