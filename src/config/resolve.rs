@@ -745,6 +745,7 @@ fn slow_start(vs: &RawVs, slow: Option<(u32, Pos)>) -> PResult<u32> {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn real(
     cx: &mut Ctx,
     vs: &RawVs,
@@ -854,6 +855,7 @@ fn agent(vs: &RawVs, r: &RawRs, a: &RawAgent, rs_addr: SocketAddr) -> Check {
     }
 }
 
+#[inline(never)]
 fn check(
     cx: &mut Ctx,
     vs: &RawVs,
