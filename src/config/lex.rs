@@ -853,7 +853,6 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
                     names.push(name);
                 }
             }
-            names.sort();
             for name in names {
                 next.push(dir.join(name));
                 if next.len() > MAX_CONFIG_FILES {
@@ -864,6 +863,9 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
                 }
             }
         }
+        // Sorted as paths, not each directory's names as strings: the same order (the
+        // candidates differ only in the names matched), one sort's code less (0.6 KB).
+        next.sort();
         cands = next;
     }
     cands.retain(|p| p.is_file());
@@ -1032,6 +1034,26 @@ mod tests {
             e.into_config_error(&files).to_string(),
             "t.conf:2:5: unterminated quoted string (missing closing '\"')"
         );
+    }
+
+    #[test]
+    fn glob_lists_matches_in_byte_order_level_by_level() {
+        let root = std::env::temp_dir().join(format!("lvsmon-glob-{}", std::process::id()));
+        for d in ["d2", "d10", "d1", "x"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+            for f in ["b.conf", "a.conf", "B.conf", ".h.conf", "c.txt"] {
+                fs::write(root.join(d).join(f), "").unwrap();
+            }
+        }
+        let got = glob(&root.join("d*").join("*.conf")).unwrap();
+        let mut want = Vec::new();
+        for d in ["d1", "d10", "d2"] {
+            for f in ["B.conf", "a.conf", "b.conf"] {
+                want.push(root.join(d).join(f));
+            }
+        }
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]
