@@ -745,7 +745,6 @@ fn slow_start(vs: &RawVs, slow: Option<(u32, Pos)>) -> PResult<u32> {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
 fn real(
     cx: &mut Ctx,
     vs: &RawVs,
@@ -855,7 +854,6 @@ fn agent(vs: &RawVs, r: &RawRs, a: &RawAgent, rs_addr: SocketAddr) -> Check {
     }
 }
 
-#[inline(never)]
 fn check(
     cx: &mut Ctx,
     vs: &RawVs,
