@@ -873,16 +873,22 @@ impl Preproc {
 /// Adds "'$NAME' is not defined" to an error on a line where an undefined reference was
 /// left as written.
 pub fn explain_undefined(mut e: Perr, undefined: &[(Pos, String)]) -> Perr {
-    let names: Vec<String> = undefined
-        .iter()
-        .filter(|(p, _)| p.file == e.pos.file && p.line == e.pos.line)
-        .map(|(_, n)| format!("'${}'", n))
-        .collect();
+    // Appended in place, not collected and joined (code size).
+    let mut names = String::new();
+    for (p, n) in undefined {
+        if p.file == e.pos.file && p.line == e.pos.line {
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str("'$");
+            names.push_str(n);
+            names.push('\'');
+        }
+    }
     if !names.is_empty() {
         e.msg = format!(
             "{} ({} not defined: keepalived leaves an undefined name as written)",
-            e.msg,
-            names.join(", ")
+            e.msg, names
         );
     }
     e
