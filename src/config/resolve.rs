@@ -243,22 +243,24 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
     };
     // In file order, so a file two track_files name is initialised by the last one, as
     // keepalived's end handlers would.
-    let mut inits: Vec<&crate::config::parse::TrackFile> = raw
-        .track_files
-        .values()
-        .filter(|t| t.init.is_some())
-        .collect();
+    // Plain loops, not filter/collect chains (0.5 KB less code).
+    let mut inits: Vec<&crate::config::parse::TrackFile> = Vec::new();
+    for t in raw.track_files.values() {
+        if t.init.is_some() {
+            inits.push(t);
+        }
+    }
     inits.sort_by_key(|t| (t.pos.file, t.pos.line, t.pos.col));
-    let track_file_inits = inits
-        .into_iter()
-        .filter_map(|t| {
-            t.init.map(|(value, overwrite)| TrackFileInit {
+    let mut track_file_inits = Vec::with_capacity(inits.len());
+    for t in inits {
+        if let Some((value, overwrite)) = t.init {
+            track_file_inits.push(TrackFileInit {
                 path: t.path.clone(),
                 value,
                 overwrite,
-            })
-        })
-        .collect();
+            });
+        }
+    }
     let mut cfg = Config {
         files: files.to_vec(),
         services,
