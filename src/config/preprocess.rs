@@ -732,11 +732,12 @@ impl Preproc {
                 );
             }
             if let Some(rest) = rest {
-                self.gens.push(Gen::Lines {
-                    lines: rest.split('\n').map(str::to_string).collect(),
-                    next: 0,
-                    at,
-                });
+                // A loop, not a map/collect chain (code size).
+                let mut lines = Vec::new();
+                for l in rest.split('\n') {
+                    lines.push(l.to_string());
+                }
+                self.gens.push(Gen::Lines { lines, next: 0, at });
             }
             if value.trim_start_matches([' ', '\t']).starts_with('~') {
                 break;
