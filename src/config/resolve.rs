@@ -334,13 +334,7 @@ fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<Str
                         };
                         let count = n - s + 1;
                         if count > (room - out.len().min(room)) as u128 {
-                            return perr(
-                                vs.pos,
-                                format!(
-                                    "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
-                                    name, MAX_SERVICES
-                                ),
-                            );
+                            return perr(vs.pos, too_many_members(name));
                         }
                         for a in s..=n {
                             let ip = match start {
@@ -352,18 +346,32 @@ fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<Str
                     }
                 }
                 if out.len() > room {
-                    return perr(
-                        vs.pos,
-                        format!(
-                            "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
-                            name, MAX_SERVICES
-                        ),
-                    );
+                    return perr(vs.pos, too_many_members(name));
                 }
             }
             Ok((out, Some(name.clone())))
         }
     }
+}
+
+/// The error of a group with too many members (one function for its two places).
+fn too_many_members(group: &str) -> String {
+    format!(
+        "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
+        group, MAX_SERVICES
+    )
+}
+
+/// The error of a server whose address family is not the service's (real and sorry
+/// servers share it, for code size).
+fn family_mismatch(what: &str, ip: IpAddr, family: Family) -> String {
+    format!(
+        "{} {} is {} but the virtual server is {} (only TUN may differ)",
+        what,
+        ip,
+        family_name(Family::of(&ip)),
+        family_name(family)
+    )
 }
 
 fn fwd_of(spec: Option<FwdSpec>, dflt: FwdSpec) -> FwdSpec {
@@ -549,15 +557,7 @@ fn one_service(
         Some(s) => {
             let f = fwd_of(vs.sorry_fwd, vs_fwd);
             if f.forward != Forward::Tunnel && Family::of(&s.ip) != family {
-                return perr(
-                    s.pos,
-                    format!(
-                        "sorry_server {} is {} but the virtual server is {} (only TUN may differ)",
-                        s.ip,
-                        family_name(Family::of(&s.ip)),
-                        family_name(family)
-                    ),
-                );
+                return perr(s.pos, family_mismatch("sorry_server", s.ip, family));
             }
             let port = fix_port(
                 cx,
@@ -758,15 +758,7 @@ fn real(
 ) -> PResult<RealServer> {
     let f = fwd_of(r.fwd, vs_fwd);
     if f.forward != Forward::Tunnel && Family::of(&r.ip) != family {
-        return perr(
-            r.pos,
-            format!(
-                "real_server {} is {} but the virtual server is {} (only TUN may differ)",
-                r.ip,
-                family_name(Family::of(&r.ip)),
-                family_name(family)
-            ),
-        );
+        return perr(r.pos, family_mismatch("real_server", r.ip, family));
     }
     let in_group = matches!(vs.target, RawTarget::Group(_));
     let port = fix_port(
