@@ -34,6 +34,23 @@ fn name(vs: &VirtualServer) -> String {
     }
 }
 
+/// A real server's place in a hashing service: by address (IPv4 before IPv6), then port,
+/// the order of `(IpAddr, u16)`. Bytes compared as one array, for code size: the sort's
+/// comparison of the tuple inlined IpAddr's and cost 0.9 KB on mipsel.
+#[inline(never)]
+fn order_key(a: std::net::SocketAddr) -> [u8; 19] {
+    let mut k = [0u8; 19];
+    match a.ip() {
+        std::net::IpAddr::V4(v4) => k[1..5].copy_from_slice(&v4.octets()),
+        std::net::IpAddr::V6(v6) => {
+            k[0] = 1;
+            k[1..17].copy_from_slice(&v6.octets());
+        }
+    }
+    k[17..].copy_from_slice(&a.port().to_be_bytes());
+    k
+}
+
 /// The scheduler hashes into a table built from the destination list.
 pub fn is_hashing(sched: &str) -> bool {
     matches!(sched, "mh" | "sh" | "dh")
@@ -51,7 +68,7 @@ pub fn apply(cfg: &mut Config, at: &dyn Fn(crate::model::config::Pos) -> String)
         let svc = name(vs);
         if is_hashing(sched) {
             // Unstable, for code size: resolve refused real servers with one address twice.
-            vs.reals.sort_unstable_by_key(|r| (r.addr.ip(), r.addr.port()));
+            vs.reals.sort_unstable_by_key(|r| order_key(r.addr));
             let fallback = match sched {
                 "mh" => vs.svc_flags & svc_flags::SCHED_MH_FALLBACK != 0,
                 "sh" => vs.svc_flags & svc_flags::SCHED_SH_FALLBACK != 0,
@@ -131,6 +148,29 @@ mod tests {
         }
         s.push_str("}\n");
         s
+    }
+
+    #[test]
+    fn order_key_orders_as_address_then_port() {
+        let addrs: Vec<SocketAddr> = [
+            "[2001:db8::1]:80",
+            "198.51.100.20:80",
+            "198.51.100.3:81",
+            "[::ffff:1.2.3.4]:1",
+            "198.51.100.3:80",
+            "10.0.0.1:65535",
+            "[2001:db8::1]:79",
+            "[fe80::1]:0",
+            "255.255.255.255:0",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let mut by_key = addrs.clone();
+        by_key.sort_by_key(|a| super::order_key(*a));
+        let mut by_tuple = addrs;
+        by_tuple.sort_by_key(|a| (a.ip(), a.port()));
+        assert_eq!(by_key, by_tuple);
     }
 
     const ANNOUNCE: &str = "vip_announce {\n interface vip0\n}\n";

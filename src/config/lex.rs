@@ -717,12 +717,15 @@ impl Lexer {
         for path in paths {
             let canon = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
             if let Some(i) = self.stack.iter().position(|p| *p == canon) {
-                let chain: Vec<String> = self.stack[i..]
-                    .iter()
-                    .chain(std::iter::once(&canon))
-                    .map(|p| p.display().to_string())
-                    .collect();
-                return perr(pos, format!("include cycle: {}", chain.join(" -> ")));
+                // Appended in place (the lossy text is what `display` shows), not collected
+                // and joined: 0.6 KB less code.
+                let mut msg = String::from("include cycle: ");
+                for p in &self.stack[i..] {
+                    msg.push_str(&p.to_string_lossy());
+                    msg.push_str(" -> ");
+                }
+                msg.push_str(&canon.to_string_lossy());
+                return perr(pos, msg);
             }
             if self.lexed.files.len() >= MAX_CONFIG_FILES {
                 return perr(
@@ -856,8 +859,6 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
                     names.push(name);
                 }
             }
-            // Unstable, for code size: the names of one directory are distinct.
-            names.sort_unstable();
             for name in names {
                 next.push(dir.join(name));
                 if next.len() > MAX_CONFIG_FILES {
@@ -868,6 +869,10 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
                 }
             }
         }
+        // Sorted as paths, not each directory's names as strings: the same order (the
+        // candidates differ only in the names matched), one sort's code less (0.6 KB);
+        // unstable, as the paths are distinct (the same sort as the one below).
+        next.sort_unstable();
         cands = next;
     }
     cands.retain(|p| p.is_file());
@@ -1037,6 +1042,26 @@ mod tests {
             e.into_config_error(&files).to_string(),
             "t.conf:2:5: unterminated quoted string (missing closing '\"')"
         );
+    }
+
+    #[test]
+    fn glob_lists_matches_in_byte_order_level_by_level() {
+        let root = std::env::temp_dir().join(format!("lvsmon-glob-{}", std::process::id()));
+        for d in ["d2", "d10", "d1", "x"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+            for f in ["b.conf", "a.conf", "B.conf", ".h.conf", "c.txt"] {
+                fs::write(root.join(d).join(f), "").unwrap();
+            }
+        }
+        let got = glob(&root.join("d*").join("*.conf")).unwrap();
+        let mut want = Vec::new();
+        for d in ["d1", "d10", "d2"] {
+            for f in ["B.conf", "a.conf", "b.conf"] {
+                want.push(root.join(d).join(f));
+            }
+        }
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

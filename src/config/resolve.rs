@@ -243,24 +243,26 @@ pub fn resolve(raw: &RawConfig, files: &[PathBuf], mut warnings: Vec<String>) ->
     };
     // In file order, so a file two track_files name is initialised by the last one, as
     // keepalived's end handlers would.
-    let mut inits: Vec<&crate::config::parse::TrackFile> = raw
-        .track_files
-        .values()
-        .filter(|t| t.init.is_some())
-        .collect();
+    // Plain loops, not filter/collect chains (0.5 KB less code).
+    let mut inits: Vec<&crate::config::parse::TrackFile> = Vec::new();
+    for t in raw.track_files.values() {
+        if t.init.is_some() {
+            inits.push(t);
+        }
+    }
     // Unstable (one small heapsort, not a merge sort per element type, for code size):
     // no two track_files have the same position.
     inits.sort_unstable_by_key(|t| (t.pos.file, t.pos.line, t.pos.col));
-    let track_file_inits = inits
-        .into_iter()
-        .filter_map(|t| {
-            t.init.map(|(value, overwrite)| TrackFileInit {
+    let mut track_file_inits = Vec::with_capacity(inits.len());
+    for t in inits {
+        if let Some((value, overwrite)) = t.init {
+            track_file_inits.push(TrackFileInit {
                 path: t.path.clone(),
                 value,
                 overwrite,
-            })
-        })
-        .collect();
+            });
+        }
+    }
     let mut cfg = Config {
         files: files.to_vec(),
         services,
@@ -334,13 +336,7 @@ fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<Str
                         };
                         let count = n - s + 1;
                         if count > (room - out.len().min(room)) as u128 {
-                            return perr(
-                                vs.pos,
-                                format!(
-                                    "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
-                                    name, MAX_SERVICES
-                                ),
-                            );
+                            return perr(vs.pos, too_many_members(name));
                         }
                         for a in s..=n {
                             let ip = match start {
@@ -352,18 +348,32 @@ fn expand(cx: &Ctx, vs: &RawVs, have: usize) -> PResult<(Vec<Member>, Option<Str
                     }
                 }
                 if out.len() > room {
-                    return perr(
-                        vs.pos,
-                        format!(
-                            "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
-                            name, MAX_SERVICES
-                        ),
-                    );
+                    return perr(vs.pos, too_many_members(name));
                 }
             }
             Ok((out, Some(name.clone())))
         }
     }
+}
+
+/// The error of a group with too many members (one function for its two places).
+fn too_many_members(group: &str) -> String {
+    format!(
+        "virtual_server group '{}' expands to more than MAX_SERVICES ({}) virtual services",
+        group, MAX_SERVICES
+    )
+}
+
+/// The error of a server whose address family is not the service's (real and sorry
+/// servers share it, for code size).
+fn family_mismatch(what: &str, ip: IpAddr, family: Family) -> String {
+    format!(
+        "{} {} is {} but the virtual server is {} (only TUN may differ)",
+        what,
+        ip,
+        family_name(Family::of(&ip)),
+        family_name(family)
+    )
 }
 
 fn fwd_of(spec: Option<FwdSpec>, dflt: FwdSpec) -> FwdSpec {
@@ -549,15 +559,7 @@ fn one_service(
         Some(s) => {
             let f = fwd_of(vs.sorry_fwd, vs_fwd);
             if f.forward != Forward::Tunnel && Family::of(&s.ip) != family {
-                return perr(
-                    s.pos,
-                    format!(
-                        "sorry_server {} is {} but the virtual server is {} (only TUN may differ)",
-                        s.ip,
-                        family_name(Family::of(&s.ip)),
-                        family_name(family)
-                    ),
-                );
+                return perr(s.pos, family_mismatch("sorry_server", s.ip, family));
             }
             let port = fix_port(
                 cx,
@@ -758,15 +760,7 @@ fn real(
 ) -> PResult<RealServer> {
     let f = fwd_of(r.fwd, vs_fwd);
     if f.forward != Forward::Tunnel && Family::of(&r.ip) != family {
-        return perr(
-            r.pos,
-            format!(
-                "real_server {} is {} but the virtual server is {} (only TUN may differ)",
-                r.ip,
-                family_name(Family::of(&r.ip)),
-                family_name(family)
-            ),
-        );
+        return perr(r.pos, family_mismatch("real_server", r.ip, family));
     }
     let in_group = matches!(vs.target, RawTarget::Group(_));
     let port = fix_port(
