@@ -149,8 +149,8 @@ fn read_input(input: Option<&Path>) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     let limit = crate::ipvsadm::MAX_RESTORE_INPUT;
-    // Both read through `dyn Read`, for code size: one copy of std's read_to_end
-    // (shared with ipvsadm's restore input) instead of one per reader type.
+    // Both read through `dyn Read` by ipvsadm's read_limited, for code size: no copy of
+    // std's read_to_end for `Take<&mut dyn Read>` (-1.2 KB on mipsel).
     let mut file;
     let mut stdin;
     let reader: &mut dyn Read = match input {
@@ -163,7 +163,7 @@ fn read_input(input: Option<&Path>) -> std::io::Result<String> {
             &mut stdin
         }
     };
-    reader.take(limit).read_to_end(&mut bytes)?;
+    crate::ipvsadm::read_limited(reader, limit, &mut bytes)?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "input is not text"))
 }

@@ -52,13 +52,19 @@ pub fn call(socket: &Path, request: &Request) -> Result<String, ClientError> {
     request.write_line(&mut line);
     line.push('\n');
     stream.write_all(line.as_bytes()).map_err(ClientError::Io)?;
-    let mut reply = String::new();
-    stream
-        .take(MAX_REPLY)
-        .read_to_string(&mut reply)
-        .map_err(ClientError::Io)?;
-    if let Some(body) = reply.strip_prefix("ok\n") {
-        Ok(body.to_string())
+    // Read by ipvsadm's read_limited for code size, not a copy of std's read_to_string
+    // for `Take<UnixStream>`; its UTF-8 error is std's.
+    let mut bytes = Vec::new();
+    crate::ipvsadm::read_limited(&mut stream, MAX_REPLY, &mut bytes).map_err(ClientError::Io)?;
+    let mut reply = String::from_utf8(bytes).map_err(|_| {
+        ClientError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
+    if reply.starts_with("ok\n") {
+        reply.drain(..3);
+        Ok(reply)
     } else if let Some(why) = reply.strip_prefix("error: ") {
         Err(ClientError::Refused(why.trim_end().to_string()))
     } else {

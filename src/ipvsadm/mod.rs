@@ -97,7 +97,7 @@ pub fn run(argv: &[String], open: &mut Opener, io: &mut Io) -> i32 {
 
 /// `r.take(limit).read_to_end(out)` without std's generic copy of it for
 /// `Take<&mut dyn Read>`, for code size (-1.0 KB on mipsel).
-fn read_limited(r: &mut dyn Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+pub(crate) fn read_limited(r: &mut dyn Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
     let mut chunk = [0u8; 8192];
     let mut left = limit;
     // Each pass reads at least a byte, ends, or retries an interrupted read (as
