@@ -27,6 +27,32 @@ fn line(out: &mut String, name: &str, labels: &str, extra: &str, value: impl Dis
     out.push('\n');
 }
 
+/// The per real server gauges: name, help, value. A static for code size: built on the
+/// stack at each scrape it was about 0.3 KB of stores on mipsel.
+type Gauge = (&'static str, &'static str, fn(&Director, usize) -> i64);
+static GAUGES: [Gauge; 4] = [
+    (
+        "lvsmon_real_server_up",
+        "Whether the real server passes its checks (1) or not (0).",
+        |d, ri| i64::from(d.reals[ri].up),
+    ),
+    (
+        "lvsmon_real_server_weight",
+        "The real server's weight in the IPVS table now (0 when not in the table).",
+        |d, ri| i64::from(d.current_weight(&d.reals[ri]).1),
+    ),
+    (
+        "lvsmon_real_server_configured_weight",
+        "The real server's weight in the configuration.",
+        |d, ri| i64::from(d.reals[ri].weight),
+    ),
+    (
+        "lvsmon_real_server_in_table",
+        "Whether the real server is in the IPVS table (1) or not (0).",
+        |d, ri| i64::from(d.current_weight(&d.reals[ri]).0),
+    ),
+];
+
 impl Director {
     /// Appends the director's families to `out`.
     pub fn write_metrics(&self, out: &mut String, now: Instant, wall_now: SystemTime) {
@@ -51,36 +77,9 @@ impl Director {
                 f(ri, &labels[a..b]);
             }
         };
-        type Gauge<'a> = (&'a str, &'a str, &'a dyn Fn(usize) -> Option<i64>);
-        let gauges: [Gauge; 4] = [
-            (
-                "lvsmon_real_server_up",
-                "Whether the real server passes its checks (1) or not (0).",
-                &|ri| Some(i64::from(self.reals[ri].up)),
-            ),
-            (
-                "lvsmon_real_server_weight",
-                "The real server's weight in the IPVS table now (0 when not in the table).",
-                &|ri| Some(i64::from(self.current_weight(&self.reals[ri]).1)),
-            ),
-            (
-                "lvsmon_real_server_configured_weight",
-                "The real server's weight in the configuration.",
-                &|ri| Some(i64::from(self.reals[ri].weight)),
-            ),
-            (
-                "lvsmon_real_server_in_table",
-                "Whether the real server is in the IPVS table (1) or not (0).",
-                &|ri| Some(i64::from(self.current_weight(&self.reals[ri]).0)),
-            ),
-        ];
-        for (name, help, value) in gauges {
+        for &(name, help, value) in &GAUGES {
             prom::family(out, name, Kind::Gauge, help);
-            each(&mut |ri, l| {
-                if let Some(v) = value(ri) {
-                    line(out, name, l, "", v);
-                }
-            });
+            each(&mut |ri, l| line(out, name, l, "", value(self, ri)));
         }
         let name = "lvsmon_real_server_last_change_timestamp_seconds";
         prom::family(
