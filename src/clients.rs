@@ -426,9 +426,8 @@ impl<L: Listen> Clients<L> {
     pub fn next_deadline(&self) -> Option<Instant> {
         self.conns
             .iter()
-            .filter(|c| c.stream.is_some())
-            .map(|c| c.deadline)
-            .min()
+            .map(|c| c.stream.as_ref().map(|_| c.deadline))
+            .fold(None, crate::sched::earliest)
     }
 
     /// Cuts off connections whose deadline passed; one still sending its request gets
