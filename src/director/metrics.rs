@@ -16,8 +16,9 @@ use super::{Director, ServiceName};
 use crate::ipvsadm::rule::AddrPort;
 use crate::prom::{self, Kind, LabelValue, Seconds};
 
-/// `name{labels[,extra]} value\n`.
-fn line(out: &mut String, name: &str, labels: &str, extra: &str, value: impl Display) {
+/// `name{labels[,extra]} value\n`. The value is `&dyn Display` for code size: one copy
+/// of this body, not one per value type.
+fn line(out: &mut String, name: &str, labels: &str, extra: &str, value: &dyn Display) {
     out.push_str(name);
     out.push('{');
     out.push_str(labels);
@@ -79,7 +80,7 @@ impl Director {
         };
         for &(name, help, value) in &GAUGES {
             prom::family(out, name, Kind::Gauge, help);
-            each(&mut |ri, l| line(out, name, l, "", value(self, ri)));
+            each(&mut |ri, l| line(out, name, l, "", &value(self, ri)));
         }
         let name = "lvsmon_real_server_last_change_timestamp_seconds";
         prom::family(
@@ -95,7 +96,7 @@ impl Director {
                     .duration_since(UNIX_EPOCH)
                     .map(crate::model::duration::micros)
                     .unwrap_or(0);
-                line(out, name, l, "", Seconds(us));
+                line(out, name, l, "", &Seconds(us));
             }
         });
         let name = "lvsmon_checks_total";
@@ -107,8 +108,8 @@ impl Director {
         );
         each(&mut |ri, l| {
             let st = &self.stats[ri];
-            line(out, name, l, ",result=\"ok\"", st.ok);
-            line(out, name, l, ",result=\"fail\"", st.fail);
+            line(out, name, l, ",result=\"ok\"", &st.ok);
+            line(out, name, l, ",result=\"fail\"", &st.fail);
         });
         let name = "lvsmon_transitions_total";
         prom::family(
@@ -117,7 +118,7 @@ impl Director {
             Kind::Counter,
             "Health transitions (up to down or down to up) of the real server since lvsmon started.",
         );
-        each(&mut |ri, l| line(out, name, l, "", self.stats[ri].transitions));
+        each(&mut |ri, l| line(out, name, l, "", &self.stats[ri].transitions));
         prom::family(
             out,
             "lvsmon_check_duration_seconds",
@@ -140,21 +141,21 @@ impl Director {
                 "lvsmon_check_duration_seconds_bucket",
                 l,
                 ",le=\"+Inf\"",
-                st.count(),
+                &st.count(),
             );
             line(
                 out,
                 "lvsmon_check_duration_seconds_sum",
                 l,
                 "",
-                Seconds(st.latency_sum_us),
+                &Seconds(st.latency_sum_us),
             );
             line(
                 out,
                 "lvsmon_check_duration_seconds_count",
                 l,
                 "",
-                st.count(),
+                &st.count(),
             );
         });
         debug_assert_eq!(LATENCY_BUCKET_LE.len(), LATENCY_BUCKETS_US.len());
