@@ -12,6 +12,7 @@ use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::CheckKind;
 use crate::model::duration::millis;
+use crate::textbuf::TextBuf;
 
 /// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
 struct JsonEsc<'a>(&'a mut String);
@@ -366,7 +367,7 @@ impl Director {
             iface, rule, on_stop
         );
         for v in self.vip_status() {
-            let mut addr = heapless::String::<48>::new();
+            let mut addr = TextBuf::new(48);
             let _ = write!(addr, "{}/{}", v.addr, crate::announce::host_prefix(&v.addr));
             let _ = write!(
                 out,
@@ -424,15 +425,15 @@ impl Director {
                 let r = &self.reals[ri];
                 let (in_table, cur) = self.current_weight(r);
                 let st = latest(self, r);
-                let mut check = heapless::String::<64>::new();
+                let mut check = TextBuf::new(64);
                 if r.checkers.is_empty() {
                     let _ = check.push_str("-");
                 } else {
                     let _ = write!(check, "{}", CheckNames(self, r));
                 }
-                let mut result = heapless::String::<64>::new();
-                let mut latency = heapless::String::<16>::new();
-                let mut checked = heapless::String::<24>::new();
+                let mut result = TextBuf::new(64);
+                let mut latency = TextBuf::new(16);
+                let mut checked = TextBuf::new(24);
                 match st {
                     Some(st) => {
                         let _ = write!(result, "{}", LastResult(st));
@@ -453,7 +454,7 @@ impl Director {
                 if checked.is_empty() {
                     let _ = checked.push_str("-");
                 }
-                let mut changed = heapless::String::<24>::new();
+                let mut changed = TextBuf::new(24);
                 match r.last_change {
                     Some(t) => {
                         let _ = write!(changed, "{}", Rfc3339::at(t, now, wall_now));
@@ -462,9 +463,9 @@ impl Director {
                         let _ = changed.push_str("-");
                     }
                 }
-                let mut addr = heapless::String::<48>::new();
+                let mut addr = TextBuf::new(48);
                 let _ = write!(addr, "{}", AddrPort(&r.addr));
-                let mut health = heapless::String::<24>::new();
+                let mut health = TextBuf::new(24);
                 match (r.up, rising(self, r)) {
                     (true, _) => {
                         let _ = health.push_str("up");
@@ -491,11 +492,11 @@ impl Director {
                     checked.as_str(),
                     changed.as_str()
                 );
-                let mut ov = heapless::String::<16>::new();
+                let mut ov = TextBuf::new(16);
                 let _ = match r.ov {
                     None => ov.push_str("-"),
                     Some(Override::Drain) => ov.push_str("drain"),
-                    Some(Override::Weight(w)) => write!(ov, "weight {}", w).map_err(|_| ()),
+                    Some(Override::Weight(w)) => write!(ov, "weight {}", w),
                 };
                 let _ = write!(out, "{:<10} ", ov.as_str());
                 let mut notes = 0;
@@ -555,14 +556,14 @@ impl Director {
         );
         let _ = writeln!(out, "  {:<20} {:>12}  RESULT", "TIME", "LATENCY");
         for e in st.history.iter() {
-            let mut latency = heapless::String::<24>::new();
+            let mut latency = TextBuf::new(24);
             let _ = write!(
                 latency,
                 "{}.{} ms",
                 e.latency_us / 1000,
                 e.latency_us % 1000 / 100
             );
-            let mut at = heapless::String::<24>::new();
+            let mut at = TextBuf::new(24);
             let _ = write!(at, "{}", Rfc3339::at(e.at(self.epoch), now, wall_now));
             let _ = writeln!(
                 out,
