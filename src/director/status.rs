@@ -36,6 +36,11 @@ impl fmt::Write for JsonEsc<'_> {
 
 /// `"text"` with `text` escaped.
 pub(crate) fn json_str(out: &mut String, v: impl fmt::Display) {
+    json_str_dyn(out, &v);
+}
+
+/// `json_str`'s body, for code size: one copy, not one per value type.
+fn json_str_dyn(out: &mut String, v: &dyn fmt::Display) {
     out.push('"');
     let _ = write!(JsonEsc(out), "{}", v);
     out.push('"');
