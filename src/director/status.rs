@@ -67,18 +67,9 @@ impl fmt::Display for Rfc3339 {
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_secs();
-        let (year, month, day) = crate::logging::civil_from_days((secs / 86_400) as i64);
-        let rem = secs % 86_400;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            year,
-            month,
-            day,
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        // The log's clock text without a fraction: one copy of that code (the year is
+        // at least 1970 here, so always four digits as `{:04}` wrote it).
+        crate::logging::push_rfc3339(f, secs as i64, 0)
     }
 }
 
