@@ -352,15 +352,19 @@ impl Director {
     /// its own previous one. A `warmup` of 0 keeps its meaning (first checks at once).
     pub fn spread_first_checks(&mut self, now: Instant) {
         let fresh = |c: &Checker| c.live && !c.running && c.state.last_check.is_none();
-        let n = self.checkers.iter().filter(|c| fresh(c)).count() as u128;
-        let mut k: u128 = 0;
+        let n = self.checkers.iter().filter(|c| fresh(c)).count() as u64;
+        let mut k: u64 = 0;
         for id in 0..self.checkers.len() {
             let c = &self.checkers[id];
             if !fresh(c) {
                 continue;
             }
-            let nanos = c.check.warmup.as_nanos() * k / n;
-            let offset = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+            // warmup * k / n in u64, for code size (u128 division is a 2 KB library
+            // routine on 32-bit targets): exact, as k < n and a timer is at most
+            // u32::MAX seconds (config::parse), whose nanoseconds fit a u64.
+            let w = u64::try_from(c.check.warmup.as_nanos()).unwrap_or(u64::MAX);
+            let nanos = w / n * k + w % n * k / n;
+            let offset = Duration::from_nanos(nanos);
             self.sched.schedule(id as CheckerId, now + offset);
             k += 1;
         }
