@@ -86,13 +86,18 @@ fn unix_ms(t: Instant, now: Instant, wall_now: SystemTime) -> u64 {
 /// The health checker whose attempt finished last, for a real server's "last" fields
 /// (an agent's attempts are shown as what it said, not as a check result).
 fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
-    r.checkers
-        .iter()
-        .map(|&c| &d.checkers[c as usize])
-        .filter(|c| c.check.kind != CheckKind::Agent)
-        .map(|c| &c.state)
-        .filter(|s| s.last_check.is_some())
-        .max_by_key(|s| s.last_check)
+    // The last of the latest, as `max_by_key` would pick.
+    let mut best: Option<(&CheckerState, Instant)> = None;
+    for &c in r.checkers.iter() {
+        let c = &d.checkers[c as usize];
+        match c.state.last_check {
+            Some(t) if c.check.kind != CheckKind::Agent && best.map_or(true, |b| t >= b.1) => {
+                best = Some((&c.state, t))
+            }
+            _ => {}
+        }
+    }
+    best.map(|b| b.0)
 }
 
 /// `(successes, rise)` of a down real server on its way back: the down checker furthest
@@ -541,7 +546,8 @@ impl Director {
             st.transitions,
             st.history.len()
         );
-        let _ = writeln!(out, "  {:<20} {:>12}  RESULT", "TIME", "LATENCY");
+        // "  {:<20} {:>12}  RESULT" of "TIME" and "LATENCY", written out.
+        out.push_str("  TIME                      LATENCY  RESULT\n");
         for e in st.history.iter() {
             let mut latency = TextBuf::new(24);
             let _ = write!(
@@ -597,5 +603,9 @@ mod tests {
             "OVERRIDE",
         );
         assert_eq!(super::REAL_HEADER, formatted);
+        assert_eq!(
+            format!("  {:<20} {:>12}  RESULT\n", "TIME", "LATENCY"),
+            "  TIME                      LATENCY  RESULT\n"
+        );
     }
 }
