@@ -713,20 +713,18 @@ impl<'a> Args<'a> {
                 request: protocol::Request::Reload,
                 control: self.control(),
             },
-            Sub::Drain => Command::Control {
-                request: protocol::Request::Drain(target(pos[0], pos[1])?),
-                control: self.control(),
-            },
-            Sub::Enable => Command::Control {
-                request: protocol::Request::Enable(target(pos[0], pos[1])?),
-                control: self.control(),
-            },
-            Sub::Weight => {
-                if !(0..=65535).contains(&self.number) {
+            // One arm for the three, for code size: one `target` call and its error path.
+            Sub::Drain | Sub::Enable | Sub::Weight => {
+                if matches!(sub, Sub::Weight) && !(0..=65535).contains(&self.number) {
                     return Err(UsageError("weight must be 0..65535".to_string()));
                 }
+                let t = target(pos[0], pos[1])?;
                 Command::Control {
-                    request: protocol::Request::Weight(target(pos[0], pos[1])?, self.number),
+                    request: match sub {
+                        Sub::Drain => protocol::Request::Drain(t),
+                        Sub::Enable => protocol::Request::Enable(t),
+                        _ => protocol::Request::Weight(t, self.number),
+                    },
                     control: self.control(),
                 }
             }

@@ -350,6 +350,13 @@ impl<L: Listen> Clients<L> {
             return;
         }
         body(&mut c.out);
+        self.send(slot, registry);
+    }
+
+    /// `respond` once the reply is in the buffer. Not generic, for code size: one copy,
+    /// not one per reply closure.
+    fn send(&mut self, slot: usize, registry: &Registry) {
+        let c = &mut self.conns[slot];
         c.written = 0;
         c.answered = true;
         let token = Token(self.first_token + slot);
@@ -374,8 +381,7 @@ impl<L: Listen> Clients<L> {
         };
         let mut old = std::mem::replace(&mut c.out, reply);
         old.clear();
-        // `respond` appends to the (now replaced) buffer: nothing to add.
-        self.respond(slot, registry, |_| {});
+        self.send(slot, registry);
         old
     }
 
@@ -426,9 +432,8 @@ impl<L: Listen> Clients<L> {
     pub fn next_deadline(&self) -> Option<Instant> {
         self.conns
             .iter()
-            .filter(|c| c.stream.is_some())
-            .map(|c| c.deadline)
-            .min()
+            .map(|c| c.stream.as_ref().map(|_| c.deadline))
+            .fold(None, crate::sched::earliest)
     }
 
     /// Cuts off connections whose deadline passed; one still sending its request gets

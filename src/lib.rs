@@ -35,6 +35,7 @@ pub mod scripts;
 pub mod syncd;
 #[allow(unsafe_code, clippy::macro_metavars_in_unsafe)]
 pub mod sys;
+pub mod textbuf;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod track_files;

@@ -85,7 +85,7 @@ impl Log for StampLogger {
         let (out, line) = &mut *state;
         line.clear();
         let (secs, nanos) = unix_now();
-        push_rfc3339(line, secs, nanos);
+        let _ = push_rfc3339(line, secs, nanos);
         let _ = writeln!(line, " [{}] {}", record.level(), record.args());
         // A full disk or a closed stderr must not stop the checks: drop the line.
         let _ = match out {
@@ -127,38 +127,41 @@ fn split_unix(t: SystemTime) -> (i64, u32) {
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468; // days from 0000-03-01
     let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
+    // Within an era everything fits a u32: 32-bit arithmetic, for code size on 32-bit
+    // targets (i64 divisions are library calls there).
+    let doe = z.rem_euclid(146_097) as u32; // day of era, 0..=146096
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of March-based year
     let mp = (5 * doy + 2) / 153; // March = 0 .. February = 11
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month as u32, day as u32)
+    let year = i64::from(yoe) + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Appends `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (RFC 3339, UTC) for `secs` + `nanos`
 /// after the epoch. The fraction is the nanoseconds with trailing zeros removed, and is
-/// left out when they are 0, as the `time` crate's `Rfc3339` did.
-pub fn push_rfc3339(out: &mut String, secs: i64, nanos: u32) {
+/// left out when they are 0, as the `time` crate's `Rfc3339` did. Into any `fmt::Write`
+/// (a String here, status's `Rfc3339` too), for code size: one copy of the clock text.
+pub fn push_rfc3339(out: &mut dyn std::fmt::Write, secs: i64, nanos: u32) -> std::fmt::Result {
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400) as u32;
     if (0..10_000).contains(&year) {
-        push_digits(out, year as u32, 4);
+        push_digits(out, year as u32, 4)?;
     } else {
         // Beyond RFC 3339's four digits: still unambiguous, never reached by a clock.
-        let _ = write!(out, "{}", year);
+        write!(out, "{}", year)?;
     }
-    out.push('-');
-    push_digits(out, month, 2);
-    out.push('-');
-    push_digits(out, day, 2);
-    out.push('T');
-    push_digits(out, rem / 3600, 2);
-    out.push(':');
-    push_digits(out, rem / 60 % 60, 2);
-    out.push(':');
-    push_digits(out, rem % 60, 2);
+    for (sep, v) in [
+        ('-', month),
+        ('-', day),
+        ('T', rem / 3600),
+        (':', rem / 60 % 60),
+        (':', rem % 60),
+    ] {
+        out.write_char(sep)?;
+        push_digits(out, v, 2)?;
+    }
     let mut frac = nanos % 1_000_000_000;
     if frac != 0 {
         let mut width = 9;
@@ -166,19 +169,20 @@ pub fn push_rfc3339(out: &mut String, secs: i64, nanos: u32) {
             frac /= 10;
             width -= 1;
         }
-        out.push('.');
-        push_digits(out, frac, width);
+        out.write_char('.')?;
+        push_digits(out, frac, width)?;
     }
-    out.push('Z');
+    out.write_char('Z')
 }
 
 /// `v` as exactly `width` decimal digits, zero-padded (`v` < 10^width).
-fn push_digits(out: &mut String, v: u32, width: u32) {
+fn push_digits(out: &mut dyn std::fmt::Write, v: u32, width: u32) -> std::fmt::Result {
     let mut div = 10u32.pow(width - 1);
     while div > 0 {
-        out.push(char::from(b'0' + (v / div % 10) as u8));
+        out.write_char(char::from(b'0' + (v / div % 10) as u8))?;
         div /= 10;
     }
+    Ok(())
 }
 
 /// RFC 3164 lines to /dev/log, facility daemon, tagged `lvsmon[pid]`.
@@ -293,7 +297,7 @@ mod tests {
 
     fn stamp(secs: i64, nanos: u32) -> String {
         let mut s = String::new();
-        push_rfc3339(&mut s, secs, nanos);
+        let _ = push_rfc3339(&mut s, secs, nanos);
         s
     }
 

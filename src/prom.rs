@@ -51,12 +51,22 @@ impl<D: fmt::Display> fmt::Display for LabelValue<D> {
 
 /// One sample: `name{labels} value`. `labels` is written as given (already `k="v",...`
 /// with escaped values, or empty).
+/// Generic only in name: the value goes on as `&dyn Display`, for code size (a copy
+/// per value type, inlined at the calls, cost 0.3 KB on mipsel with metrics' `line`).
 pub fn sample(out: &mut String, name: &str, labels: fmt::Arguments<'_>, value: impl fmt::Display) {
+    sample_dyn(out, name, labels, &value);
+}
+
+fn sample_dyn(out: &mut String, name: &str, labels: fmt::Arguments<'_>, value: &dyn fmt::Display) {
     let _ = writeln!(out, "{}{{{}}} {}", name, labels, value);
 }
 
 /// A sample without labels.
 pub fn bare(out: &mut String, name: &str, value: impl fmt::Display) {
+    bare_dyn(out, name, &value);
+}
+
+fn bare_dyn(out: &mut String, name: &str, value: &dyn fmt::Display) {
     let _ = writeln!(out, "{} {}", name, value);
 }
 

@@ -31,6 +31,7 @@ use crate::model::limits::{
 };
 use crate::model::table::FixedTable;
 use crate::probe::{ProbeSlot, Step};
+use crate::sched::earliest;
 use crate::scripts::ScriptRunner;
 use crate::sys::process::{take_pending_signals, SIG_HUP, SIG_INT, SIG_TERM, SIG_USR1};
 
@@ -398,7 +399,7 @@ impl Reactor {
             self.reconcile(now);
             self.run_scripts(now);
 
-            let wake = [self.next_wake(now), until].into_iter().flatten().min();
+            let wake = earliest(self.next_wake(now), until);
             let timeout = wake.map(|t| t.saturating_duration_since(now));
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
@@ -453,25 +454,23 @@ impl Reactor {
     }
 
     fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let probes = self
+        let mut wake = self
             .busy
             .iter()
-            .filter_map(|&i| self.slots[i as usize].probe.deadline())
-            .min();
-        [
+            .map(|&i| self.slots[i as usize].probe.deadline())
+            .fold(Some(self.next_drift_at), earliest);
+        for t in [
             self.director.next_due(),
             self.director.next_ramp_step(),
-            probes,
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.http.as_ref().and_then(|h| h.next_deadline()),
             self.scripts.next_deadline(now),
-            Some(self.next_drift_at),
             self.reconcile_not_before
                 .filter(|_| self.director.needs_reconcile() || self.director.vip_pending()),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        ] {
+            wake = earliest(wake, t);
+        }
+        wake
     }
 
     // Out of line for code size: run_inner with this and on_http inlined was about

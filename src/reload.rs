@@ -11,12 +11,18 @@ use crate::model::config::Config;
 /// How often the kernel table is compared with what lvsmon believes: the shortest
 /// delay_loop of any check, so drift is noticed within one delay_loop.
 pub fn drift_interval(cfg: &Config) -> Duration {
-    cfg.services
-        .iter()
-        .flat_map(|vs| vs.reals.iter())
-        .flat_map(|rs| rs.checks.iter())
-        .map(|c| c.delay_loop)
-        .min()
+    // Plain loops, for code size: the flat_map chain was 0.6 KB more on mipsel.
+    let mut shortest = None;
+    for vs in &cfg.services {
+        for rs in &vs.reals {
+            for c in &rs.checks {
+                if shortest.map_or(true, |d| c.delay_loop < d) {
+                    shortest = Some(c.delay_loop);
+                }
+            }
+        }
+    }
+    shortest
         .unwrap_or(Duration::from_secs(60))
         .max(Duration::from_secs(1))
 }

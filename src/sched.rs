@@ -181,6 +181,18 @@ impl Sched {
     }
 }
 
+/// The earlier of two optional instants (None: no deadline). Out of line for code size:
+/// an `Instant` comparison is long on 32-bit targets, and the reactor's wake-up
+/// computation inlined one per deadline.
+#[inline(never)]
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,12 +110,13 @@ impl ScriptRunner {
         if self.running.is_empty() {
             None
         } else {
-            let soonest = self
-                .running
+            self.running
                 .iter()
-                .map(|r| r.kill_at.unwrap_or(r.term_at))
-                .min();
-            soonest.map(|t| t.min(now + Duration::from_millis(200)))
+                .map(|r| Some(r.kill_at.unwrap_or(r.term_at)))
+                .fold(
+                    Some(now + Duration::from_millis(200)),
+                    crate::sched::earliest,
+                )
         }
     }
 

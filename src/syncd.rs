@@ -59,37 +59,33 @@ impl SyncDaemons {
             self.vrrp_notice(inst, backend);
         }
         for op in ops {
-            match op {
-                Op::StopDaemon(s) if !self.owns(*s) => {
+            if let Op::StopDaemon(s) = op {
+                if !self.owns(*s) {
                     info!(
                         "sync daemon {}: not started by lvsmon, so left running as it is",
                         state_name(*s)
                     );
+                    continue;
                 }
-                Op::StopDaemon(s) => match backend.apply(op) {
-                    Ok(()) => {
-                        info!("applied {}", RuleText(op));
-                        self.owned.retain(|x| x != s);
-                    }
-                    Err(e) if e.errno == libc::ESRCH => {
-                        // Stopped behind lvsmon's back (keepalived -P switching roles).
-                        self.owned.retain(|x| x != s);
-                    }
-                    Err(e) => error!("{}", e),
-                },
-                Op::StartDaemon(d) => match backend.apply(op) {
-                    Ok(()) => {
-                        info!("applied {}", RuleText(op));
-                        if !self.owns(d.state) {
+            }
+            // One apply and one pair of log lines for every kind of operation, for code
+            // size.
+            match backend.apply(op) {
+                Ok(()) => {
+                    info!("applied {}", RuleText(op));
+                    match op {
+                        Op::StopDaemon(s) => self.owned.retain(|x| x != s),
+                        Op::StartDaemon(d) if !self.owns(d.state) => {
                             let _ = self.owned.push(d.state);
                         }
+                        _ => {}
                     }
-                    Err(e) if e.errno == libc::EEXIST => self.adopted(d, backend),
-                    Err(e) => error!("{}", e),
-                },
-                other => match backend.apply(other) {
-                    Ok(()) => info!("applied {}", RuleText(other)),
-                    Err(e) => error!("{}", e),
+                }
+                Err(e) => match op {
+                    // Stopped behind lvsmon's back (keepalived -P switching roles).
+                    Op::StopDaemon(s) if e.errno == libc::ESRCH => self.owned.retain(|x| x != s),
+                    Op::StartDaemon(d) if e.errno == libc::EEXIST => self.adopted(d, backend),
+                    _ => error!("{}", e),
                 },
             }
         }

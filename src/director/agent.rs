@@ -5,7 +5,9 @@
 
 use std::time::Instant;
 
-use super::{CheckerId, Director, Real, ServiceName};
+use log::Level;
+
+use super::{log_real, CheckerId, Director, Real};
 use crate::health::checker::{AgentNote, Timers, Transition};
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::{is_hashing, CheckKind};
@@ -30,19 +32,13 @@ impl Director {
             let key = self.svcs[self.reals[ri].svc as usize].key;
             let addr = self.reals[ri].addr;
             match note {
-                AgentNote::Refused(why) => warn!(
-                    "{} real server {} agent {} reply ignored: {}",
-                    ServiceName(&key),
-                    AddrPort(&addr),
-                    AddrPort(&target),
-                    why
+                AgentNote::Refused(why) => log_real(
+                    Level::Warn,
+                    &key,
+                    &addr,
+                    format_args!("agent {} reply ignored: {}", AddrPort(&target), why),
                 ),
-                _ => info!(
-                    "{} real server {} agent: {}",
-                    ServiceName(&key),
-                    AddrPort(&addr),
-                    agent
-                ),
+                _ => log_real(Level::Info, &key, &addr, format_args!("agent: {}", agent)),
             }
             if next.transition != Transition::None {
                 self.update_real(ri, now, None, next.transition == Transition::WeightChanged);

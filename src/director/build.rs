@@ -17,7 +17,6 @@ use crate::announce::Announcer;
 use crate::health::checker::{warmup_delay, CheckerState, XorShift};
 use crate::ipvs::reconcile::{DestEntry, SvcEntry};
 use crate::ipvs::rule::{svc_flags, DestSpec, Family, PeName, ServiceKey, ServiceSpec};
-use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::{Check, CheckKind, Config, Script, VirtualServer, VsTarget};
 use crate::model::fasthash::{fast_map, FastMap};
 use crate::model::limits::{MAX_CHECKERS, MAX_CHECKS_PER_REAL, MAX_REALS, MAX_SERVICES};
@@ -504,11 +503,14 @@ fn assemble(
         let r = &d.reals[ri];
         if known && up != r.up {
             let key = d.svcs[r.svc as usize].key;
-            info!(
-                "{} real server {} is {} (its checks changed at reload)",
-                ServiceName(&key),
-                AddrPort(&r.addr),
-                if up { "UP" } else { "DOWN" }
+            super::log_real(
+                log::Level::Info,
+                &key,
+                &r.addr,
+                format_args!(
+                    "is {} (its checks changed at reload)",
+                    if up { "UP" } else { "DOWN" }
+                ),
             );
             d.reals[ri].last_change = Some(now);
         }

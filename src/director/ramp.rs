@@ -19,7 +19,7 @@ impl Director {
         }
         r.ramp = Some(Ramp::start(now));
         let next = now + std::time::Duration::from_secs(1);
-        self.next_ramp_step = Some(self.next_ramp_step.map_or(next, |t| t.min(next)));
+        self.next_ramp_step = crate::sched::earliest(self.next_ramp_step, Some(next));
     }
 
     /// When the next ramp step is due (None: no ramp in progress).
@@ -42,7 +42,7 @@ impl Director {
             match ramp.advance(r.slow_start, now) {
                 Advance::Ramping { changed, next: at } => {
                     self.dirty |= changed;
-                    next = Some(next.map_or(at, |t| t.min(at)));
+                    next = crate::sched::earliest(next, Some(at));
                 }
                 Advance::Done => {
                     r.ramp = None;

@@ -81,42 +81,22 @@ impl ReasonCode {
 /// The words of the log (`connection refused`, `HTTP 503`, `timeout after 1000 ms`).
 impl fmt::Display for ReasonCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = &self.detail;
-        let name;
-        let (pre, value, post): (&str, &dyn fmt::Display, &str) = match self.code {
-            0 => ("ok", &"", ""),
-            1 => ("connection refused", &"", ""),
-            2 => ("connection reset", &"", ""),
-            3 => ("host unreachable", &"", ""),
-            4 => ("network unreachable", &"", ""),
-            5 => ("timeout after ", d, " ms"),
-            6 => ("connection closed before a complete reply", &"", ""),
-            7 => ("HTTP ", d, ""),
-            8 => ("bad reply", &"", ""),
-            9 => ("digest mismatch", &"", ""),
-            10 => ("reply too large", &"", ""),
-            11 => ("port unreachable", &"", ""),
-            12 => ("DNS rcode ", d, ""),
-            13 => ("SMTP ", d, ""),
-            14 => ("script exited with ", d, ""),
-            15 => ("script killed by signal ", d, ""),
-            16 => ("tracked file reports down", &"", ""),
-            17 => ("local error: errno ", d, ""),
-            18 => ("no free probe slot", &"", ""),
-            19 => ("timeout after ", d, " ms in TLS handshake"),
-            20 => match crate::probe::outcome::alert_name(*d as u8) {
-                Some(n) => {
-                    name = n;
-                    ("TLS handshake failed: ", &name, " alert from the server")
-                }
-                None => ("TLS handshake failed: alert ", d, " from the server"),
-            },
-            21 => ("TLS handshake failed", &"", ""),
-            22 => ("certificate verify failed", &"", ""),
-            23 => ("TLS error", &"", ""),
-            _ => ("unknown", &"", ""),
+        use crate::probe::outcome::{alert_words, words, WORDS};
+        let code = self.code;
+        let Some(&(pre, post)) = WORDS.get(usize::from(code)) else {
+            return f.write_str("unknown");
         };
-        crate::probe::outcome::words(f, pre, value, post)
+        if code == 20 {
+            return alert_words(f, self.detail as u8);
+        }
+        // The reasons that carry a number: timeouts, HTTP, DNS and SMTP codes, script
+        // exits and signals, errno.
+        let value: &dyn fmt::Display = if matches!(code, 5 | 7 | 12..=15 | 17 | 19) {
+            &self.detail
+        } else {
+            &""
+        };
+        words(f, pre, value, post)
     }
 }
 

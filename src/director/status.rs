@@ -12,6 +12,7 @@ use crate::ipvs::rule::ServiceKey;
 use crate::ipvsadm::rule::AddrPort;
 use crate::model::config::CheckKind;
 use crate::model::duration::millis;
+use crate::textbuf::TextBuf;
 
 /// Appends to a String, escaping for the inside of a JSON string (RFC 8259 §7).
 struct JsonEsc<'a>(&'a mut String);
@@ -35,6 +36,11 @@ impl fmt::Write for JsonEsc<'_> {
 
 /// `"text"` with `text` escaped.
 pub(crate) fn json_str(out: &mut String, v: impl fmt::Display) {
+    json_str_dyn(out, &v);
+}
+
+/// `json_str`'s body, for code size: one copy, not one per value type.
+fn json_str_dyn(out: &mut String, v: &dyn fmt::Display) {
     out.push('"');
     let _ = write!(JsonEsc(out), "{}", v);
     out.push('"');
@@ -61,18 +67,9 @@ impl fmt::Display for Rfc3339 {
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_secs();
-        let (year, month, day) = crate::logging::civil_from_days((secs / 86_400) as i64);
-        let rem = secs % 86_400;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            year,
-            month,
-            day,
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        // The log's clock text without a fraction: one copy of that code (the year is
+        // at least 1970 here, so always four digits as `{:04}` wrote it).
+        crate::logging::push_rfc3339(f, secs as i64, 0)
     }
 }
 
@@ -89,13 +86,18 @@ fn unix_ms(t: Instant, now: Instant, wall_now: SystemTime) -> u64 {
 /// The health checker whose attempt finished last, for a real server's "last" fields
 /// (an agent's attempts are shown as what it said, not as a check result).
 fn latest<'a>(d: &'a Director, r: &Real) -> Option<&'a CheckerState> {
-    r.checkers
-        .iter()
-        .map(|&c| &d.checkers[c as usize])
-        .filter(|c| c.check.kind != CheckKind::Agent)
-        .map(|c| &c.state)
-        .filter(|s| s.last_check.is_some())
-        .max_by_key(|s| s.last_check)
+    // The last of the latest, as `max_by_key` would pick.
+    let mut best: Option<(&CheckerState, Instant)> = None;
+    for &c in r.checkers.iter() {
+        let c = &d.checkers[c as usize];
+        match c.state.last_check {
+            Some(t) if c.check.kind != CheckKind::Agent && best.map_or(true, |b| t >= b.1) => {
+                best = Some((&c.state, t))
+            }
+            _ => {}
+        }
+    }
+    best.map(|b| b.0)
 }
 
 /// `(successes, rise)` of a down real server on its way back: the down checker furthest
@@ -151,6 +153,12 @@ impl fmt::Display for LastResult<'_> {
         }
     }
 }
+
+/// The header of the real server rows of `write_status_text`, in the columns of their
+/// format ("  {:<24} {:<11} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:>6} {:<20} {:<20}
+/// {:<10} NOTES"). A constant, for code size: formatted at each request, it was twelve
+/// padded arguments.
+const REAL_HEADER: &str = "  REAL SERVER              HEALTH      WEIGHT    CUR TABLE CHECK      LAST RESULT                   LATENCY   LATE LAST CHECK           LAST CHANGE          OVERRIDE   NOTES\n";
 
 impl Director {
     /// The current weight of a real server: what the believed table gives its address,
@@ -366,7 +374,7 @@ impl Director {
             iface, rule, on_stop
         );
         for v in self.vip_status() {
-            let mut addr = heapless::String::<48>::new();
+            let mut addr = TextBuf::new(48);
             let _ = write!(addr, "{}/{}", v.addr, crate::announce::host_prefix(&v.addr));
             let _ = write!(
                 out,
@@ -404,35 +412,20 @@ impl Director {
                 );
             }
             out.push('\n');
-            let _ = writeln!(
-                out,
-                "  {:<24} {:<11} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:>6} {:<20} {:<20} {:<10} NOTES",
-                "REAL SERVER",
-                "HEALTH",
-                "WEIGHT",
-                "CUR",
-                "TABLE",
-                "CHECK",
-                "LAST RESULT",
-                "LATENCY",
-                "LATE",
-                "LAST CHECK",
-                "LAST CHANGE",
-                "OVERRIDE",
-            );
+            out.push_str(REAL_HEADER);
             for ri in s.reals.clone() {
                 let r = &self.reals[ri];
                 let (in_table, cur) = self.current_weight(r);
                 let st = latest(self, r);
-                let mut check = heapless::String::<64>::new();
+                let mut check = TextBuf::new(64);
                 if r.checkers.is_empty() {
                     let _ = check.push_str("-");
                 } else {
                     let _ = write!(check, "{}", CheckNames(self, r));
                 }
-                let mut result = heapless::String::<64>::new();
-                let mut latency = heapless::String::<16>::new();
-                let mut checked = heapless::String::<24>::new();
+                let mut result = TextBuf::new(64);
+                let mut latency = TextBuf::new(16);
+                let mut checked = TextBuf::new(24);
                 match st {
                     Some(st) => {
                         let _ = write!(result, "{}", LastResult(st));
@@ -453,7 +446,7 @@ impl Director {
                 if checked.is_empty() {
                     let _ = checked.push_str("-");
                 }
-                let mut changed = heapless::String::<24>::new();
+                let mut changed = TextBuf::new(24);
                 match r.last_change {
                     Some(t) => {
                         let _ = write!(changed, "{}", Rfc3339::at(t, now, wall_now));
@@ -462,9 +455,9 @@ impl Director {
                         let _ = changed.push_str("-");
                     }
                 }
-                let mut addr = heapless::String::<48>::new();
+                let mut addr = TextBuf::new(48);
                 let _ = write!(addr, "{}", AddrPort(&r.addr));
-                let mut health = heapless::String::<24>::new();
+                let mut health = TextBuf::new(24);
                 match (r.up, rising(self, r)) {
                     (true, _) => {
                         let _ = health.push_str("up");
@@ -491,11 +484,11 @@ impl Director {
                     checked.as_str(),
                     changed.as_str()
                 );
-                let mut ov = heapless::String::<16>::new();
+                let mut ov = TextBuf::new(16);
                 let _ = match r.ov {
                     None => ov.push_str("-"),
                     Some(Override::Drain) => ov.push_str("drain"),
-                    Some(Override::Weight(w)) => write!(ov, "weight {}", w).map_err(|_| ()),
+                    Some(Override::Weight(w)) => write!(ov, "weight {}", w),
                 };
                 let _ = write!(out, "{:<10} ", ov.as_str());
                 let mut notes = 0;
@@ -553,16 +546,17 @@ impl Director {
             st.transitions,
             st.history.len()
         );
-        let _ = writeln!(out, "  {:<20} {:>12}  RESULT", "TIME", "LATENCY");
+        // "  {:<20} {:>12}  RESULT" of "TIME" and "LATENCY", written out.
+        out.push_str("  TIME                      LATENCY  RESULT\n");
         for e in st.history.iter() {
-            let mut latency = heapless::String::<24>::new();
+            let mut latency = TextBuf::new(24);
             let _ = write!(
                 latency,
                 "{}.{} ms",
                 e.latency_us / 1000,
                 e.latency_us % 1000 / 100
             );
-            let mut at = heapless::String::<24>::new();
+            let mut at = TextBuf::new(24);
             let _ = write!(at, "{}", Rfc3339::at(e.at(self.epoch), now, wall_now));
             let _ = writeln!(
                 out,
@@ -586,5 +580,32 @@ impl Director {
         for line in text.lines() {
             info!("{}", line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_row_header_constant_is_the_formatted_header() {
+        let formatted = format!(
+            "  {:<24} {:<11} {:>6} {:>6} {:<5} {:<10} {:<28} {:>8} {:>6} {:<20} {:<20} {:<10} NOTES\n",
+            "REAL SERVER",
+            "HEALTH",
+            "WEIGHT",
+            "CUR",
+            "TABLE",
+            "CHECK",
+            "LAST RESULT",
+            "LATENCY",
+            "LATE",
+            "LAST CHECK",
+            "LAST CHANGE",
+            "OVERRIDE",
+        );
+        assert_eq!(super::REAL_HEADER, formatted);
+        assert_eq!(
+            format!("  {:<20} {:>12}  RESULT\n", "TIME", "LATENCY"),
+            "  TIME                      LATENCY  RESULT\n"
+        );
     }
 }

@@ -108,10 +108,13 @@ impl Reply {
     }
 
     pub fn finish(self, out: &mut String, head: bool) {
-        let mut digits = heapless::String::<LENGTH_ROOM>::new();
+        let mut digits = crate::textbuf::TextBuf::new(LENGTH_ROOM);
         use std::fmt::Write as _;
         let _ = write!(digits, "{}", out.len() - self.body_at);
-        out.replace_range(self.length_at..self.length_at + digits.len(), &digits);
+        out.replace_range(
+            self.length_at..self.length_at + digits.len(),
+            digits.as_str(),
+        );
         if head {
             out.truncate(self.body_at);
         }

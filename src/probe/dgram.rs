@@ -15,6 +15,9 @@ use crate::probe::{open_calls, reason_of, sys, Io, Phase, ProbeSlot};
 /// Datagrams read per event before yielding (ping sockets also see foreign replies).
 const MAX_DATAGRAMS_PER_EVENT: usize = 64;
 
+/// What `dgram_read` asks of each datagram (with the request sent): Some = the verdict.
+type Judge<'a> = dyn FnMut(&[u8], &[u8]) -> Option<Result<(), Reason>> + 'a;
+
 impl ProbeSlot {
     pub(super) fn open_dgram(
         &mut self,
@@ -39,6 +42,12 @@ impl ProbeSlot {
     where
         F: FnMut(&[u8], &[u8]) -> Option<Result<(), Reason>>,
     {
+        self.dgram_read_dyn(&mut judge)
+    }
+
+    /// `dgram_read`'s loop, with `judge` as `dyn FnMut` for code size: one copy for UDP,
+    /// DNS and ping instead of one each.
+    fn dgram_read_dyn(&mut self, judge: &mut Judge<'_>) -> Result<Option<Up>, Reason> {
         for _ in 0..MAX_DATAGRAMS_PER_EVENT {
             let Io::Dgram(s) = &mut self.io else {
                 return Err(Reason::Local(libc::EBADF));
