@@ -2,6 +2,8 @@
 //! 2.x reads them (keepalived.conf(5); check_parser.c / check_api.c read for behaviour).
 //! Values are checked here, with the position of the offending word; inheritance and
 //! defaults are left to `resolve`.
+//! One file (about 2 800 lines) on purpose: one function per keepalived block, all on
+//! the one `Parser` state and its value helpers; the keyword list is in parse/kw.rs.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

@@ -6,6 +6,8 @@
 //! before talking to the kernel. The result is a validated `IpvsadmCommand` or an `Early`
 //! exit carrying ipvsadm's exact text. Recorded behaviour of the real binary lives in
 //! tests/data/ipvsadm/fixtures.txt.
+//! One file (about 1 500 lines) on purpose: popt's option walk and ipvsadm's per-option
+//! state changes share one state, and the matrix check reads what both left.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
